@@ -1,0 +1,211 @@
+"""Settings: secrets and endpoints from the environment (or `.env`), the rest from a TOML file.
+
+`load()` is the one entry point. A missing or malformed setting raises `ConfigError`, whose
+message is a single line naming the setting, for the command line to print instead of a
+traceback.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.catalogue import Catalogue, ModelKind, ModelSpec
+from bot.money import Micros, usd
+
+DISCORD_API_BASE_URL = "https://discord.com/api/v10"
+DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
+ATLAS_BASE_URL = "https://api.atlascloud.ai/api/v1"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line that names it."""
+
+
+class EnvSettings(BaseSettings):
+    """What comes from the environment: secrets, endpoints, paths."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    discord_token: SecretStr | None = None
+    atlascloud_api_key: SecretStr | None = None
+    atlas_base_url: str = ATLAS_BASE_URL
+    database_path: Path = Path("data/bot.sqlite3")
+    discord_api_base_url: str = DISCORD_API_BASE_URL
+    discord_gateway_url: str = DISCORD_GATEWAY_URL
+    dev_guild_id: int | None = None
+    bot_config: Path = Path("config/bot.toml")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("atlas_base_url", "discord_api_base_url", "discord_gateway_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://", "ws://", "wss://")):
+            raise ValueError("must be an http(s) or ws(s) URL")
+        return value.rstrip("/") if not value.startswith("ws") else value
+
+    @field_validator("discord_token", "atlascloud_api_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Defaults(_Section):
+    """What a member gets when an option is left out."""
+
+    text_to_video_model: str
+    image_to_video_model: str
+    duration: int = 8
+    aspect_ratio: str = "16:9"
+    resolution: str = "1080p"
+
+
+def _usd_field(value: object) -> Micros:
+    if isinstance(value, float):
+        raise ValueError('write USD amounts as strings, e.g. "5.00", so they stay exact')
+    if not isinstance(value, str | int):
+        raise ValueError('must be a USD amount such as "5.00"')
+    return usd(value)
+
+
+class BudgetConfig(_Section):
+    """Default limits; admins override them per user, role and server at run time."""
+
+    period: Literal["day", "week", "month"] = "month"
+    timezone: str = "UTC"
+    default_user_limit: Micros = Field(validation_alias="default_user_limit_usd")
+    default_guild_cap: Micros = Field(validation_alias="default_guild_cap_usd")
+    max_concurrent_jobs_per_user: Annotated[int, Field(ge=1)] = 2
+    max_concurrent_jobs_per_guild: Annotated[int, Field(ge=1)] = 10
+    hold_ttl_seconds: Annotated[int, Field(gt=0)] = 900
+
+    @field_validator("default_user_limit", "default_guild_cap", mode="before")
+    @classmethod
+    def _parse_usd(cls, value: object) -> Micros:
+        return _usd_field(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone that sets period boundaries."""
+        return ZoneInfo(self.timezone)
+
+
+class PollingConfig(_Section):
+    """How the bot waits for Atlas to finish a video."""
+
+    interval_seconds: Annotated[float, Field(gt=0)] = 3.0
+    total_timeout_seconds: Annotated[float, Field(gt=0)] = 600.0
+    not_registered_grace_seconds: Annotated[float, Field(ge=0)] = 30.0
+
+
+class AttachmentsConfig(_Section):
+    """What /animate accepts before it downloads anything."""
+
+    allowed_hosts: tuple[str, ...] = ("cdn.discordapp.com", "media.discordapp.net")
+    max_bytes: Annotated[int, Field(gt=0)] = 20_000_000
+    min_side_px: Annotated[int, Field(gt=0)] = 128
+    content_types: tuple[str, ...] = ("image/png", "image/jpeg", "image/webp")
+
+
+class FileConfig(_Section):
+    """The whole TOML config file."""
+
+    defaults: Defaults
+    budget: BudgetConfig
+    polling: PollingConfig = PollingConfig()
+    attachments: AttachmentsConfig = AttachmentsConfig()
+    models: list[ModelSpec]
+
+
+class Settings:
+    """Everything the bot is configured with: environment plus config file plus catalogue."""
+
+    def __init__(self, env: EnvSettings, file: FileConfig) -> None:
+        self.env = env
+        self.defaults = file.defaults
+        self.budget = file.budget
+        self.polling = file.polling
+        self.attachments = file.attachments
+        self.catalogue = Catalogue(file.models)
+        self._check_defaults()
+
+    def _check_defaults(self) -> None:
+        for model_id, kind in (
+            (self.defaults.text_to_video_model, ModelKind.TEXT_TO_VIDEO),
+            (self.defaults.image_to_video_model, ModelKind.IMAGE_TO_VIDEO),
+        ):
+            if model_id not in self.catalogue:
+                raise ConfigError(
+                    f"config: defaults name model {model_id!r}, which is not in [[models]]"
+                )
+            if self.catalogue.get(model_id).kind is not kind:
+                raise ConfigError(f"config: default model {model_id!r} is not a {kind} model")
+
+    def require_secrets(self) -> tuple[SecretStr, SecretStr]:
+        """The Discord token and Atlas key, or `ConfigError` naming the one that is missing."""
+        if self.env.discord_token is None:
+            raise ConfigError(
+                "DISCORD_TOKEN is not set: put your bot token in the environment or in .env"
+            )
+        if self.env.atlascloud_api_key is None:
+            raise ConfigError(
+                "ATLASCLOUD_API_KEY is not set: "
+                "put your Atlas Cloud API key in the environment or in .env"
+            )
+        return self.env.discord_token, self.env.atlascloud_api_key
+
+
+def _one_line(error: ValidationError, *, env: bool) -> str:
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"])
+    name = location.upper() if env else location
+    return f"{name}: {first['msg']}"
+
+
+def load_env(**overrides: object) -> EnvSettings:
+    """Read the environment (and `.env`); `overrides` win, for tests and the CLI."""
+    try:
+        return EnvSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc, env=True)) from None
+
+
+def load_file(path: Path) -> FileConfig:
+    """Parse and validate the TOML config file."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"BOT_CONFIG: config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"BOT_CONFIG: {path} is not valid TOML: {exc}") from None
+    try:
+        return FileConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_one_line(exc, env=False)}") from None
+
+
+def load(env: EnvSettings | None = None) -> Settings:
+    """Load the whole configuration, or raise `ConfigError` with one clear line."""
+    env = env or load_env()
+    try:
+        return Settings(env, load_file(env.bot_config))
+    except ValueError as exc:  # e.g. a model listed twice
+        raise ConfigError(f"{env.bot_config}: {exc}") from None
