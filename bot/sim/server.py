@@ -1,12 +1,37 @@
-"""Placeholder: the simulator server is built by the foundation issue."""
+"""`atlas-video-bot simulate`: serve the Atlas simulator until interrupted."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from bot.settings import Settings
+from bot.sim.simulator import AtlasSimulator
+
+log = logging.getLogger(__name__)
+
+DEFAULT_KEY = "sim-key"
 
 
 async def serve_forever(
     settings: Settings, *, host: str, port: int, generation_seconds: float
 ) -> None:
-    """Serve the simulator until interrupted."""
-    raise NotImplementedError
+    """Serve the simulator on host:port, accepting the key in ATLASCLOUD_API_KEY."""
+    key = settings.env.atlascloud_api_key
+    if key is None:
+        log.warning("ATLASCLOUD_API_KEY is not set: the simulator accepts the key %r", DEFAULT_KEY)
+    simulator = AtlasSimulator(
+        settings.catalogue,
+        api_key=key.get_secret_value() if key is not None else DEFAULT_KEY,
+        generation_seconds=generation_seconds,
+    )
+    await simulator.start(host, port)
+    log.info(
+        "Atlas simulator listening: set ATLAS_BASE_URL=%s (jobs take %.1f s)",
+        simulator.base_url,
+        generation_seconds,
+    )
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await simulator.close()

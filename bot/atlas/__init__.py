@@ -1,0 +1,55 @@
+"""The Atlas Cloud HTTP client, its models, errors and polling schedule."""
+
+from bot.atlas.client import AtlasClient, RetryPolicy
+from bot.atlas.errors import (
+    AtlasConnectionError,
+    AtlasError,
+    AtlasStatusError,
+    AtlasTimeout,
+    AuthenticationError,
+    BadRequest,
+    ContentRejected,
+    InsufficientBalance,
+    JobFailed,
+    JobTimedOut,
+    NotFound,
+    OutputTooLarge,
+    PayloadTooLarge,
+    PermissionDenied,
+    RateLimited,
+    RegionBlocked,
+    ServerError,
+    UnexpectedResponse,
+    error_from_response,
+)
+from bot.atlas.models import Prediction, PredictionState, VideoRequest
+from bot.atlas.schedule import PollSchedule, expected_seconds
+
+__all__ = [
+    "AtlasClient",
+    "AtlasConnectionError",
+    "AtlasError",
+    "AtlasStatusError",
+    "AtlasTimeout",
+    "AuthenticationError",
+    "BadRequest",
+    "ContentRejected",
+    "InsufficientBalance",
+    "JobFailed",
+    "JobTimedOut",
+    "NotFound",
+    "OutputTooLarge",
+    "PayloadTooLarge",
+    "PermissionDenied",
+    "PollSchedule",
+    "Prediction",
+    "PredictionState",
+    "RateLimited",
+    "RegionBlocked",
+    "RetryPolicy",
+    "ServerError",
+    "UnexpectedResponse",
+    "VideoRequest",
+    "error_from_response",
+    "expected_seconds",
+]

@@ -1,0 +1,393 @@
+"""The async Atlas Cloud client: submit a video job, poll it, upload images, fetch outputs.
+
+One `AtlasClient` owns one `aiohttp.ClientSession`. It knows nothing about Discord or budgets:
+it turns Atlas's HTTP answers into typed models and `AtlasError`s, and decides retries in one
+place (`bot.atlas.retry`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Self
+from urllib.parse import quote
+
+import aiohttp
+from pydantic import SecretStr, ValidationError
+from yarl import URL
+
+from bot import USER_AGENT
+from bot.atlas.errors import (
+    AtlasConnectionError,
+    AtlasError,
+    AtlasTimeout,
+    BadRequest,
+    JobTimedOut,
+    NotFound,
+    OutputTooLarge,
+    PermissionDenied,
+    RateLimited,
+    ServerError,
+    UnexpectedResponse,
+    error_from_response,
+    job_failure,
+)
+from bot.atlas.models import Prediction, PredictionState, VideoRequest
+from bot.atlas.retry import RetryMode, RetryPolicy, is_retryable, parse_retry_after
+from bot.atlas.schedule import PollSchedule
+
+__all__ = ["AtlasClient", "RetryPolicy"]
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 64 * 1024
+_MAX_ERROR_BODY = 64 * 1024
+
+BodyFactory = Callable[[AsyncExitStack], Awaitable[Any]]
+
+
+class AtlasClient:
+    """Talks to one Atlas base URL with one API key; use as `async with AtlasClient(...)`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: SecretStr,
+        *,
+        request_timeout: float = 30.0,
+        transfer_timeout: float = 300.0,
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen dataclass, safe default
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._base = URL(base_url.rstrip("/"))
+        self._api_key = api_key
+        self._timeout = aiohttp.ClientTimeout(total=request_timeout)
+        # Uploads and downloads move megabytes: bound each read and the whole transfer.
+        self._transfer_timeout = aiohttp.ClientTimeout(
+            total=transfer_timeout, sock_connect=request_timeout, sock_read=request_timeout
+        )
+        self._retry = retry
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The API base this client talks to, e.g. `https://api.atlascloud.ai/api/v1`."""
+        return str(self._base)
+
+    async def __aenter__(self) -> Self:
+        self._http()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the HTTP session (safe to call twice)."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
+        return self._session
+
+    def _headers_for(self, url: URL) -> dict[str, str]:
+        # The key goes to Atlas's own host only, never to a CDN serving an output file.
+        if url.origin() != self._base.origin():
+            return {}
+        return {"Authorization": f"Bearer {self._api_key.get_secret_value()}"}
+
+    # -- the API -------------------------------------------------------------------------
+
+    async def submit(self, request: VideoRequest) -> str:
+        """Start a billed video job and return its prediction id.
+
+        Never resent once the request may have reached Atlas: a second send could start a
+        second billed job, and Atlas has no way to look the first one up.
+        """
+        body, request_id = await self._call(
+            "POST",
+            self._base / "model/generateVideo",
+            mode=RetryMode.SUBMIT,
+            json_body=request.payload(),
+        )
+        prediction = self._prediction(body, request_id)
+        log.info("Atlas accepted prediction %s (%s)", prediction.id, request.model)
+        return prediction.id
+
+    async def get(self, prediction_id: str) -> Prediction:
+        """The current state of a prediction."""
+        url = URL(f"{self._base}/model/prediction/{quote(prediction_id, safe='')}", encoded=True)
+        body, request_id = await self._call("GET", url, mode=RetryMode.IDEMPOTENT)
+        return self._prediction(body, request_id)
+
+    async def upload_media(self, source: Path | bytes, *, filename: str, content_type: str) -> str:
+        """Upload an image for an image-to-video job and return the URL Atlas gives it.
+
+        A file is streamed from disk, never read into memory whole.
+        """
+
+        async def form(stack: AsyncExitStack) -> aiohttp.FormData:
+            value: bytes | IO[bytes]
+            if isinstance(source, bytes):
+                value = source
+            else:
+                handle = await asyncio.to_thread(source.open, "rb")
+                stack.push_async_callback(asyncio.to_thread, handle.close)
+                value = handle
+            data = aiohttp.FormData()
+            data.add_field("file", value, filename=filename, content_type=content_type)
+            return data
+
+        body, request_id = await self._call(
+            "POST",
+            self._base / "model/uploadMedia",
+            mode=RetryMode.IDEMPOTENT,
+            body_factory=form,
+            limits=self._transfer_timeout,
+        )
+        url = _upload_url(body)
+        if url is None:
+            raise UnexpectedResponse(
+                "uploadMedia answered without a download_url", request_id=request_id
+            )
+        return url
+
+    async def wait(
+        self,
+        prediction_id: str,
+        *,
+        schedule: PollSchedule,
+        on_update: Callable[[Prediction], Awaitable[None]] | None = None,
+        submitted_at: float | None = None,
+    ) -> Prediction:
+        """Poll until the job ends; return the succeeded prediction.
+
+        Raises `ContentRejected` / `JobFailed` for a failed job and `JobTimedOut` past the
+        schedule's total timeout. `submitted_at` (a `clock()` value) lets a restarted bot count
+        from the original submit. Transient poll failures do not end the wait: the job lives on
+        at Atlas whatever happens to one poll.
+        """
+        started = self._clock() if submitted_at is None else submitted_at
+        polls = 0
+        last: Prediction | None = None
+        while True:
+            await self._sleep(schedule.next_delay(self._clock() - started, polls))
+            polls += 1
+            try:
+                prediction = await self.get(prediction_id)
+            except (BadRequest, NotFound) as exc:
+                if self._clock() - started > schedule.not_registered_grace_seconds:
+                    raise
+                log.info("prediction %s not registered yet (%s); polling again", prediction_id, exc)
+            except (AtlasConnectionError, RateLimited, ServerError) as exc:
+                log.warning("poll of %s failed (%s); polling again", prediction_id, exc)
+            else:
+                changed = last is None or prediction.status != last.status
+                if changed and on_update is not None:
+                    await on_update(prediction)
+                last = prediction
+                if prediction.state is PredictionState.SUCCEEDED:
+                    return prediction
+                if prediction.state is PredictionState.FAILED:
+                    raise job_failure(prediction)
+            if self._clock() - started >= schedule.total_timeout_seconds:
+                raise JobTimedOut(prediction_id, last=last)
+
+    async def download(self, url: str, dest: Path, *, max_bytes: int) -> int:
+        """Stream an output file to `dest` in chunks; return its size.
+
+        Raises `OutputTooLarge` (and removes `dest`) once the file passes `max_bytes`.
+        """
+        target = URL(url)
+        for attempt in range(1, self._retry.attempts + 1):
+            retry_after: float | None = None
+            try:
+                async with self._http().get(
+                    target, headers=self._headers_for(target), timeout=self._transfer_timeout
+                ) as response:
+                    request_id = response.headers.get("X-Request-ID")
+                    if response.status >= 400:
+                        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                        raise error_from_response(
+                            response.status, await _read_body(response), request_id
+                        )
+                    size = response.content_length
+                    if size is not None and size > max_bytes:
+                        raise OutputTooLarge(url, limit=max_bytes, size=size)
+                    return await _stream_to(response, dest, url=url, max_bytes=max_bytes)
+            except OutputTooLarge:
+                await asyncio.to_thread(dest.unlink, missing_ok=True)
+                raise
+            except (AtlasError, aiohttp.ClientError, TimeoutError) as exc:
+                await asyncio.to_thread(dest.unlink, missing_ok=True)
+                error = exc if isinstance(exc, AtlasError) else _network_error(exc)
+                if attempt == self._retry.attempts or not is_retryable(error, RetryMode.IDEMPOTENT):
+                    raise error from (None if exc is error else exc)
+                await self._backoff(attempt, retry_after, error, "download")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def check_key(self) -> None:
+        """Prove the API key is accepted, with a cheap authenticated call that bills nothing.
+
+        `AuthenticationError` for a bad key; a 403 still proves the key is valid.
+        """
+        url = self._base.origin() / "public/v1/balance"
+        try:
+            await self._call("GET", url, mode=RetryMode.IDEMPOTENT)
+        except PermissionDenied:
+            log.info("the Atlas key is valid but may not read the balance")
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        url: URL,
+        *,
+        mode: RetryMode,
+        json_body: dict[str, Any] | None = None,
+        body_factory: BodyFactory | None = None,
+        limits: aiohttp.ClientTimeout | None = None,
+    ) -> tuple[Any, str | None]:
+        """Send one request with the retry rules of `mode`; return (parsed body, request id)."""
+        for attempt in range(1, self._retry.attempts + 1):
+            retry_after: float | None = None
+            try:
+                async with AsyncExitStack() as stack:
+                    data = await body_factory(stack) if body_factory is not None else None
+                    async with self._http().request(
+                        method,
+                        url,
+                        json=json_body,
+                        data=data,
+                        headers=self._headers_for(url),
+                        timeout=limits or self._timeout,
+                    ) as response:
+                        request_id = response.headers.get("X-Request-ID")
+                        body = await _read_body(response)
+                        status = response.status
+                        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                error: AtlasError = _network_error(exc)
+                cause: BaseException | None = exc
+            else:
+                # Atlas may also report an error inside a 200 envelope's `code`.
+                code = body.get("code") if isinstance(body, dict) else None
+                if status < 400 and not (isinstance(code, int) and code >= 400):
+                    return body, request_id
+                error = error_from_response(
+                    status if status >= 400 else int(code or status), body, request_id
+                )
+                cause = None
+            if attempt == self._retry.attempts or not is_retryable(error, mode):
+                raise error from cause
+            await self._backoff(attempt, retry_after, error, f"{method} {url.path}")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _backoff(
+        self, attempt: int, retry_after: float | None, error: AtlasError, what: str
+    ) -> None:
+        delay = self._retry.delay(attempt, retry_after, self._rng)
+        log.warning(
+            "Atlas %s failed (%s); retry %d/%d in %.2fs",
+            what,
+            error,
+            attempt,
+            self._retry.attempts - 1,
+            delay,
+        )
+        await self._sleep(delay)
+
+    @staticmethod
+    def _prediction(body: Any, request_id: str | None) -> Prediction:
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict):
+            raise UnexpectedResponse("Atlas answered without a data object", request_id=request_id)
+        try:
+            prediction = Prediction.model_validate(data)
+        except ValidationError as exc:
+            raise UnexpectedResponse(
+                f"Atlas answered with an unreadable prediction: {exc.errors()[0]['msg']}",
+                request_id=request_id,
+            ) from None
+        return prediction.model_copy(update={"request_id": request_id})
+
+
+def _network_error(exc: BaseException) -> AtlasConnectionError:
+    """Classify a transport failure: could Atlas have received the request?"""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        # Timed out while connecting: no byte of the request was sent.
+        return AtlasTimeout(f"connecting to Atlas timed out: {exc}", sent_may_have_reached=False)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return AtlasConnectionError(
+            f"could not connect to Atlas: {exc}", sent_may_have_reached=False
+        )
+    if isinstance(exc, TimeoutError):
+        return AtlasTimeout("Atlas did not answer in time", sent_may_have_reached=True)
+    return AtlasConnectionError(
+        f"connection to Atlas failed: {type(exc).__name__}: {exc}", sent_may_have_reached=True
+    )
+
+
+async def _read_body(response: aiohttp.ClientResponse) -> Any:
+    """The answer as JSON when it is JSON, else as (truncated) text."""
+    if response.status < 400:
+        raw = await response.read()
+    else:  # an error page may be anything: keep its start only
+        raw = b""
+        while len(raw) < _MAX_ERROR_BODY:
+            chunk = await response.content.read(_MAX_ERROR_BODY - len(raw))
+            if not chunk:
+                break
+            raw += chunk
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", errors="replace")
+
+
+async def _stream_to(
+    response: aiohttp.ClientResponse, dest: Path, *, url: str, max_bytes: int
+) -> int:
+    written = 0
+    handle = await asyncio.to_thread(dest.open, "wb")
+    try:
+        async for chunk in response.content.iter_chunked(_CHUNK):
+            written += len(chunk)
+            if written > max_bytes:
+                raise OutputTooLarge(url, limit=max_bytes, size=None)
+            await asyncio.to_thread(handle.write, chunk)
+    finally:
+        await asyncio.to_thread(handle.close)
+    return written
+
+
+def _upload_url(body: Any) -> str | None:
+    """`data.download_url`, else `data.url`, else a top-level `url`."""
+    if not isinstance(body, dict):
+        return None
+    data = body.get("data")
+    candidates = []
+    if isinstance(data, dict):
+        candidates += [data.get("download_url"), data.get("url")]
+    candidates.append(body.get("url"))
+    return next((c for c in candidates if isinstance(c, str) and c), None)

@@ -1,0 +1,359 @@
+"""`AtlasSimulator`: a faithful fake of the Atlas Cloud video API, as an aiohttp app.
+
+Same paths, auth, envelopes and error shapes as Atlas (`/api/v1/model/...`), a configurable
+clock for job progress, and scriptable faults and outcomes for tests. Every request is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import itertools
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal, Self
+
+from aiohttp import BodyPartReader, web
+
+from bot.catalogue import Catalogue
+from bot.sim.imaging import NotAnImage, sniff_image
+from bot.sim.jobs import Outcome, Script, SimJob, video_chunks
+from bot.sim.validation import Refusal, validate_submit
+
+log = logging.getLogger(__name__)
+
+Endpoint = Literal["submit", "poll", "upload", "download", "balance", "any"]
+FaultStatus = int | Literal["drop"]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+MAX_UPLOAD_BYTES = 20_000_000
+MIN_UPLOAD_SIDE = 128
+_REQUEST_ID = web.RequestKey("request_id", str)
+_MESSAGES = {
+    400: "invalid request",
+    401: "unauthorized",
+    402: "insufficient balance",
+    403: "forbidden",
+    404: "not found",
+    413: "request entity too large",
+    429: "rate limit exceeded",
+    451: "unavailable for legal reasons",
+    500: "internal server error",
+    502: "bad gateway",
+    503: "service unavailable",
+    504: "gateway timeout",
+}
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the simulator received (the body when it was JSON)."""
+
+    method: str
+    path: str
+    json: Any
+    headers: dict[str, str]
+
+
+@dataclass
+class _Fault:
+    endpoint: Endpoint
+    status: FaultStatus
+    remaining: int
+
+
+def error_response(status: int, message: str | None, request_id: str) -> web.Response:
+    """An error in Atlas's shape: `{"code", "msg", "request_id", "data": null}`."""
+    body = {
+        "code": status,
+        "msg": message or _MESSAGES.get(status, "error"),
+        "request_id": request_id,
+        "data": None,
+    }
+    return web.json_response(body, status=status)
+
+
+class AtlasSimulator:
+    """The fake Atlas: state, fault scripting and records. `async with` starts and stops it."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        *,
+        api_key: str = "sim-key",
+        generation_seconds: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+        price_usd: str | None = None,
+    ) -> None:
+        self.catalogue = catalogue
+        self.api_key = api_key
+        self.generation_seconds = generation_seconds
+        self.clock = clock
+        self.price_usd = price_usd
+        self.slow_seconds = 0.0
+        self.retry_after: str | None = None  # sent with scripted 429/503 faults when set
+        self.upload_url_field: Literal["download_url", "url", "top_level_url"] = "download_url"
+        self.send_content_length = True  # False: outputs are sent chunked, length unknown
+        self.transform_poll: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        self.submits_by_prompt: Counter[str] = Counter()
+        self.requests: list[RecordedRequest] = []
+        self.jobs: dict[str, SimJob] = {}
+        self.uploads: dict[str, bytes] = {}
+        self._faults: list[_Fault] = []
+        self._scripts: list[Script] = []
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+        self.app = web.Application(middlewares=[self._middleware])
+        self.app.on_response_prepare.append(self._stamp_request_id)
+        routes = self.app.router
+        routes.add_post("/api/v1/model/generateVideo", self._submit, name="submit")
+        routes.add_get("/api/v1/model/prediction/{id}", self._poll, name="poll")
+        routes.add_post("/api/v1/model/uploadMedia", self._upload, name="upload")
+        routes.add_get("/public/v1/balance", self._balance, name="balance")
+        routes.add_get("/media/outputs/{id}.mp4", self._output, name="download")
+        routes.add_get("/media/uploads/{id}/{name}", self._uploaded, name="uploaded")
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Listen on host:port (0 = any free port) and set `base_url`."""
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        bound_host, bound_port = self._runner.addresses[0][:2]
+        self.base_url = f"http://{bound_host}:{bound_port}/api/v1"
+
+    async def close(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- scripting -----------------------------------------------------------------------
+
+    def fail_next(self, endpoint: Endpoint, status: FaultStatus, count: int = 1) -> None:
+        """Answer the next `count` calls to `endpoint` with `status`, or drop the connection.
+
+        A dropped submit is dropped *after* the job was created, like a reply lost on the way.
+        """
+        self._faults.append(_Fault(endpoint, status, count))
+
+    def script_prompt(
+        self,
+        marker: str,
+        *,
+        outcome: Outcome = "complete",
+        nsfw: bool = False,
+        output_bytes: int | None = None,
+        generation_seconds: float | None = None,
+    ) -> None:
+        """Jobs whose prompt contains `marker` end as `outcome` (later scripts win)."""
+        self._scripts.append(Script(marker, outcome, nsfw, output_bytes, generation_seconds))
+
+    def complete_now(self, prediction_id: str) -> None:
+        """Finish a job at once (a stuck one completes)."""
+        self.jobs[prediction_id].forced_done = True
+
+    def requests_to(self, path_suffix: str, method: str | None = None) -> list[RecordedRequest]:
+        """The recorded requests whose path ends with `path_suffix`."""
+        return [
+            r
+            for r in self.requests
+            if r.path.endswith(path_suffix) and (method is None or r.method == method)
+        ]
+
+    def _take_fault(self, endpoint: str) -> FaultStatus | None:
+        for fault in self._faults:
+            if fault.endpoint in (endpoint, "any") and fault.remaining > 0:
+                fault.remaining -= 1
+                if fault.remaining == 0:
+                    self._faults.remove(fault)
+                return fault.status
+        return None
+
+    def _script_for(self, prompt: str) -> Script | None:
+        return next((s for s in reversed(self._scripts) if s.marker in prompt), None)
+
+    # -- middleware ----------------------------------------------------------------------
+
+    async def _stamp_request_id(self, request: web.Request, response: web.StreamResponse) -> None:
+        response.headers["X-Request-ID"] = request.get(_REQUEST_ID, "")
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        request_id = uuid.uuid4().hex
+        request[_REQUEST_ID] = request_id
+        body: Any = None
+        if request.content_type == "application/json":
+            try:
+                body = await request.json()
+            except ValueError:
+                body = None
+        self.requests.append(
+            RecordedRequest(request.method, request.path, body, dict(request.headers))
+        )
+        route = request.match_info.route.name
+        if route is None:  # Atlas answers 401 for a path it does not serve
+            return error_response(401, "unauthorized", request_id)
+        if route not in ("download", "uploaded") and not self._authorised(request):
+            return error_response(401, "unauthorized", request_id)
+        if route == "submit" and isinstance(body, dict) and isinstance(body.get("prompt"), str):
+            self.submits_by_prompt[body["prompt"]] += 1
+
+        fault = self._take_fault(route)
+        if isinstance(fault, int):
+            refused = error_response(fault, None, request_id)
+            if self.retry_after is not None and fault in (429, 503):
+                refused.headers["Retry-After"] = self.retry_after
+            return refused
+        if fault == "drop":
+            if route == "submit":
+                await handler(request)  # the job exists; only the answer is lost
+            else:
+                await request.read()
+            if request.transport is not None:
+                request.transport.abort()
+            raise web.HTTPServiceUnavailable  # never delivered: the connection is gone
+
+        response = await handler(request)
+        if self.slow_seconds > 0:
+            await asyncio.sleep(self.slow_seconds)
+        return response
+
+    def _authorised(self, request: web.Request) -> bool:
+        given = request.headers.get("Authorization", "")
+        expected = f"Bearer {self.api_key}"
+        return hmac.compare_digest(given.encode(), expected.encode())
+
+    # -- endpoints -----------------------------------------------------------------------
+
+    async def _submit(self, request: web.Request) -> web.Response:
+        request_id = request[_REQUEST_ID]
+        try:
+            body = await request.json()
+        except ValueError:
+            return error_response(400, "request body is not valid JSON", request_id)
+        try:
+            spec = validate_submit(body, self.catalogue)
+        except Refusal as refusal:
+            return error_response(refusal.status, refusal.message, request_id)
+        script = self._script_for(body["prompt"]) or Script(marker="")
+        job = SimJob(
+            id=f"sim-{next(self._ids):06d}-{uuid.uuid4().hex[:8]}",
+            model=spec.id,
+            prompt=body["prompt"],
+            body=body,
+            created=self.clock(),
+            generation_seconds=(
+                script.generation_seconds
+                if script.generation_seconds is not None
+                else self.generation_seconds
+            ),
+            outcome=script.outcome,
+            nsfw=script.nsfw,
+            output_bytes=script.output_bytes,
+        )
+        self.jobs[job.id] = job
+        origin = str(request.url.origin())
+        data = {
+            "id": job.id,
+            "status": "starting",
+            "urls": {"get": f"{origin}/api/v1/model/prediction/{job.id}"},
+        }
+        return web.json_response({"code": 200, "data": data})
+
+    async def _poll(self, request: web.Request) -> web.Response:
+        job = self.jobs.get(request.match_info["id"])
+        if job is None:
+            return error_response(404, "prediction not found", request[_REQUEST_ID])
+        data = job.data(self.clock(), origin=str(request.url.origin()), price_usd=self.price_usd)
+        if self.transform_poll is not None:
+            data = self.transform_poll(data)
+        return web.json_response({"code": 200, "message": "success", "data": data})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        request_id = request[_REQUEST_ID]
+        if not request.content_type.startswith("multipart/"):
+            return error_response(400, "file: send the image as multipart/form-data", request_id)
+        reader = await request.multipart()
+        content: bytes | None = None
+        filename = "upload"
+        too_large = False
+        async for part in reader:
+            if not isinstance(part, BodyPartReader) or part.name != "file":
+                continue
+            filename = part.filename or filename
+            received = bytearray()
+            while chunk := await part.read_chunk(256 * 1024):
+                if len(received) + len(chunk) > MAX_UPLOAD_BYTES:
+                    too_large = True  # keep reading so the client sees the answer
+                    continue
+                received.extend(chunk)
+            content = bytes(received)
+        if too_large:
+            return error_response(413, f"file: larger than {MAX_UPLOAD_BYTES} bytes", request_id)
+        if content is None:
+            return error_response(400, "file: required", request_id)
+        try:
+            info = sniff_image(content)
+        except NotAnImage as exc:
+            return error_response(400, f"file: {exc}", request_id)
+        if min(info.width, info.height) < MIN_UPLOAD_SIDE:
+            return error_response(
+                400,
+                f"file: image is {info.width}x{info.height}; "
+                f"each side must be at least {MIN_UPLOAD_SIDE} px",
+                request_id,
+            )
+        upload_id = uuid.uuid4().hex
+        self.uploads[upload_id] = content
+        safe_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename)
+        url = f"{request.url.origin()}/media/uploads/{upload_id}/{safe_name}"
+        data = {"filename": safe_name, "size": len(content), "content_type": info.content_type}
+        if self.upload_url_field == "top_level_url":
+            return web.json_response({"code": 200, "url": url, "data": data})
+        data[self.upload_url_field] = url
+        return web.json_response({"code": 200, "data": data})
+
+    async def _balance(self, request: web.Request) -> web.Response:
+        return web.json_response({"code": 200, "data": {"balance": "10.00", "currency": "USD"}})
+
+    async def _uploaded(self, request: web.Request) -> web.Response:
+        content = self.uploads.get(request.match_info["id"])
+        if content is None:
+            return web.Response(status=404, text="not found")
+        return web.Response(body=content, content_type=sniff_image(content).content_type)
+
+    async def _output(self, request: web.Request) -> web.StreamResponse:
+        job = self.jobs.get(request.match_info["id"])
+        if job is None or job.status(self.clock()) != "completed":
+            return web.Response(status=404, text="not found")
+        length, chunks = video_chunks(job.output_bytes)
+        response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
+        if self.send_content_length:
+            response.content_length = length
+        else:
+            response.enable_chunked_encoding()
+        await response.prepare(request)
+        for chunk in chunks:
+            await response.write(chunk)
+        await response.write_eof()
+        return response
