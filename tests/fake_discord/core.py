@@ -1,0 +1,569 @@
+"""FakeDiscord: an in-process Discord (REST + gateway on 127.0.0.1) for a real discord.py client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import mimetypes
+import re
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from . import interactions, payloads
+from .gateway import Gateway
+from .models import (
+    DEFAULT_EVERYONE_PERMISSIONS,
+    EPHEMERAL,
+    INITIAL_RESPONSE_WINDOW,
+    INTERACTION_TOKEN_TTL,
+    FakeChannel,
+    FakeFile,
+    FakeGuild,
+    FakeInteraction,
+    FakeMember,
+    FakeMessage,
+    FakeRole,
+    RecordedRequest,
+    Snowflakes,
+)
+from .rest import build_app
+from .schema import DEFAULT_SPEC_PATH, OpenApiChecker, SpecMissing, checker_for
+
+# What the bot's own managed role allows: view, send, embed, attach, read history, app commands.
+DEFAULT_BOT_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 31)
+GUILD_MEMBERS_INTENT = 1 << 1  # privileged: without it GUILD_CREATE lists only the bot
+GUILD_MESSAGES_INTENT = 1 << 9
+# Message flags a bot may set: SUPPRESS_EMBEDS, EPHEMERAL, SUPPRESS_NOTIFICATIONS, COMPONENTS_V2.
+SETTABLE_FLAGS = (1 << 2) | EPHEMERAL | (1 << 12) | (1 << 15)
+
+
+@dataclass
+class Fault:
+    """A scripted failure for the next ``count`` requests matching ``method`` and ``pattern``."""
+
+    method: str
+    pattern: re.Pattern[str]
+    status: int
+    count: int
+    retry_after: float
+    body: dict[str, Any] | None
+
+
+class FakeDiscord:
+    """Discord's REST API and gateway for one test; see tests/fake_discord/__init__.py."""
+
+    def __init__(
+        self,
+        *,
+        spec_path: Path | None = None,
+        clock: Callable[[], float] = time.time,
+        check_responses: bool = False,
+    ) -> None:
+        self.spec_path = spec_path or DEFAULT_SPEC_PATH
+        self.clock = clock
+        self.check_responses = check_responses
+        self.snowflakes = Snowflakes(lambda: self.clock())
+        self.bot_token = f"fake.{secrets.token_urlsafe(24)}"
+        self.application_id = self.snowflakes.next()
+        self.bot_user_id = self.application_id  # as for every application created since 2020
+        self.bot_name = "Atlas Video Bot"
+        self.owner_id = 1  # the application's owner (discord.py's Bot.is_owner asks)
+        self.port = 0
+        self.api_base = ""
+        self.gateway_url = ""
+        self.resume_gateway_url = ""
+        self.initial_response_window = INITIAL_RESPONSE_WINDOW
+        self.guilds: dict[int, FakeGuild] = {}
+        self.dm_channels: dict[int, FakeChannel] = {}  # by recipient id
+        self.dms_closed: set[int] = set()
+        self.global_commands: dict[str, dict[str, Any]] = {}
+        self.guild_commands: dict[int, dict[str, dict[str, Any]]] = {}
+        self.sync_count = 0
+        self.requests: list[RecordedRequest] = []
+        self.messages: dict[int, FakeMessage] = {}
+        self.files: dict[int, FakeFile] = {}
+        self.interactions: dict[int, FakeInteraction] = {}
+        self.modals: list[tuple[FakeInteraction, dict[str, Any]]] = []
+        self.schema_errors: list[str] = []
+        self.response_errors: list[str] = []  # the fake's own replies vs the spec (self-check)
+        self.unhandled: list[str] = []
+        self.faults: list[Fault] = []
+        self.changed = asyncio.Condition()
+        self.checker: OpenApiChecker | None = None
+        self.gateway = Gateway(
+            token=lambda: self.bot_token,
+            ready_payload=self._ready_payload,
+            guild_payloads=lambda: [
+                payloads.guild_create(
+                    g,
+                    joined_at=self.clock(),
+                    all_members=bool(self.gateway.intents & GUILD_MEMBERS_INTENT),
+                    bot_user_id=self.bot_user_id,
+                )
+                for g in self.guilds.values()
+            ],
+            members_chunk=self._members_chunk,
+            notify=self.notify,
+        )
+        self._runner: web.AppRunner | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load the spec (failing the test clearly if it is missing) and listen on 127.0.0.1."""
+        try:
+            self.checker = checker_for(self.spec_path)
+        except SpecMissing as exc:
+            pytest.fail(str(exc), pytrace=False)
+        self._runner = web.AppRunner(build_app(self), handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        root = f"http://127.0.0.1:{self.port}"
+        self.api_base = f"{root}/api/v10"
+        self.gateway_url = f"ws://127.0.0.1:{self.port}/gateway"
+        self.resume_gateway_url = f"ws://127.0.0.1:{self.port}/gateway-resume"
+
+    async def close(self) -> None:
+        """Stop serving; raise AssertionError if the bot sent anything Discord would reject."""
+        await self.gateway.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        problems = [f"schema: {e}" for e in self.schema_errors]
+        problems += [f"not implemented by the fake: {u}" for u in self.unhandled]
+        if problems:
+            raise AssertionError("fake Discord saw bad requests:\n  " + "\n  ".join(problems))
+
+    async def __aenter__(self) -> FakeDiscord:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            await self.close()
+            return
+        with contextlib.suppress(AssertionError):  # the test failed already: keep its error
+            await self.close()
+
+    @property
+    def root(self) -> str:
+        """``http://127.0.0.1:PORT``: attachment URLs live here."""
+        return f"http://127.0.0.1:{self.port}"
+
+    # -- world setup -----------------------------------------------------------------------
+
+    def add_guild(
+        self, guild_id: int, *, name: str = "Test Guild", owner_id: int = 1, locale: str = "en-US"
+    ) -> FakeGuild:
+        """A guild with @everyone (Discord's defaults) and the bot as a member with its role."""
+        guild = FakeGuild(guild_id, name, owner_id, locale)
+        guild.roles[guild_id] = FakeRole(guild_id, "@everyone", DEFAULT_EVERYONE_PERMISSIONS)
+        bot_role = FakeRole(self.snowflakes.next(), self.bot_name, DEFAULT_BOT_PERMISSIONS, 1, True)
+        guild.roles[bot_role.id] = bot_role
+        guild.members[self.bot_user_id] = FakeMember(
+            self.bot_user_id, self.bot_name, [bot_role.id], bot=True, joined_at=self.clock()
+        )
+        self.guilds[guild_id] = guild
+        return guild
+
+    def add_channel(
+        self, guild_id: int, channel_id: int, *, name: str = "general", nsfw: bool = False
+    ) -> None:
+        """A text channel in a guild added before."""
+        self.guilds[guild_id].channels[channel_id] = FakeChannel(channel_id, guild_id, name, nsfw)
+
+    def add_role(self, guild_id: int, role_id: int, *, name: str, permissions: int = 0) -> None:
+        """A role whose permissions count for the members holding it."""
+        position = len(self.guilds[guild_id].roles)
+        self.guilds[guild_id].roles[role_id] = FakeRole(role_id, name, permissions, position)
+
+    def add_member(
+        self,
+        guild_id: int,
+        user_id: int,
+        *,
+        name: str,
+        role_ids: Sequence[int] = (),
+        permissions: int | None = None,
+    ) -> None:
+        """A member; ``permissions`` overrides what the roles would give."""
+        self.guilds[guild_id].members[user_id] = FakeMember(
+            user_id, name, list(role_ids), permissions, joined_at=self.clock()
+        )
+
+    def set_dms_open(self, user_id: int, is_open: bool) -> None:
+        """Whether the bot may DM this user (closed DMs refuse with 50007)."""
+        (self.dms_closed.discard if is_open else self.dms_closed.add)(user_id)
+
+    def add_attachment(
+        self,
+        filename: str,
+        data: bytes,
+        *,
+        content_type: str,
+        width: int | None = None,
+        height: int | None = None,
+        size: int | None = None,
+    ) -> dict[str, Any]:
+        """A member's upload for an attachment option, served by the fake; returns its object."""
+        file_id = self.snowflakes.next()
+        url = f"{self.root}/ephemeral-attachments/{self.application_id}/{file_id}/{filename}"
+        file = FakeFile(
+            filename,
+            data,
+            content_type,
+            len(data) if size is None else size,
+            file_id,
+            url,
+            width=width,
+            height=height,
+        )
+        self.files[file_id] = file
+        return {**payloads.attachment(file), "ephemeral": True}
+
+    def user_name(self, user_id: int) -> str:
+        """The member's name in any guild, for payloads."""
+        for guild in self.guilds.values():
+            if user_id in guild.members:
+                return guild.members[user_id].name
+        return f"user{user_id}"
+
+    # -- what the bot did ------------------------------------------------------------------
+
+    @property
+    def commands(self) -> dict[str, dict[str, Any]]:
+        """Synced commands by name: global ones, then guild ones over them."""
+        merged = dict(self.global_commands)
+        for per_guild in self.guild_commands.values():
+            merged.update(per_guild)
+        return merged
+
+    def command_for(self, name: str, guild_id: int | None) -> dict[str, Any] | None:
+        """The synced command a member of ``guild_id`` sees under ``name``."""
+        if guild_id is not None and name in self.guild_commands.get(guild_id, {}):
+            return self.guild_commands[guild_id][name]
+        return self.global_commands.get(name)
+
+    def requests_to(self, method: str, path_pattern: str) -> list[RecordedRequest]:
+        """Recorded requests of ``method`` whose path matches the regex (re.search)."""
+        regex = re.compile(path_pattern)
+        return [r for r in self.requests if r.method == method.upper() and regex.search(r.path)]
+
+    async def notify(self) -> None:
+        """Wake every waiter: something changed."""
+        async with self.changed:
+            self.changed.notify_all()
+
+    async def wait_until(
+        self, ready: Callable[[], bool], timeout: float = 5, what: str = ""
+    ) -> None:
+        """Wait until ``ready()`` holds after some request or gateway event."""
+        async with self.changed:
+            try:
+                await asyncio.wait_for(self.changed.wait_for(ready), timeout)
+            except TimeoutError:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}") from None
+
+    async def wait_ready(self, timeout: float = 10) -> None:
+        """The bot identified and received READY and every GUILD_CREATE."""
+        await self.wait_until(self.gateway.ready.is_set, timeout, "the bot to IDENTIFY")
+
+    async def wait_request(
+        self, method: str, path_pattern: str, *, count: int = 1, timeout: float = 5
+    ) -> RecordedRequest:
+        """The ``count``-th recorded request matching, once it arrived."""
+        await self.wait_until(
+            lambda: len(self.requests_to(method, path_pattern)) >= count,
+            timeout,
+            f"{count} x {method} {path_pattern}",
+        )
+        return self.requests_to(method, path_pattern)[count - 1]
+
+    # -- faults and outages ----------------------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        path_pattern: str,
+        status: int,
+        *,
+        count: int = 1,
+        retry_after: float = 0.05,
+        body: dict[str, Any] | None = None,
+    ) -> None:
+        """Answer the next ``count`` matching requests (re.search on the API path) with ``status``.
+
+        429 comes with Discord's rate-limit body and headers (``retry_after``); other statuses
+        with ``body`` or Discord's generic ``{"message": "<status>: ...", "code": 0}``.
+        """
+        self.faults.append(
+            Fault(method.upper(), re.compile(path_pattern), status, count, retry_after, body)
+        )
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        """The scripted failure for this request, if any (consumed)."""
+        for fault in self.faults:
+            if fault.method in (method, "*") and fault.pattern.search(path):
+                fault.count -= 1
+                if fault.count <= 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+    async def drop_gateway(self, *, resumable: bool = True) -> None:
+        """Close the bot's websocket; discord.py reconnects to the resume URL and RESUMEs."""
+        await self.gateway.drop(resumable=resumable)
+
+    async def wait_resumed(self, count: int = 1, timeout: float = 10) -> None:
+        """The bot RESUMEd its session ``count`` times."""
+        await self.wait_until(lambda: self.gateway.resumes >= count, timeout, "a RESUME")
+
+    # -- members acting ----------------------------------------------------------------------
+
+    async def invoke(
+        self,
+        name: str,
+        *,
+        user_id: int,
+        guild_id: int,
+        channel_id: int,
+        options: dict[str, Any] | None = None,
+        subcommand: str | None = None,
+        attachments: Sequence[dict[str, Any]] = (),
+        locale: str = "en-US",
+        attachment_size_limit: int = 10 * 1024 * 1024,
+    ) -> FakeInteraction:
+        """A member runs ``/name [subcommand] options...``: dispatch INTERACTION_CREATE."""
+        await self.wait_ready()
+        await self.wait_until(
+            lambda: self.command_for(name, guild_id) is not None, 5, f"/{name} to be synced"
+        )
+        data = interactions.command_data(
+            self, name, guild_id, user_id, channel_id, options or {}, subcommand, attachments
+        )
+        return await self._dispatch_interaction(
+            2, data, user_id, guild_id, channel_id, locale, attachment_size_limit
+        )
+
+    async def click(
+        self,
+        message_id: int,
+        custom_id: str,
+        *,
+        user_id: int,
+        guild_id: int,
+        channel_id: int,
+        locale: str = "en-US",
+        values: Sequence[str] | None = None,
+        attachment_size_limit: int = 10 * 1024 * 1024,
+    ) -> FakeInteraction:
+        """A member clicks a button (or picks ``values`` in a select) on a bot message."""
+        message = self.messages.get(message_id)
+        if message is None or message.deleted:
+            raise LookupError(f"message {message_id} does not exist (or was deleted)")
+        data = interactions.component_data(message, custom_id, values)
+        return await self._dispatch_interaction(
+            3, data, user_id, guild_id, channel_id, locale, attachment_size_limit, message
+        )
+
+    async def submit_modal(
+        self,
+        custom_id: str,
+        values: dict[str, str],
+        *,
+        user_id: int,
+        guild_id: int,
+        channel_id: int,
+        message_id: int | None = None,
+        locale: str = "en-US",
+        attachment_size_limit: int = 10 * 1024 * 1024,
+    ) -> FakeInteraction:
+        """A member submits the modal the bot opened last with ``custom_id``."""
+        if not any(m.get("custom_id") == custom_id for _, m in self.modals):
+            opened = [m.get("custom_id") for _, m in self.modals]
+            raise LookupError(f"the bot never opened a modal {custom_id!r} (opened: {opened})")
+        opener, modal = next(
+            (it, m) for it, m in reversed(self.modals) if m.get("custom_id") == custom_id
+        )
+        data = interactions.modal_data(modal, values)
+        source = self.messages.get(message_id) if message_id is not None else None
+        submitted = await self._dispatch_interaction(
+            5, data, user_id, guild_id, channel_id, locale, attachment_size_limit, source
+        )
+        submitted.opened_by = opener
+        return submitted
+
+    async def _dispatch_interaction(
+        self,
+        kind: int,
+        data: dict[str, Any],
+        user_id: int,
+        guild_id: int,
+        channel_id: int,
+        locale: str,
+        attachment_size_limit: int,
+        source: FakeMessage | None = None,
+    ) -> FakeInteraction:
+        await self.wait_ready()
+        interaction = interactions.new_interaction(
+            self, kind, data, user_id, guild_id, channel_id, locale, attachment_size_limit, source
+        )
+        self.interactions[interaction.id] = interaction
+        await self.gateway.dispatch("INTERACTION_CREATE", interaction.payload)
+        return interaction
+
+    def interaction_by_token(self, token: str) -> FakeInteraction | None:
+        """The interaction whose webhook token this is."""
+        return next((i for i in self.interactions.values() if i.token == token), None)
+
+    def token_expired(self, interaction: FakeInteraction) -> bool:
+        """Discord refuses an interaction token 15 minutes after the interaction."""
+        return self.clock() - interaction.created_at > INTERACTION_TOKEN_TTL
+
+    # -- messages ----------------------------------------------------------------------------
+
+    def make_file(self, channel_id: int, filename: str, data: bytes, content_type: str) -> FakeFile:
+        """Store an uploaded file under a fake CDN URL (the type guessed from the name)."""
+        if content_type in ("", "application/octet-stream"):
+            content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        file_id = self.snowflakes.next()
+        url = f"{self.root}/attachments/{channel_id}/{file_id}/{filename}"
+        file = FakeFile(filename, data, content_type, len(data), file_id, url)
+        self.files[file_id] = file
+        return file
+
+    async def create_message(
+        self,
+        channel_id: int,
+        body: dict[str, Any],
+        files: Sequence[tuple[str, bytes, str]],
+        *,
+        type: int = 0,
+        extra_flags: int = 0,
+        interaction: FakeInteraction | None = None,
+    ) -> FakeMessage:
+        """A message the bot sends (channel POST, interaction response or followup)."""
+        guild_id = next((g.id for g in self.guilds.values() if channel_id in g.channels), None)
+        message = FakeMessage(
+            self.snowflakes.next(), channel_id, guild_id, type=type, created_at=self.clock()
+        )
+        message.flags = (int(body.get("flags") or 0) & SETTABLE_FLAGS) | extra_flags
+        if interaction is not None:
+            message.webhook_id = self.application_id
+            message.interaction_id = interaction.id
+            message.interaction_metadata = interactions.metadata(self, interaction)
+            if interaction.type == 2:
+                message.interaction_name = interaction.payload["data"]["name"]
+        self._apply(message, body, files, creating=True)
+        self.messages[message.id] = message
+        await self._message_event("MESSAGE_CREATE", message)
+        return message
+
+    async def edit_message(
+        self, message: FakeMessage, body: dict[str, Any], files: Sequence[tuple[str, bytes, str]]
+    ) -> None:
+        """Apply an edit; the loading flag of a deferred response goes away."""
+        flags = body.get("flags")
+        if flags is not None:  # only SUPPRESS_EMBEDS and COMPONENTS_V2 can change on edit
+            mutable = (1 << 2) | (1 << 15)
+            message.flags = (message.flags & ~mutable) | (int(flags) & mutable)
+        message.flags &= ~(1 << 7)
+        message.edited_at = self.clock()
+        self._apply(message, body, files, creating=False)
+        await self._message_event("MESSAGE_UPDATE", message)
+
+    async def delete_message(self, message: FakeMessage) -> None:
+        """Mark deleted (kept in ``messages`` so tests can see it existed)."""
+        message.deleted = True
+        if self.gateway.intents & GUILD_MESSAGES_INTENT and not message.ephemeral:
+            event = {"id": str(message.id), "channel_id": str(message.channel_id)}
+            if message.guild_id is not None:
+                event["guild_id"] = str(message.guild_id)
+            await self.gateway.dispatch("MESSAGE_DELETE", event)
+        await self.notify()
+
+    def _apply(
+        self,
+        message: FakeMessage,
+        body: dict[str, Any],
+        files: Sequence[tuple[str, bytes, str]],
+        *,
+        creating: bool,
+    ) -> None:
+        if "content" in body:
+            message.content = body["content"]
+        if "embeds" in body:
+            message.embeds = [{"type": "rich", **e} for e in body["embeds"] or []]
+        if "components" in body:
+            message.components = interactions.numbered(body["components"] or [])
+        described = {str(a.get("id")): a for a in body.get("attachments") or []}
+        uploaded = []
+        for index, (filename, data, content_type) in enumerate(files):
+            meta = described.pop(str(index), {})
+            file = self.make_file(
+                message.channel_id, meta.get("filename") or filename, data, content_type
+            )
+            file.description = meta.get("description")
+            uploaded.append(file)
+        if creating or "attachments" not in body:
+            kept = message.attachments
+        else:  # an edit listing attachments keeps only those it lists
+            kept = [f for f in message.attachments if str(f.id) in described]
+        message.attachments = kept + uploaded
+        message.edits.append(body)
+
+    async def _message_event(self, event: str, message: FakeMessage) -> None:
+        if self.gateway.intents & GUILD_MESSAGES_INTENT and not message.ephemeral:
+            await self.gateway.dispatch(event, self.message_payload(message))
+        await self.notify()
+
+    def message_payload(self, message: FakeMessage) -> dict[str, Any]:
+        """The message as Discord returns it."""
+        author = payloads.user(self.bot_user_id, self.bot_name, bot=True)
+        return payloads.message(message, author=author, application_id=self.application_id)
+
+    # -- gateway payloads ----------------------------------------------------------------------
+
+    def _ready_payload(self, session_id: str) -> dict[str, Any]:
+        return {
+            "v": 10,
+            "user": payloads.bot_self(self.bot_user_id, self.bot_name),
+            "user_settings": {},
+            "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
+            "private_channels": [],
+            "presences": [],
+            "relationships": [],
+            "guild_join_requests": [],
+            "session_id": session_id,
+            "session_type": "normal",
+            "resume_gateway_url": self.resume_gateway_url,
+            "application": {"id": str(self.application_id), "flags": 0},
+            "geo_ordered_rtc_regions": [],
+            "auth": {},
+            "_trace": ['["fake-discord-gateway",{"micros":0}]'],
+        }
+
+    def _members_chunk(self, guild_id: int) -> dict[str, Any]:
+        guild = self.guilds[guild_id]
+        return {
+            "guild_id": str(guild_id),
+            "members": [payloads.member(m) for m in guild.members.values()],
+            "chunk_index": 0,
+            "chunk_count": 1,
+            "not_found": [],
+        }

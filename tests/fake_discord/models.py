@@ -1,0 +1,255 @@
+"""The fake Discord's state: guilds, members, messages, interactions and recorded requests."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+DISCORD_EPOCH_MS = 1_420_070_400_000
+
+# Permission bits (https://discord.com/developers/docs/topics/permissions).
+ADMINISTRATOR = 1 << 3
+ALL_PERMISSIONS = (1 << 53) - 1
+DEFAULT_EVERYONE_PERMISSIONS = (
+    (1 << 0)  # CREATE_INSTANT_INVITE
+    | (1 << 6)  # ADD_REACTIONS
+    | (1 << 10)  # VIEW_CHANNEL
+    | (1 << 11)  # SEND_MESSAGES
+    | (1 << 14)  # EMBED_LINKS
+    | (1 << 15)  # ATTACH_FILES
+    | (1 << 16)  # READ_MESSAGE_HISTORY
+    | (1 << 18)  # USE_EXTERNAL_EMOJIS
+    | (1 << 31)  # USE_APPLICATION_COMMANDS
+)
+
+EPHEMERAL = 1 << 6
+LOADING = 1 << 7
+
+INTERACTION_TOKEN_TTL = 15 * 60.0
+INITIAL_RESPONSE_WINDOW = 3.0
+
+
+class ManualClock:
+    """A clock the test moves by hand: ``clock.advance(16 * 60)`` expires interaction tokens."""
+
+    def __init__(self, start: float | None = None) -> None:
+        self.now = time.time() if start is None else start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward."""
+        self.now += seconds
+
+
+class Snowflakes:
+    """Snowflake ids whose timestamps follow the fake's clock, unique within one fake."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self._increment = itertools.count(1)
+
+    def next(self) -> int:
+        """A fresh id."""
+        ms = max(int(self.clock() * 1000) - DISCORD_EPOCH_MS, 0)
+        return (ms << 22) | (next(self._increment) & 0x3FFFFF)
+
+
+def iso(ts: float) -> str:
+    """Discord's ISO-8601 timestamp for a clock value."""
+    return datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+@dataclass
+class FakeRole:
+    id: int
+    name: str
+    permissions: int = 0
+    position: int = 0
+    managed: bool = False
+
+
+@dataclass
+class FakeMember:
+    user_id: int
+    name: str
+    role_ids: list[int] = field(default_factory=list)
+    permissions: int | None = None  # overrides the value computed from roles
+    bot: bool = False
+    joined_at: float = 0.0
+
+
+@dataclass
+class FakeChannel:
+    id: int
+    guild_id: int | None
+    name: str
+    nsfw: bool = False
+    type: int = 0  # GUILD_TEXT; 1 is a DM
+    recipient_id: int | None = None
+
+
+@dataclass
+class FakeGuild:
+    """A guild as the fake knows it; ``bot_permissions`` is what ``app_permissions`` reports."""
+
+    id: int
+    name: str
+    owner_id: int
+    locale: str = "en-US"
+    channels: dict[int, FakeChannel] = field(default_factory=dict)
+    roles: dict[int, FakeRole] = field(default_factory=dict)
+    members: dict[int, FakeMember] = field(default_factory=dict)
+    upload_limit: int = 10 * 1024 * 1024
+
+    def permissions_of(self, user_id: int) -> int:
+        """Guild-level permissions, computed as Discord does: owner, then @everyone + roles."""
+        member = self.members.get(user_id)
+        if member is not None and member.permissions is not None:
+            return member.permissions
+        if user_id == self.owner_id:
+            return ALL_PERMISSIONS
+        everyone = self.roles.get(self.id)
+        value = everyone.permissions if everyone else 0
+        for role_id in member.role_ids if member else ():
+            role = self.roles.get(role_id)
+            if role is not None:
+                value |= role.permissions
+        return ALL_PERMISSIONS if value & ADMINISTRATOR else value
+
+
+@dataclass
+class FakeFile:
+    """A file the bot uploaded (or a test registered), served back by the fake at ``url``."""
+
+    filename: str
+    data: bytes
+    content_type: str
+    size: int
+    id: int = 0
+    url: str = ""
+    description: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass
+class FakeMessage:
+    """A message the bot created; ``edits`` holds every body applied, the creating one first."""
+
+    id: int
+    channel_id: int
+    guild_id: int | None
+    content: str | None = None
+    embeds: list[dict[str, Any]] = field(default_factory=list)
+    components: list[dict[str, Any]] = field(default_factory=list)
+    flags: int = 0
+    attachments: list[FakeFile] = field(default_factory=list)
+    edits: list[dict[str, Any]] = field(default_factory=list)
+    deleted: bool = False
+    type: int = 0
+    created_at: float = 0.0
+    edited_at: float | None = None
+    interaction_id: int | None = None
+    interaction_name: str | None = None  # the command, for the deprecated `interaction` field
+    interaction_metadata: dict[str, Any] | None = None
+    webhook_id: int | None = None
+
+    @property
+    def ephemeral(self) -> bool:
+        """Only the member who used the command sees it."""
+        return bool(self.flags & EPHEMERAL)
+
+    @property
+    def loading(self) -> bool:
+        """A deferred response still showing "thinking..."."""
+        return bool(self.flags & LOADING)
+
+    def custom_ids(self) -> list[str]:
+        """The custom ids of every component on the message, nested ones included."""
+        return [c["custom_id"] for c in walk_components(self.components) if "custom_id" in c]
+
+
+def walk_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every component in a tree of rows, containers, sections and labels."""
+    found: list[dict[str, Any]] = []
+    for component in components:
+        found.append(component)
+        found.extend(walk_components(component.get("components") or []))
+        for key in ("accessory", "component"):
+            if isinstance(component.get(key), dict):
+                found.extend(walk_components([component[key]]))
+    return found
+
+
+@dataclass
+class RecordedRequest:
+    """One HTTP request the bot made, as the fake received it."""
+
+    method: str
+    path: str  # relative to the API base, e.g. "/users/@me"
+    json: Any
+    files: list[tuple[str, bytes, str]]
+    at: float
+    query: dict[str, str] = field(default_factory=dict)
+    status: int = 0
+
+
+@dataclass
+class FakeInteraction:
+    """An interaction the fake dispatched and what the bot answered."""
+
+    id: int
+    token: str
+    type: int
+    user_id: int
+    guild_id: int | None
+    channel_id: int
+    created_at: float
+    attachment_size_limit: int
+    payload: dict[str, Any]
+    changed: asyncio.Condition
+    response_type: int | None = None
+    response_data: dict[str, Any] | None = None
+    message: FakeMessage | None = None
+    followups: list[FakeMessage] = field(default_factory=list)
+    source_message: FakeMessage | None = None  # the message of a clicked component
+    opened_by: FakeInteraction | None = None  # for a modal submit: the interaction that opened it
+
+    async def wait_response(self, timeout: float = 5) -> None:
+        """Wait until the bot sent its interaction callback."""
+        await self._wait(lambda: self.response_type is not None, timeout, "a callback")
+
+    async def wait_message(
+        self, predicate: Callable[[FakeMessage], bool], timeout: float = 10
+    ) -> FakeMessage:
+        """Wait until the original response message satisfies ``predicate`` (after any edit)."""
+
+        def ready() -> bool:
+            return self.message is not None and predicate(self.message)
+
+        await self._wait(ready, timeout, "an original message matching the predicate")
+        assert self.message is not None
+        return self.message
+
+    async def wait_followups(self, count: int, timeout: float = 10) -> list[FakeMessage]:
+        """Wait until the bot sent at least ``count`` followup messages."""
+        await self._wait(lambda: len(self.followups) >= count, timeout, f"{count} followups")
+        return self.followups
+
+    async def _wait(self, ready: Callable[[], bool], timeout: float, what: str) -> None:
+        async with self.changed:
+            try:
+                await asyncio.wait_for(self.changed.wait_for(ready), timeout)
+            except TimeoutError:
+                state = self.message.edits if self.message else None
+                raise AssertionError(
+                    f"interaction {self.id}: no {what} within {timeout}s "
+                    f"(callback type {self.response_type}, original message edits {state})"
+                ) from None
