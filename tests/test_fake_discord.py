@@ -41,6 +41,22 @@ class AgainView(discord.ui.View):
     ) -> None:
         await interaction.response.send_message("again, just for you", ephemeral=True)
 
+    @discord.ui.button(label="Hide", style=discord.ButtonStyle.secondary, custom_id="tiny:hide")
+    async def hide(self, interaction: discord.Interaction, _: discord.ui.Button[AgainView]) -> None:
+        await interaction.response.edit_message(content="hidden", view=None)
+
+
+class FeedbackModal(discord.ui.Modal, title="Feedback"):
+    text: discord.ui.TextInput[FeedbackModal] = discord.ui.TextInput(
+        label="Your words", custom_id="feedback:text"
+    )
+
+    def __init__(self) -> None:
+        super().__init__(custom_id="feedback")
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(f"Thanks: {self.text.value}", ephemeral=True)
+
 
 @dataclass
 class Seen:
@@ -51,6 +67,7 @@ class Seen:
     permissions: list[int] = field(default_factory=list)
     late_edit_error: int | None = None
     upload_error: int | None = None
+    dm_error: int | None = None
     resumed: asyncio.Event = field(default_factory=asyncio.Event)
     carry_on: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -111,6 +128,18 @@ class TinyBot(commands.Bot):
                 assert interaction.channel is not None
                 partial = interaction.channel.get_partial_message(callback.message_id)  # type: ignore[union-attr]
                 await partial.edit(content="finished (channel edit)")
+
+        @self.tree.command(name="feedback", description="Tell us")
+        async def feedback(interaction: discord.Interaction) -> None:
+            await interaction.response.send_modal(FeedbackModal())
+
+        @self.tree.command(name="dm", description="Say hello in private")
+        async def dm(interaction: discord.Interaction) -> None:
+            try:
+                await interaction.user.send("hello")
+            except discord.Forbidden as exc:
+                seen.dm_error = exc.code
+            await interaction.response.send_message("tried", ephemeral=True)
 
         admin = app_commands.Group(
             name="admin",
@@ -194,7 +223,7 @@ async def test_bot_connects_identifies_and_syncs_commands(world: World) -> None:
     assert fake.requests[0].path == "/users/@me"
 
     assert fake.sync_count == 2
-    assert set(fake.global_commands) == {"render", "slow"}
+    assert set(fake.global_commands) == {"render", "slow", "feedback", "dm"}
     admin = fake.guild_commands[GUILD]["admin"]
     assert admin["default_member_permissions"] == str(MANAGE_GUILD)
     assert [o["name"] for o in admin["options"]] == ["stats", "purge"]
@@ -205,7 +234,7 @@ async def test_bot_connects_identifies_and_syncs_commands(world: World) -> None:
         ("image", 11),
     ]
     synced = await bot.tree.fetch_commands()
-    assert {c.name for c in synced} == {"render", "slow"}
+    assert {c.name for c in synced} == set(fake.global_commands)
     assert fake.schema_errors == []
 
 
@@ -296,6 +325,50 @@ async def test_uploads_over_the_interaction_limit_are_refused(world: World) -> N
     await interaction.wait_message(lambda m: m.content == "Done: tiny")
     assert world.bot.seen.upload_error == 40005
     assert interaction.followups == []
+
+
+async def test_component_update_modal_and_closed_dms(world: World) -> None:
+    fake, seen = world.fake, world.bot.seen
+    render = await fake.invoke(
+        "render", user_id=MEMBER, guild_id=GUILD, channel_id=CHANNEL, options={"prompt": "rain"}
+    )
+    [clip_message] = await render.wait_followups(1)
+    hide = await fake.click(
+        clip_message.id, "tiny:hide", user_id=MEMBER, guild_id=GUILD, channel_id=CHANNEL
+    )
+    updated = await hide.wait_message(lambda m: m.content == "hidden")
+    assert hide.response_type == 7
+    assert updated is clip_message
+    assert updated.components == []
+
+    opened = await fake.invoke("feedback", user_id=MEMBER, guild_id=GUILD, channel_id=CHANNEL)
+    await opened.wait_response()
+    assert opened.response_type == 9
+    assert opened.response_data is not None
+    assert opened.response_data["title"] == "Feedback"
+    submitted = await fake.submit_modal(
+        "feedback", {"feedback:text": "lovely"}, user_id=MEMBER, guild_id=GUILD, channel_id=CHANNEL
+    )
+    thanks = await submitted.wait_message(lambda m: True)
+    assert thanks.content == "Thanks: lovely"
+
+    fake.set_dms_open(MEMBER, False)
+    tried = await fake.invoke("dm", user_id=MEMBER, guild_id=GUILD, channel_id=CHANNEL)
+    await tried.wait_message(lambda m: m.content == "tried")
+    assert seen.dm_error == 50007
+
+
+async def test_a_failed_upload_is_retried(world: World) -> None:
+    fake = world.fake
+    fake.fail_next("POST", r"^/webhooks/\d+/[^/]+$", 500)
+    interaction = await fake.invoke(
+        "render", user_id=MEMBER, guild_id=GUILD, channel_id=CHANNEL, options={"prompt": "hail"}
+    )
+    [followup] = await interaction.wait_followups(1)  # discord.py waits 1s, then retries
+    assert [f.data for f in followup.attachments] == [CLIP]
+    uploads = fake.requests_to("POST", r"^/webhooks/")
+    assert [r.status for r in uploads] == [500, 200]
+    assert all(r.files == uploads[0].files for r in uploads)
 
 
 async def test_gateway_drop_resumes_and_replays_missed_events(world: World) -> None:

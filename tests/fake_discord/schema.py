@@ -10,13 +10,13 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
-from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
@@ -33,22 +33,23 @@ class SpecMissing(RuntimeError):
     """The OpenAPI file is not where the tests expect it (../shared/ absent or incomplete)."""
 
 
-def _attachment_id_string_or_int(schema: dict[str, Any]) -> None:
-    schema["properties"]["id"] = {
-        "anyOf": [
-            {"$ref": "#/components/schemas/SnowflakeType"},
-            {"type": "integer", "minimum": 0},
-        ]
-    }
+def _snowflake_string_or_integer(schema: dict[str, Any]) -> None:
+    schema.clear()
+    schema["anyOf"] = [
+        {"type": "string", "pattern": "^(0|[1-9][0-9]*)$"},
+        {"type": "integer", "minimum": 0},
+    ]
 
 
-# Component schema -> (correction, reason). Applied to a private copy of the spec.
-SPEC_CORRECTIONS: dict[str, tuple[Any, str]] = {
-    "MessageAttachmentRequest": (
-        _attachment_id_string_or_int,
-        "Discord's docs reference an uploaded `files[n]` by an attachment `id` equal to n, and "
-        "accept it as a JSON integer (discord.py sends `{'id': 0, 'filename': ...}`); the spec "
-        "only allows a snowflake string there.",
+# Component schema -> (correction, reason). Applied to a private copy used for request bodies;
+# the fake's own replies are checked against the spec as published.
+SPEC_CORRECTIONS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
+    "SnowflakeType": (
+        _snowflake_string_or_integer,
+        "Discord reads snowflakes in request bodies from JSON integers as well as strings, and "
+        "discord.py sends several as integers (`recipient_id` of POST /users/@me/channels, and "
+        "`attachments[].id`, the index n of an uploaded `files[n]`, which Discord documents); "
+        "the spec only allows strings.",
     ),
 }
 
@@ -78,9 +79,8 @@ class OpenApiChecker:
         self.spec_path = spec_path
         self.spec = _load_spec(spec_path)
         self._routes = _routes(self.spec)
-        self._registry: Registry[Any] = Registry().with_resource(
-            _SPEC_URI, DRAFT202012.create_resource(self.spec)
-        )
+        self._requests = _registry(_corrected(self.spec))
+        self._responses = _registry(self.spec)
         self._validators: dict[tuple[str, str, str], jsonschema.Draft202012Validator | None] = {}
 
     def template_for(self, path: str) -> str | None:
@@ -117,7 +117,7 @@ class OpenApiChecker:
             content = operation.get("responses", {}).get(str(status), {}).get("content", {})
             pointer = _pointer("paths", template, method.lower(), "responses", str(status))
             self._validators[key] = (
-                self._validator_at(f"{pointer}/content/application~1json/schema")
+                self._validator_at(f"{pointer}/content/application~1json/schema", self._responses)
                 if JSON in content
                 else None
             )
@@ -134,10 +134,12 @@ class OpenApiChecker:
             self._validators[key] = self._compile(template, method, content_type)
         return self._validators[key]
 
-    def _validator_at(self, pointer: str) -> jsonschema.Draft202012Validator:
+    def _validator_at(
+        self, pointer: str, registry: Registry[Any]
+    ) -> jsonschema.Draft202012Validator:
         return jsonschema.Draft202012Validator(
             {"$ref": f"{_SPEC_URI}#/{pointer}"},
-            registry=self._registry,
+            registry=registry,
             format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
         )
 
@@ -153,7 +155,7 @@ class OpenApiChecker:
         if content_type not in content:
             return None
         pointer = _pointer("paths", template, method, "requestBody", "content", content_type)
-        return self._validator_at(f"{pointer}/schema")
+        return self._validator_at(f"{pointer}/schema", self._requests)
 
 
 def _pointer(*parts: str) -> str:
@@ -161,13 +163,31 @@ def _pointer(*parts: str) -> str:
 
 
 def _describe(where: str, validator: jsonschema.Draft202012Validator, body: Any) -> list[str]:
-    """One line per request listing every violation (anyOf failures reduced to their best match)."""
-    problems = []
-    for error in validator.iter_errors(body):
-        deepest = best_match([error])
-        at = "/".join(str(p) for p in deepest.absolute_path) or "<body>"
-        problems.append(f"{deepest.message} at {at}")
-    return [f"{where}: {'; '.join(sorted(problems))}"] if problems else []
+    """One line per request listing every violation, unions explained by their closest branch."""
+    problems = sorted({p for error in validator.iter_errors(body) for p in _explain(error)})
+    return [f"{where}: {'; '.join(problems)}"] if problems else []
+
+
+def _explain(error: Any) -> list[str]:
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        branches: dict[Any, list[Any]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        depth = len(error.absolute_path)
+
+        def closeness(errors: list[Any]) -> tuple[int, int]:
+            went_inside = any(len(e.absolute_path) > depth for e in errors)
+            return (0 if went_inside else 1, len(errors))
+
+        closest = min(branches.values(), key=closeness)
+        if closeness(closest)[0] == 0:  # the value has the branch's shape: report inside it
+            return [p for sub in closest for p in _explain(sub)]
+    at = "/".join(str(p) for p in error.absolute_path) or "<body>"
+    return [f"{_short(error.message)} at {at}"]
+
+
+def _short(message: str, limit: int = 300) -> str:
+    return message if len(message) <= limit else message[: limit - 3] + "..."
 
 
 @lru_cache(maxsize=4)
@@ -179,10 +199,19 @@ def _load_spec(spec_path: Path) -> dict[str, Any]:
             "(../shared/discord-api-spec/openapi.json) or pass FakeDiscord(spec_path=...)."
         )
     spec: dict[str, Any] = json.loads(spec_path.read_text(encoding="utf-8"))
+    return spec
+
+
+def _corrected(spec: dict[str, Any]) -> dict[str, Any]:
     schemas = copy.deepcopy(spec["components"]["schemas"])
     for name, (correct, _reason) in SPEC_CORRECTIONS.items():
         correct(schemas[name])
     return {**spec, "components": {**spec["components"], "schemas": schemas}}
+
+
+def _registry(spec: dict[str, Any]) -> Registry[Any]:
+    registry: Registry[Any] = Registry().with_resource(_SPEC_URI, DRAFT202012.create_resource(spec))
+    return registry
 
 
 def _routes(spec: dict[str, Any]) -> list[SpecRoute]:
