@@ -198,7 +198,7 @@ class AtlasClient:
                 if self._clock() - started > schedule.not_registered_grace_seconds:
                     raise
                 log.info("prediction %s not registered yet (%s); polling again", prediction_id, exc)
-            except (AtlasConnectionError, RateLimited, ServerError) as exc:
+            except (AtlasConnectionError, RateLimited, ServerError, UnexpectedResponse) as exc:
                 log.warning("poll of %s failed (%s); polling again", prediction_id, exc)
             else:
                 changed = last is None or prediction.status != last.status

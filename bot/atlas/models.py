@@ -164,8 +164,6 @@ class Prediction(BaseModel):
 class VideoRequest(BaseModel):
     """One `generateVideo` call, in our option names; `payload()` maps them onto the model's."""
 
-    model_config = ConfigDict(frozen=True)
-
     model: str
     prompt: str
     duration: int

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from pathlib import Path
 
 import pytest
+from aiohttp import BodyPartReader, web
 from pydantic import SecretStr
 
 from bot.atlas import (
@@ -177,3 +179,37 @@ async def test_check_key_reports_an_outage(client: AtlasClient, sim: AtlasSimula
     sim.fail_next("balance", 500, count=10)
     with pytest.raises(ServerError):
         await client.check_key()
+
+
+async def test_upload_from_a_path_is_streamed_not_loaded(tmp_path: Path) -> None:
+    """A 12 MB file goes out in chunks: the client never holds it whole in memory."""
+
+    async def drain(request: web.Request) -> web.Response:
+        received = 0
+        reader = await request.multipart()
+        async for part in reader:
+            assert isinstance(part, BodyPartReader)
+            while chunk := await part.read_chunk(64 * 1024):
+                received += len(chunk)
+        return web.json_response({"code": 200, "data": {"download_url": f"http://cdn/{received}"}})
+
+    app = web.Application()
+    app.router.add_post("/api/v1/model/uploadMedia", drain)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    path = tmp_path / "big.png"
+    path.write_bytes(make_png(size=12_000_000))
+    try:
+        async with AtlasClient(f"http://127.0.0.1:{port}/api/v1", SecretStr("k")) as client:
+            tracemalloc.start()
+            try:
+                url = await client.upload_media(path, filename="big.png", content_type="image/png")
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+    finally:
+        await runner.cleanup()
+    assert url == "http://cdn/12000000"
+    assert peak < 4_000_000, f"peak {peak} bytes: the file was loaded into memory"

@@ -45,6 +45,7 @@ async def test_wait_returns_the_completed_prediction_and_reports_changes(
     client: AtlasClient, sim: AtlasSimulator
 ) -> None:
     sim.price_usd = "0.60"
+    sim.script_prompt("happy", generation_seconds=0.3)  # long enough for several polls
     prediction_id = await client.submit(video_request("happy path"))
     updates = Updates()
     done = await client.wait(prediction_id, schedule=QUICK, on_update=updates)

@@ -81,7 +81,7 @@ async def test_tutorial_scripts_run_against_the_simulator(
     image.write_bytes(make_png(512, 512))
     output = tmp_path / "output.mp4"
     async with AtlasSimulator(
-        settings.catalogue, api_key="tutorial-key", generation_seconds=0.15
+        settings.catalogue, api_key="tutorial-key", generation_seconds=0.3
     ) as sim:
         statuses = await asyncio.to_thread(tutorial, sim.base_url, "tutorial-key", image, output)
     assert output.read_bytes() == sample_video()
