@@ -20,7 +20,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from tests.fake_discord import ActionUnavailable, FakeDiscord, FakeMessage, ManualClock
-from tests.fake_discord.fixtures import discord_py_pointed_at, running_fake_discord
+from tests.fake_discord.fixtures import (
+    discord_py_pointed_at,
+    fake_discord,  # noqa: F401 (the fixture, used by name)
+    running_fake_discord,
+)
 
 GUILD, CHANNEL = 111_000_000_000_000_001, 111_000_000_000_000_002
 MEMBER, MANAGER, ADMIN = 222_000_000_000_000_001, 222_000_000_000_000_002, 222_000_000_000_000_003
@@ -39,7 +43,8 @@ class AgainView(discord.ui.View):
     async def again(
         self, interaction: discord.Interaction, _: discord.ui.Button[AgainView]
     ) -> None:
-        await interaction.response.send_message("again, just for you", ephemeral=True)
+        note = discord.File(io.BytesIO(b"a note"), filename="note.txt")
+        await interaction.response.send_message("again, just for you", ephemeral=True, file=note)
 
     @discord.ui.button(label="Hide", style=discord.ButtonStyle.secondary, custom_id="tiny:hide")
     async def hide(self, interaction: discord.Interaction, _: discord.ui.Button[AgainView]) -> None:
@@ -265,6 +270,7 @@ async def test_slash_command_round_trip_with_upload_and_persistent_button(world:
         "Done: a red kite",
     ]
     assert seen.image_bytes == b"\x89PNG-bytes"
+    assert fake.requests_to("GET", rf"^/ephemeral-attachments/.*/{image['id']}/frame.png$")
     assert seen.filesize_limit == 25 * 1024 * 1024
 
     [followup] = interaction.followups
@@ -284,6 +290,12 @@ async def test_slash_command_round_trip_with_upload_and_persistent_button(world:
     assert click.response_type == 4
     assert reply.content == "again, just for you"
     assert reply.ephemeral
+    assert [(f.filename, f.data, f.content_type) for f in reply.attachments] == [
+        ("note.txt", b"a note", "text/plain")
+    ]
+    [callback] = fake.requests_to("POST", rf"^/interactions/{click.id}/")
+    assert callback.json["type"] == 4
+    assert callback.files == [("note.txt", b"a note", "application/octet-stream")]
 
 
 async def test_expired_token_is_refused_and_the_channel_edit_works(world: World) -> None:
@@ -408,6 +420,41 @@ async def test_member_permissions_reach_discord_py_checks(world: World) -> None:
 
     assert (await purge_as(MANAGER)).content == "denied"
     assert (await purge_as(ADMIN)).content == "purged"
+
+    # A server admin lets Mia use /admin: Discord delivers it, the bot's own check decides.
+    fake.allow_command(GUILD, "admin", user_or_role_id=MEMBER)
+    assert (await purge_as(MEMBER)).content == "denied"
+
+
+async def test_channel_messages_through_a_rest_only_client(
+    fake_discord: FakeDiscord,  # noqa: F811 (the imported fixture)
+) -> None:
+    fake = fake_discord
+    fake.add_guild(GUILD)
+    fake.add_channel(GUILD, CHANNEL)
+    client = discord.Client(intents=discord.Intents.none())
+    await client.login(fake.bot_token)
+    try:
+        channel = await client.fetch_channel(CHANNEL)
+        assert isinstance(channel, discord.TextChannel)
+        embed = discord.Embed(title="Queue", description="3 jobs")
+        sent = await channel.send(
+            "status", embed=embed, file=discord.File(io.BytesIO(CLIP), "a.mp4")
+        )
+        fetched = await channel.fetch_message(sent.id)
+        assert fetched.embeds[0].title == "Queue"
+        assert fetched.attachments[0].size == len(CLIP)
+        assert await fetched.attachments[0].read() == CLIP
+        await fetched.edit(content="status: done")
+        await fetched.delete()
+        with pytest.raises(discord.NotFound):
+            await channel.fetch_message(sent.id)
+    finally:
+        await client.close()
+    stored = fake.messages[sent.id]
+    assert stored.deleted
+    assert [e.get("content") for e in stored.edits] == ["status", "status: done"]
+    assert [r.status for r in fake.requests_to("GET", rf"/messages/{sent.id}$")] == [200, 404]
 
 
 async def test_schema_mismatches_are_caught(tmp_path: Path) -> None:

@@ -101,15 +101,7 @@ class FakeDiscord:
         self.gateway = Gateway(
             token=lambda: self.bot_token,
             ready_payload=self._ready_payload,
-            guild_payloads=lambda: [
-                payloads.guild_create(
-                    g,
-                    joined_at=self.clock(),
-                    all_members=bool(self.gateway.intents & GUILD_MEMBERS_INTENT),
-                    bot_user_id=self.bot_user_id,
-                )
-                for g in self.guilds.values()
-            ],
+            guild_payloads=self._guild_payloads,
             members_chunk=self._members_chunk,
             notify=self.notify,
         )
@@ -141,6 +133,10 @@ class FakeDiscord:
             self._runner = None
         problems = [f"schema: {e}" for e in self.schema_errors]
         problems += [f"not implemented by the fake: {u}" for u in self.unhandled]
+        problems += [
+            f"fail_next({f.method} {f.pattern.pattern!r}, {f.status}) never matched a request"
+            for f in self.faults
+        ]
         if problems:
             raise AssertionError("fake Discord saw bad requests:\n  " + "\n  ".join(problems))
 
@@ -205,6 +201,10 @@ class FakeDiscord:
         self.guilds[guild_id].members[user_id] = FakeMember(
             user_id, name, list(role_ids), permissions, joined_at=self.clock()
         )
+
+    def allow_command(self, guild_id: int, name: str, *, user_or_role_id: int) -> None:
+        """A server admin lets a user or role use ``/name`` despite its default permissions."""
+        self.guilds[guild_id].command_overrides.setdefault(name, set()).add(user_or_role_id)
 
     def set_dms_open(self, user_id: int, is_open: bool) -> None:
         """Whether the bot may DM this user (closed DMs refuse with 50007)."""
@@ -424,8 +424,25 @@ class FakeDiscord:
             self, kind, data, user_id, guild_id, channel_id, locale, attachment_size_limit, source
         )
         self.interactions[interaction.id] = interaction
+        if self.check_responses:
+            self._check_gateway_payload(interaction.payload)
         await self.gateway.dispatch("INTERACTION_CREATE", interaction.payload)
         return interaction
+
+    def _check_gateway_payload(self, payload: dict[str, Any]) -> None:
+        """Gateway payloads have no schema of their own: check the REST objects inside them."""
+        assert self.checker is not None
+        check = self.checker.check_component
+        errors = check("GuildMemberResponse", payload["member"], "interaction member")
+        errors += check("GuildChannelResponse", payload["channel"], "interaction channel")
+        resolved = payload["data"].get("resolved") or {}
+        for attachment in (resolved.get("attachments") or {}).values():
+            errors += check("MessageAttachmentResponse", attachment, "resolved attachment")
+        others = {k: v for k, v in resolved.items() if k != "attachments"}
+        errors += check("ResolvedObjectsResponse", others, "resolved objects")
+        if "message" in payload:
+            errors += check("MessageResponse", payload["message"], "interaction message")
+        self.response_errors.extend(errors)
 
     def interaction_by_token(self, token: str) -> FakeInteraction | None:
         """The interaction whose webhook token this is."""
@@ -557,6 +574,27 @@ class FakeDiscord:
             "auth": {},
             "_trace": ['["fake-discord-gateway",{"micros":0}]'],
         }
+
+    def _guild_payloads(self) -> list[dict[str, Any]]:
+        everyone = bool(self.gateway.intents & GUILD_MEMBERS_INTENT)
+        guilds = [
+            payloads.guild_create(
+                g, joined_at=self.clock(), all_members=everyone, bot_user_id=self.bot_user_id
+            )
+            for g in self.guilds.values()
+        ]
+        if self.check_responses:
+            assert self.checker is not None
+            check = self.checker.check_component
+            for guild in guilds:
+                for kind, schema in (
+                    ("roles", "GuildRoleResponse"),
+                    ("channels", "GuildChannelResponse"),
+                    ("members", "GuildMemberResponse"),
+                ):
+                    for item in guild[kind]:
+                        self.response_errors += check(schema, item, f"GUILD_CREATE {kind}")
+        return guilds
 
     def _members_chunk(self, guild_id: int) -> dict[str, Any]:
         guild = self.guilds[guild_id]

@@ -139,6 +139,10 @@ def _check_visible(
     command: dict[str, Any], guild: FakeGuild, user_id: int, channel_id: int
 ) -> None:
     required = command.get("default_member_permissions")
+    member = guild.members.get(user_id)
+    let_through = guild.command_overrides.get(command["name"], set())
+    if member is not None and let_through & {user_id, *member.role_ids}:
+        required = None
     if required is not None and user_id != guild.owner_id:
         have = guild.permissions_of(user_id)
         needed = int(required)

@@ -107,6 +107,8 @@ class FakeGuild:
     roles: dict[int, FakeRole] = field(default_factory=dict)
     members: dict[int, FakeMember] = field(default_factory=dict)
     upload_limit: int = 10 * 1024 * 1024
+    # Server Settings -> Integrations overrides: command name -> user and role ids let through.
+    command_overrides: dict[str, set[int]] = field(default_factory=dict)
 
     def permissions_of(self, user_id: int) -> int:
         """Guild-level permissions, computed as Discord does: owner, then @everyone + roles."""
@@ -224,7 +226,7 @@ class FakeInteraction:
 
     async def wait_response(self, timeout: float = 5) -> None:
         """Wait until the bot sent its interaction callback."""
-        await self._wait(lambda: self.response_type is not None, timeout, "a callback")
+        await self._wait(lambda: self.response_type is not None, timeout, "the callback")
 
     async def wait_message(
         self, predicate: Callable[[FakeMessage], bool], timeout: float = 10
@@ -234,7 +236,7 @@ class FakeInteraction:
         def ready() -> bool:
             return self.message is not None and predicate(self.message)
 
-        await self._wait(ready, timeout, "an original message matching the predicate")
+        await self._wait(ready, timeout, "the original message to match")
         assert self.message is not None
         return self.message
 
@@ -248,8 +250,10 @@ class FakeInteraction:
             try:
                 await asyncio.wait_for(self.changed.wait_for(ready), timeout)
             except TimeoutError:
-                state = self.message.edits if self.message else None
+                edits = self.message.edits if self.message else []
+                last = repr(edits[-1]) if edits else "-"
                 raise AssertionError(
-                    f"interaction {self.id}: no {what} within {timeout}s "
-                    f"(callback type {self.response_type}, original message edits {state})"
+                    f"interaction {self.id}: timed out after {timeout}s waiting for {what} "
+                    f"(callback type {self.response_type}; original message: {len(edits)} "
+                    f"bodies, the last {last[:400]})"
                 ) from None

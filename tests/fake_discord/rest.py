@@ -90,8 +90,14 @@ def _fake(request: web.Request) -> FakeDiscord:
 @web.middleware
 async def _middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     fake = _fake(request)
-    if request.path.startswith(("/gateway", "/attachments/", "/ephemeral-attachments/")):
+    if request.path.startswith("/gateway"):
         return await handler(request)  # type: ignore[no-any-return]
+    if request.path.startswith(("/attachments/", "/ephemeral-attachments/")):  # the CDN
+        cdn: web.Response = await handler(request)
+        fake.requests.append(
+            RecordedRequest(request.method, request.path, None, [], fake.clock(), status=cdn.status)
+        )
+        return cdn
     path = request.path.removeprefix(API)
     body, files, multipart = await _read_body(request)
     record = RecordedRequest(request.method, path, body, files, fake.clock(), dict(request.query))
@@ -159,6 +165,7 @@ def _fault_response(status: int, retry_after: float, body: dict[str, Any] | None
             "Retry-After": str(math.ceil(retry_after)),
             "X-RateLimit-Limit": "5",
             "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": f"{time.time() + retry_after:.3f}",
             "X-RateLimit-Reset-After": f"{retry_after:.3f}",
             "X-RateLimit-Bucket": "fakebucket",
             "X-RateLimit-Scope": "user",

@@ -126,6 +126,16 @@ class OpenApiChecker:
             return []
         return _describe(f"fake reply to {method.upper()} {path} ({template})", validator, body)
 
+    def check_component(self, schema_name: str, value: Any, where: str) -> list[str]:
+        """How a payload of the fake breaks one of the spec's response components (self-check)."""
+        key = ("#components", schema_name, "response")
+        if key not in self._validators:
+            pointer = _pointer("components", "schemas", schema_name)
+            self._validators[key] = self._validator_at(pointer, self._responses)
+        validator = self._validators[key]
+        assert validator is not None
+        return _describe(f"fake {where} ({schema_name})", validator, value)
+
     def _validator(
         self, template: str, method: str, content_type: str
     ) -> jsonschema.Draft202012Validator | None:
