@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import mimetypes
 import re
 import secrets
 import time
@@ -17,11 +16,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from . import interactions, payloads
+from . import dispatches, interactions, payloads
 from .gateway import Gateway
 from .models import (
     DEFAULT_EVERYONE_PERMISSIONS,
-    EPHEMERAL,
     INITIAL_RESPONSE_WINDOW,
     INTERACTION_TOKEN_TTL,
     FakeChannel,
@@ -39,10 +37,6 @@ from .schema import DEFAULT_SPEC_PATH, OpenApiChecker, SpecMissing, checker_for
 
 # What the bot's own managed role allows: view, send, embed, attach, read history, app commands.
 DEFAULT_BOT_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 31)
-GUILD_MEMBERS_INTENT = 1 << 1  # privileged: without it GUILD_CREATE lists only the bot
-GUILD_MESSAGES_INTENT = 1 << 9
-# Message flags a bot may set: SUPPRESS_EMBEDS, EPHEMERAL, SUPPRESS_NOTIFICATIONS, COMPONENTS_V2.
-SETTABLE_FLAGS = (1 << 2) | EPHEMERAL | (1 << 12) | (1 << 15)
 
 
 @dataclass
@@ -100,9 +94,9 @@ class FakeDiscord:
         self.checker: OpenApiChecker | None = None
         self.gateway = Gateway(
             token=lambda: self.bot_token,
-            ready_payload=self._ready_payload,
-            guild_payloads=self._guild_payloads,
-            members_chunk=self._members_chunk,
+            ready_payload=lambda session_id: dispatches.ready(self, session_id),
+            guild_payloads=lambda: dispatches.guild_creates(self),
+            members_chunk=lambda guild_id: dispatches.members_chunk(self, guild_id),
             notify=self.notify,
         )
         self._runner: web.AppRunner | None = None
@@ -425,24 +419,9 @@ class FakeDiscord:
         )
         self.interactions[interaction.id] = interaction
         if self.check_responses:
-            self._check_gateway_payload(interaction.payload)
+            dispatches.check_interaction(self, interaction.payload)
         await self.gateway.dispatch("INTERACTION_CREATE", interaction.payload)
         return interaction
-
-    def _check_gateway_payload(self, payload: dict[str, Any]) -> None:
-        """Gateway payloads have no schema of their own: check the REST objects inside them."""
-        assert self.checker is not None
-        check = self.checker.check_component
-        errors = check("GuildMemberResponse", payload["member"], "interaction member")
-        errors += check("GuildChannelResponse", payload["channel"], "interaction channel")
-        resolved = payload["data"].get("resolved") or {}
-        for attachment in (resolved.get("attachments") or {}).values():
-            errors += check("MessageAttachmentResponse", attachment, "resolved attachment")
-        others = {k: v for k, v in resolved.items() if k != "attachments"}
-        errors += check("ResolvedObjectsResponse", others, "resolved objects")
-        if "message" in payload:
-            errors += check("MessageResponse", payload["message"], "interaction message")
-        self.response_errors.extend(errors)
 
     def interaction_by_token(self, token: str) -> FakeInteraction | None:
         """The interaction whose webhook token this is."""
@@ -451,157 +430,3 @@ class FakeDiscord:
     def token_expired(self, interaction: FakeInteraction) -> bool:
         """Discord refuses an interaction token 15 minutes after the interaction."""
         return self.clock() - interaction.created_at > INTERACTION_TOKEN_TTL
-
-    # -- messages ----------------------------------------------------------------------------
-
-    def make_file(self, channel_id: int, filename: str, data: bytes, content_type: str) -> FakeFile:
-        """Store an uploaded file under a fake CDN URL (the type guessed from the name)."""
-        if content_type in ("", "application/octet-stream"):
-            content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        file_id = self.snowflakes.next()
-        url = f"{self.root}/attachments/{channel_id}/{file_id}/{filename}"
-        file = FakeFile(filename, data, content_type, len(data), file_id, url)
-        self.files[file_id] = file
-        return file
-
-    async def create_message(
-        self,
-        channel_id: int,
-        body: dict[str, Any],
-        files: Sequence[tuple[str, bytes, str]],
-        *,
-        type: int = 0,
-        extra_flags: int = 0,
-        interaction: FakeInteraction | None = None,
-    ) -> FakeMessage:
-        """A message the bot sends (channel POST, interaction response or followup)."""
-        guild_id = next((g.id for g in self.guilds.values() if channel_id in g.channels), None)
-        message = FakeMessage(
-            self.snowflakes.next(), channel_id, guild_id, type=type, created_at=self.clock()
-        )
-        message.flags = (int(body.get("flags") or 0) & SETTABLE_FLAGS) | extra_flags
-        if interaction is not None:
-            message.webhook_id = self.application_id
-            message.interaction_id = interaction.id
-            message.interaction_metadata = interactions.metadata(self, interaction)
-            if interaction.type == 2:
-                message.interaction_name = interaction.payload["data"]["name"]
-        self._apply(message, body, files, creating=True)
-        self.messages[message.id] = message
-        await self._message_event("MESSAGE_CREATE", message)
-        return message
-
-    async def edit_message(
-        self, message: FakeMessage, body: dict[str, Any], files: Sequence[tuple[str, bytes, str]]
-    ) -> None:
-        """Apply an edit; the loading flag of a deferred response goes away."""
-        flags = body.get("flags")
-        if flags is not None:  # only SUPPRESS_EMBEDS and COMPONENTS_V2 can change on edit
-            mutable = (1 << 2) | (1 << 15)
-            message.flags = (message.flags & ~mutable) | (int(flags) & mutable)
-        message.flags &= ~(1 << 7)
-        message.edited_at = self.clock()
-        self._apply(message, body, files, creating=False)
-        await self._message_event("MESSAGE_UPDATE", message)
-
-    async def delete_message(self, message: FakeMessage) -> None:
-        """Mark deleted (kept in ``messages`` so tests can see it existed)."""
-        message.deleted = True
-        if self.gateway.intents & GUILD_MESSAGES_INTENT and not message.ephemeral:
-            event = {"id": str(message.id), "channel_id": str(message.channel_id)}
-            if message.guild_id is not None:
-                event["guild_id"] = str(message.guild_id)
-            await self.gateway.dispatch("MESSAGE_DELETE", event)
-        await self.notify()
-
-    def _apply(
-        self,
-        message: FakeMessage,
-        body: dict[str, Any],
-        files: Sequence[tuple[str, bytes, str]],
-        *,
-        creating: bool,
-    ) -> None:
-        if "content" in body:
-            message.content = body["content"]
-        if "embeds" in body:
-            message.embeds = [{"type": "rich", **e} for e in body["embeds"] or []]
-        if "components" in body:
-            message.components = interactions.numbered(body["components"] or [])
-        described = {str(a.get("id")): a for a in body.get("attachments") or []}
-        uploaded = []
-        for index, (filename, data, content_type) in enumerate(files):
-            meta = described.pop(str(index), {})
-            file = self.make_file(
-                message.channel_id, meta.get("filename") or filename, data, content_type
-            )
-            file.description = meta.get("description")
-            uploaded.append(file)
-        if creating or "attachments" not in body:
-            kept = message.attachments
-        else:  # an edit listing attachments keeps only those it lists
-            kept = [f for f in message.attachments if str(f.id) in described]
-        message.attachments = kept + uploaded
-        message.edits.append(body)
-
-    async def _message_event(self, event: str, message: FakeMessage) -> None:
-        if self.gateway.intents & GUILD_MESSAGES_INTENT and not message.ephemeral:
-            await self.gateway.dispatch(event, self.message_payload(message))
-        await self.notify()
-
-    def message_payload(self, message: FakeMessage) -> dict[str, Any]:
-        """The message as Discord returns it."""
-        author = payloads.user(self.bot_user_id, self.bot_name, bot=True)
-        return payloads.message(message, author=author, application_id=self.application_id)
-
-    # -- gateway payloads ----------------------------------------------------------------------
-
-    def _ready_payload(self, session_id: str) -> dict[str, Any]:
-        return {
-            "v": 10,
-            "user": payloads.bot_self(self.bot_user_id, self.bot_name),
-            "user_settings": {},
-            "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
-            "private_channels": [],
-            "presences": [],
-            "relationships": [],
-            "guild_join_requests": [],
-            "session_id": session_id,
-            "session_type": "normal",
-            "resume_gateway_url": self.resume_gateway_url,
-            "application": {"id": str(self.application_id), "flags": 0},
-            "geo_ordered_rtc_regions": [],
-            "auth": {},
-            "_trace": ['["fake-discord-gateway",{"micros":0}]'],
-        }
-
-    def _guild_payloads(self) -> list[dict[str, Any]]:
-        everyone = bool(self.gateway.intents & GUILD_MEMBERS_INTENT)
-        guilds = [
-            payloads.guild_create(
-                g, joined_at=self.clock(), all_members=everyone, bot_user_id=self.bot_user_id
-            )
-            for g in self.guilds.values()
-        ]
-        if self.check_responses:
-            assert self.checker is not None
-            check = self.checker.check_component
-            for guild in guilds:
-                for kind, schema in (
-                    ("roles", "GuildRoleResponse"),
-                    ("channels", "GuildChannelResponse"),
-                    ("members", "GuildMemberResponse"),
-                ):
-                    for item in guild[kind]:
-                        self.response_errors += check(schema, item, f"GUILD_CREATE {kind}")
-        return guilds
-
-    def _members_chunk(self, guild_id: int) -> dict[str, Any]:
-        guild = self.guilds[guild_id]
-        return {
-            "guild_id": str(guild_id),
-            "members": [payloads.member(m) for m in guild.members.values()],
-            "chunk_index": 0,
-            "chunk_count": 1,
-            "not_found": [],
-        }

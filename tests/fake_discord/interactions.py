@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import payloads
+from . import messages, payloads
 from .models import ADMINISTRATOR, FakeGuild, FakeInteraction, FakeMessage, walk_components
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def new_interaction(
         "attachment_size_limit": attachment_size_limit,
     }
     if source is not None:
-        payload["message"] = fake.message_payload(source)
+        payload["message"] = messages.message_payload(fake, source)
     return FakeInteraction(
         id=interaction_id,
         token=token,
