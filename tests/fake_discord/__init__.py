@@ -1,10 +1,31 @@
 """A fake Discord (REST API + gateway websocket on 127.0.0.1) for a real discord.py client.
 
-Point discord.py at ``FakeDiscord.api_base`` (``discord.http.Route.BASE``) and
-``FakeDiscord.gateway_url`` (``DiscordWebSocket.DEFAULT_GATEWAY``), then act as members would
-(``invoke``, ``click``, ``submit_modal``) and assert on ``requests``, ``messages`` and the
-interactions' responses. Every JSON body the bot sends is validated against Discord's OpenAPI spec
-(../shared/discord-api-spec/openapi.json); ``close()`` fails the test on any mismatch.
+    async with FakeDiscord(clock=ManualClock()) as discord:     # or fixtures.running_fake_discord
+        discord.add_guild(GUILD); discord.add_channel(GUILD, CHANNEL)
+        discord.add_member(GUILD, MEMBER, name="alice", role_ids=[...])
+        # start the bot with Route.BASE = discord.api_base and
+        # DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(discord.gateway_url), token discord.bot_token
+        await discord.wait_ready()
+        it = await discord.invoke("video", user_id=MEMBER, guild_id=GUILD, channel_id=CHANNEL,
+                                  options={"prompt": "...", "image": discord.add_attachment(...)})
+        message = await it.wait_message(lambda m: "Done" in str(m.embeds))
+        # ...close the bot before leaving the block: close() fails the test on bad requests.
+
+What it checks, as Discord would:
+- every JSON body (and multipart ``payload_json``) against Discord's OpenAPI spec in
+  ../shared/discord-api-spec (``schema_errors``); routes the fake lacks (``unhandled``) and
+  ``fail_next`` faults that never fired also fail ``close()``;
+- the interaction callback within 3 s of the interaction (``initial_response_window``, on
+  ``clock``), once (40060); webhook calls refused 15 min after it (401, 50027); files over the
+  interaction's ``attachment_size_limit`` refused (413, 40005);
+- what Discord's client allows: ``invoke`` raises ``ActionUnavailable`` for a command hidden by
+  ``default_member_permissions`` (unless ``allow_command``), ``ValueError`` for missing or
+  ill-typed options; ``click`` refuses disabled or absent components.
+
+Set the world up before the bot connects (GUILD_CREATE is sent at IDENTIFY). discord.py waits
+``guild_ready_timeout`` (2 s by default) after the last GUILD_CREATE before ``on_ready``: pass a
+small value to the client in tests. ``ManualClock`` drives token expiry; discord.py's own
+``Interaction.is_expired()`` reads the wall clock and does not follow it.
 """
 
 from .core import FakeDiscord

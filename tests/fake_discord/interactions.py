@@ -7,6 +7,7 @@ The fake plays Discord's client too: it refuses what the client would not let a 
 
 from __future__ import annotations
 
+import base64
 import copy
 import itertools
 import secrets
@@ -48,7 +49,9 @@ def new_interaction(
         raise LookupError(f"user {user_id} is not a member of guild {guild_id}: add_member() it")
     permissions = guild.permissions_of(user_id)
     interaction_id = fake.snowflakes.next()
-    token = f"aW50ZXJhY3Rpb246{interaction_id}:{secrets.token_urlsafe(48)}"
+    # Like Discord's: URL-safe base64 of "interaction:<id>:<secret>".
+    raw = f"interaction:{interaction_id}:{secrets.token_urlsafe(48)}".encode()
+    token = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     payload: dict[str, Any] = {
         "id": str(interaction_id),
         "application_id": str(fake.application_id),
