@@ -435,6 +435,8 @@ async def test_channel_messages_through_a_rest_only_client(
     client = discord.Client(intents=discord.Intents.none())
     await client.login(fake.bot_token)
     try:
+        shards, url, _ = await client.http.get_bot_gateway()  # what a sharded bot asks first
+        assert (shards, url) == (1, fake.gateway_url)
         channel = await client.fetch_channel(CHANNEL)
         assert isinstance(channel, discord.TextChannel)
         embed = discord.Embed(title="Queue", description="3 jobs")
