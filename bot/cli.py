@@ -1,4 +1,5 @@
-"""The `atlas-video-bot` command: run the bot, run the Atlas simulator, sync commands."""
+"""The `atlas-video-bot` command: run the bot, run the Atlas simulator, sync commands, check
+the set-up, report health."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import sys
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.settings import ConfigError, load
+from bot.health import MAX_AGE_SECONDS, health_main
+from bot.logs import json_logs_from_env, register_secret, setup_logging
+from bot.settings import ConfigError, load, load_env
 
 log = logging.getLogger("bot")
 
@@ -22,6 +25,18 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="connect to Discord and serve /video and /animate (default)")
     commands.add_parser("sync", help="publish the slash commands to Discord, then exit")
+    commands.add_parser(
+        "check", help="check settings, config, database, Atlas key and Discord token, then exit"
+    )
+    health = commands.add_parser(
+        "health", help="exit 0 when the running bot is connected and its database reads"
+    )
+    health.add_argument(
+        "--max-age",
+        type=float,
+        default=MAX_AGE_SECONDS,
+        help="seconds after which the heartbeat counts as stale (default: %(default)s)",
+    )
     simulate = commands.add_parser(
         "simulate", help="serve the Atlas Cloud simulator for a zero-cost dry run"
     )
@@ -37,12 +52,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parser().parse_args(argv)
     command = args.command or "run"
+    if command == "health":
+        return _health(args.max_age)
     try:
+        if command == "check":
+            from bot.check import check_main
+
+            setup_logging(logging.WARNING, json=False)
+            return asyncio.run(check_main())
         settings = load()
-        logging.basicConfig(
-            level=settings.env.log_level,
-            format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        )
+        register_secret(settings.env.discord_token)
+        register_secret(settings.env.atlascloud_api_key)
+        setup_logging(settings.env.log_level, json=json_logs_from_env())
         if command == "simulate":
             from bot.sim.server import serve_forever
 
@@ -63,3 +84,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _health(max_age: float) -> int:
+    """The container health check: Docker reads 0 as healthy and 1 as unhealthy, never 2."""
+    try:
+        database = load_env().database_path
+    except ConfigError as exc:
+        print(f"unhealthy: {exc}")
+        return 1
+    return health_main(database, max_age=max_age)

@@ -1,0 +1,199 @@
+"""`atlas-video-bot check`: prove the set-up works before going live, one line per check.
+
+It loads the settings and the config file, opens (and migrates) the database, asks Atlas
+whether the API key is accepted and Discord whether the token is, then prints OK or FAIL for
+each, every FAIL with what to fix. Nothing is billed; the token and key are never printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+import aiohttp
+from pydantic import SecretStr
+
+from bot import USER_AGENT, __version__
+from bot.atlas import AtlasClient, RetryPolicy
+from bot.atlas.errors import AtlasConnectionError, AtlasError, AuthenticationError
+from bot.health import health_file
+from bot.ledger import Database, LedgerError
+from bot.logs import json_logs_from_env, redact, register_secret
+from bot.settings import ConfigError, EnvSettings, load, load_env
+
+__all__ = ["CheckResult", "check_main", "render", "run_checks"]
+
+DEFAULT_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One line of the report: what was checked, whether it passed, and what to do if not."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+def _ok(name: str, detail: str) -> CheckResult:
+    return CheckResult(name, True, detail)
+
+
+def _fail(name: str, detail: str) -> CheckResult:
+    return CheckResult(name, False, detail)
+
+
+def _settings_check(env: EnvSettings | None) -> tuple[EnvSettings | None, CheckResult]:
+    try:
+        env = env or load_env()
+        log_format = "json" if json_logs_from_env() else "text"
+    except ConfigError as exc:
+        return None, _fail("settings", f"{exc}: fix it in the environment or in .env")
+    return env, _ok(
+        "settings", f"environment read (LOG_FORMAT {log_format}, HEALTH_FILE {health_file()})"
+    )
+
+
+def _config_check(env: EnvSettings) -> CheckResult:
+    try:
+        settings = load(env)
+    except ConfigError as exc:
+        return _fail("config", str(exc))
+    return _ok(
+        "config",
+        f"{env.bot_config}: {len(settings.catalogue)} models, "
+        f"default {settings.defaults.text_to_video_model}",
+    )
+
+
+async def _database_check(env: EnvSettings) -> CheckResult:
+    path = env.database_path
+    try:
+        db = await Database.open(path)
+    except (LedgerError, sqlite3.Error, OSError) as exc:
+        return _fail(
+            "database",
+            f"DATABASE_PATH: {exc}. Point DATABASE_PATH at a file in a folder the bot may write",
+        )
+    try:
+        await db.close()
+    except (LedgerError, sqlite3.Error, OSError) as exc:
+        return _fail("database", f"DATABASE_PATH: {path} opened but did not close cleanly: {exc}")
+    return _ok("database", f"{path} opens and its schema is up to date")
+
+
+async def _atlas_check(env: EnvSettings, key: SecretStr | None, timeout: float) -> CheckResult:
+    name = "Atlas Cloud"
+    if key is None:
+        return _fail(
+            name,
+            "ATLASCLOUD_API_KEY is not set: put your Atlas Cloud API key in the environment "
+            "or in .env",
+        )
+    base = env.atlas_base_url
+    try:
+        async with AtlasClient(
+            base, key, request_timeout=timeout, retry=RetryPolicy(attempts=1)
+        ) as atlas:
+            await atlas.check_key()
+    except AuthenticationError:
+        return _fail(
+            name,
+            "ATLASCLOUD_API_KEY is rejected by Atlas Cloud: copy the key again from the "
+            "Atlas Cloud console (API keys)",
+        )
+    except AtlasConnectionError as exc:
+        return _fail(
+            name, f"cannot reach Atlas at {base}: check ATLAS_BASE_URL and the network ({exc})"
+        )
+    except AtlasError as exc:
+        return _fail(name, f"Atlas at {base} refused the key check: {exc}. Check ATLAS_BASE_URL")
+    return _ok(name, f"ATLASCLOUD_API_KEY accepted by {base}")
+
+
+async def _discord_check(env: EnvSettings, token: SecretStr | None, timeout: float) -> CheckResult:
+    name = "Discord"
+    if token is None:
+        return _fail(
+            name,
+            "DISCORD_TOKEN is not set: put your bot token in the environment or in .env",
+        )
+    base = env.discord_api_base_url
+    headers = {
+        "Authorization": f"Bot {token.get_secret_value()}",
+        # Discord asks bots for "DiscordBot (url, version)".
+        "User-Agent": f"DiscordBot (atlas-video-bot, {__version__}) {USER_AGENT}",
+    }
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http,
+            http.get(f"{base}/users/@me", headers=headers) as response,
+        ):
+            status = response.status
+            me = await response.json(content_type=None) if status == 200 else None
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        return _fail(
+            name,
+            f"cannot reach Discord at {base}: check DISCORD_API_BASE_URL and the network "
+            f"({type(exc).__name__})",
+        )
+    if status == 401:
+        return _fail(
+            name,
+            "DISCORD_TOKEN is rejected by Discord: copy it again from the developer portal "
+            "(Bot > Reset Token)",
+        )
+    if status != 200 or not isinstance(me, dict):
+        return _fail(name, f"Discord at {base} answered HTTP {status}: check DISCORD_API_BASE_URL")
+    return _ok(name, f"DISCORD_TOKEN accepted: logged in as {me.get('username')} ({me.get('id')})")
+
+
+async def run_checks(
+    env: EnvSettings | None = None, *, timeout: float = DEFAULT_TIMEOUT
+) -> list[CheckResult]:
+    """Every check, in order: settings, config, database, Atlas, Discord."""
+    env, settings_result = _settings_check(env)
+    if env is None:
+        skipped = "not checked: fix the settings first"
+        return [
+            settings_result,
+            *(_fail(n, skipped) for n in ("config", "database", "Atlas Cloud", "Discord")),
+        ]
+    results = [settings_result]
+    register_secret(env.discord_token)
+    register_secret(env.atlascloud_api_key)
+    results.append(_config_check(env))
+    results.extend(
+        await asyncio.gather(
+            _database_check(env),
+            _atlas_check(env, env.atlascloud_api_key, timeout),
+            _discord_check(env, env.discord_token, timeout),
+        )
+    )
+    return results
+
+
+def render(results: Sequence[CheckResult]) -> str:
+    """The report: one `OK`/`FAIL` line per check and a verdict, secrets redacted."""
+    width = max(len(r.name) for r in results)
+    lines = [f"{'OK  ' if r.ok else 'FAIL'}  {r.name:<{width}}  {r.detail}" for r in results]
+    failed = sum(not r.ok for r in results)
+    lines.append(
+        "all checks passed: ready to run"
+        if not failed
+        else f"{failed} check{'s' if failed > 1 else ''} failed: fix the FAIL lines above"
+    )
+    return redact("\n".join(lines))
+
+
+async def check_main(
+    env: EnvSettings | None = None, *, out: TextIO | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> int:
+    """Run every check and print the report; the exit code is 1 when any check failed."""
+    results = await run_checks(env, timeout=timeout)
+    print(render(results), file=out if out is not None else sys.stdout)
+    return 0 if all(r.ok for r in results) else 1
