@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from bot import __version__
 from bot.health import MAX_AGE_SECONDS, health_main
-from bot.logs import json_logs_from_env, register_secret, setup_logging
+from bot.logs import json_logs_from_env, logging_configured, register_secret
 from bot.settings import ConfigError, load, load_env
 
 log = logging.getLogger("bot")
@@ -58,27 +58,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "check":
             from bot.check import check_main
 
-            setup_logging(logging.WARNING, json=False)
-            return asyncio.run(check_main())
+            with logging_configured(logging.WARNING, json=False):
+                return asyncio.run(check_main())
         settings = load()
         register_secret(settings.env.discord_token)
         register_secret(settings.env.atlascloud_api_key)
-        setup_logging(settings.env.log_level, json=json_logs_from_env())
-        if command == "simulate":
-            from bot.sim.server import serve_forever
+        with logging_configured(settings.env.log_level, json=json_logs_from_env()):
+            if command == "simulate":
+                from bot.sim.server import serve_forever
 
-            asyncio.run(
-                serve_forever(
-                    settings,
-                    host=args.host,
-                    port=args.port,
-                    generation_seconds=args.generation_seconds,
+                asyncio.run(
+                    serve_forever(
+                        settings,
+                        host=args.host,
+                        port=args.port,
+                        generation_seconds=args.generation_seconds,
+                    )
                 )
-            )
-            return 0
-        from bot.app import run_bot
+                return 0
+            from bot.app import run_bot
 
-        return run_bot(settings, sync_only=command == "sync")
+            return run_bot(settings, sync_only=command == "sync")
     except ConfigError as exc:
         print(f"atlas-video-bot: {exc}", file=sys.stderr)
         return 2

@@ -13,7 +13,8 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TextIO
@@ -30,6 +31,7 @@ __all__ = [
     "TextFormatter",
     "clear_secrets",
     "json_logs_from_env",
+    "logging_configured",
     "redact",
     "register_secret",
     "setup_logging",
@@ -43,6 +45,7 @@ CONTEXT_FIELDS = ("job_id", "user_id", "guild_id", "prediction_id", "state")
 # JavaScript keep every digit.
 _SNOWFLAKE_FIELDS = frozenset({"user_id", "guild_id"})
 _OURS = "_atlas_video_bot_handler"
+_DISCORD_LOGGERS = ("discord", "discord.gateway")
 
 _secrets: tuple[str, ...] = ()
 _secrets_lock = threading.Lock()
@@ -208,10 +211,33 @@ def setup_logging(
     root.setLevel(level)
     numeric = root.level
     if numeric <= logging.DEBUG:
-        logging.getLogger("discord").setLevel(logging.NOTSET)
-        logging.getLogger("discord.gateway").setLevel(logging.NOTSET)
+        for name in _DISCORD_LOGGERS:
+            logging.getLogger(name).setLevel(logging.NOTSET)
     else:
         # A child logger's own level decides for records it propagates, so never go below root.
         logging.getLogger("discord").setLevel(max(logging.WARNING, numeric))
         logging.getLogger("discord.gateway").setLevel(max(logging.INFO, numeric))
     return handler
+
+
+@contextmanager
+def logging_configured(
+    level: int | str, *, json: bool = True, stream: TextIO | None = None
+) -> Iterator[logging.Handler]:
+    """`setup_logging` for the length of a block, then the previous logging set-up back.
+
+    The CLI runs its commands in one, so calling `main()` in-process (tests) leaves no handler
+    behind on a stream that may be closed by then.
+    """
+    root = logging.getLogger()
+    saved_level = root.level
+    saved_discord = {name: logging.getLogger(name).level for name in _DISCORD_LOGGERS}
+    handler = setup_logging(level, json=json, stream=stream)
+    try:
+        yield handler
+    finally:
+        handler.flush()
+        root.removeHandler(handler)
+        root.setLevel(saved_level)
+        for name, saved in saved_discord.items():
+            logging.getLogger(name).setLevel(saved)

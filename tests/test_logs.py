@@ -25,6 +25,7 @@ from bot.atlas.errors import AuthenticationError
 from bot.logs import (
     clear_secrets,
     json_logs_from_env,
+    logging_configured,
     redact,
     register_secret,
     setup_logging,
@@ -127,6 +128,24 @@ def test_calling_setup_again_replaces_its_handler(out: io.StringIO) -> None:
     root = logging.getLogger()
     assert second in root.handlers
     assert first not in root.handlers
+
+
+def test_a_configured_block_puts_the_previous_logging_back(out: io.StringIO) -> None:
+    root = logging.getLogger()
+    root.setLevel(logging.ERROR)
+    before = list(root.handlers)
+    discord_level = logging.getLogger("discord").level
+
+    with logging_configured("INFO", stream=out) as handler:
+        assert handler in root.handlers
+        assert logging.getLogger("discord").level == logging.WARNING
+        logging.getLogger("bot").info("inside")
+
+    logging.getLogger("bot").error("outside")
+    assert root.handlers == before
+    assert root.level == logging.ERROR
+    assert logging.getLogger("discord").level == discord_level
+    assert [e["message"] for e in entries(out)] == ["inside"]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,48 @@
+# atlas-video-bot: a small image that runs the bot as a non-root user.
+#
+#   docker build -t atlas-video-bot .
+#   docker run --env-file .env -v atlas-data:/data atlas-video-bot          # the bot
+#   docker run --env-file .env -v atlas-data:/data atlas-video-bot check    # prove the set-up
+#
+# Secrets (DISCORD_TOKEN, ATLASCLOUD_API_KEY) come from the environment at run time only:
+# none is set here, and .dockerignore keeps .env out of the build context.
+
+ARG PYTHON_IMAGE=python:3.11-slim
+
+# -- builder: the wheel, installed with its dependencies into a venv ---------------------------
+FROM ${PYTHON_IMAGE} AS builder
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_ROOT_USER_ACTION=ignore
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+RUN pip wheel --no-deps --wheel-dir /wheels . \
+    && python -m venv --without-pip /opt/venv \
+    && pip --python /opt/venv/bin/python install /wheels/*.whl
+
+# -- final: the venv, the config, nothing else --------------------------------------------------
+FROM ${PYTHON_IMAGE}
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    DATABASE_PATH=/data/bot.sqlite3 \
+    HEALTH_FILE=/data/health.json \
+    BOT_CONFIG=/app/config/bot.toml \
+    LOG_FORMAT=json
+RUN groupadd --system --gid 10001 bot \
+    && useradd --system --uid 10001 --gid bot --home-dir /app --no-create-home \
+       --shell /usr/sbin/nologin bot \
+    && mkdir -p /data \
+    && chown bot:bot /data
+COPY --from=builder /opt/venv /opt/venv
+WORKDIR /app
+COPY config/ /app/config/
+USER bot
+VOLUME ["/data"]
+# `health` exits 1 when the heartbeat file is missing, older than 90 s or says disconnected,
+# or when the database cannot be opened read-only.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+    CMD ["atlas-video-bot", "health"]
+ENTRYPOINT ["atlas-video-bot"]
+CMD ["run"]
