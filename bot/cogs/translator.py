@@ -1,0 +1,200 @@
+"""Slash-command names and descriptions in the member's Discord language, from one table.
+
+discord.py asks an `app_commands.Translator` for every command, group, option name and
+description (and every choice name, including autocomplete answers) once per locale when it
+syncs; what comes back is published as `name_localizations` / `description_localizations`, so
+Discord shows each member the command in their client's language. Members' replies are
+localized separately, through `bot.i18n.t`.
+
+The tables are keyed by the English text the cogs declare: a new option or a changed
+description simply stays English until it is added here (tests/test_i18n.py says which).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import discord
+from discord import app_commands
+from discord.app_commands import TranslationContextLocation as Location
+
+NAME_MAX = 32
+DESCRIPTION_MAX = 100
+CHOICE_NAME_MAX = 100
+
+_NAME_LOCATIONS = frozenset({Location.command_name, Location.group_name, Location.parameter_name})
+_DESCRIPTION_LOCATIONS = frozenset(
+    {Location.command_description, Location.group_description, Location.parameter_description}
+)
+
+
+@dataclass(frozen=True)
+class CommandTable:
+    """One locale's command vocabulary, keyed by the English text."""
+
+    names: Mapping[str, str]
+    """Command, group, subcommand and option names: Discord's name rules apply."""
+    descriptions: Mapping[str, str]
+    """Command, group and option descriptions (1-100 characters)."""
+    choices: Mapping[str, str] = field(default_factory=dict)
+    """Fixed choice names."""
+    choice_patterns: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = ()
+    """Choice names built at run time (autocomplete), e.g. "8 s"."""
+
+    def lookup(self, text: str, location: Location) -> str | None:
+        """The translation of `text` at `location`, or None to keep the English."""
+        if location in _NAME_LOCATIONS:
+            return self.names.get(text)
+        if location in _DESCRIPTION_LOCATIONS:
+            return self.descriptions.get(text)
+        if location is Location.choice_name:
+            if text in self.choices:
+                return self.choices[text]
+            for pattern, replace in self.choice_patterns:
+                match = pattern.fullmatch(text)
+                if match is not None:
+                    return replace(match)
+        return None
+
+
+_ZH_TW_NAMES = {
+    # Commands and groups.
+    "video": "影片",
+    "animate": "圖片轉影片",
+    "budget": "額度",
+    "budget-admin": "額度管理",
+    "set-user": "設定成員上限",
+    "set-role": "設定身分組上限",
+    "set-server-cap": "設定伺服器上限",
+    "grant": "給予額度",
+    "report": "報表",
+    "export": "匯出帳本",
+    # Options.
+    "prompt": "提示詞",
+    "duration": "長度",
+    "aspect_ratio": "長寬比",
+    "resolution": "解析度",
+    "seed": "種子",
+    "model": "模型",
+    "image": "圖片",
+    **{f"image{n}": f"圖片{n}" for n in range(2, 8)},
+    "member": "成員",
+    "amount": "金額",
+    "role": "身分組",
+    "reason": "原因",
+    "since": "開始日期",
+    "until": "結束日期",
+}
+
+_ZH_TW_DESCRIPTIONS = {
+    # /video and /animate.
+    "Make a short video from a text prompt.": "用文字提示詞製作一段短影片。",
+    "Turn 1-7 images and a prompt into a video.": "把 1 到 7 張圖片和提示詞變成影片。",
+    "What should happen in the video?": "影片裡要發生什麼事？",
+    "Length in seconds": "影片長度（秒）",
+    "Shape of the video": "影片的長寬比",
+    "Picture size": "畫面大小",
+    "Same seed + same prompt = a similar video (random if left out)": (
+        "相同種子 + 相同提示詞 = 相似的影片（不填則隨機）"
+    ),
+    "Which video model to use": "要使用的影片模型",
+    "The first image (PNG, JPEG or WebP, at least 128x128, up to 20 MB)": (
+        "第一張圖片（PNG、JPEG 或 WebP，至少 128x128，最大 20 MB）"
+    ),
+    "Another image": "另一張圖片",
+    # /budget and /budget-admin.
+    "See what you have spent and have left.": "查看你已使用和剩餘的影片額度。",
+    "Set video budgets and see what the server spends.": "設定影片額度，查看伺服器的花費。",
+    "Set one member's limit per period.": "設定單一成員每期的上限。",
+    "Who": "對象",
+    'USD per period, e.g. 2.50, or "default"': '每期的美元金額，例如 2.50；輸入 "default" 恢復預設',
+    'USD per period, e.g. 10, or "default"': '每期的美元金額，例如 10；輸入 "default" 恢復預設',
+    'USD per period, e.g. 100, or "default"': '每期的美元金額，例如 100；輸入 "default" 恢復預設',
+    "Set the limit for members with a role.": "設定具有某個身分組的成員上限。",
+    "Which role": "哪個身分組",
+    "Set the whole server's ceiling.": "設定整個伺服器的花費上限。",
+    "Give a member one-off extra credit.": "給成員一次性的額外額度。",
+    "USD, e.g. 1.00": "美元金額，例如 1.00",
+    "Why (kept in the ledger)": "原因（會記錄在帳本中）",
+    "Totals and top spenders this period.": "本期總計與花費最多的成員。",
+    "Download the ledger as CSV.": "下載 CSV 格式的帳本。",
+    "First day, YYYY-MM-DD (default: 30 days ago)": "第一天，YYYY-MM-DD（預設：30 天前）",
+    "Day after the last, YYYY-MM-DD (default: now)": "最後一天的隔天，YYYY-MM-DD（預設：現在）",
+}
+
+ZH_TW = CommandTable(
+    names=_ZH_TW_NAMES,
+    descriptions=_ZH_TW_DESCRIPTIONS,
+    choice_patterns=((re.compile(r"(\d+) s"), lambda m: f"{m[1]} 秒"),),
+)
+
+TABLES: dict[discord.Locale, CommandTable] = {discord.Locale.taiwan_chinese: ZH_TW}
+
+
+def _in_indic_or_thai(char: str) -> bool:
+    # Discord also allows Devanagari and Thai, including their combining marks (category M).
+    code = ord(char)
+    return 0x0900 <= code <= 0x097F or 0xA8E0 <= code <= 0xA8FF or 0x0E00 <= code <= 0x0E7F
+
+
+def is_valid_command_name(name: str) -> bool:
+    """Discord's rule for command and option names, lowercase wherever the script has case:
+    `^[-_\\p{L}\\p{N}\\p{sc=Deva}\\p{sc=Thai}]{1,32}$`."""
+    if not 1 <= len(name) <= NAME_MAX or name != name.lower():
+        return False
+    return all(
+        char in "-_" or unicodedata.category(char)[0] in "LN" or _in_indic_or_thai(char)
+        for char in name
+    )
+
+
+def table_problems(table: CommandTable) -> list[str]:
+    """What Discord would reject in `table` (bad names, over-long texts); empty when fine."""
+    problems = [
+        f"name {english!r} -> {name!r} breaks Discord's name rules"
+        for english, name in table.names.items()
+        if not is_valid_command_name(name)
+    ]
+    problems += [
+        f"description {english!r} is longer than {DESCRIPTION_MAX} characters"
+        for english, text in table.descriptions.items()
+        if not 1 <= len(text) <= DESCRIPTION_MAX
+    ]
+    problems += [
+        f"choice {english!r} is longer than {CHOICE_NAME_MAX} characters"
+        for english, text in table.choices.items()
+        if not 1 <= len(text) <= CHOICE_NAME_MAX
+    ]
+    return problems
+
+
+class CommandTranslator(app_commands.Translator):
+    """Translates command strings for the locales in `tables` (zh-TW by default)."""
+
+    def __init__(self, tables: Mapping[discord.Locale, CommandTable] | None = None) -> None:
+        self.tables = dict(TABLES if tables is None else tables)
+
+    async def load(self) -> None:
+        """Refuse a table Discord would reject, before a sync fails on it."""
+        problems = [
+            f"{locale}: {problem}"
+            for locale, table in self.tables.items()
+            for problem in table_problems(table)
+        ]
+        if problems:
+            raise ValueError("command translations Discord would reject: " + "; ".join(problems))
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        """The text for `locale`, or None to let Discord show the English."""
+        table = self.tables.get(locale)
+        if table is None:
+            return None
+        return table.lookup(string.message, context.location)

@@ -1,0 +1,141 @@
+"""Every message a member or admin reads, in one catalogue, by key and locale.
+
+`t(key, locale, **params)` picks the member's language (Discord's locale, e.g. "zh-TW"),
+falling back to English. Keys are dotted: `refused.*` for requests turned down before any
+money moved, `status.*` and `failure.*` for a job's message, `budget.*` for /budget.
+The zh-TW catalogue lives in `bot.i18n_zh_tw`, key for key with the same placeholders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.i18n_zh_tw import TRADITIONAL_CHINESE, ZH_TW
+
+ENGLISH = "en-US"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    ENGLISH: {
+        # Refusals: nothing was held or charged.
+        "refused.prompt_empty": "Your prompt is empty. Describe the video you want, e.g. "
+        "`/video prompt: a red fox running through snow`.",
+        "refused.prompt_too_long": "Your prompt has {length} characters; this model takes at "
+        "most {limit}. Shorten it and try again.",
+        "refused.unknown_model": "There is no model called `{model}` here. Pick one from the "
+        "list the command offers.",
+        "refused.wrong_model_kind": "{model} cannot be used with this command. Pick a model from "
+        "the list the command offers.",
+        "refused.invalid_option": "That combination is not on offer: {detail}.",
+        "refused.bad_seed": "The seed must be a whole number from 0 to {max}.",
+        "refused.no_images": "Attach at least one image (PNG, JPEG or WebP) to animate.",
+        "refused.too_many_images": "{model} takes at most {max} image(s). Remove some and try "
+        "again.",
+        "refused.image_type": "`{filename}` is not a PNG, JPEG or WebP image. Attach one of those.",
+        "refused.image_too_big": "`{filename}` is larger than {max_mb} MB. Attach a smaller image.",
+        "refused.image_too_small": "`{filename}` is too small: images need at least "
+        "{min_px}x{min_px} pixels.",
+        "refused.image_host": "`{filename}` is not hosted on Discord. Attach the image to the "
+        "command itself.",
+        "refused.budget.user": "This video costs {needed}, but you have {remaining} left until "
+        "{resets}. Try a shorter or lower-resolution video, or ask an admin for more.",
+        "refused.budget.role": "This video costs {needed}, but you have {remaining} left until "
+        "{resets}. Try a shorter or lower-resolution video, or ask an admin for more.",
+        "refused.budget.guild": "This server has used its video budget: {remaining} left until "
+        "{resets}, and this video costs {needed}. An admin can raise the server cap.",
+        "refused.budget.not_allowed": "Video generation is not enabled for you on this server. "
+        "Ask an admin if you think it should be.",
+        "refused.budget.user_concurrency": "You already have the most videos in progress that "
+        "you may run at once. Wait for one to finish, then try again.",
+        "refused.budget.guild_concurrency": "This server has the most videos in progress it "
+        "allows at once. Try again in a minute.",
+        "refused.guild_only": "Videos can only be made in a server, not in direct messages.",
+        "refused.shutting_down": "The bot is restarting. Try again in a minute.",
+        "error.unexpected": "Something went wrong on our side (job {job_id}). Nothing was "
+        "charged. Try again, and tell an admin if it keeps happening.",
+        "error.not_admin": "Only members with the Manage Server permission can do this.",
+        # The job's message.
+        "job.title": "Video",
+        "job.title_simulated": "Video (simulated: nothing is billed)",
+        "job.field.model": "Model",
+        "job.field.duration": "Duration",
+        "job.field.resolution": "Resolution",
+        "job.field.seed": "Seed",
+        "job.field.images": "Images",
+        "job.field.cost": "Cost",
+        "job.field.status": "Status",
+        "job.field.left": "You have left",
+        "job.quoted": "{amount} (quoted)",
+        "job.charged": "{amount} charged",
+        "job.left": "{remaining} until {resets}",
+        "status.queued": "Queued",
+        "status.uploading": "Uploading your images",
+        "status.submitted": "Submitted to Atlas Cloud",
+        "status.generating": "Generating: {elapsed} elapsed",
+        "status.downloading": "Downloading the video",
+        "status.delivered": "Done in {elapsed}",
+        "status.failed": "Failed: nothing was charged",
+        "status.cancelled": "Cancelled: nothing was charged",
+        "status.uncertain": "We could not confirm whether Atlas started this video. The amount "
+        "stays on hold until an admin checks; you are only charged if it ran.",
+        "job.too_big": "The video is too large to attach here: [download it]({url}). Atlas "
+        "keeps it only for a limited time, so save it soon.",
+        "job.no_output": "Atlas finished the job but sent no video file.",
+        "failure.content_rejected": "Atlas's content moderation rejected this request. Try a "
+        "different prompt or images.",
+        "failure.atlas_unavailable": "Atlas Cloud is not answering right now. Try again in a few "
+        "minutes.",
+        "failure.atlas_busy": "Atlas Cloud is busy (rate limited). Try again in a minute.",
+        "failure.atlas_key_rejected": "Atlas Cloud rejected the bot's API key. An admin needs to "
+        "check ATLASCLOUD_API_KEY.",
+        "failure.atlas_no_balance": "The server owner's Atlas Cloud account is out of balance. "
+        "An admin needs to top it up.",
+        "failure.atlas_refused": "Atlas Cloud refused the request: {detail}",
+        "failure.image_unusable": "One of the images could not be used: {detail}",
+        "failure.timed_out": "Atlas did not finish the video in time.",
+        "failure.hold_expired": "The job waited too long to start. Press Re-roll to try again.",
+        "failure.restarted": "The bot restarted before this video was started. Press Re-roll "
+        "to try again.",
+        "failure.generation_failed": "Atlas could not generate this video.",
+        "failure.internal": "Something went wrong on our side.",
+        "button.reroll": "Re-roll",
+        "button.cancel": "Cancel",
+        "cancel.done": "Cancelled. The hold was released; nothing was charged.",
+        "cancel.not_yours": "Only the member who asked for this video can cancel it.",
+        "cancel.too_late": "Too late to cancel: the video is already being generated.",
+        "cancel.unknown": "This job is no longer known to the bot.",
+        "reroll.unknown": "The original job is no longer known, so it cannot be re-rolled.",
+        # /budget and /budget-admin.
+        "budget.title": "Your video budget",
+        "budget.spent": "Spent",
+        "budget.held": "On hold",
+        "budget.limit": "Limit",
+        "budget.granted": "Extra credit",
+        "budget.remaining": "Left",
+        "budget.resets": "Resets",
+        "budget.recent": "Recent jobs",
+        "budget.none": "No jobs yet.",
+        "admin.user_limit_set": "Limit for {user} set to {amount} per {period}.",
+        "admin.user_limit_cleared": "Limit for {user} is back to the default.",
+        "admin.role_limit_set": "Limit for members with {role} set to {amount} per {period}.",
+        "admin.role_limit_cleared": "Role {role} no longer has a limit of its own.",
+        "admin.cap_set": "Server cap set to {amount} per {period}.",
+        "admin.cap_cleared": "Server cap is back to the default.",
+        "admin.granted": "Granted {amount} to {user}: {reason}",
+        "admin.bad_amount": "`{value}` is not an amount in USD. Write it like `2.50`.",
+        "admin.report_title": "Video spend this {period}",
+        "admin.report_top": "Top spenders",
+        "admin.export_done": "Ledger export from {since} to {until}.",
+        # Words filled into other messages as `{period}`.
+        "period.day": "day",
+        "period.week": "week",
+        "period.month": "month",
+    },
+    TRADITIONAL_CHINESE: ZH_TW,
+}
+
+
+def t(key: str, locale: str | None = None, **params: Any) -> str:
+    """The message `key` in `locale` (falling back to English), filled with `params`."""
+    catalogue = MESSAGES.get(locale or ENGLISH) or MESSAGES[ENGLISH]
+    template = catalogue.get(key) or MESSAGES[ENGLISH][key]
+    return template.format(**params) if params else template
