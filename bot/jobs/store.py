@@ -1,0 +1,262 @@
+"""The persisted job table: where each job stands, so a restart can pick up where it was.
+
+It lives in the ledger's database, so a job's state change and its money move (`tx=`) commit
+together. States only move forward, in the order `JobState` lists them; a terminal state
+never changes again, and an uncertain job only moves to a terminal state (an admin's call).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from bot.ledger.db import Database, LedgerError, Tx
+from bot.ledger.periods import from_micros, to_micros, utc_now
+from bot.ledger.schema import TERMINAL_JOB_STATES, UNFINISHED_JOBS_WHERE
+
+
+class JobState(StrEnum):
+    """Where a job stands; forward-only in this order."""
+
+    QUOTED = "quoted"
+    HELD = "held"
+    UPLOADING = "uploading"
+    SUBMITTING = "submitting"
+    SUBMITTED = "submitted"
+    GENERATING = "generating"
+    DOWNLOADING = "downloading"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    UNCERTAIN = "uncertain"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True for the states a job never leaves (UNCERTAIN waits for an admin)."""
+        return self.value in TERMINAL_JOB_STATES
+
+
+_ORDER = {state: index for index, state in enumerate(JobState)}
+
+
+def can_move(current: JobState, new: JobState) -> bool:
+    """Whether a job may go from `current` to `new` (same state: yes, to update fields)."""
+    if new is current:
+        return True
+    if current.is_terminal:
+        return False
+    if current is JobState.UNCERTAIN:
+        return new.is_terminal
+    return _ORDER[new] > _ORDER[current]
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One row of the job table. Times are timezone-aware UTC; money is micro-dollars."""
+
+    id: str
+    user_id: int
+    guild_id: int
+    channel_id: int
+    message_id: int | None
+    model: str
+    params: dict[str, Any]
+    state: JobState
+    prediction_id: str | None
+    quote: int
+    actual_price: int | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+
+
+class IllegalTransition(LedgerError):
+    """A backward move, a move out of a terminal state, or a state other than expected."""
+
+
+class JobNotFound(LedgerError):
+    """No job has this id."""
+
+
+class JobExists(LedgerError):
+    """A job with this id is already stored."""
+
+
+_COLUMNS = (
+    "id, user_id, guild_id, channel_id, message_id, model, params, state, prediction_id,"
+    " quote, actual_price, error, created_at, updated_at, submitted_at"
+)
+_SELECT = f"SELECT {_COLUMNS} FROM jobs"  # noqa: S608 - constant column list
+
+_FIELDS = frozenset(
+    {"message_id", "prediction_id", "actual_price", "error", "submitted_at", "params"}
+)
+"""What `advance` may change besides the state."""
+
+
+def _params_json(params: dict[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _record(row: tuple[Any, ...]) -> JobRecord:
+    (job_id, user_id, guild_id, channel_id, message_id, model, params, state, prediction_id,
+     quote, actual_price, error, created, updated, submitted) = row  # fmt: skip
+    return JobRecord(
+        id=job_id,
+        user_id=user_id,
+        guild_id=guild_id,
+        channel_id=channel_id,
+        message_id=message_id,
+        model=model,
+        params=json.loads(params),
+        state=JobState(state),
+        prediction_id=prediction_id,
+        quote=quote,
+        actual_price=actual_price,
+        error=error,
+        created_at=from_micros(created),
+        updated_at=from_micros(updated),
+        submitted_at=None if submitted is None else from_micros(submitted),
+    )
+
+
+def _column_value(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name == "submitted_at":
+        return to_micros(value)
+    if name == "params":
+        return _params_json(value)
+    if name == "actual_price" and (isinstance(value, bool) or value < 0):
+        raise ValueError(f"actual_price must be micro-dollars >= 0, not {value!r}")
+    return value
+
+
+def _insert(conn: sqlite3.Connection, job: JobRecord) -> None:
+    try:
+        conn.execute(
+            f"INSERT INTO jobs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            (
+                job.id,
+                job.user_id,
+                job.guild_id,
+                job.channel_id,
+                job.message_id,
+                job.model,
+                _params_json(job.params),
+                JobState(job.state).value,
+                job.prediction_id,
+                job.quote,
+                job.actual_price,
+                job.error,
+                to_micros(job.created_at),
+                to_micros(job.updated_at),
+                None if job.submitted_at is None else to_micros(job.submitted_at),
+            ),
+        )
+    except sqlite3.IntegrityError as exc:
+        if conn.execute("SELECT 1 FROM jobs WHERE id = ?", (job.id,)).fetchone():
+            raise JobExists(f"job {job.id} already exists") from None
+        raise ValueError(f"job {job.id} is not storable: {exc}") from None
+
+
+def _advance(
+    conn: sqlite3.Connection,
+    job_id: str,
+    state: JobState,
+    expect: Collection[JobState] | None,
+    fields: dict[str, Any],
+    now_us: int,
+) -> JobRecord:
+    row = conn.execute(f"{_SELECT} WHERE id = ?", (job_id,)).fetchone()
+    if row is None:
+        raise JobNotFound(f"no job {job_id}")
+    current = _record(row)
+    if expect is not None and current.state not in expect:
+        raise IllegalTransition(
+            f"job {job_id} is {current.state}, not {' or '.join(sorted(expect))}"
+        )
+    if not can_move(current.state, state):
+        raise IllegalTransition(f"job {job_id} cannot go from {current.state} to {state}")
+    new_prediction = fields.get("prediction_id")
+    if current.prediction_id not in (None, new_prediction) and "prediction_id" in fields:
+        # The prediction id is the only handle on a billed job: never lose it.
+        raise IllegalTransition(
+            f"job {job_id} already has prediction {current.prediction_id}, not {new_prediction}"
+        )
+    columns = ["state = ?", "updated_at = ?"]
+    values: list[Any] = [state.value, now_us]
+    for name in sorted(fields):
+        columns.append(f"{name} = ?")
+        values.append(_column_value(name, fields[name]))
+    conn.execute(f"UPDATE jobs SET {', '.join(columns)} WHERE id = ?", (*values, job_id))  # noqa: S608
+    return _record(conn.execute(f"{_SELECT} WHERE id = ?", (job_id,)).fetchone())
+
+
+class JobStore:
+    """Stores jobs and moves them forward through their states."""
+
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def create(self, job: JobRecord, *, tx: Tx | None = None) -> None:
+        """Store a new job (`JobExists` if its id is taken)."""
+        if not job.id:
+            raise ValueError("a job needs an id")
+        await self._db.run(lambda conn: _insert(conn, job), tx=tx)
+
+    async def advance(
+        self,
+        job_id: str,
+        state: JobState,
+        *,
+        tx: Tx | None = None,
+        expect: Collection[JobState] | None = None,
+        **fields: Any,
+    ) -> JobRecord:
+        """Move the job to `state` (or stay, updating `fields`) and return the stored row.
+
+        `fields`: message_id, prediction_id, actual_price, error, submitted_at, params.
+        Raises `IllegalTransition` for a backward move, leaving a terminal state, or (with
+        `expect`) when the job is not in one of the expected states.
+        """
+        unknown = set(fields) - _FIELDS
+        if unknown:
+            raise TypeError(f"advance() cannot set {', '.join(sorted(unknown))}")
+        state = JobState(state)
+        now_us = to_micros(self._clock())
+        return await self._db.run(
+            lambda conn: _advance(conn, job_id, state, expect, fields, now_us), tx=tx
+        )
+
+    async def get(self, job_id: str) -> JobRecord | None:
+        """The job, or None."""
+
+        def read(conn: sqlite3.Connection) -> JobRecord | None:
+            row = conn.execute(f"{_SELECT} WHERE id = ?", (job_id,)).fetchone()
+            return None if row is None else _record(row)
+
+        return await self._db.read(read)
+
+    async def unfinished(self) -> list[JobRecord]:
+        """Jobs not in a terminal state (UNCERTAIN included), oldest first: to resume."""
+        query = f"{_SELECT} WHERE {UNFINISHED_JOBS_WHERE} ORDER BY created_at, rowid"
+        return await self._db.read(lambda conn: [_record(r) for r in conn.execute(query)])
+
+    async def recent(self, user_id: int, guild_id: int, limit: int = 10) -> list[JobRecord]:
+        """The member's latest jobs in the guild, newest first."""
+        query = (
+            f"{_SELECT} WHERE guild_id = ? AND user_id = ?"
+            " ORDER BY created_at DESC, rowid DESC LIMIT ?"
+        )
+        args = (guild_id, user_id, max(0, limit))
+        return await self._db.read(lambda conn: [_record(r) for r in conn.execute(query, args)])

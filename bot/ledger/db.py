@@ -1,0 +1,268 @@
+"""The ledger's SQLite database: one aiosqlite connection, WAL, forward migrations.
+
+Every operation is a plain function of a `sqlite3.Connection` that runs in the connection's
+own thread, in ONE hop. `run` queues it for the next group commit: the writes waiting at that
+moment run in one `BEGIN IMMEDIATE ... COMMIT`, each in its own savepoint, so one failing
+step undoes only itself and a burst pays for one commit. Inside a `transaction()` a step runs
+at once in a savepoint of that transaction; `read` runs on a read snapshot. Within this process
+an `asyncio.Lock` keeps transactions apart (they share the connection); across processes
+`BEGIN IMMEDIATE` and `busy_timeout` do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from bot.ledger.checkpoint import Checkpointer
+from bot.ledger.errors import (
+    DatabaseCorrupt,
+    DatabaseTooNew,
+    DatabaseUnavailable,
+    LedgerError,
+    translate,
+)
+from bot.ledger.migrate import prepare
+
+__all__ = [
+    "Database",
+    "DatabaseCorrupt",
+    "DatabaseTooNew",
+    "DatabaseUnavailable",
+    "LedgerError",
+    "Tx",
+]
+
+T = TypeVar("T")
+Step = Callable[[sqlite3.Connection], Any]
+
+DEFAULT_BUSY_TIMEOUT = 5.0
+"""Seconds to wait for another process's write lock before giving up."""
+
+MAX_BATCH = 64
+"""At most this many queued writes share one commit (more wait for the next one)."""
+
+
+class Tx:
+    """An open `BEGIN IMMEDIATE` transaction; pass it as `tx=` so changes commit together."""
+
+    __slots__ = ("_db", "_open")
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._open = True
+
+    @property
+    def is_open(self) -> bool:
+        """False once the transaction has committed or rolled back."""
+        return self._open
+
+
+def _in_savepoint(fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
+    # Inside a transaction: a failed step leaves the transaction as it was before the step.
+    conn.execute("SAVEPOINT step")
+    try:
+        result = fn(conn)
+    except BaseException:
+        conn.execute("ROLLBACK TO step")
+        conn.execute("RELEASE step")
+        raise
+    conn.execute("RELEASE step")
+    return result
+
+
+def _group_commit(steps: list[Step], conn: sqlite3.Connection) -> list[tuple[bool, Any]]:
+    """Run the steps in one transaction; each one's (succeeded, result or exception)."""
+    alone = len(steps) == 1
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        outcomes: list[tuple[bool, Any]] = []
+        for step in steps:
+            try:
+                outcomes.append((True, step(conn) if alone else _in_savepoint(step, conn)))
+            except Exception as exc:
+                if alone or not conn.in_transaction:  # SQLite gave up the whole transaction
+                    raise
+                outcomes.append((False, exc))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return outcomes
+
+
+def _snapshot(fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
+    conn.execute("BEGIN DEFERRED")
+    try:
+        return fn(conn)
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
+def _begin(conn: sqlite3.Connection) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+
+
+def _commit(conn: sqlite3.Connection) -> None:
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _rollback_if_open(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+class Database:
+    """The one connection to the bot's SQLite file, shared by the ledger and the job store."""
+
+    def __init__(self, conn: Any, path: Path, busy_timeout: float) -> None:
+        self._conn = conn
+        self.path = path
+        self.busy_timeout = busy_timeout
+        self._checkpointer: Checkpointer | None = None
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[Any] | None = None
+        self._queue: list[tuple[Step, asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @classmethod
+    async def open(cls, path: Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Database:
+        """Open (creating the file and its folder if needed), check and migrate the database."""
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnavailable(f"cannot create the folder for {path}: {exc}") from None
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout)
+        except sqlite3.Error as exc:
+            raise translate(exc, path) from None
+        if not callable(getattr(conn, "_execute", None)):  # pragma: no cover - aiosqlite changed
+            await conn.close()
+            raise LedgerError("this aiosqlite version cannot run functions in its thread")
+        db = cls(conn, path, busy_timeout)
+        try:
+            await db._call(partial(prepare, path=path, busy_timeout=busy_timeout))
+            db._checkpointer = Checkpointer(path, busy_timeout)
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        """Finish queued writes and the open transaction, then close (checkpointing the WAL)."""
+        if self._flusher is not None:
+            await asyncio.shield(self._flusher)
+        async with self._lock:
+            if self._closed:
+                return
+            try:
+                if self._checkpointer is not None:
+                    await asyncio.to_thread(self._checkpointer.stop)
+                await self._call(lambda conn: conn.execute("PRAGMA optimize"))
+            finally:
+                self._closed = True
+                await self._conn.close()
+
+    async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closed:
+            raise LedgerError(f"the database {self.path} is closed")
+        try:
+            result: T = await self._conn._execute(fn, self._conn._conn)
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
+        return result
+
+    def _in_own_transaction(self) -> bool:
+        return self._owner is not None and self._owner is asyncio.current_task()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """`BEGIN IMMEDIATE`; commit when the block ends, roll back if it raises."""
+        if self._in_own_transaction():
+            raise LedgerError("a transaction is already open in this task: pass its tx= on")
+        async with self._lock:
+            self._owner = asyncio.current_task()
+            tx = Tx(self)
+            try:
+                await self._call(_begin)
+                yield tx
+                await self._call(_commit)
+                self._wrote(1)
+            except BaseException:
+                # Queued behind whatever still runs in the thread, even when cancelled.
+                await self._call(_rollback_if_open)
+                raise
+            finally:
+                tx._open = False
+                self._owner = None
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T], *, tx: Tx | None = None) -> T:
+        """Run a writing step atomically: in `tx` if given, else in the next group commit."""
+        if tx is not None:
+            if tx._db is not self or not tx._open:
+                raise LedgerError("the tx passed is closed or belongs to another database")
+            return await self._call(partial(_in_savepoint, fn))
+        if self._in_own_transaction():
+            raise LedgerError("this task has a transaction open: pass tx= to join it")
+        if self._closed:
+            raise LedgerError(f"the database {self.path} is closed")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append((fn, future))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush(), name="ledger-group-commit")
+        return await future
+
+    async def _flush(self) -> None:
+        try:
+            while self._queue:
+                batch = [item for item in self._queue[:MAX_BATCH] if not item[1].cancelled()]
+                del self._queue[:MAX_BATCH]
+                if not batch:
+                    continue
+                async with self._lock:
+                    try:
+                        steps = [step for step, _ in batch]
+                        outcomes = await self._call(partial(_group_commit, steps))
+                        self._wrote(len(batch))
+                    except Exception as exc:
+                        outcomes = [(False, exc)] * len(batch)
+                    except BaseException:  # this task is cancelled: so are the writes' waiters
+                        for _, future in batch:
+                            future.cancel()
+                        raise
+                for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                    if future.done():  # its caller was cancelled meanwhile; the step ran anyway
+                        continue
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(translate(value, self.path))
+        finally:
+            self._flusher = None
+
+    def _wrote(self, transactions: int) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.wrote(transactions)
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a reading step on one consistent snapshot (inside this task's open tx if any)."""
+        if self._in_own_transaction():
+            return await self._call(fn)
+        async with self._lock:
+            return await self._call(partial(_snapshot, fn))

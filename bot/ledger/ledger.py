@@ -1,0 +1,315 @@
+"""The cost ledger: every video costs the server owner real money, and this keeps count.
+
+It speaks of users, guilds, roles, jobs and integer micro-dollar amounts; it knows nothing of
+Discord or Atlas. Money moves in two phases, like TigerBeetle's pending/post/void transfers:
+`reserve` holds an amount for a job after checking every limit, then `capture` spends it
+(the job ran) or `release` voids it (it did not). All three are idempotent by job id.
+
+Invariants (each one is tested in tests/ledger/):
+
+1. Within every budget period, for every member: captured + held <= limit + grants, where
+   the limit is the one in force at reserve time (per-user override, else the highest of
+   the member's role limits, else the default); and for every guild: captured + held <= cap.
+   `reserve` checks this inside one `BEGIN IMMEDIATE` transaction. The single way past it is
+   a capture above its hold (Atlas billed more than we quoted): the real price is recorded,
+   logged as an overrun, and the member's next reserves are refused until the period resets.
+2. A job has at most one settlement: one capture or one release, never both, never two
+   (`entries.job_id` is UNIQUE; a repeat returns the first outcome, the other is refused).
+3. Concurrent reserves never oversubscribe a budget: 200 at once for a member whose budget
+   fits 10 make exactly 10 holds, on one store or on two stores sharing the file.
+4. Holds, entries and grants are append-only (triggers refuse UPDATE/DELETE of their
+   figures); a hold is only pinned, then settled, once each. Balances are derived from
+   entries and open holds; the per-period cache in `totals` always equals the derived sums
+   (`audit()` returns no problems).
+5. Spend counts in the period in which its hold was made, in the configured time zone: spend
+   in the last second of a period does not count in the next one.
+6. A commit is durable across a crash: a hold made before a crash is still held (once) after
+   re-opening, and can then be captured or released exactly once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from bot.ledger import holds, limits, reports
+from bot.ledger.db import Database, Tx
+from bot.ledger.models import (
+    BudgetExceeded,
+    BudgetSummary,
+    GuildReport,
+    Hold,
+    HoldNotFound,
+    JobActivity,
+    Settlement,
+    SettlementConflict,
+)
+from bot.ledger.periods import PeriodRule, to_micros, utc_now
+from bot.settings import BudgetConfig
+
+__all__ = [
+    "BudgetExceeded",
+    "BudgetSummary",
+    "GuildReport",
+    "Hold",
+    "HoldNotFound",
+    "JobActivity",
+    "Ledger",
+    "Settlement",
+    "SettlementConflict",
+]
+
+
+def _amount(value: int, name: str = "amount", *, positive: bool = False) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int of micro-dollars, not {type(value).__name__}")
+    if value < 0 or (positive and value == 0):
+        raise ValueError(f"{name} must be {'positive' if positive else '>= 0'}, not {value}")
+    return value
+
+
+def _id(value: int, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive id, not {value!r}")
+    return value
+
+
+def _job(job_id: str) -> str:
+    if not isinstance(job_id, str) or not job_id:
+        raise ValueError("job_id must be a non-empty string")
+    return job_id
+
+
+class Ledger:
+    """Holds, captures, releases, limits and reports over one `Database`."""
+
+    def __init__(
+        self, db: Database, budget: BudgetConfig, *, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self._db = db
+        self._budget = budget
+        self._clock = clock
+        self._rule = PeriodRule(budget.period, budget.zone)
+
+    def _now_us(self, now: datetime | None = None) -> int:
+        return to_micros(now if now is not None else self._clock())
+
+    # -- money moves --------------------------------------------------------------------
+
+    async def reserve(
+        self,
+        job_id: str,
+        user_id: int,
+        guild_id: int,
+        role_ids: Sequence[int],
+        amount: int,
+        *,
+        tx: Tx | None = None,
+    ) -> Hold:
+        """Hold `amount` for the job if every limit allows it, else raise `BudgetExceeded`
+        (recording nothing). A repeat with the same figures returns the same hold."""
+        job_id, roles = _job(job_id), tuple(role_ids)
+        _id(user_id, "user_id")
+        _id(guild_id, "guild_id")
+        _amount(amount)
+        now_us = self._now_us()
+        return await self._db.run(
+            lambda conn: holds.reserve(
+                conn,
+                self._budget,
+                self._rule,
+                job_id=job_id,
+                user_id=user_id,
+                guild_id=guild_id,
+                role_ids=roles,
+                amount=amount,
+                now_us=now_us,
+            ),
+            tx=tx,
+        )
+
+    async def pin(self, job_id: str, *, tx: Tx | None = None) -> None:
+        """The job may reach Atlas: its hold stops expiring and only the job layer settles it.
+
+        Raises `SettlementConflict` if the hold was already released (then do not submit).
+        """
+        job_id, now_us = _job(job_id), self._now_us()
+        await self._db.run(lambda conn: holds.pin(conn, job_id=job_id, now_us=now_us), tx=tx)
+
+    async def capture(
+        self, job_id: str, amount: int | None = None, *, tx: Tx | None = None
+    ) -> Settlement:
+        """The job ran: spend `amount` (default: the held amount), keeping the quote beside it."""
+        job_id, now_us = _job(job_id), self._now_us()
+        if amount is not None:
+            _amount(amount)
+        return await self._db.run(
+            lambda conn: holds.settle(
+                conn,
+                self._rule,
+                job_id=job_id,
+                capture=True,
+                amount=amount,
+                reason=None,
+                now_us=now_us,
+            ),
+            tx=tx,
+        )
+
+    async def release(self, job_id: str, reason: str, *, tx: Tx | None = None) -> Settlement:
+        """The job did not run: the hold goes, nothing is spent."""
+        job_id, now_us = _job(job_id), self._now_us()
+        return await self._db.run(
+            lambda conn: holds.settle(
+                conn,
+                self._rule,
+                job_id=job_id,
+                capture=False,
+                amount=None,
+                reason=reason,
+                now_us=now_us,
+            ),
+            tx=tx,
+        )
+
+    async def expire_stale_holds(self, now: datetime | None = None) -> list[str]:
+        """Release the holds of jobs that never reached Atlas (unpinned) and are past expiry."""
+        now_us = self._now_us(now)
+        return await self._db.run(lambda conn: holds.expire(conn, self._rule, now_us=now_us))
+
+    async def settlement(self, job_id: str) -> Settlement | None:
+        """How the job's hold ended, or None while it is held (`HoldNotFound` if never held)."""
+
+        def read(conn: sqlite3.Connection) -> Settlement | None:
+            row = conn.execute(
+                "SELECT h.job_id, e.kind, e.amount, e.quoted, e.reason FROM holds h"
+                " LEFT JOIN entries e ON e.job_id = h.job_id WHERE h.job_id = ?",
+                (job_id,),
+            ).fetchone()
+            if row is None:
+                raise HoldNotFound(f"no hold for job {job_id}")
+            if row[1] is None:
+                return None
+            return Settlement(job_id, holds.outcome_of(row[1]), row[2], row[3], row[4])
+
+        return await self._db.read(read)
+
+    # -- admin changes (each recorded with who made it) ---------------------------------
+
+    async def _set(
+        self, guild_id: int, scope: limits.Scope, subject: int, amount: int | None, by: int
+    ) -> None:
+        _id(guild_id, "guild_id")
+        _id(by, "by")
+        if amount is not None:
+            _amount(amount)
+        at_us = self._now_us()
+        await self._db.run(
+            lambda conn: limits.set_limit(
+                conn,
+                guild_id=guild_id,
+                scope=scope,
+                subject_id=subject,
+                amount=amount,
+                by=by,
+                at_us=at_us,
+            )
+        )
+
+    async def set_user_limit(
+        self, guild_id: int, user_id: int, amount: int | None, *, by: int
+    ) -> None:
+        """Override one member's limit per period (0 = not allowed; None = back to default)."""
+        await self._set(guild_id, "user", _id(user_id, "user_id"), amount, by)
+
+    async def set_role_limit(
+        self, guild_id: int, role_id: int, amount: int | None, *, by: int
+    ) -> None:
+        """Set the limit per period of a role's members (they get their highest role's)."""
+        await self._set(guild_id, "role", _id(role_id, "role_id"), amount, by)
+
+    async def set_guild_cap(self, guild_id: int, amount: int | None, *, by: int) -> None:
+        """Set the whole guild's spending cap per period."""
+        await self._set(guild_id, "guild", 0, amount, by)
+
+    async def set_user_concurrency(self, guild_id: int, jobs: int | None, *, by: int) -> None:
+        """How many jobs each member of the guild may run at once."""
+        await self._set(guild_id, "user_concurrency", 0, jobs, by)
+
+    async def set_guild_concurrency(self, guild_id: int, jobs: int | None, *, by: int) -> None:
+        """How many jobs the whole guild may run at once."""
+        await self._set(guild_id, "guild_concurrency", 0, jobs, by)
+
+    async def grant(
+        self, guild_id: int, user_id: int, amount: int, reason: str, *, by: int
+    ) -> None:
+        """Give a member one-off credit on top of their limit, for the current period."""
+        _id(guild_id, "guild_id")
+        _id(user_id, "user_id")
+        _id(by, "by")
+        _amount(amount, positive=True)
+        if not reason.strip():
+            raise ValueError("a grant needs a reason")
+        at_us = self._now_us()
+        await self._db.run(
+            lambda conn: limits.add_grant(
+                conn,
+                guild_id=guild_id,
+                user_id=user_id,
+                amount=amount,
+                reason=reason,
+                by=by,
+                at_us=at_us,
+            )
+        )
+
+    # -- reading ------------------------------------------------------------------------
+
+    async def summary(
+        self,
+        user_id: int,
+        guild_id: int,
+        role_ids: Sequence[int],
+        *,
+        recent: int = 5,
+        now: datetime | None = None,
+    ) -> BudgetSummary:
+        """The member's spending this period, what is left and when it resets."""
+        roles, now_us = tuple(role_ids), self._now_us(now)
+        return await self._db.read(
+            lambda conn: reports.summary(
+                conn,
+                self._budget,
+                self._rule,
+                user_id=user_id,
+                guild_id=guild_id,
+                role_ids=roles,
+                recent=recent,
+                now_us=now_us,
+            )
+        )
+
+    async def report(
+        self, guild_id: int, *, top: int = 10, now: datetime | None = None
+    ) -> GuildReport:
+        """The guild's spending this period against its cap, with the top spenders."""
+        now_us = self._now_us(now)
+        return await self._db.read(
+            lambda conn: reports.report(
+                conn, self._budget, self._rule, guild_id=guild_id, top=top, now_us=now_us
+            )
+        )
+
+    async def export_csv(self, guild_id: int, since: datetime, until: datetime) -> str:
+        """Holds, captures, releases and grants in [since, until) as CSV, for the accountant."""
+        since_us, until_us = to_micros(since), to_micros(until)
+        return await self._db.read(
+            lambda conn: reports.export_csv(
+                conn, guild_id=guild_id, since_us=since_us, until_us=until_us
+            )
+        )
+
+    async def audit(self) -> list[str]:
+        """Check the ledger against itself (cache vs. derived sums, holds vs. entries)."""
+        return await self._db.read(lambda conn: reports.audit(conn, self._rule))

@@ -1,0 +1,100 @@
+"""Budget periods (calendar day, week or month in the configured time zone) and stored times.
+
+Stored times are integer microseconds since the Unix epoch, UTC: exact, compact and ordered.
+Public datetimes are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+PeriodKind = Literal["day", "week", "month"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC (the default clock)."""
+    return datetime.now(UTC)
+
+
+def to_micros(at: datetime) -> int:
+    """A timezone-aware datetime as integer microseconds since the epoch."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"{at!r} has no time zone: the ledger only takes aware datetimes")
+    delta = at - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(micros: int) -> datetime:
+    """The UTC datetime of a stored time."""
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+@dataclass(frozen=True)
+class Period:
+    """One budget period: [start, end) in UTC; `id` also names the rule that made it."""
+
+    start_us: int
+    end_us: int
+    id: str
+
+    @property
+    def start(self) -> datetime:
+        """When the period began (UTC)."""
+        return from_micros(self.start_us)
+
+    @property
+    def end(self) -> datetime:
+        """When the next period begins, i.e. when budgets reset (UTC)."""
+        return from_micros(self.end_us)
+
+
+class PeriodRule:
+    """Cuts time into calendar periods: midnight, Monday midnight or the 1st, local time."""
+
+    def __init__(self, kind: PeriodKind, zone: ZoneInfo) -> None:
+        self.kind = kind
+        self.zone = zone
+        self._last: Period | None = None
+
+    def _local_start(self, day: date) -> date:
+        if self.kind == "day":
+            return day
+        if self.kind == "week":
+            return day - timedelta(days=day.weekday())
+        return day.replace(day=1)
+
+    def _next_start(self, start: date) -> date:
+        if self.kind == "day":
+            return start + timedelta(days=1)
+        if self.kind == "week":
+            return start + timedelta(days=7)
+        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+    def _instant(self, day: date) -> int:
+        # Local midnight; in a DST gap zoneinfo picks the first instant of that day.
+        return to_micros(datetime.combine(day, time(0), tzinfo=self.zone).astimezone(UTC))
+
+    def period_at_micros(self, at_us: int) -> Period:
+        """The period that contains the stored time `at_us`."""
+        last = self._last
+        if last is not None and last.start_us <= at_us < last.end_us:
+            return last
+        local_day = from_micros(at_us).astimezone(self.zone).date()
+        start_day = self._local_start(local_day)
+        start_us = self._instant(start_day)
+        if at_us < start_us:  # an ambiguous or skipped midnight: step back one period
+            start_day = self._local_start(start_day - timedelta(days=1))
+            start_us = self._instant(start_day)
+        end_us = self._instant(self._next_start(start_day))
+        period = Period(start_us, end_us, f"{self.kind}:{self.zone.key}:{start_us}")
+        self._last = period
+        return period
+
+    def period_at(self, at: datetime) -> Period:
+        """The period that contains `at`."""
+        return self.period_at_micros(to_micros(at))

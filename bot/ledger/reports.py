@@ -1,0 +1,192 @@
+"""Reading the ledger: a member's summary, a guild's report, a CSV export, a self-audit.
+
+Balances come from the per-period cache in `totals` when it has them, else are derived from
+`entries` and `holds`; `audit` proves the cache equals what they derive.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Literal
+
+from bot.ledger.holds import GUILD_ROW, balance, derive
+from bot.ledger.limits import granted, load_limits
+from bot.ledger.models import BudgetSummary, GuildReport, JobActivity
+from bot.ledger.periods import PeriodRule, from_micros
+from bot.money import MICROS_PER_USD
+from bot.settings import BudgetConfig
+
+CSV_COLUMNS = (
+    "time_utc",
+    "kind",
+    "job_id",
+    "user_id",
+    "amount_micros",
+    "amount_usd",
+    "quoted_micros",
+    "reason",
+    "by_user_id",
+)
+
+
+def summary(
+    conn: sqlite3.Connection,
+    budget: BudgetConfig,
+    rule: PeriodRule,
+    *,
+    user_id: int,
+    guild_id: int,
+    role_ids: Sequence[int],
+    recent: int,
+    now_us: int,
+) -> BudgetSummary:
+    """What the member has spent and held this period, what is left, and their last jobs."""
+    period = rule.period_at_micros(now_us)
+    limits = load_limits(conn, budget, guild_id, user_id, role_ids)
+    mine = balance(conn, period, guild_id, user_id)
+    credit = granted(conn, guild_id, user_id, period)
+    room = limits.user + credit - mine.spent - mine.held
+    allowed = 0 not in (limits.user, limits.guild_cap, limits.user_jobs, limits.guild_jobs)
+    return BudgetSummary(
+        spent=mine.spent,
+        held=mine.held,
+        limit=limits.user,
+        granted=credit,
+        remaining=max(0, room) if allowed else 0,
+        resets_at=period.end,
+        period_start=period.start,
+        recent=recent_activity(conn, guild_id, user_id, recent),
+    )
+
+
+def recent_activity(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, limit: int
+) -> list[JobActivity]:
+    """The member's last `limit` jobs in this guild, newest first."""
+    rows = conn.execute(
+        "SELECT h.job_id, h.amount, h.settled, h.created_at, h.settled_at, e.amount"
+        " FROM holds h LEFT JOIN entries e ON e.job_id = h.job_id"
+        " WHERE h.guild_id = ? AND h.user_id = ?"
+        " ORDER BY h.created_at DESC, h.job_id DESC LIMIT ?",
+        (guild_id, user_id, max(0, limit)),
+    )
+    activity = []
+    for job_id, held, settled, created_us, settled_us, spent in rows:
+        status: Literal["held", "captured", "released"] = settled or "held"
+        amount = {"held": held, "captured": spent, "released": 0}[status]
+        at = from_micros(settled_us if settled_us is not None else created_us)
+        activity.append(JobActivity(job_id, amount, status, at))
+    return activity
+
+
+def report(
+    conn: sqlite3.Connection,
+    budget: BudgetConfig,
+    rule: PeriodRule,
+    *,
+    guild_id: int,
+    top: int,
+    now_us: int,
+) -> GuildReport:
+    """The guild's totals this period against its cap, and its top spenders."""
+    period = rule.period_at_micros(now_us)
+    cap = load_limits(conn, budget, guild_id, GUILD_ROW, ()).guild_cap
+    guild = balance(conn, period, guild_id, GUILD_ROW)
+    spenders = conn.execute(
+        "SELECT h.user_id, sum(e.amount) AS spent"
+        " FROM holds h INDEXED BY holds_member JOIN entries e ON e.job_id = h.job_id"
+        " WHERE h.guild_id = ? AND h.created_at >= ? AND h.created_at < ?"
+        " GROUP BY h.user_id HAVING spent > 0 ORDER BY spent DESC, h.user_id LIMIT ?",
+        (guild_id, period.start_us, period.end_us, max(0, top)),
+    )
+    return GuildReport(
+        spent=guild.spent,
+        held=guild.held,
+        cap=cap,
+        remaining=max(0, cap - guild.spent - guild.held),
+        resets_at=period.end,
+        top_spenders=[(int(user), int(spent)) for user, spent in spenders],
+    )
+
+
+def _cell(value: object) -> object:
+    # A reason typed by an admin must not become a spreadsheet formula.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def export_csv(conn: sqlite3.Connection, *, guild_id: int, since_us: int, until_us: int) -> str:
+    """Every hold, capture, release and grant of the guild in [since, until), oldest first."""
+    rows = conn.execute(
+        """
+        SELECT created_at AS at, 0 AS rank, 'hold' AS kind, job_id, user_id, amount,
+               NULL AS quoted, NULL AS reason, NULL AS actor
+          FROM holds INDEXED BY holds_member
+         WHERE guild_id = :guild AND created_at >= :since AND created_at < :until
+        UNION ALL
+        SELECT at, 1, 'grant', NULL, user_id, amount, NULL, reason, granted_by
+          FROM grants WHERE guild_id = :guild AND at >= :since AND at < :until
+        UNION ALL
+        SELECT e.at, 2, e.kind, e.job_id, e.user_id, e.amount, e.quoted, e.reason, NULL
+          FROM holds h INDEXED BY holds_member JOIN entries e ON e.job_id = h.job_id
+         WHERE h.guild_id = :guild AND e.at >= :since AND e.at < :until
+        ORDER BY at, rank, job_id
+        """,
+        {"guild": guild_id, "since": since_us, "until": until_us},
+    )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for at, _rank, kind, job_id, user_id, amount, quoted, reason, actor in rows:
+        usd = Decimal(amount) / MICROS_PER_USD
+        writer.writerow(
+            [
+                from_micros(at).isoformat(),
+                kind,
+                _cell(job_id or ""),
+                user_id,
+                amount,
+                f"{usd:.6f}",
+                "" if quoted is None else quoted,
+                _cell(reason or ""),
+                "" if actor is None else actor,
+            ]
+        )
+    return out.getvalue()
+
+
+def audit(conn: sqlite3.Connection, rule: PeriodRule) -> list[str]:
+    """Every way the stored ledger disagrees with itself (empty when all is well).
+
+    Checks that each cached total of the current period rule equals the sum derived from
+    entries and holds, and that each hold's settled mark matches its one entry.
+    """
+    problems = []
+    prefix = f"{rule.kind}:{rule.zone.key}:"
+    rows = conn.execute(
+        "SELECT period_id, guild_id, user_id, spent, held FROM totals"
+        " WHERE substr(period_id, 1, ?) = ?",
+        (len(prefix), prefix),
+    ).fetchall()
+    for period_id, guild_id, user_id, spent, held in rows:
+        period = rule.period_at_micros(int(period_id[len(prefix) :]))
+        derived = derive(conn, period, guild_id, user_id)
+        if (derived.spent, derived.held) != (spent, held):
+            problems.append(
+                f"totals {period_id} guild {guild_id} user {user_id}: cached spent={spent} "
+                f"held={held}, derived spent={derived.spent} held={derived.held}"
+            )
+    mismatched = conn.execute(
+        "SELECT h.job_id, h.settled, e.kind FROM holds h LEFT JOIN entries e"
+        " ON e.job_id = h.job_id WHERE (h.settled IS NULL) != (e.kind IS NULL)"
+        " OR (h.settled = 'captured') != (e.kind = 'capture')"
+    ).fetchall()
+    problems += [
+        f"hold {job} marked {mark} but its entry is {kind}" for job, mark, kind in mismatched
+    ]
+    return problems

@@ -1,0 +1,156 @@
+"""The database schema, as forward-only migrations.
+
+`PRAGMA user_version` says how many migrations a file has seen; `MIGRATIONS[i]` takes a file
+from version `i` to `i + 1`. Never edit a migration that has shipped: append a new one.
+
+Times are integer microseconds since the Unix epoch (UTC); money is integer micro-dollars.
+Money rows (`entries`, `grants`) and the audit trail (`admin_log`) are append-only, enforced by
+triggers. A hold's figures never change either: it is only pinned, then settled, once each,
+and settling it is the insertion of its one entry (a trigger marks the hold).
+"""
+
+from __future__ import annotations
+
+APPLICATION_ID = 0x41564231
+"""`PRAGMA application_id` of our files ("AVB1"), to tell them from other SQLite files."""
+
+TERMINAL_JOB_STATES = ("delivered", "failed", "rejected", "cancelled", "expired")
+"""Job states that never change again (kept here so the partial index matches the queries)."""
+
+_TERMINAL_SQL = ", ".join(f"'{state}'" for state in TERMINAL_JOB_STATES)
+
+UNFINISHED_JOBS_WHERE = f"state NOT IN ({_TERMINAL_SQL})"
+"""The WHERE clause of the `jobs_unfinished` partial index: queries must repeat it verbatim."""
+
+
+def _append_only(table: str) -> list[str]:
+    return [
+        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only'); END",
+        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only'); END",
+    ]
+
+
+_V1: list[str] = [
+    # The persisted job table (bot/jobs/store.py); `params` is the model's JSON options.
+    """CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL,
+        guild_id INTEGER NOT NULL,
+        channel_id INTEGER NOT NULL,
+        message_id INTEGER,
+        model TEXT NOT NULL,
+        params TEXT NOT NULL CHECK (json_valid(params)),
+        state TEXT NOT NULL,
+        prediction_id TEXT,
+        quote INTEGER NOT NULL CHECK (quote >= 0),
+        actual_price INTEGER CHECK (actual_price >= 0),
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        submitted_at INTEGER
+    )""",
+    f"CREATE INDEX jobs_unfinished ON jobs (created_at) WHERE {UNFINISHED_JOBS_WHERE}",
+    "CREATE INDEX jobs_member ON jobs (guild_id, user_id, created_at)",
+    "CREATE INDEX jobs_prediction ON jobs (prediction_id) WHERE prediction_id IS NOT NULL",
+    # Pending transfers. `created_at` decides the budget period the money counts in.
+    # Few indexes on purpose: every one is written by every reserve and capture.
+    """CREATE TABLE holds (
+        job_id TEXT PRIMARY KEY,
+        guild_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        amount INTEGER NOT NULL CHECK (amount >= 0),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        pinned_at INTEGER,
+        settled TEXT CHECK (settled IN ('captured', 'released')),
+        settled_at INTEGER
+    ) WITHOUT ROWID""",
+    # Open holds are few (the concurrency limits bound them): expiry scans this index whole.
+    "CREATE INDEX holds_open ON holds (guild_id, user_id) WHERE settled IS NULL",
+    # Member sums and history; guild sums, reports and exports scan its guild prefix.
+    "CREATE INDEX holds_member ON holds (guild_id, user_id, created_at)",
+    """CREATE TRIGGER holds_figures_fixed BEFORE UPDATE ON holds
+        WHEN NEW.job_id IS NOT OLD.job_id OR NEW.guild_id IS NOT OLD.guild_id
+          OR NEW.user_id IS NOT OLD.user_id OR NEW.amount IS NOT OLD.amount
+          OR NEW.created_at IS NOT OLD.created_at OR NEW.expires_at IS NOT OLD.expires_at
+          OR (OLD.pinned_at IS NOT NULL AND NEW.pinned_at IS NOT OLD.pinned_at)
+          OR (OLD.settled IS NOT NULL AND NEW.settled IS NOT OLD.settled)
+          OR (OLD.settled_at IS NOT NULL AND NEW.settled_at IS NOT OLD.settled_at)
+        BEGIN SELECT RAISE(ABORT, 'a hold is only pinned and settled, once each'); END""",
+    "CREATE TRIGGER holds_no_delete BEFORE DELETE ON holds "
+    "BEGIN SELECT RAISE(ABORT, 'holds are never deleted'); END",
+    # Posted or voided transfers: one per job at most (the key), never changed.
+    # `amount` is what was spent (0 for a release), `quoted` the amount that was held.
+    """CREATE TABLE entries (
+        job_id TEXT PRIMARY KEY REFERENCES holds (job_id),
+        guild_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('capture', 'release')),
+        amount INTEGER NOT NULL CHECK (amount >= 0 AND (kind = 'capture' OR amount = 0)),
+        quoted INTEGER NOT NULL CHECK (quoted >= 0),
+        reason TEXT,
+        period_at INTEGER NOT NULL,
+        at INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+    # No index beyond the key: sums go through `holds_member` (period_at = the hold's
+    # created_at) and look entries up by job id.
+    """CREATE TRIGGER entries_settle_hold AFTER INSERT ON entries BEGIN
+        UPDATE holds SET
+            settled = CASE NEW.kind WHEN 'capture' THEN 'captured' ELSE 'released' END,
+            settled_at = NEW.at
+        WHERE job_id = NEW.job_id;
+    END""",
+    *_append_only("entries"),
+    # One-off credit for one member in the period it was granted.
+    """CREATE TABLE grants (
+        id INTEGER PRIMARY KEY,
+        guild_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        reason TEXT NOT NULL,
+        granted_by INTEGER NOT NULL,
+        at INTEGER NOT NULL
+    )""",
+    "CREATE INDEX grants_member ON grants (guild_id, user_id, at)",
+    *_append_only("grants"),
+    # Limits in force (absent = the configured default). subject_id: user or role, 0 otherwise.
+    """CREATE TABLE limits (
+        guild_id INTEGER NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN
+            ('user', 'role', 'guild', 'user_concurrency', 'guild_concurrency')),
+        subject_id INTEGER NOT NULL,
+        amount INTEGER NOT NULL CHECK (amount >= 0),
+        set_by INTEGER NOT NULL,
+        set_at INTEGER NOT NULL,
+        PRIMARY KEY (guild_id, scope, subject_id)
+    ) WITHOUT ROWID""",
+    # Who changed what, when: every admin action, including grants and resets to default.
+    """CREATE TABLE admin_log (
+        id INTEGER PRIMARY KEY,
+        guild_id INTEGER NOT NULL,
+        actor_id INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        subject_id INTEGER NOT NULL,
+        amount INTEGER,
+        reason TEXT,
+        at INTEGER NOT NULL
+    )""",
+    "CREATE INDEX admin_log_guild ON admin_log (guild_id, at)",
+    *_append_only("admin_log"),
+    # A cache of per-period sums, so `reserve` does not add up a busy member's history.
+    # user_id 0 is the whole guild. `period_id` names the period rule too, so a changed rule
+    # starts fresh rows (derived from entries) instead of reading stale ones.
+    """CREATE TABLE totals (
+        period_id TEXT NOT NULL,
+        guild_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        spent INTEGER NOT NULL,
+        held INTEGER NOT NULL,
+        PRIMARY KEY (period_id, guild_id, user_id)
+    ) WITHOUT ROWID""",
+]
+
+MIGRATIONS: list[list[str]] = [_V1]
+"""`MIGRATIONS[i]`: the statements that take a file from schema version i to i + 1."""
