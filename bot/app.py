@@ -1,11 +1,274 @@
-"""Start-up of the Discord bot (filled in by the Discord layer)."""
+"""The Discord bot: owns the long-lived resources and wires the layers together.
+
+`setup_hook` (run once by discord.py before connecting) opens the database, the Atlas client
+and the attachment fetcher, builds the job service, loads the cogs and syncs the slash
+commands when they changed. `close` releases everything in the reverse order.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import signal
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from bot.atlas import AtlasClient
+from bot.cogs.amounts import BadAmount
+from bot.cogs.buttons import CancelButton, RerollButton
+from bot.cogs.reporter import MessageProgress
+from bot.cogs.translator import CommandTranslator
+from bot.health import WRITE_EVERY_SECONDS, health_file, write_health
+from bot.i18n import t
+from bot.jobs.media import AttachmentFetcher
+from bot.jobs.service import JobService
+from bot.jobs.store import JobRecord, JobStore
+from bot.ledger import Database, Ledger
 from bot.settings import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("bot.cogs.video", "bot.cogs.budget")
+
+
+def point_discord_py_at(api_base_url: str, gateway_url: str) -> None:
+    """Send discord.py's REST and gateway traffic to these URLs (a proxy, or a test fake).
+
+    discord.py keeps both as class attributes: `Route.BASE` serves REST and interaction
+    webhooks alike; a non-sharded client connects to `DEFAULT_GATEWAY` directly.
+    """
+    discord.http.Route.BASE = api_base_url
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+class VideoTree(app_commands.CommandTree[Any]):
+    """The command tree, with one error handler for every command."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        """Every failure ends in a short message to the member, never "did not respond"."""
+        locale = str(interaction.locale)
+        original = getattr(error, "original", error)
+        if isinstance(error, app_commands.CheckFailure) and interaction.response.is_done():
+            return  # the check already answered
+        if isinstance(error, app_commands.MissingPermissions | app_commands.CheckFailure):
+            text = t("error.not_admin", locale)
+        elif isinstance(original, BadAmount):
+            text = t("admin.bad_amount", locale, value=str(original))
+        else:
+            reference = f"{interaction.id:x}"
+            log.error(
+                "command %s failed (ref %s)",
+                interaction.command and interaction.command.name,
+                reference,
+                exc_info=original,
+            )
+            text = t("error.unexpected", locale, job_id=reference)
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not tell the member about an error", exc_info=True)
+
+
+class VideoBot(commands.Bot):
+    """atlas-video-bot's Discord client."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
+        heartbeat_seconds: float | None = None,
+        simulated: bool = False,
+        force_sync: bool = False,
+        **discord_options: Any,
+    ) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=VideoTree,
+            **discord_options,
+        )
+        point_discord_py_at(settings.env.discord_api_base_url, settings.env.discord_gateway_url)
+        self.settings = settings
+        self.clock = clock
+        self.monotonic = monotonic
+        self.is_shutting_down = False
+        self._heartbeat_seconds = heartbeat_seconds
+        self._simulated = simulated
+        self._force_sync = force_sync
+        self._db: Database | None = None
+        self._atlas: AtlasClient | None = None
+        self._fetcher: AttachmentFetcher | None = None
+        self._jobs: JobService | None = None
+        self._ledger: Ledger | None = None
+        self._job_store: JobStore | None = None
+        self._health_task: asyncio.Task[None] | None = None
+
+    # The resources exist from setup_hook on; these accessors keep the types non-optional.
+    @property
+    def jobs(self) -> JobService:
+        """The job service."""
+        assert self._jobs is not None, "setup_hook has not run"
+        return self._jobs
+
+    @property
+    def ledger(self) -> Ledger:
+        """The money ledger."""
+        assert self._ledger is not None, "setup_hook has not run"
+        return self._ledger
+
+    @property
+    def job_store(self) -> JobStore:
+        """Stored jobs."""
+        assert self._job_store is not None, "setup_hook has not run"
+        return self._job_store
+
+    async def setup_hook(self) -> None:
+        """Open long-lived resources once, load the cogs, sync commands if they changed."""
+        settings = self.settings
+        _, api_key = settings.require_secrets()
+        self._db = await Database.open(settings.env.database_path)
+        self._ledger = Ledger(self._db, settings.budget, clock=self.clock)
+        self._job_store = JobStore(self._db, clock=self.clock)
+        self._atlas = AtlasClient(settings.env.atlas_base_url, api_key)
+        self._fetcher = AttachmentFetcher(
+            settings.attachments.allowed_hosts, max_bytes=settings.attachments.max_bytes
+        )
+        extra: dict[str, Any] = {}
+        if self._heartbeat_seconds is not None:
+            extra["heartbeat_seconds"] = self._heartbeat_seconds
+        self._jobs = JobService(
+            settings=settings,
+            atlas=self._atlas,
+            db=self._db,
+            ledger=self._ledger,
+            jobs=self._job_store,
+            fetcher=self._fetcher,
+            clock=self.clock,
+            monotonic=self.monotonic,
+            simulated=self._simulated,
+            **extra,
+        )
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        self.add_dynamic_items(RerollButton, CancelButton)
+        await self.tree.set_translator(CommandTranslator())
+        await self.sync_commands(force=self._force_sync)
+        # Before the gateway connects (so before any command): finish what the last run began.
+        await self._jobs.recover(self._progress_for)
+        self._health_task = asyncio.create_task(self._beat(health_file()), name="health")
+
+    async def _beat(self, path: Path) -> None:
+        """Rewrite the heartbeat that `atlas-video-bot health` (the container check) reads."""
+        while True:
+            connected = self.is_ready() and not self.is_closed() and self.ws is not None
+            connected = connected and self.ws.open
+            try:
+                await asyncio.to_thread(write_health, path, connected)
+            except OSError as exc:
+                log.warning("cannot write the health file %s: %s", path, exc)
+            await asyncio.sleep(WRITE_EVERY_SECONDS)
+
+    def _progress_for(self, job: JobRecord) -> MessageProgress:
+        """Edit a resumed job's message through the channel API (no interaction any more)."""
+        return MessageProgress(
+            self,
+            channel_id=job.channel_id,
+            message_id=job.message_id,
+            locale=str(job.params.get("locale", "en-US")),
+            clock=self.monotonic,
+        )
+
+    def _sync_target(self) -> discord.Object | None:
+        guild_id = self.settings.env.dev_guild_id
+        return discord.Object(guild_id) if guild_id else None
+
+    def commands_fingerprint(self) -> str:
+        """A hash of the command tree as Discord would receive it, and where it goes."""
+        target = self._sync_target()
+        if target is not None:
+            self.tree.copy_global_to(guild=target)
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=target)]
+        text = json.dumps(
+            {"guild": target.id if target else None, "commands": payload}, sort_keys=True
+        )
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    async def sync_commands(self, *, force: bool = False) -> bool:
+        """Publish the slash commands, only when they changed since the last sync (or `force`)."""
+        fingerprint = self.commands_fingerprint()
+        marker = self.settings.env.database_path.parent / "commands.sha256"
+        if not force and marker.exists() and marker.read_text().strip() == fingerprint:
+            log.info("slash commands unchanged; not syncing")
+            return False
+        target = self._sync_target()
+        synced = await self.tree.sync(guild=target)
+        marker.write_text(fingerprint)
+        log.info(
+            "synced %d slash commands to %s", len(synced), target.id if target else "all servers"
+        )
+        return True
+
+    async def close(self) -> None:
+        """Stop taking commands, stop jobs, then close Discord, Atlas and the database."""
+        self.is_shutting_down = True
+        if self._health_task is not None:
+            self._health_task.cancel()
+            with contextlib.suppress(OSError):
+                write_health(health_file(), False)
+        if self._jobs is not None:
+            await self._jobs.close()
+        await super().close()
+        if self._atlas is not None:
+            await self._atlas.close()
+        if self._fetcher is not None:
+            await self._fetcher.close()
+        if self._db is not None:
+            await self._db.close()
+
+
+async def _serve(settings: Settings, *, sync_only: bool) -> None:
+    token, _ = settings.require_secrets()
+    bot = VideoBot(settings, force_sync=sync_only)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
+    async with bot:
+        if sync_only:
+            await bot.login(token.get_secret_value())  # runs setup_hook, which syncs
+            return
+        await bot.start(token.get_secret_value())
 
 
 def run_bot(settings: Settings, *, sync_only: bool = False) -> int:
-    """Connect to Discord and serve the commands until stopped."""
+    """Connect to Discord and serve the commands until stopped; returns the exit code."""
     settings.require_secrets()
-    raise ConfigError("the Discord layer is not built yet")
+    Path(settings.env.database_path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        asyncio.run(_serve(settings, sync_only=sync_only))
+    except discord.LoginFailure:
+        raise ConfigError(
+            "DISCORD_TOKEN is rejected by Discord: copy it again from the developer portal"
+        ) from None
+    return 0

@@ -25,6 +25,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "DISCORD_GATEWAY_URL",
         "DEV_GUILD_ID",
         "BOT_CONFIG",
+        "LOG_LEVEL",
+        "LOG_FORMAT",
+        "HEALTH_FILE",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)

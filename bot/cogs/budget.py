@@ -1,0 +1,215 @@
+"""/budget for members, /budget-admin for the people who pay the bill."""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.cogs.amounts import BadAmount, parse_amount, parse_day
+from bot.cogs.render import timestamp
+from bot.i18n import t
+from bot.money import format_usd
+
+if TYPE_CHECKING:
+    from bot.app import VideoBot
+
+log = logging.getLogger(__name__)
+
+
+class BudgetCog(commands.Cog):
+    """Budgets: what members may spend, and the admin's levers."""
+
+    def __init__(self, bot: VideoBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="budget", description="See what you have spent and have left.")
+    @app_commands.guild_only()
+    async def budget(self, interaction: discord.Interaction[Any]) -> None:
+        """Ephemeral: spent, held, limit, remaining, reset time and recent jobs."""
+        locale = str(interaction.locale)
+        user = interaction.user
+        roles = tuple(r.id for r in user.roles) if isinstance(user, discord.Member) else ()
+        guild_id = interaction.guild_id or 0
+        summary = await self.bot.ledger.summary(user.id, guild_id, roles)
+        embed = discord.Embed(title=t("budget.title", locale), colour=discord.Colour.blurple())
+        embed.add_field(name=t("budget.spent", locale), value=format_usd(summary.spent))
+        embed.add_field(name=t("budget.held", locale), value=format_usd(summary.held))
+        embed.add_field(name=t("budget.limit", locale), value=format_usd(summary.limit))
+        if summary.granted:
+            embed.add_field(name=t("budget.granted", locale), value=format_usd(summary.granted))
+        embed.add_field(name=t("budget.remaining", locale), value=format_usd(summary.remaining))
+        embed.add_field(name=t("budget.resets", locale), value=timestamp(summary.resets_at))
+        recent = await self.bot.job_store.recent(user.id, guild_id, limit=5)
+        lines = [
+            f"`{job.state.value}` {format_usd(job.actual_price or job.quote)} · "
+            f"{discord.utils.escape_markdown(str(job.params.get('prompt', ''))[:60])}"
+            for job in recent
+        ]
+        embed.add_field(
+            name=t("budget.recent", locale),
+            value="\n".join(lines) or t("budget.none", locale),
+            inline=False,
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+class BudgetAdmin(app_commands.Group):
+    """/budget-admin: limits, caps, grants, reports. Manage Server, checked again at run time."""
+
+    def __init__(self, bot: VideoBot) -> None:
+        super().__init__(
+            name="budget-admin",
+            description="Set video budgets and see what the server spends.",
+            default_permissions=discord.Permissions(manage_guild=True),
+            guild_only=True,
+        )
+        self.bot = bot
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        """A server can override default permissions, so check Manage Server on every call."""
+        if not interaction.permissions.manage_guild:
+            await interaction.response.send_message(
+                t("error.not_admin", str(interaction.locale)), ephemeral=True
+            )
+            return False
+        return True
+
+    @property
+    def _period(self) -> str:
+        return self.bot.settings.budget.period
+
+    async def _reply(self, interaction: discord.Interaction[Any], key: str, **params: Any) -> None:
+        await interaction.response.send_message(
+            t(key, str(interaction.locale), period=self._period, **params), ephemeral=True
+        )
+
+    @app_commands.command(name="set-user", description="Set one member's limit per period.")
+    @app_commands.describe(member="Who", amount='USD per period, e.g. 2.50, or "default"')
+    async def set_user(
+        self, interaction: discord.Interaction[Any], member: discord.Member, amount: str
+    ) -> None:
+        """Per-member override; beats role limits."""
+        value = parse_amount(amount, allow_clear=True)
+        await self.bot.ledger.set_user_limit(
+            interaction.guild_id or 0, member.id, value, by=interaction.user.id
+        )
+        if value is None:
+            await self._reply(interaction, "admin.user_limit_cleared", user=member.mention)
+        else:
+            await self._reply(
+                interaction, "admin.user_limit_set", user=member.mention, amount=format_usd(value)
+            )
+
+    @app_commands.command(name="set-role", description="Set the limit for members with a role.")
+    @app_commands.describe(role="Which role", amount='USD per period, e.g. 10, or "default"')
+    async def set_role(
+        self, interaction: discord.Interaction[Any], role: discord.Role, amount: str
+    ) -> None:
+        """A member gets the highest limit among their roles."""
+        value = parse_amount(amount, allow_clear=True)
+        await self.bot.ledger.set_role_limit(
+            interaction.guild_id or 0, role.id, value, by=interaction.user.id
+        )
+        if value is None:
+            await self._reply(interaction, "admin.role_limit_cleared", role=role.mention)
+        else:
+            await self._reply(
+                interaction, "admin.role_limit_set", role=role.mention, amount=format_usd(value)
+            )
+
+    @app_commands.command(name="set-server-cap", description="Set the whole server's ceiling.")
+    @app_commands.describe(amount='USD per period, e.g. 100, or "default"')
+    async def set_server_cap(self, interaction: discord.Interaction[Any], amount: str) -> None:
+        """The owner's total bill ceiling per period."""
+        value = parse_amount(amount, allow_clear=True)
+        await self.bot.ledger.set_guild_cap(
+            interaction.guild_id or 0, value, by=interaction.user.id
+        )
+        if value is None:
+            await self._reply(interaction, "admin.cap_cleared")
+        else:
+            await self._reply(interaction, "admin.cap_set", amount=format_usd(value))
+
+    @app_commands.command(name="grant", description="Give a member one-off extra credit.")
+    @app_commands.describe(member="Who", amount="USD, e.g. 1.00", reason="Why (kept in the ledger)")
+    async def grant(
+        self,
+        interaction: discord.Interaction[Any],
+        member: discord.Member,
+        amount: str,
+        reason: app_commands.Range[str, 1, 200],
+    ) -> None:
+        """Extra credit for this period, recorded with who granted it and why."""
+        value = parse_amount(amount, allow_clear=False) or 0
+        await self.bot.ledger.grant(
+            interaction.guild_id or 0, member.id, value, reason, by=interaction.user.id
+        )
+        await self._reply(
+            interaction,
+            "admin.granted",
+            user=member.mention,
+            amount=format_usd(value),
+            reason=reason,
+        )
+
+    @app_commands.command(name="report", description="Totals and top spenders this period.")
+    async def report(self, interaction: discord.Interaction[Any]) -> None:
+        """Server totals for the current period."""
+        locale = str(interaction.locale)
+        report = await self.bot.ledger.report(interaction.guild_id or 0)
+        embed = discord.Embed(
+            title=t("admin.report_title", locale, period=self._period),
+            colour=discord.Colour.blurple(),
+        )
+        embed.add_field(name=t("budget.spent", locale), value=format_usd(report.spent))
+        embed.add_field(name=t("budget.held", locale), value=format_usd(report.held))
+        embed.add_field(name=t("budget.limit", locale), value=format_usd(report.cap))
+        embed.add_field(name=t("budget.remaining", locale), value=format_usd(report.remaining))
+        embed.add_field(name=t("budget.resets", locale), value=timestamp(report.resets_at))
+        top = "\n".join(
+            f"<@{user_id}> {format_usd(spent)}" for user_id, spent in report.top_spenders
+        )
+        embed.add_field(
+            name=t("admin.report_top", locale), value=top or t("budget.none", locale), inline=False
+        )
+        await interaction.response.send_message(
+            embed=embed, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    @app_commands.command(name="export", description="Download the ledger as CSV.")
+    @app_commands.describe(
+        since="First day, YYYY-MM-DD (default: 30 days ago)",
+        until="Day after the last, YYYY-MM-DD (default: now)",
+    )
+    async def export(
+        self,
+        interaction: discord.Interaction[Any],
+        since: str | None = None,
+        until: str | None = None,
+    ) -> None:
+        """Every ledger row of this server in the range, as a CSV attachment."""
+        now = datetime.now(UTC)
+        try:
+            start = parse_day(since, now - timedelta(days=30))
+            end = parse_day(until, now)
+        except ValueError:
+            raise BadAmount(f"{since} / {until}") from None
+        csv_text = await self.bot.ledger.export_csv(interaction.guild_id or 0, start, end)
+        file = discord.File(io.BytesIO(csv_text.encode()), filename="ledger.csv")
+        await interaction.response.send_message(
+            t("admin.export_done", str(interaction.locale), since=start.date(), until=end.date()),
+            file=file,
+            ephemeral=True,
+        )
+
+
+async def setup(bot: VideoBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(BudgetCog(bot))
+    bot.tree.add_command(BudgetAdmin(bot))

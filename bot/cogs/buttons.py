@@ -1,0 +1,91 @@
+"""The buttons on a job's message. Their `custom_id` carries the job id, so they keep working
+after a restart (discord.py dynamic items are matched by pattern, not by a live view object)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.i18n import t
+from bot.jobs.progress import JobStatus, JobView
+
+if TYPE_CHECKING:
+    from bot.cogs.video import VideoCog
+
+_JOB_ID = r"(?P<job_id>[0-9a-f]{32})"
+
+
+def _video_cog(interaction: discord.Interaction[Any]) -> VideoCog:
+    cog = interaction.client.get_cog("VideoCog")
+    assert cog is not None, "the video cog is loaded in setup_hook"
+    return cog  # type: ignore[no-any-return]
+
+
+class RerollButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"job:reroll:{_JOB_ID}"
+):
+    """Same parameters, new seed; charged to whoever clicks, through the budget again."""
+
+    def __init__(self, job_id: str, label: str = "Re-roll") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"job:reroll:{job_id}",
+                emoji="\N{ANTICLOCKWISE DOWNWARDS AND UPWARDS OPEN CIRCLE ARROWS}",
+            )
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: Any,
+    ) -> RerollButton:
+        """Rebuild the button from a click on any message, even one sent before a restart."""
+        return cls(match["job_id"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Start a new job with the same options."""
+        await _video_cog(interaction).reroll(interaction, self.job_id)
+
+
+class CancelButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"job:cancel:{_JOB_ID}"
+):
+    """Cancel a job that has not reached Atlas yet (requester only); releases the hold."""
+
+    def __init__(self, job_id: str, label: str = "Cancel") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label, style=discord.ButtonStyle.danger, custom_id=f"job:cancel:{job_id}"
+            )
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: Any,
+    ) -> CancelButton:
+        """Rebuild the button from a click."""
+        return cls(match["job_id"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Cancel the job if it is not too late."""
+        await _video_cog(interaction).cancel(interaction, self.job_id)
+
+
+def job_buttons(view: JobView, locale: str) -> discord.ui.View:
+    """Cancel while the job has not reached Atlas; Re-roll once it has ended."""
+    buttons = discord.ui.View(timeout=None)
+    if view.cancellable:
+        buttons.add_item(CancelButton(view.job_id, t("button.cancel", locale)))
+    elif view.status in (JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.CANCELLED):
+        buttons.add_item(RerollButton(view.job_id, t("button.reroll", locale)))
+    return buttons

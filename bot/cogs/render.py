@@ -1,0 +1,117 @@
+"""Turning a `JobView` into what Discord shows: an embed, buttons and a line of text."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import discord
+
+from bot.i18n import t
+from bot.jobs.orders import JobRefused
+from bot.jobs.progress import JobStatus, JobView
+from bot.money import format_usd
+
+_COLOURS = {
+    JobStatus.DELIVERED: discord.Colour.green(),
+    JobStatus.FAILED: discord.Colour.red(),
+    JobStatus.CANCELLED: discord.Colour.dark_grey(),
+    JobStatus.UNCERTAIN: discord.Colour.orange(),
+}
+_BAR_CELLS = 12
+PROMPT_SHOWN_CHARS = 1000
+
+
+def timestamp(moment: datetime | None, style: str = "R") -> str:
+    """A Discord timestamp that each member sees in their own time zone."""
+    return "?" if moment is None else discord.utils.format_dt(moment, style=style)  # type: ignore[arg-type]
+
+
+def duration_text(seconds: float) -> str:
+    """ "1m 05s" or "42s"."""
+    whole = int(seconds)
+    return f"{whole // 60}m {whole % 60:02d}s" if whole >= 60 else f"{whole}s"
+
+
+def progress_bar(fraction: float) -> str:
+    """A text bar such as `██████░░░░░░ 50%`."""
+    filled = round(max(0.0, min(1.0, fraction)) * _BAR_CELLS)
+    return f"{'█' * filled}{'░' * (_BAR_CELLS - filled)} {round(fraction * 100)}%"
+
+
+def status_text(view: JobView, locale: str) -> str:
+    """The status line of the job's embed."""
+    key = f"status.{view.status.value}"
+    if view.status is JobStatus.GENERATING:
+        text = t(key, locale, elapsed=duration_text(view.elapsed_seconds))
+        return f"{text}\n{progress_bar(view.progress)}"
+    if view.status is JobStatus.DELIVERED:
+        return t(key, locale, elapsed=duration_text(view.elapsed_seconds))
+    if view.status is JobStatus.FAILED and view.failure is not None:
+        reason = t(f"failure.{view.failure.value}", locale, detail=view.failure_detail or "")
+        return f"{t(key, locale)}\n{reason}"
+    return t(key, locale)
+
+
+def job_embed(view: JobView, locale: str) -> discord.Embed:
+    """The embed of the member's job message, at any stage."""
+    title = t("job.title_simulated" if view.simulated else "job.title", locale)
+    prompt = (
+        view.prompt
+        if len(view.prompt) <= PROMPT_SHOWN_CHARS
+        else (view.prompt[: PROMPT_SHOWN_CHARS - 1] + "…")
+    )
+    embed = discord.Embed(
+        title=title,
+        description=prompt,
+        colour=_COLOURS.get(view.status, discord.Colour.blurple()),
+    )
+    embed.add_field(name=t("job.field.model", locale), value=view.model_label)
+    embed.add_field(
+        name=t("job.field.duration", locale), value=f"{view.duration} s · {view.aspect_ratio}"
+    )
+    embed.add_field(name=t("job.field.resolution", locale), value=view.resolution)
+    embed.add_field(name=t("job.field.seed", locale), value=str(view.seed))
+    if view.image_count:
+        embed.add_field(name=t("job.field.images", locale), value=str(view.image_count))
+    if view.charged is not None:
+        cost = t("job.charged", locale, amount=format_usd(view.charged))
+    else:
+        cost = t("job.quoted", locale, amount=format_usd(view.quote))
+    embed.add_field(name=t("job.field.cost", locale), value=cost)
+    embed.add_field(
+        name=t("job.field.status", locale), value=status_text(view, locale), inline=False
+    )
+    if view.remaining is not None:
+        embed.add_field(
+            name=t("job.field.left", locale),
+            value=t(
+                "job.left",
+                locale,
+                remaining=format_usd(view.remaining),
+                resets=timestamp(view.resets_at),
+            ),
+            inline=False,
+        )
+    embed.set_footer(text=f"job {view.job_id}")
+    return embed
+
+
+def job_content(view: JobView, locale: str, *, attached: bool) -> str | None:
+    """The text above the embed: the download link when the video could not be attached."""
+    if view.status is not JobStatus.DELIVERED or attached:
+        return None
+    if view.video_url is None:
+        return t("job.no_output", locale)
+    return t("job.too_big", locale, url=view.video_url)
+
+
+def refusal_text(refusal: JobRefused, locale: str) -> str:
+    """The ephemeral message for a request turned down before any money moved."""
+    params: dict[str, Any] = dict(refusal.params)
+    for name in ("needed", "remaining"):
+        if isinstance(params.get(name), int):
+            params[name] = format_usd(params[name])
+    if "resets_at" in params:
+        params["resets"] = timestamp(params.pop("resets_at"))
+    return t(refusal.key, locale, **params)

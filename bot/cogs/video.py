@@ -1,0 +1,313 @@
+"""/video and /animate, and the Re-roll and Cancel buttons. Thin: it turns an interaction into
+a `VideoOrder`, lets the job service prepare and run it, and renders what comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.catalogue import ModelKind, ModelSpec
+from bot.cogs.buttons import job_buttons
+from bot.cogs.render import job_embed, refusal_text
+from bot.cogs.reporter import MessageProgress
+from bot.i18n import t
+from bot.jobs.orders import ImageInput, JobRefused, VideoOrder
+from bot.jobs.progress import JobStatus
+from bot.jobs.service import CancelRefused
+
+if TYPE_CHECKING:
+    from bot.app import VideoBot
+
+log = logging.getLogger(__name__)
+
+PREPARE_BEFORE_DEFER_SECONDS = 2.0
+"""Discord wants an answer within 3 s: if preparing takes longer, defer first."""
+
+PROMPT_MAX = 2000
+
+
+def _role_ids(interaction: discord.Interaction[Any]) -> tuple[int, ...]:
+    user = interaction.user
+    return tuple(role.id for role in user.roles) if isinstance(user, discord.Member) else ()
+
+
+def _image(attachment: discord.Attachment) -> ImageInput:
+    return ImageInput(
+        url=attachment.url,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+        size=attachment.size,
+        width=attachment.width,
+        height=attachment.height,
+    )
+
+
+class VideoCog(commands.Cog):
+    """Members make videos here."""
+
+    def __init__(self, bot: VideoBot) -> None:
+        self.bot = bot
+
+    # -- autocomplete from the catalogue, filtered by the model already chosen -----------
+
+    def _models(self, kind: ModelKind) -> list[ModelSpec]:
+        return self.bot.settings.catalogue.of_kind(kind)
+
+    def _chosen_model(self, interaction: discord.Interaction[Any], kind: ModelKind) -> ModelSpec:
+        chosen = getattr(interaction.namespace, "model", None)
+        catalogue = self.bot.settings.catalogue
+        if isinstance(chosen, str) and chosen in catalogue and catalogue.get(chosen).kind is kind:
+            return catalogue.get(chosen)
+        defaults = self.bot.settings.defaults
+        default = (
+            defaults.text_to_video_model
+            if kind is ModelKind.TEXT_TO_VIDEO
+            else defaults.image_to_video_model
+        )
+        return catalogue.get(default)
+
+    @staticmethod
+    def _kind_of(interaction: discord.Interaction[Any]) -> ModelKind:
+        name = interaction.command.name if interaction.command else "video"
+        return ModelKind.IMAGE_TO_VIDEO if name == "animate" else ModelKind.TEXT_TO_VIDEO
+
+    async def model_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Models of the command's kind whose name or id matches what was typed."""
+        typed = current.lower()
+        return [
+            app_commands.Choice(name=f"{model.label} ({model.id})"[:100], value=model.id)
+            for model in self._models(self._kind_of(interaction))
+            if typed in model.label.lower() or typed in model.id.lower()
+        ][:25]
+
+    async def duration_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[int]]:
+        """The durations the chosen (or default) model makes."""
+        model = self._chosen_model(interaction, self._kind_of(interaction))
+        return [app_commands.Choice(name=f"{d} s", value=d) for d in model.durations][:25]
+
+    async def resolution_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The resolutions the chosen model offers."""
+        model = self._chosen_model(interaction, self._kind_of(interaction))
+        return [app_commands.Choice(name=r, value=r) for r in model.resolutions][:25]
+
+    async def aspect_ratio_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The aspect ratios the chosen model offers."""
+        model = self._chosen_model(interaction, self._kind_of(interaction))
+        return [app_commands.Choice(name=r, value=r) for r in model.aspect_ratios][:25]
+
+    # -- commands ----------------------------------------------------------------------
+
+    @app_commands.command(name="video", description="Make a short video from a text prompt.")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        prompt="What should happen in the video?",
+        duration="Length in seconds",
+        aspect_ratio="Shape of the video",
+        resolution="Picture size",
+        seed="Same seed + same prompt = a similar video (random if left out)",
+        model="Which video model to use",
+    )
+    async def video(
+        self,
+        interaction: discord.Interaction[Any],
+        prompt: app_commands.Range[str, 1, PROMPT_MAX],
+        duration: int | None = None,
+        aspect_ratio: str | None = None,
+        resolution: str | None = None,
+        seed: app_commands.Range[int, 0, 2**31 - 1] | None = None,
+        model: str | None = None,
+    ) -> None:
+        """/video: text to video."""
+        await self.start_job(
+            interaction,
+            VideoOrder(
+                user_id=interaction.user.id,
+                guild_id=interaction.guild_id or 0,
+                channel_id=interaction.channel_id or 0,
+                role_ids=_role_ids(interaction),
+                locale=str(interaction.locale),
+                prompt=prompt,
+                kind=ModelKind.TEXT_TO_VIDEO,
+                model_id=model,
+                duration=duration,
+                aspect_ratio=aspect_ratio,
+                resolution=resolution,
+                seed=seed,
+            ),
+        )
+
+    @app_commands.command(name="animate", description="Turn 1-7 images and a prompt into a video.")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        image="The first image (PNG, JPEG or WebP, at least 128x128, up to 20 MB)",
+        prompt="What should happen in the video?",
+        image2="Another image",
+        image3="Another image",
+        image4="Another image",
+        image5="Another image",
+        image6="Another image",
+        image7="Another image",
+        duration="Length in seconds",
+        aspect_ratio="Shape of the video",
+        resolution="Picture size",
+        seed="Same seed + same prompt = a similar video (random if left out)",
+        model="Which video model to use",
+    )
+    async def animate(
+        self,
+        interaction: discord.Interaction[Any],
+        image: discord.Attachment,
+        prompt: app_commands.Range[str, 1, PROMPT_MAX],
+        image2: discord.Attachment | None = None,
+        image3: discord.Attachment | None = None,
+        image4: discord.Attachment | None = None,
+        image5: discord.Attachment | None = None,
+        image6: discord.Attachment | None = None,
+        image7: discord.Attachment | None = None,
+        duration: int | None = None,
+        aspect_ratio: str | None = None,
+        resolution: str | None = None,
+        seed: app_commands.Range[int, 0, 2**31 - 1] | None = None,
+        model: str | None = None,
+    ) -> None:
+        """/animate: images plus prompt to video."""
+        attachments = [a for a in (image, image2, image3, image4, image5, image6, image7) if a]
+        await self.start_job(
+            interaction,
+            VideoOrder(
+                user_id=interaction.user.id,
+                guild_id=interaction.guild_id or 0,
+                channel_id=interaction.channel_id or 0,
+                role_ids=_role_ids(interaction),
+                locale=str(interaction.locale),
+                prompt=prompt,
+                kind=ModelKind.IMAGE_TO_VIDEO,
+                model_id=model,
+                duration=duration,
+                aspect_ratio=aspect_ratio,
+                resolution=resolution,
+                seed=seed,
+                images=tuple(_image(a) for a in attachments),
+            ),
+        )
+
+    for _command in (video, animate):
+        _command.autocomplete("model")(model_choices)
+        _command.autocomplete("duration")(duration_choices)
+        _command.autocomplete("resolution")(resolution_choices)
+        _command.autocomplete("aspect_ratio")(aspect_ratio_choices)
+    del _command
+
+    # -- the shared path -----------------------------------------------------------------
+
+    async def start_job(self, interaction: discord.Interaction[Any], order: VideoOrder) -> None:
+        """Prepare the job (refusing with an ephemeral message), show it, and run it."""
+        locale = str(interaction.locale)
+        if self.bot.is_shutting_down:
+            await interaction.response.send_message(
+                t("refused.shutting_down", locale), ephemeral=True
+            )
+            return
+        preparing = asyncio.create_task(self.bot.jobs.prepare(order))
+        done, _ = await asyncio.wait({preparing}, timeout=PREPARE_BEFORE_DEFER_SECONDS)
+        if not done:
+            await interaction.response.defer(thinking=True)
+        try:
+            prepared = await preparing
+        except JobRefused as refusal:
+            text = refusal_text(refusal, locale)
+            if interaction.response.is_done():
+                await interaction.delete_original_response()
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+            return
+        view = prepared.view
+        try:
+            if interaction.response.is_done():
+                message = await interaction.edit_original_response(
+                    embed=job_embed(view, locale), view=job_buttons(view, locale)
+                )
+                message_id: int | None = message.id
+            else:
+                callback = await interaction.response.send_message(
+                    embed=job_embed(view, locale), view=job_buttons(view, locale)
+                )
+                message_id = callback.message_id
+                if message_id is None:
+                    message_id = (await interaction.original_response()).id
+            assert message_id is not None
+        except Exception:
+            await self.bot.jobs.discard(prepared.job_id, "message could not be sent")
+            raise
+        await self.bot.jobs.attach_message(prepared.job_id, message_id)
+        progress = MessageProgress(
+            self.bot,
+            channel_id=order.channel_id,
+            message_id=message_id,
+            locale=locale,
+            interaction=interaction,
+            clock=self.bot.monotonic,
+        )
+        self.bot.jobs.start(prepared, progress)
+
+    async def reroll(self, interaction: discord.Interaction[Any], job_id: str) -> None:
+        """Re-roll: the stored job's options with a new seed, for whoever clicked."""
+        record = await self.bot.jobs.job(job_id)
+        if record is None:
+            await interaction.response.send_message(
+                t("reroll.unknown", str(interaction.locale)), ephemeral=True
+            )
+            return
+        model = self.bot.settings.catalogue.get(record.model)
+        params = record.params
+        await self.start_job(
+            interaction,
+            VideoOrder(
+                user_id=interaction.user.id,
+                guild_id=interaction.guild_id or record.guild_id,
+                channel_id=interaction.channel_id or record.channel_id,
+                role_ids=_role_ids(interaction),
+                locale=str(interaction.locale),
+                prompt=params["prompt"],
+                kind=model.kind,
+                model_id=record.model,
+                duration=params["duration"],
+                aspect_ratio=params["aspect_ratio"],
+                resolution=params["resolution"],
+                image_urls=tuple(params.get("image_urls", ())),
+            ),
+        )
+
+    async def cancel(self, interaction: discord.Interaction[Any], job_id: str) -> None:
+        """Cancel: requester only, and only before the job reached Atlas."""
+        locale = str(interaction.locale)
+        try:
+            view = await self.bot.jobs.cancel(job_id, interaction.user.id)
+        except CancelRefused as refused:
+            await interaction.response.send_message(
+                t(f"cancel.{refused.reason}", locale), ephemeral=True
+            )
+            return
+        view = view.but(status=JobStatus.CANCELLED)
+        await interaction.response.edit_message(
+            embed=job_embed(view, locale), view=job_buttons(view, locale)
+        )
+
+
+async def setup(bot: VideoBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(VideoCog(bot))

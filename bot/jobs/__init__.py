@@ -1,0 +1,1 @@
+"""One job's life: validate, quote, hold, upload, submit, poll, deliver, settle."""

@@ -1,0 +1,164 @@
+"""What a member asks for, checked against the catalogue before any money moves.
+
+`validate_order` turns a `VideoOrder` (the member's words) into a `ValidatedOrder` (a model
+and options the model offers, with a price) or raises `JobRefused` with a message key that
+the Discord layer renders in the member's language.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.catalogue import ModelKind, ModelSpec, UnknownModel
+from bot.money import Micros
+from bot.pricing import InvalidOptions, check_options, quote
+from bot.settings import Settings
+
+MAX_SEED = 2**31 - 1
+
+
+class JobRefused(Exception):
+    """The request cannot run; nothing was reserved. `key` names the message, `params` fill it."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key, params)
+        self.key = key
+        self.params = params
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    """An image attachment as Discord describes it, before anything is downloaded."""
+
+    url: str
+    filename: str
+    content_type: str | None
+    size: int
+    width: int | None
+    height: int | None
+
+
+@dataclass(frozen=True)
+class VideoOrder:
+    """A member's request, as typed: options left out are None."""
+
+    user_id: int
+    guild_id: int
+    channel_id: int
+    prompt: str
+    kind: ModelKind
+    role_ids: tuple[int, ...] = ()
+    model_id: str | None = None
+    duration: int | None = None
+    aspect_ratio: str | None = None
+    resolution: str | None = None
+    seed: int | None = None
+    images: tuple[ImageInput, ...] = ()
+    # Atlas URLs of images uploaded by an earlier job (a re-roll reuses them).
+    image_urls: tuple[str, ...] = ()
+    # The member's Discord language, kept so a job resumed after a restart still speaks it.
+    locale: str = "en-US"
+
+
+@dataclass(frozen=True)
+class ValidatedOrder:
+    """A request that fits its model, with every option filled in and its price."""
+
+    order: VideoOrder
+    model: ModelSpec
+    duration: int
+    aspect_ratio: str
+    resolution: str
+    seed: int
+    price: Micros
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def validate_order(order: VideoOrder, settings: Settings) -> ValidatedOrder:
+    """Check the prompt, model, options and attachments; fill defaults; quote the price."""
+    prompt = order.prompt.strip()
+    if not prompt:
+        raise JobRefused("refused.prompt_empty")
+    model = _pick_model(order, settings)
+    if len(prompt) > model.max_prompt_chars:
+        raise JobRefused(
+            "refused.prompt_too_long", limit=model.max_prompt_chars, length=len(prompt)
+        )
+    duration = order.duration if order.duration is not None else settings.defaults.duration
+    aspect_ratio = order.aspect_ratio or settings.defaults.aspect_ratio
+    resolution = order.resolution or settings.defaults.resolution
+    if order.duration is None and duration not in model.durations:
+        duration = min(model.durations, key=lambda d: abs(d - settings.defaults.duration))
+    if order.resolution is None and resolution not in model.resolutions:
+        resolution = model.resolutions[0]
+    if order.aspect_ratio is None and aspect_ratio not in model.aspect_ratios:
+        aspect_ratio = model.aspect_ratios[0]
+    try:
+        check_options(model, resolution=resolution, duration=duration, aspect_ratio=aspect_ratio)
+        price = quote(model, resolution, duration)
+    except InvalidOptions as exc:
+        raise JobRefused("refused.invalid_option", detail=str(exc)) from None
+    _check_images(order, model, settings)
+    if order.seed is not None and not 0 <= order.seed <= MAX_SEED:
+        raise JobRefused("refused.bad_seed", max=MAX_SEED)
+    seed = order.seed if order.seed is not None else secrets.randbelow(MAX_SEED + 1)
+    params = {
+        "prompt": prompt,
+        "duration": duration,
+        "aspect_ratio": aspect_ratio,
+        "resolution": resolution,
+        "seed": seed,
+        "role_ids": list(order.role_ids),
+        "image_count": max(len(order.images), len(order.image_urls)),
+        "image_urls": list(order.image_urls),
+        "locale": order.locale,
+    }
+    return ValidatedOrder(order, model, duration, aspect_ratio, resolution, seed, price, params)
+
+
+def _pick_model(order: VideoOrder, settings: Settings) -> ModelSpec:
+    default = (
+        settings.defaults.text_to_video_model
+        if order.kind is ModelKind.TEXT_TO_VIDEO
+        else settings.defaults.image_to_video_model
+    )
+    try:
+        model = settings.catalogue.get(order.model_id or default)
+    except UnknownModel:
+        raise JobRefused("refused.unknown_model", model=order.model_id) from None
+    if model.kind is not order.kind:
+        raise JobRefused("refused.wrong_model_kind", model=model.label, kind=str(order.kind))
+    return model
+
+
+def _check_images(order: VideoOrder, model: ModelSpec, settings: Settings) -> None:
+    """Check attachments from Discord's metadata alone, before downloading anything."""
+    count = max(len(order.images), len(order.image_urls))
+    if model.kind is ModelKind.TEXT_TO_VIDEO:
+        return
+    if count == 0:
+        raise JobRefused("refused.no_images")
+    if count > model.max_images:
+        raise JobRefused("refused.too_many_images", model=model.label, max=model.max_images)
+    rules = settings.attachments
+    for image in order.images:
+        content_type = (image.content_type or "").split(";")[0].strip().lower()
+        if content_type not in rules.content_types:
+            raise JobRefused("refused.image_type", filename=image.filename)
+        if image.size > rules.max_bytes:
+            raise JobRefused(
+                "refused.image_too_big",
+                filename=image.filename,
+                max_mb=rules.max_bytes // 1_000_000,
+            )
+        if image.width is None or image.height is None:
+            raise JobRefused("refused.image_type", filename=image.filename)
+        if min(image.width, image.height) < rules.min_side_px:
+            raise JobRefused(
+                "refused.image_too_small", filename=image.filename, min_px=rules.min_side_px
+            )
+        if urlsplit(image.url).hostname not in rules.allowed_hosts:
+            raise JobRefused("refused.image_host", filename=image.filename)

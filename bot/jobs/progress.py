@@ -1,0 +1,114 @@
+"""How a running job reports to the member: a `JobView` snapshot pushed to a `Progress` sink.
+
+The job service knows nothing of Discord; the Discord layer implements `Progress` by editing
+the member's message. Like replicate's prediction events, each snapshot is complete, so a sink
+can render it without remembering earlier ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class JobStatus(StrEnum):
+    """What the member sees of a job's state."""
+
+    QUEUED = "queued"
+    UPLOADING = "uploading"
+    SUBMITTED = "submitted"
+    GENERATING = "generating"
+    DOWNLOADING = "downloading"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    UNCERTAIN = "uncertain"
+
+    @property
+    def is_final(self) -> bool:
+        """No further update follows."""
+        return self in (
+            JobStatus.DELIVERED,
+            JobStatus.FAILED,
+            JobStatus.CANCELLED,
+            JobStatus.UNCERTAIN,
+        )
+
+
+class FailureReason(StrEnum):
+    """Why a job did not produce a video, in words the member understands (see bot/i18n)."""
+
+    CONTENT_REJECTED = "content_rejected"
+    ATLAS_UNAVAILABLE = "atlas_unavailable"
+    ATLAS_BUSY = "atlas_busy"
+    ATLAS_KEY_REJECTED = "atlas_key_rejected"
+    ATLAS_NO_BALANCE = "atlas_no_balance"
+    ATLAS_REFUSED = "atlas_refused"
+    IMAGE_UNUSABLE = "image_unusable"
+    TIMED_OUT = "timed_out"
+    HOLD_EXPIRED = "hold_expired"
+    RESTARTED = "restarted"
+    GENERATION_FAILED = "generation_failed"
+    INTERNAL = "internal"
+
+
+@dataclass(frozen=True)
+class JobView:
+    """Everything the member's message shows about one job, at one moment."""
+
+    job_id: str
+    requester_id: int
+    prompt: str
+    model_label: str
+    duration: int
+    resolution: str
+    aspect_ratio: str
+    seed: int
+    image_count: int
+    quote: int
+    status: JobStatus = JobStatus.QUEUED
+    elapsed_seconds: float = 0.0
+    expected_seconds: float = 60.0
+    charged: int | None = None
+    remaining: int | None = None
+    resets_at: datetime | None = None
+    failure: FailureReason | None = None
+    failure_detail: str | None = None
+    video_url: str | None = None
+    simulated: bool = False
+
+    @property
+    def cancellable(self) -> bool:
+        """The job has not reached Atlas yet, so its requester may still cancel it."""
+        return self.status in (JobStatus.QUEUED, JobStatus.UPLOADING)
+
+    @property
+    def progress(self) -> float:
+        """An estimate in [0, 1] from elapsed versus expected generation time."""
+        if self.status is JobStatus.DELIVERED:
+            return 1.0
+        if self.status in (JobStatus.QUEUED, JobStatus.UPLOADING, JobStatus.SUBMITTED):
+            return 0.0
+        if self.status is JobStatus.DOWNLOADING:
+            return 0.95
+        return min(0.9, self.elapsed_seconds / max(self.expected_seconds, 1.0) * 0.9)
+
+    def but(self, **changes: Any) -> JobView:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+class Progress(Protocol):
+    """Where a job's snapshots go (the member's Discord message)."""
+
+    @property
+    def upload_limit(self) -> int:
+        """The largest file, in bytes, the destination accepts."""
+        ...
+
+    async def show(self, view: JobView, video: Path | None = None) -> None:
+        """Render `view`; with `video`, attach that file (the job is delivered)."""
+        ...

@@ -1,0 +1,664 @@
+"""The job service: one video job's life, from the member's order to the settled ledger.
+
+    validate -> quote -> reserve (job row + hold, one transaction)
+    -> upload images -> submitting (hold pinned) -> submit -> submitted(prediction id)
+    -> generating -> capture + downloading -> deliver -> delivered
+    any failure before Atlas may have started the job -> release + failed / rejected / expired
+
+Every state change that moves money commits in the same transaction as the job row, so the
+row and the ledger never disagree. Atlas does not bill failed or timed-out jobs, so those
+holds are released; a submit whose fate is unknown keeps its hold as *uncertain* for an admin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.atlas import (
+    AtlasClient,
+    AtlasConnectionError,
+    AtlasError,
+    AtlasStatusError,
+    AuthenticationError,
+    BadRequest,
+    ContentRejected,
+    InsufficientBalance,
+    JobFailed,
+    JobTimedOut,
+    NotFound,
+    OutputTooLarge,
+    PayloadTooLarge,
+    PollSchedule,
+    Prediction,
+    PredictionState,
+    RateLimited,
+    UnexpectedResponse,
+    VideoRequest,
+)
+from bot.catalogue import ModelKind
+from bot.jobs.media import AttachmentFetcher, MediaError
+from bot.jobs.orders import JobRefused, ValidatedOrder, VideoOrder, validate_order
+from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
+from bot.jobs.store import IllegalTransition, JobRecord, JobState, JobStore
+from bot.ledger import BudgetExceeded, Database, Ledger, SettlementConflict
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 5.0
+"""While a job generates, the member's message is refreshed at most this often."""
+
+# Submit errors that prove Atlas did not start the job (so nothing can be billed).
+_SUBMIT_REFUSED_STATUSES = frozenset({400, 401, 402, 403, 404, 413, 422, 429, 451, 503})
+
+
+@dataclass
+class RecoveryReport:
+    """What start-up recovery did, by job id."""
+
+    resumed: list[str] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
+    uncertain: list[str] = field(default_factory=list)
+    expired_holds: int = 0
+
+
+@dataclass(frozen=True)
+class PreparedJob:
+    """A job whose money is held and whose row exists; ready to run."""
+
+    job_id: str
+    order: ValidatedOrder
+    view: JobView
+
+
+class CancelRefused(Exception):
+    """The job cannot be cancelled: `reason` is "not_yours", "too_late" or "unknown"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class JobService:
+    """Runs jobs; the Discord layer calls `prepare`, then `start` with a `Progress` sink."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        atlas: AtlasClient,
+        db: Database,
+        ledger: Ledger,
+        jobs: JobStore,
+        fetcher: AttachmentFetcher,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        simulated: bool = False,
+    ) -> None:
+        self._settings = settings
+        self._atlas = atlas
+        self._db = db
+        self._ledger = ledger
+        self._jobs = jobs
+        self._fetcher = fetcher
+        self._clock = clock
+        self._monotonic = monotonic
+        self._heartbeat_seconds = heartbeat_seconds
+        self._simulated = simulated
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    # -- before money moves -------------------------------------------------------------
+
+    async def prepare(self, order: VideoOrder) -> PreparedJob:
+        """Validate and quote `order`, then create its job row and hold in one transaction.
+
+        Raises `JobRefused` (bad input, or a limit: nothing is held) with a message key.
+        """
+        validated = validate_order(order, self._settings)
+        job_id = uuid.uuid4().hex
+        now = self._clock()
+        record = JobRecord(
+            id=job_id,
+            user_id=order.user_id,
+            guild_id=order.guild_id,
+            channel_id=order.channel_id,
+            message_id=None,
+            model=validated.model.id,
+            params=validated.params,
+            state=JobState.HELD,
+            prediction_id=None,
+            quote=validated.price,
+            actual_price=None,
+            error=None,
+            created_at=now,
+            updated_at=now,
+            submitted_at=None,
+        )
+        try:
+            async with self._db.transaction() as tx:
+                await self._jobs.create(record, tx=tx)
+                await self._ledger.reserve(
+                    job_id, order.user_id, order.guild_id, order.role_ids, validated.price, tx=tx
+                )
+        except BudgetExceeded as exc:
+            raise JobRefused(
+                f"refused.budget.{exc.limit}",
+                needed=exc.needed,
+                remaining=exc.remaining,
+                resets_at=exc.resets_at,
+            ) from None
+        log.info(
+            "job held",
+            extra={"job_id": job_id, "user_id": order.user_id, "guild_id": order.guild_id},
+        )
+        return PreparedJob(job_id, validated, self._initial_view(job_id, validated))
+
+    def _initial_view(self, job_id: str, validated: ValidatedOrder) -> JobView:
+        return JobView(
+            job_id=job_id,
+            requester_id=validated.order.user_id,
+            prompt=validated.params["prompt"],
+            model_label=validated.model.label,
+            duration=validated.duration,
+            resolution=validated.resolution,
+            aspect_ratio=validated.aspect_ratio,
+            seed=validated.seed,
+            image_count=validated.params["image_count"],
+            quote=validated.price,
+            expected_seconds=validated.model.expected_seconds,
+            simulated=self._simulated,
+        )
+
+    async def attach_message(self, job_id: str, message_id: int) -> None:
+        """Remember which Discord message shows the job (for edits after a restart)."""
+        job = await self._jobs.get(job_id)
+        if job is not None and job.message_id is None:
+            await self._jobs.advance(job_id, job.state, message_id=message_id)
+
+    # -- running -------------------------------------------------------------------------
+
+    def start(self, job: PreparedJob, progress: Progress) -> asyncio.Task[None]:
+        """Run the job in the background; the task never raises (failures are reported)."""
+        task = asyncio.create_task(
+            self._guarded(job.job_id, progress, job.view, self._execute(job, progress)),
+            name=f"job-{job.job_id}",
+        )
+        self._tasks[job.job_id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(job.job_id, None))
+        return task
+
+    async def _guarded(
+        self, job_id: str, progress: Progress, view: JobView, work: Awaitable[None]
+    ) -> None:
+        """Run `work`; an unexpected error settles a job that never reached Atlas and is logged.
+
+        A job that may have reached Atlas keeps its state (and hold) for the next recovery.
+        """
+        try:
+            await work
+        except asyncio.CancelledError:
+            # Cancelled by the member (already settled) or by shutdown (recovered on restart).
+            raise
+        except Exception:
+            log.exception("job crashed", extra={"job_id": job_id})
+            record = await self._jobs.get(job_id)
+            if record is not None and record.state in (JobState.HELD, JobState.UPLOADING):
+                await self._settle_failure(job_id, JobState.FAILED, "internal error")
+                await self._show(
+                    progress, view.but(status=JobStatus.FAILED, failure=FailureReason.INTERNAL)
+                )
+
+    async def _execute(self, job: PreparedJob, progress: Progress) -> None:
+        order = job.order
+        view = job.view
+        image_urls = list(order.params["image_urls"])
+        if order.model.kind is ModelKind.IMAGE_TO_VIDEO and not image_urls:
+            view = view.but(status=JobStatus.UPLOADING)
+            await self._jobs.advance(job.job_id, JobState.UPLOADING)
+            await self._show(progress, view)
+            try:
+                image_urls = await self._upload_images(order)
+            except (MediaError, AtlasError) as exc:
+                reason = FailureReason.IMAGE_UNUSABLE
+                if isinstance(exc, AtlasError):
+                    reason = _failure_reason(exc)
+                await self._fail(job.job_id, progress, view, reason, JobState.FAILED, str(exc))
+                return
+            order.params["image_urls"] = image_urls
+        # The point of no return: once generateVideo may have reached Atlas, the hold is pinned.
+        try:
+            async with self._db.transaction() as tx:
+                await self._jobs.advance(
+                    job.job_id, JobState.SUBMITTING, tx=tx, params=order.params
+                )
+                await self._ledger.pin(job.job_id, tx=tx)
+        except IllegalTransition:
+            log.info("job cancelled before submit", extra={"job_id": job.job_id})
+            return
+        except SettlementConflict:
+            # The hold expired (or was released) while the job waited: never submit unpaid.
+            await self._fail(
+                job.job_id,
+                progress,
+                view,
+                FailureReason.HOLD_EXPIRED,
+                JobState.FAILED,
+                "hold released before submit",
+            )
+            return
+        request = VideoRequest(
+            model=order.model.id,
+            prompt=order.params["prompt"],
+            duration=order.duration,
+            aspect_ratio=order.aspect_ratio,
+            resolution=order.resolution,
+            seed=order.seed,
+            images=image_urls,
+            aspect_ratio_param=order.model.aspect_ratio_param,
+            images_param=order.model.images_param,
+        )
+        try:
+            prediction_id = await self._atlas.submit(request)
+        except AtlasError as exc:
+            if _submit_may_have_started(exc):
+                await self._mark_uncertain(job.job_id, progress, view, exc)
+            else:
+                await self._fail(
+                    job.job_id, progress, view, _failure_reason(exc), JobState.FAILED, str(exc)
+                )
+            return
+        submitted_at = self._monotonic()
+        await self._jobs.advance(
+            job.job_id, JobState.SUBMITTED, prediction_id=prediction_id, submitted_at=self._clock()
+        )
+        log.info("job submitted", extra={"job_id": job.job_id, "prediction_id": prediction_id})
+        view = view.but(status=JobStatus.SUBMITTED)
+        await self._show(progress, view)
+        await self._follow(job.job_id, prediction_id, order, progress, view, submitted_at)
+
+    async def _upload_images(self, order: ValidatedOrder) -> list[str]:
+        urls: list[str] = []
+        with tempfile.TemporaryDirectory(prefix="atlas-bot-") as folder:
+            for index, image in enumerate(order.order.images):
+                path = Path(folder) / f"image-{index}"
+                content_type = await self._fetcher.fetch_image(image.url, path)
+                filename = f"image-{index}.{content_type.rsplit('/', 1)[1]}"
+                urls.append(
+                    await self._atlas.upload_media(
+                        path, filename=filename, content_type=content_type
+                    )
+                )
+        return urls
+
+    async def _follow(
+        self,
+        job_id: str,
+        prediction_id: str,
+        order: ValidatedOrder,
+        progress: Progress,
+        view: JobView,
+        submitted_at: float,
+    ) -> None:
+        """Poll until Atlas finishes, keeping the member's message fresh, then settle."""
+        current = view
+        started = submitted_at
+
+        async def on_update(prediction: Prediction) -> None:
+            nonlocal current
+            if prediction.state is PredictionState.IN_PROGRESS and current.status is not (
+                JobStatus.GENERATING
+            ):
+                current = current.but(
+                    status=JobStatus.GENERATING, elapsed_seconds=self._monotonic() - started
+                )
+                await self._jobs.advance(job_id, JobState.GENERATING)
+                await self._show(progress, current)
+
+        async def heartbeat() -> None:
+            nonlocal current
+            while True:
+                await asyncio.sleep(self._heartbeat_seconds)
+                if current.status is JobStatus.GENERATING:
+                    current = current.but(elapsed_seconds=self._monotonic() - started)
+                    await self._show(progress, current)
+
+        schedule = PollSchedule(
+            expected_seconds=order.model.expected_seconds,
+            interval_seconds=self._settings.polling.interval_seconds,
+            total_timeout_seconds=self._settings.polling.total_timeout_seconds,
+            not_registered_grace_seconds=self._settings.polling.not_registered_grace_seconds,
+        )
+        beat = asyncio.create_task(heartbeat())
+        try:
+            prediction = await self._atlas.wait(
+                prediction_id, schedule=schedule, on_update=on_update
+            )
+        except ContentRejected as exc:
+            await self._fail(
+                job_id,
+                progress,
+                current,
+                FailureReason.CONTENT_REJECTED,
+                JobState.REJECTED,
+                str(exc),
+            )
+            return
+        except JobFailed as exc:
+            await self._fail(
+                job_id,
+                progress,
+                current,
+                FailureReason.GENERATION_FAILED,
+                JobState.FAILED,
+                str(exc),
+            )
+            return
+        except JobTimedOut as exc:
+            await self._fail(
+                job_id, progress, current, FailureReason.TIMED_OUT, JobState.EXPIRED, str(exc)
+            )
+            return
+        except NotFound as exc:
+            # Past the not-registered grace Atlas still does not know the job: it never ran.
+            await self._fail(
+                job_id,
+                progress,
+                current,
+                FailureReason.GENERATION_FAILED,
+                JobState.FAILED,
+                str(exc),
+            )
+            return
+        except AtlasError as exc:
+            # E.g. the key was revoked mid-job: the job may still run, and bill, at Atlas.
+            await self._mark_uncertain(job_id, progress, current, exc)
+            return
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+        await self._deliver(
+            job_id,
+            prediction,
+            order,
+            progress,
+            current.but(elapsed_seconds=self._monotonic() - started),
+        )
+
+    async def _deliver(
+        self,
+        job_id: str,
+        prediction: Prediction,
+        order: ValidatedOrder,
+        progress: Progress,
+        view: JobView,
+    ) -> None:
+        # Atlas billed the job: capture first, whatever happens to the delivery.
+        async with self._db.transaction() as tx:
+            settlement = await self._ledger.capture(job_id, prediction.price, tx=tx)
+            await self._jobs.advance(
+                job_id, JobState.DOWNLOADING, tx=tx, actual_price=prediction.price
+            )
+        summary = await self._ledger.summary(
+            order.order.user_id, order.order.guild_id, order.order.role_ids
+        )
+        url = prediction.outputs[0] if prediction.outputs else None
+        view = view.but(
+            status=JobStatus.DOWNLOADING,
+            charged=settlement.amount,
+            remaining=summary.remaining,
+            resets_at=summary.resets_at,
+            video_url=url,
+        )
+        await self._show(progress, view)
+        done = view.but(status=JobStatus.DELIVERED)
+        with tempfile.TemporaryDirectory(prefix="atlas-bot-") as folder:
+            video: Path | None = None
+            if url is not None:
+                video = Path(folder) / f"{job_id}.mp4"
+                try:
+                    await self._atlas.download(url, video, max_bytes=progress.upload_limit)
+                except OutputTooLarge:
+                    video = None
+                except AtlasError as exc:
+                    log.warning("output download failed: %s", exc, extra={"job_id": job_id})
+                    video = None
+            await self._show(progress, done, video)
+        await self._jobs.advance(job_id, JobState.DELIVERED)
+        log.info("job delivered", extra={"job_id": job_id, "charged": settlement.amount})
+
+    # -- endings -------------------------------------------------------------------------
+
+    async def _fail(
+        self,
+        job_id: str,
+        progress: Progress,
+        view: JobView,
+        reason: FailureReason,
+        state: JobState,
+        detail: str,
+    ) -> None:
+        await self._settle_failure(job_id, state, detail)
+        log.info("job %s: %s", state, detail, extra={"job_id": job_id})
+        await self._show(
+            progress, view.but(status=JobStatus.FAILED, failure=reason, failure_detail=detail)
+        )
+
+    async def _settle_failure(self, job_id: str, state: JobState, detail: str) -> None:
+        async with self._db.transaction() as tx:
+            await self._ledger.release(job_id, state.value, tx=tx)
+            await self._jobs.advance(job_id, state, tx=tx, error=detail[:500])
+
+    async def _mark_uncertain(
+        self, job_id: str, progress: Progress, view: JobView, exc: AtlasError
+    ) -> None:
+        """Atlas may have started the job but never told us its id: keep the hold for an admin."""
+        await self._jobs.advance(job_id, JobState.UNCERTAIN, error=str(exc)[:500])
+        # A hold that may be billed must not expire by itself (pinned already after submit).
+        with contextlib.suppress(SettlementConflict):
+            await self._ledger.pin(job_id)
+        log.warning(
+            "submit outcome unknown; hold kept for reconciliation: %s",
+            exc,
+            extra={"job_id": job_id},
+        )
+        await self._show(progress, view.but(status=JobStatus.UNCERTAIN))
+
+    async def cancel(self, job_id: str, user_id: int) -> JobView:
+        """Cancel a job that has not reached Atlas; only its requester may. Releases the hold."""
+        job = await self._jobs.get(job_id)
+        if job is None:
+            raise CancelRefused("unknown")
+        if job.user_id != user_id:
+            raise CancelRefused("not_yours")
+        if not await self._abandon(job_id, "cancelled"):
+            raise CancelRefused("too_late")
+        log.info("job cancelled", extra={"job_id": job_id, "user_id": user_id})
+        return self.view_of(job).but(status=JobStatus.CANCELLED)
+
+    async def discard(self, job_id: str, reason: str) -> None:
+        """Drop a job that never got going (e.g. its Discord message could not be sent)."""
+        await self._abandon(job_id, reason)
+
+    async def _abandon(self, job_id: str, reason: str) -> bool:
+        """Cancel and release, only if the job has not started submitting; stop its task."""
+        try:
+            async with self._db.transaction() as tx:
+                await self._jobs.advance(
+                    job_id,
+                    JobState.CANCELLED,
+                    tx=tx,
+                    expect=(JobState.HELD, JobState.UPLOADING),
+                    error=reason,
+                )
+                await self._ledger.release(job_id, reason, tx=tx)
+        except IllegalTransition:
+            return False
+        task = self._tasks.get(job_id)
+        if task is not None:
+            task.cancel()
+        return True
+
+    def view_of(self, job: JobRecord) -> JobView:
+        """The member's view of a stored job (for buttons and for jobs resumed after a restart)."""
+        params = job.params
+        try:
+            model = self._settings.catalogue.get(job.model)
+            label, expected = model.label, model.expected_seconds
+        except LookupError:
+            label, expected = job.model, 60.0
+        return JobView(
+            job_id=job.id,
+            requester_id=job.user_id,
+            prompt=params["prompt"],
+            model_label=label,
+            duration=params["duration"],
+            resolution=params["resolution"],
+            aspect_ratio=params["aspect_ratio"],
+            seed=params["seed"],
+            image_count=params.get("image_count", 0),
+            quote=job.quote,
+            expected_seconds=expected,
+            simulated=self._simulated,
+        )
+
+    # -- after a restart -------------------------------------------------------------------
+
+    async def recover(self, progress_for: Callable[[JobRecord], Progress]) -> RecoveryReport:
+        """Settle or resume every unfinished job; run once at start-up, before commands.
+
+        Idempotent: killed half-way and run again, it reaches the same end state, because each
+        step is one transaction that moves the job forward (or finds it already moved).
+        """
+        report = RecoveryReport()
+        report.expired_holds = len(await self._ledger.expire_stale_holds())
+        for job in await self._jobs.unfinished():
+            progress = progress_for(job)
+            view = self.view_of(job)
+            if job.state in (JobState.QUOTED, JobState.HELD, JobState.UPLOADING):
+                # Never reached Atlas: nothing can be billed, so give the money back.
+                await self._settle_failure(job.id, JobState.FAILED, "bot restarted before submit")
+                await self._show(
+                    progress, view.but(status=JobStatus.FAILED, failure=FailureReason.RESTARTED)
+                )
+                report.released.append(job.id)
+            elif job.state is JobState.SUBMITTING:
+                # generateVideo may have reached Atlas, but we never stored the id: no handle.
+                await self._mark_uncertain(
+                    job.id, progress, view, AtlasError("bot stopped while submitting")
+                )
+                report.uncertain.append(job.id)
+            elif job.prediction_id is not None and job.state is not JobState.UNCERTAIN:
+                self._resume(job, progress, view)
+                report.resumed.append(job.id)
+        log.info(
+            "recovery: %d resumed, %d released, %d uncertain, %d stale holds expired",
+            len(report.resumed),
+            len(report.released),
+            len(report.uncertain),
+            report.expired_holds,
+        )
+        return report
+
+    def _resume(self, job: JobRecord, progress: Progress, view: JobView) -> None:
+        """Poll a submitted job again and deliver it to its original message."""
+        assert job.prediction_id is not None
+        age = (self._clock() - (job.submitted_at or job.created_at)).total_seconds()
+        order = self._order_of(job)
+        status = JobStatus.GENERATING if job.state is JobState.GENERATING else JobStatus.SUBMITTED
+        view = view.but(status=status, elapsed_seconds=age)
+        started = self._monotonic() - age
+        task = asyncio.create_task(
+            self._guarded(
+                job.id,
+                progress,
+                view,
+                self._follow(job.id, job.prediction_id, order, progress, view, started),
+            ),
+            name=f"job-{job.id}",
+        )
+        self._tasks[job.id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(job.id, None))
+
+    def _order_of(self, job: JobRecord) -> ValidatedOrder:
+        params = job.params
+        model = self._settings.catalogue.get(job.model)
+        order = VideoOrder(
+            user_id=job.user_id,
+            guild_id=job.guild_id,
+            channel_id=job.channel_id,
+            prompt=params["prompt"],
+            kind=model.kind,
+            role_ids=tuple(params.get("role_ids", ())),
+            model_id=job.model,
+            image_urls=tuple(params.get("image_urls", ())),
+            locale=params.get("locale", "en-US"),
+        )
+        return ValidatedOrder(
+            order,
+            model,
+            params["duration"],
+            params["aspect_ratio"],
+            params["resolution"],
+            params["seed"],
+            job.quote,
+            params,
+        )
+
+    async def job(self, job_id: str) -> JobRecord | None:
+        """The stored job, for buttons that act on it."""
+        return await self._jobs.get(job_id)
+
+    async def close(self) -> None:
+        """Stop running jobs; their rows stay as they are, for recovery on the next start."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _show(self, progress: Progress, view: JobView, video: Path | None = None) -> None:
+        """Push a snapshot; a failing Discord edit never breaks the job (or its money)."""
+        try:
+            await progress.show(view, video)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("could not update the member's message", extra={"job_id": view.job_id})
+
+
+def _submit_may_have_started(exc: AtlasError) -> bool:
+    """Could Atlas have started (and so bill) the job, although we got no prediction id?"""
+    if isinstance(exc, UnexpectedResponse):
+        return True
+    if isinstance(exc, AtlasConnectionError):
+        return exc.sent_may_have_reached
+    if isinstance(exc, AtlasStatusError) and exc.status is not None:
+        return exc.status not in _SUBMIT_REFUSED_STATUSES and exc.status >= 500
+    return False
+
+
+def _failure_reason(exc: AtlasError) -> FailureReason:
+    if isinstance(exc, AuthenticationError):
+        return FailureReason.ATLAS_KEY_REJECTED
+    if isinstance(exc, InsufficientBalance):
+        return FailureReason.ATLAS_NO_BALANCE
+    if isinstance(exc, RateLimited):
+        return FailureReason.ATLAS_BUSY
+    if isinstance(exc, BadRequest | PayloadTooLarge):
+        return FailureReason.ATLAS_REFUSED
+    if isinstance(exc, ContentRejected):
+        return FailureReason.CONTENT_REJECTED
+    return FailureReason.ATLAS_UNAVAILABLE
+
+
+__all__ = ["CancelRefused", "JobRefused", "JobService", "PreparedJob", "VideoOrder"]

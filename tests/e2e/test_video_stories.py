@@ -1,0 +1,296 @@
+"""Stories of members making videos, end to end: real discord.py against the fake Discord,
+the real Atlas client against the simulator, the real ledger on a temporary SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.jobs.store import JobState
+from tests.e2e.conftest import (
+    CHANNEL,
+    GUILD,
+    MEMBER,
+    OTHER_MEMBER,
+    World,
+    running_world,
+    status_of,
+)
+from tests.fake_discord.models import ManualClock
+from tests.images import png
+
+GEMINI_T2V = "google/gemini-omni-flash/text-to-video-developer"
+GEMINI_I2V = "google/gemini-omni-flash/image-to-video-developer"
+
+
+async def test_video_is_generated_delivered_and_charged(world: World) -> None:
+    interaction = await world.video(prompt="a red fox running through snow")
+    await interaction.wait_response()
+    assert interaction.response_type == 4, "a public message right away"
+    assert not (interaction.response_data or {}).get("flags", 0) & 64, "not ephemeral"
+    message = await world.final(interaction)
+
+    statuses = [status_of_body(edit) for edit in message.edits]
+    assert statuses[0].startswith("Queued")
+    assert any(s.startswith("Submitted") for s in statuses)
+    assert any(s.startswith("Generating") for s in statuses)
+    assert statuses[-1].startswith("Done")
+    assert _ordered(statuses, ["Queued", "Submitted", "Generating", "Downloading", "Done"])
+
+    assert len(message.attachments) == 1
+    video = message.attachments[0]
+    assert video.filename.endswith(".mp4")
+    assert video.data[4:8] == b"ftyp", "a real MP4 was relayed"
+    fields = _fields(message)
+    assert fields["Cost"] == "USD 1.00 charged"
+    assert fields["You have left"].startswith("USD 4.00 until <t:")
+
+    # Atlas saw exactly one submit, with the model's own parameter names.
+    submits = [r for r in world.sim.requests if r.path.endswith("/model/generateVideo")]
+    assert len(submits) == 1
+    body = submits[0].json
+    assert body["model"] == GEMINI_T2V
+    assert body["prompt"] == "a red fox running through snow"
+    assert (body["duration"], body["aspect_ratio"], body["resolution"]) == (8, "16:9", "1080p")
+    assert isinstance(body["seed"], int)
+
+    summary = await world.bot.ledger.summary(MEMBER, GUILD, [])
+    assert (summary.spent, summary.held) == (1_000_000, 0)
+    job = (await world.bot.job_store.recent(MEMBER, GUILD))[0]
+    assert job.state is JobState.DELIVERED
+    assert job.message_id == message.id
+    assert job.prediction_id
+
+
+async def test_options_reach_atlas_under_the_models_own_names(world: World) -> None:
+    interaction = await world.video(
+        prompt="waves at dusk",
+        model="bytedance/seedance-2.0/text-to-video",
+        duration=5,
+        aspect_ratio="1:1",
+        resolution="720p",
+        seed=42,
+    )
+    message = await world.final(interaction)
+    assert status_of(message).startswith("Done")
+    body = next(r.json for r in world.sim.requests if r.path.endswith("/generateVideo"))
+    assert body["ratio"] == "1:1"
+    assert "aspect_ratio" not in body
+    assert (body["duration"], body["resolution"], body["seed"]) == (5, "720p", 42)
+
+
+async def test_animate_uploads_three_images_then_submits_their_urls(world: World) -> None:
+    images = [
+        world.discord.add_attachment(
+            f"pic{i}.png", png(256, 200 + i), content_type="image/png", width=256, height=200 + i
+        )
+        for i in range(3)
+    ]
+    interaction = await world.animate(images, prompt="make them dance")
+    message = await world.final(interaction)
+    assert status_of(message).startswith("Done"), status_of(message)
+    statuses = [status_of_body(edit) for edit in message.edits]
+    assert any(s.startswith("Uploading") for s in statuses)
+    uploads = [r for r in world.sim.requests if r.path.endswith("/model/uploadMedia")]
+    assert len(uploads) == 3
+    body = next(r.json for r in world.sim.requests if r.path.endswith("/generateVideo"))
+    assert body["model"] == GEMINI_I2V
+    assert len(body["images"]) == 3
+    assert all(url.startswith("http://127.0.0.1") for url in body["images"])
+    assert _fields(message)["Images"] == "3"
+
+
+async def test_bad_attachment_is_refused_before_anything_is_held(world: World) -> None:
+    tiny = world.discord.add_attachment(
+        "tiny.png", png(64, 64), content_type="image/png", width=64, height=64
+    )
+    gif = world.discord.add_attachment(
+        "anim.gif", b"GIF89a" + b"\0" * 100, content_type="image/gif", width=300, height=300
+    )
+    huge = world.discord.add_attachment(
+        "huge.png", png(300, 300), content_type="image/png", width=300, height=300, size=25_000_000
+    )
+    expected = {
+        "tiny.png": "is too small",
+        "anim.gif": "is not a PNG, JPEG or WebP",
+        "huge.png": "larger than 20 MB",
+    }
+    for attachment in (tiny, gif, huge):
+        interaction = await world.animate([attachment], prompt="go")
+        await interaction.wait_response()
+        data = interaction.response_data or {}
+        assert data.get("flags", 0) & 64, "ephemeral"
+        assert expected[attachment["filename"]] in data["content"]
+    assert not [r for r in world.sim.requests if "/model/" in r.path], "Atlas never called"
+    summary = await world.bot.ledger.summary(MEMBER, GUILD, [])
+    assert (summary.spent, summary.held) == (0, 0)
+
+
+async def test_exhausted_budget_says_what_is_left_and_charges_nothing(tmp_path: Path) -> None:
+    async with running_world(tmp_path, default_user_limit_usd="0.50") as world:
+        interaction = await world.video(prompt="a castle")
+        await interaction.wait_response()
+        data = interaction.response_data or {}
+        assert data.get("flags", 0) & 64
+        assert "costs USD 1.00" in data["content"]
+        assert "you have USD 0.50 left until <t:" in data["content"]
+        assert not [r for r in world.sim.requests if "/model/" in r.path]
+        summary = await world.bot.ledger.summary(MEMBER, GUILD, [])
+        assert (summary.spent, summary.held) == (0, 0)
+
+
+async def test_content_rejected_job_is_released_and_explained(world: World) -> None:
+    world.sim.script_prompt("[forbidden]", outcome="reject")
+    interaction = await world.video(prompt="something [forbidden]")
+    message = await world.final(interaction)
+    status = status_of(message)
+    assert status.startswith("Failed: nothing was charged")
+    assert "content moderation rejected" in status
+    summary = await world.bot.ledger.summary(MEMBER, GUILD, [])
+    assert (summary.spent, summary.held) == (0, 0)
+    job = (await world.bot.job_store.recent(MEMBER, GUILD))[0]
+    assert job.state is JobState.REJECTED
+
+
+async def test_atlas_refusing_the_submit_releases_the_hold(world: World) -> None:
+    world.sim.fail_next("submit", 402)
+    interaction = await world.video(prompt="a lighthouse")
+    message = await world.final(interaction)
+    assert "out of balance" in status_of(message)
+    assert world.sim.submits_by_prompt["a lighthouse"] <= 1
+    summary = await world.bot.ledger.summary(MEMBER, GUILD, [])
+    assert (summary.spent, summary.held) == (0, 0)
+
+
+async def test_video_too_big_for_discord_is_sent_as_a_link(world: World) -> None:
+    world.sim.script_prompt("[huge]", output_bytes=3_000_000)
+    interaction = await world.discord.invoke(
+        "video",
+        user_id=MEMBER,
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        options={"prompt": "an epic [huge] film"},
+        attachment_size_limit=1_000_000,
+    )
+    message = await world.final(interaction)
+    assert status_of(message).startswith("Done")
+    assert message.attachments == []
+    assert "too large to attach" in (message.content or "")
+    assert "http://127.0.0.1" in (message.content or "")
+    summary = await world.bot.ledger.summary(MEMBER, GUILD, [])
+    assert summary.spent == 1_000_000, "Atlas billed it, so it is charged"
+
+
+async def test_reroll_runs_again_with_a_new_seed_through_the_budget(world: World) -> None:
+    first = await world.video(prompt="a paper boat", seed=7)
+    message = await world.final(first)
+    reroll = _button(message, "job:reroll:")
+    second = await world.discord.click(
+        message.id, reroll, user_id=OTHER_MEMBER, guild_id=GUILD, channel_id=CHANNEL
+    )
+    again = await world.final(second)
+    assert status_of(again).startswith("Done")
+    assert again.id != message.id
+    bodies = [r.json for r in world.sim.requests if r.path.endswith("/generateVideo")]
+    assert [b["prompt"] for b in bodies] == ["a paper boat", "a paper boat"]
+    assert bodies[0]["seed"] == 7
+    assert bodies[1]["seed"] != 7
+    bob = await world.bot.ledger.summary(OTHER_MEMBER, GUILD, [])
+    assert bob.spent == 1_000_000, "the re-roll is charged to whoever clicked"
+
+
+async def test_cancel_before_submit_releases_the_hold(world: World) -> None:
+    image = world.discord.add_attachment(
+        "cat.png", png(), content_type="image/png", width=256, height=256
+    )
+    world.sim.slow_seconds = 1.0  # the upload to Atlas takes a while
+    interaction = await world.animate([image], prompt="cat jumps")
+    message = await interaction.wait_message(lambda m: _has_button(m, "job:cancel:"))
+    cancel = _button(message, "job:cancel:")
+
+    stranger = await world.discord.click(
+        message.id, cancel, user_id=OTHER_MEMBER, guild_id=GUILD, channel_id=CHANNEL
+    )
+    await stranger.wait_response()
+    assert "Only the member who asked" in (stranger.response_data or {})["content"]
+
+    click = await world.discord.click(
+        message.id, cancel, user_id=MEMBER, guild_id=GUILD, channel_id=CHANNEL
+    )
+    await click.wait_response()
+    assert click.response_type == 7, "the job message itself is updated"
+    final = await interaction.wait_message(lambda m: status_of(m).startswith("Cancelled"))
+    assert not _has_button(final, "job:cancel:")
+    world.sim.slow_seconds = 0
+    await asyncio.sleep(0.3)
+    assert world.sim.submits_by_prompt["cat jumps"] == 0, "never submitted"
+    summary = await world.bot.ledger.summary(MEMBER, GUILD, [])
+    assert (summary.spent, summary.held) == (0, 0)
+    job = (await world.bot.job_store.recent(MEMBER, GUILD))[0]
+    assert job.state is JobState.CANCELLED
+
+
+async def test_after_fifteen_minutes_edits_go_through_the_channel(tmp_path: Path) -> None:
+    clock = ManualClock()
+    async with running_world(tmp_path, monotonic=clock) as world:
+        world.discord.clock = clock
+        world.sim.script_prompt("[slow]", generation_seconds=1.0)
+        interaction = await world.video(prompt="a [slow] sunrise")
+        await interaction.wait_message(lambda m: status_of(m).startswith(("Submitted", "Gen")))
+        clock.advance(16 * 60)
+        message = await world.final(interaction)
+        assert status_of(message).startswith("Done")
+        assert len(message.attachments) == 1
+        channel_edits = world.discord.requests_to(
+            "PATCH", rf"/channels/{CHANNEL}/messages/{message.id}"
+        )
+        assert channel_edits, "the final edits used the channel message API"
+        late_webhook = [
+            r
+            for r in world.discord.requests_to("PATCH", r"/webhooks/.*/messages/@original")
+            if r.at >= channel_edits[0].at
+        ]
+        assert not late_webhook, "no interaction-webhook edit after the token expired"
+
+
+def status_of_body(body: dict[str, object]) -> str:
+    for embed in body.get("embeds") or []:  # type: ignore[attr-defined]
+        for field in embed.get("fields", []):
+            if field["name"] == "Status":
+                return str(field["value"])
+    return ""
+
+
+def _ordered(seen: list[str], expected: list[str]) -> bool:
+    """`expected` prefixes appear in `seen` in this order (each may repeat)."""
+    position = 0
+    for status in seen:
+        if position < len(expected) and status.startswith(expected[position]):
+            continue
+        while position < len(expected) and not status.startswith(expected[position]):
+            position += 1
+        if position == len(expected):
+            return False
+    return True
+
+
+def _fields(message: object) -> dict[str, str]:
+    embed = message.embeds[0]  # type: ignore[attr-defined]
+    return {f["name"]: f["value"] for f in embed.get("fields", [])}
+
+
+def _buttons(message: object) -> list[str]:
+    return [
+        c["custom_id"]
+        for row in message.components  # type: ignore[attr-defined]
+        for c in row.get("components", [])
+        if "custom_id" in c
+    ]
+
+
+def _has_button(message: object, prefix: str) -> bool:
+    return any(b.startswith(prefix) for b in _buttons(message))
+
+
+def _button(message: object, prefix: str) -> str:
+    return next(b for b in _buttons(message) if b.startswith(prefix))
