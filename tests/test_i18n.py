@@ -150,19 +150,20 @@ async def test_translated_names_obey_discords_rules_and_stay_distinct(
 
 async def test_autocomplete_choices_are_translated_where_they_are_words() -> None:
     translator = CommandTranslator()
-    context = TranslationContext(location=Location.choice_name, data=None)
 
-    async def choice(name: str, locale: discord.Locale = ZH) -> str | None:
-        return await translator.translate(app_commands.locale_str(name), locale, context)
+    async def choice(name: str, locale: discord.Locale = ZH) -> str:
+        # As discord.py answers an autocomplete when the cog names a choice with locale_str.
+        named = app_commands.Choice(name=app_commands.locale_str(name), value=name)
+        payload = await named.get_translated_payload_for_locale(translator, locale)
+        return str(payload["name"])
 
     assert await choice("8 s") == "8 秒"
-    assert await choice("1080p") is None, "technical values stay as they are"
-    assert await choice("Gemini Omni Flash (google/gemini-omni-flash)") is None
-    assert await choice("8 s", discord.Locale.japanese) is None
-    name_context = TranslationContext(location=Location.parameter_name, data=None)
-    text = app_commands.locale_str("seed")
-    assert await translator.translate(text, ZH, name_context) == "種子"
-    assert await translator.translate(text, discord.Locale.american_english, name_context) is None
+    assert await choice("1080p") == "1080p", "technical values stay as they are"
+    label = "Gemini Omni Flash (google/gemini-omni-flash)"
+    assert await choice(label) == label, "model names are names"
+    assert await choice("8 s", discord.Locale.japanese) == "8 s", "a language we lack: English"
+    other: TranslationContext[Any, None] = TranslationContext(location=Location.other, data=None)
+    assert await translator.translate(app_commands.locale_str("seed"), ZH, other) is None
 
 
 @pytest.mark.parametrize(
