@@ -204,12 +204,18 @@ class VideoBot(commands.Bot):
         guild_id = self.settings.env.dev_guild_id
         return discord.Object(guild_id) if guild_id else None
 
-    def commands_fingerprint(self) -> str:
-        """A hash of the command tree as Discord would receive it, and where it goes."""
+    async def commands_fingerprint(self) -> str:
+        """A hash of the command tree as Discord would receive it (translations included)."""
         target = self._sync_target()
         if target is not None:
             self.tree.copy_global_to(guild=target)
-        payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=target)]
+        translator = self.tree.translator
+        payload = [
+            await command.get_translated_payload(self.tree, translator)
+            if translator is not None
+            else command.to_dict(self.tree)
+            for command in self.tree.get_commands(guild=target)
+        ]
         text = json.dumps(
             {"guild": target.id if target else None, "commands": payload}, sort_keys=True
         )
@@ -217,7 +223,7 @@ class VideoBot(commands.Bot):
 
     async def sync_commands(self, *, force: bool = False) -> bool:
         """Publish the slash commands, only when they changed since the last sync (or `force`)."""
-        fingerprint = self.commands_fingerprint()
+        fingerprint = await self.commands_fingerprint()
         marker = self.settings.env.database_path.parent / "commands.sha256"
         if not force and marker.exists() and marker.read_text().strip() == fingerprint:
             log.info("slash commands unchanged; not syncing")

@@ -85,8 +85,9 @@ class BudgetAdmin(app_commands.Group):
         return self.bot.settings.budget.period
 
     async def _reply(self, interaction: discord.Interaction[Any], key: str, **params: Any) -> None:
+        locale = str(interaction.locale)
         await interaction.response.send_message(
-            t(key, str(interaction.locale), period=self._period, **params), ephemeral=True
+            t(key, locale, period=t(f"period.{self._period}", locale), **params), ephemeral=True
         )
 
     @app_commands.command(name="set-user", description="Set one member's limit per period.")
@@ -164,7 +165,7 @@ class BudgetAdmin(app_commands.Group):
         locale = str(interaction.locale)
         report = await self.bot.ledger.report(interaction.guild_id or 0)
         embed = discord.Embed(
-            title=t("admin.report_title", locale, period=self._period),
+            title=t("admin.report_title", locale, period=t(f"period.{self._period}", locale)),
             colour=discord.Colour.blurple(),
         )
         embed.add_field(name=t("budget.spent", locale), value=format_usd(report.spent))

@@ -92,7 +92,10 @@ class VideoCog(commands.Cog):
     ) -> list[app_commands.Choice[int]]:
         """The durations the chosen (or default) model makes."""
         model = self._chosen_model(interaction, self._kind_of(interaction))
-        return [app_commands.Choice(name=f"{d} s", value=d) for d in model.durations][:25]
+        return [
+            app_commands.Choice(name=app_commands.locale_str(f"{d} s"), value=d)
+            for d in model.durations
+        ][:25]
 
     async def resolution_choices(
         self, interaction: discord.Interaction[Any], current: str
