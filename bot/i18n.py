@@ -68,6 +68,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "job.charged": "{amount} charged",
         "job.left": "{remaining} until {resets}",
         "status.queued": "Queued",
+        "status.queued_position": "Queued: number {position} in line",
         "status.uploading": "Uploading your images",
         "status.submitted": "Submitted to Atlas Cloud",
         "status.generating": "Generating: {elapsed} elapsed",

@@ -56,6 +56,7 @@ ZH_TW: dict[str, str] = {
     "job.charged": "已收取 {amount}",
     "job.left": "{remaining}（{resets}重設）",
     "status.queued": "排隊中",
+    "status.queued_position": "排隊中：第 {position} 位",
     "status.uploading": "正在上傳你的圖片",
     "status.submitted": "已送交 Atlas Cloud",
     "status.generating": "生成中：已經過 {elapsed}",

@@ -116,6 +116,12 @@ class PollingConfig(_Section):
     not_registered_grace_seconds: Annotated[float, Field(ge=0)] = 30.0
 
 
+class JobsConfig(_Section):
+    """How many jobs the bot runs at once, across every server."""
+
+    max_in_flight: Annotated[int, Field(ge=1)] = 20
+
+
 class AttachmentsConfig(_Section):
     """What /animate accepts before it downloads anything."""
 
@@ -131,6 +137,7 @@ class FileConfig(_Section):
     defaults: Defaults
     budget: BudgetConfig
     polling: PollingConfig = PollingConfig()
+    jobs: JobsConfig = JobsConfig()
     attachments: AttachmentsConfig = AttachmentsConfig()
     models: list[ModelSpec]
 
@@ -143,6 +150,7 @@ class Settings:
         self.defaults = file.defaults
         self.budget = file.budget
         self.polling = file.polling
+        self.jobs = file.jobs
         self.attachments = file.attachments
         self.catalogue = Catalogue(file.models)
         self._check_defaults()

@@ -45,6 +45,8 @@ def status_text(view: JobView, locale: str) -> str:
     if view.status is JobStatus.GENERATING:
         text = t(key, locale, elapsed=duration_text(view.elapsed_seconds))
         return f"{text}\n{progress_bar(view.progress)}"
+    if view.status is JobStatus.QUEUED and view.queue_position is not None:
+        return t("status.queued_position", locale, position=view.queue_position)
     if view.status is JobStatus.DELIVERED:
         return t(key, locale, elapsed=duration_text(view.elapsed_seconds))
     if view.status is JobStatus.FAILED and view.failure is not None:

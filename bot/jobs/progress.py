@@ -79,6 +79,7 @@ class JobView:
     failure_detail: str | None = None
     video_url: str | None = None
     simulated: bool = False
+    queue_position: int | None = None
 
     @property
     def cancellable(self) -> bool:

@@ -48,6 +48,7 @@ from bot.catalogue import ModelKind
 from bot.jobs.media import AttachmentFetcher, MediaError
 from bot.jobs.orders import JobRefused, ValidatedOrder, VideoOrder, validate_order
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
+from bot.jobs.queue import JobQueue
 from bot.jobs.store import IllegalTransition, JobRecord, JobState, JobStore
 from bot.ledger import BudgetExceeded, Database, Ledger, SettlementConflict
 from bot.settings import Settings
@@ -116,6 +117,7 @@ class JobService:
         self._heartbeat_seconds = heartbeat_seconds
         self._simulated = simulated
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._queue = JobQueue(settings.jobs.max_in_flight)
 
     # -- before money moves -------------------------------------------------------------
 
@@ -219,6 +221,20 @@ class JobService:
                 )
 
     async def _execute(self, job: PreparedJob, progress: Progress) -> None:
+        last_shown = -self._heartbeat_seconds
+
+        async def on_position(position: int) -> None:
+            # Places change often in a long line: refresh at most once per heartbeat.
+            nonlocal last_shown
+            now = self._monotonic()
+            if now - last_shown >= self._heartbeat_seconds:
+                last_shown = now
+                await self._show(progress, job.view.but(queue_position=position))
+
+        async with self._queue.slot(job.job_id, on_position):
+            await self._run_in_slot(job, progress)
+
+    async def _run_in_slot(self, job: PreparedJob, progress: Progress) -> None:
         order = job.order
         view = job.view
         image_urls = list(order.params["image_urls"])

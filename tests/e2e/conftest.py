@@ -34,7 +34,9 @@ ATLAS_KEY = "sim-key-e2e"
 MANAGE_GUILD = 1 << 5
 
 
-def fast_settings(tmp_path: Path, env: EnvSettings, **budget: str) -> Settings:
+def fast_settings(
+    tmp_path: Path, env: EnvSettings, *, max_in_flight: int = 20, **budget: str
+) -> Settings:
     """The shipped config with test timings and the fake's host allowed for attachments."""
     raw = tomllib.loads(CONFIG.read_text())
     raw["polling"].update(
@@ -44,6 +46,7 @@ def fast_settings(tmp_path: Path, env: EnvSettings, **budget: str) -> Settings:
     for model in raw["models"]:
         model["expected_seconds"] = 0.05
     raw["budget"].update(budget)
+    raw["jobs"]["max_in_flight"] = max_in_flight
     return Settings(env, FileConfig.model_validate(raw))
 
 
@@ -118,7 +121,7 @@ def is_final(message: FakeMessage) -> bool:
 
 @contextlib.asynccontextmanager
 async def running_world(
-    tmp_path: Path, *, monotonic: Any = None, **budget: str
+    tmp_path: Path, *, monotonic: Any = None, max_in_flight: int = 20, **budget: str
 ) -> AsyncIterator[World]:
     """Start the simulator, the fake Discord and the bot; stop all three at the end."""
     catalogue = load(make_env()).catalogue
@@ -140,7 +143,7 @@ async def running_world(
             discord_gateway_url=discord.gateway_url,
             database_path=tmp_path / "data" / "bot.sqlite3",
         )
-        settings = fast_settings(tmp_path, env, **budget)
+        settings = fast_settings(tmp_path, env, max_in_flight=max_in_flight, **budget)
         extra: dict[str, Any] = {"heartbeat_seconds": 0.05, "guild_ready_timeout": 0.1}
         if monotonic is not None:
             extra["monotonic"] = monotonic

@@ -294,3 +294,22 @@ def _has_button(message: object, prefix: str) -> bool:
 
 def _button(message: object, prefix: str) -> str:
     return next(b for b in _buttons(message) if b.startswith(prefix))
+
+
+async def test_jobs_beyond_the_in_flight_limit_wait_their_turn(tmp_path: Path) -> None:
+    async with running_world(tmp_path, max_in_flight=1) as world:
+        world.sim.script_prompt("[first]", generation_seconds=0.6)
+        first = await world.video(prompt="the [first] video")
+        await first.wait_message(lambda m: status_of(m).startswith(("Submitted", "Generating")))
+        second = await world.video(user_id=OTHER_MEMBER, prompt="the second video")
+        waiting = await second.wait_message(lambda m: "in line" in status_of(m))
+        assert status_of(waiting) == "Queued: number 1 in line"
+        assert world.sim.submits_by_prompt["the second video"] == 0
+        done = await world.final(second)
+        assert status_of(done).startswith("Done")
+        first_done = await world.final(first)
+        assert status_of(first_done).startswith("Done")
+        submits = [
+            r.json["prompt"] for r in world.sim.requests if r.path.endswith("/generateVideo")
+        ]
+        assert submits == ["the [first] video", "the second video"]
