@@ -80,6 +80,9 @@ class AtlasClient:
         self._clock = clock
         self._rng = rng or random.Random()
         self._session: aiohttp.ClientSession | None = None
+        # After a 429 every request of this client waits (Atlas limits per account, not per
+        # job, and sends no Retry-After): one shared back-off instead of one per job.
+        self._calm_until = 0.0
 
     @property
     def base_url(self) -> str:
@@ -271,6 +274,9 @@ class AtlasClient:
         """Send one request with the retry rules of `mode`; return (parsed body, request id)."""
         for attempt in range(1, self._retry.attempts + 1):
             retry_after: float | None = None
+            calm = self._calm_until - self._clock()
+            if calm > 0:
+                await self._sleep(calm)
             try:
                 async with AsyncExitStack() as stack:
                     data = await body_factory(stack) if body_factory is not None else None
@@ -307,6 +313,8 @@ class AtlasClient:
         self, attempt: int, retry_after: float | None, error: AtlasError, what: str
     ) -> None:
         delay = self._retry.delay(attempt, retry_after, self._rng)
+        if isinstance(error, RateLimited):
+            self._calm_until = max(self._calm_until, self._clock() + delay)
         log.warning(
             "Atlas %s failed (%s); retry %d/%d in %.2fs",
             what,

@@ -3,6 +3,7 @@ the failure proves Atlas never took it. The simulator's counters show what reach
 
 from __future__ import annotations
 
+import asyncio
 import random
 import socket
 
@@ -167,3 +168,22 @@ def test_retry_after_parses_seconds_and_http_dates() -> None:
     assert parse_retry_after("Thu, 01 Jan 2026 12:00:05 GMT", now=now) == 5.0
     assert parse_retry_after("soon", now=now) is None
     assert parse_retry_after(None) is None
+
+
+async def test_a_429_makes_every_request_of_the_client_back_off(
+    sim: AtlasSimulator, client: AtlasClient, sleeps: SleepLog
+) -> None:
+    """Atlas rate-limits per account: after one 429, other jobs' polls wait too."""
+    first, second = (
+        await client.submit(video_request("one")),
+        await client.submit(video_request("two")),
+    )
+    sleeps.delays.clear()
+    sim.fail_next("poll", 429)
+    polls = [asyncio.create_task(client.get(first))]
+    while not sleeps.delays:  # noqa: ASYNC110 - the first poll got its 429 and backs off
+        await asyncio.sleep(0.001)
+    polls.append(asyncio.create_task(client.get(second)))
+    await asyncio.gather(*polls)
+    assert len(sleeps.delays) == 2, "the second poll waited for the shared back-off"
+    assert 0 < sleeps.delays[1] <= sleeps.delays[0]
