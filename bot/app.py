@@ -36,6 +36,7 @@ from bot.jobs.service import JobService
 from bot.jobs.store import JobRecord, JobStore
 from bot.ledger import Database, Ledger
 from bot.settings import ConfigError, Settings
+from bot.sim import AtlasSimulator
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,7 @@ class VideoBot(commands.Bot):
         self._ledger: Ledger | None = None
         self._job_store: JobStore | None = None
         self._health_task: asyncio.Task[None] | None = None
+        self._simulator: AtlasSimulator | None = None
 
     # The resources exist from setup_hook on; these accessors keep the types non-optional.
     @property
@@ -148,10 +150,20 @@ class VideoBot(commands.Bot):
         """Open long-lived resources once, load the cogs, sync commands if they changed."""
         settings = self.settings
         _, api_key = settings.require_secrets()
+        atlas_base_url = settings.env.atlas_base_url
+        if settings.simulated:
+            # Dry run: a simulator in this process stands in for Atlas Cloud; nothing is billed.
+            self._simulator = AtlasSimulator(
+                settings.catalogue, api_key=api_key.get_secret_value(), generation_seconds=5.0
+            )
+            await self._simulator.start()
+            atlas_base_url = self._simulator.base_url
+            self._simulated = True
+            log.warning("ATLAS_MODE=simulate: videos come from the built-in simulator, not Atlas")
         self._db = await Database.open(settings.env.database_path)
         self._ledger = Ledger(self._db, settings.budget, clock=self.clock)
         self._job_store = JobStore(self._db, clock=self.clock)
-        self._atlas = AtlasClient(settings.env.atlas_base_url, api_key)
+        self._atlas = AtlasClient(atlas_base_url, api_key)
         self._fetcher = AttachmentFetcher(
             settings.attachments.allowed_hosts, max_bytes=settings.attachments.max_bytes
         )
@@ -252,6 +264,8 @@ class VideoBot(commands.Bot):
             await self._fetcher.close()
         if self._db is not None:
             await self._db.close()
+        if self._simulator is not None:
+            await self._simulator.close()
 
 
 async def _serve(settings: Settings, *, sync_only: bool) -> None:

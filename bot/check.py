@@ -88,6 +88,10 @@ async def _database_check(env: EnvSettings) -> CheckResult:
 
 async def _atlas_check(env: EnvSettings, key: SecretStr | None, timeout: float) -> CheckResult:
     name = "Atlas Cloud"
+    if env.atlas_mode == "simulate":
+        return _ok(
+            name, "ATLAS_MODE=simulate: the built-in simulator stands in (nothing is billed)"
+        )
     if key is None:
         return _fail(
             name,

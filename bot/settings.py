@@ -21,6 +21,7 @@ from bot.money import Micros, usd
 DISCORD_API_BASE_URL = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 ATLAS_BASE_URL = "https://api.atlascloud.ai/api/v1"
+SIMULATOR_KEY = SecretStr("dry-run")
 
 
 class ConfigError(Exception):
@@ -41,6 +42,8 @@ class EnvSettings(BaseSettings):
     dev_guild_id: int | None = None
     bot_config: Path = Path("config/bot.toml")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # "simulate": a built-in Atlas simulator replaces Atlas Cloud (a zero-cost dry run).
+    atlas_mode: Literal["live", "simulate"] = "live"
 
     @field_validator("atlas_base_url", "discord_api_base_url", "discord_gateway_url")
     @classmethod
@@ -167,12 +170,19 @@ class Settings:
             if self.catalogue.get(model_id).kind is not kind:
                 raise ConfigError(f"config: default model {model_id!r} is not a {kind} model")
 
+    @property
+    def simulated(self) -> bool:
+        """A dry run: jobs go to the built-in simulator and nothing is billed."""
+        return self.env.atlas_mode == "simulate"
+
     def require_secrets(self) -> tuple[SecretStr, SecretStr]:
         """The Discord token and Atlas key, or `ConfigError` naming the one that is missing."""
         if self.env.discord_token is None:
             raise ConfigError(
                 "DISCORD_TOKEN is not set: put your bot token in the environment or in .env"
             )
+        if self.simulated:
+            return self.env.discord_token, self.env.atlascloud_api_key or SIMULATOR_KEY
         if self.env.atlascloud_api_key is None:
             raise ConfigError(
                 "ATLASCLOUD_API_KEY is not set: "

@@ -94,3 +94,13 @@ def test_cli_prints_one_clear_line_for_a_missing_secret(
         "atlas-video-bot: DISCORD_TOKEN is not set: "
         "put your bot token in the environment or in .env"
     )
+
+
+def test_dry_run_needs_no_atlas_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "tok")
+    monkeypatch.setenv("ATLAS_MODE", "simulate")
+    settings = load(load_env(bot_config=CONFIG, _env_file=None))
+    assert settings.simulated
+    token, key = settings.require_secrets()
+    assert token.get_secret_value() == "tok"
+    assert key.get_secret_value() == "dry-run"

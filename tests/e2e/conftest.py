@@ -121,7 +121,12 @@ def is_final(message: FakeMessage) -> bool:
 
 @contextlib.asynccontextmanager
 async def running_world(
-    tmp_path: Path, *, monotonic: Any = None, max_in_flight: int = 20, **budget: str
+    tmp_path: Path,
+    *,
+    monotonic: Any = None,
+    max_in_flight: int = 20,
+    env: dict[str, Any] | None = None,
+    **budget: str,
 ) -> AsyncIterator[World]:
     """Start the simulator, the fake Discord and the bot; stop all three at the end."""
     catalogue = load(make_env()).catalogue
@@ -135,15 +140,16 @@ async def running_world(
         discord.add_member(GUILD, MEMBER, name="alice")
         discord.add_member(GUILD, OTHER_MEMBER, name="bob")
         discord.add_member(GUILD, ADMIN, name="carol", role_ids=[ADMIN_ROLE])
-        env = make_env(
-            discord_token=discord.bot_token,
-            atlascloud_api_key=ATLAS_KEY,
-            atlas_base_url=sim.base_url,
-            discord_api_base_url=discord.api_base,
-            discord_gateway_url=discord.gateway_url,
-            database_path=tmp_path / "data" / "bot.sqlite3",
-        )
-        settings = fast_settings(tmp_path, env, max_in_flight=max_in_flight, **budget)
+        values: dict[str, Any] = {
+            "discord_token": discord.bot_token,
+            "atlascloud_api_key": ATLAS_KEY,
+            "atlas_base_url": sim.base_url,
+            "discord_api_base_url": discord.api_base,
+            "discord_gateway_url": discord.gateway_url,
+            "database_path": tmp_path / "data" / "bot.sqlite3",
+        }
+        bot_env = make_env(**(values | (env or {})))
+        settings = fast_settings(tmp_path, bot_env, max_in_flight=max_in_flight, **budget)
         extra: dict[str, Any] = {"heartbeat_seconds": 0.05, "guild_ready_timeout": 0.1}
         if monotonic is not None:
             extra["monotonic"] = monotonic

@@ -313,3 +313,15 @@ async def test_jobs_beyond_the_in_flight_limit_wait_their_turn(tmp_path: Path) -
             r.json["prompt"] for r in world.sim.requests if r.path.endswith("/generateVideo")
         ]
         assert submits == ["the [first] video", "the second video"]
+
+
+async def test_dry_run_uses_the_built_in_simulator_and_says_so(tmp_path: Path) -> None:
+    dry_run = {"atlas_mode": "simulate", "atlascloud_api_key": None}
+    async with running_world(tmp_path, env=dry_run) as world:
+        world.bot._simulator.generation_seconds = 0.1  # type: ignore[union-attr]
+        interaction = await world.video(prompt="a free test video")
+        message = await world.final(interaction)
+        assert status_of(message).startswith("Done")
+        assert message.embeds[0]["title"] == "Video (simulated: nothing is billed)"
+        assert len(message.attachments) == 1
+        assert not world.sim.requests, "the configured Atlas URL was never called"
