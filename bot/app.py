@@ -41,6 +41,7 @@ from bot.sim import AtlasSimulator
 log = logging.getLogger(__name__)
 
 EXTENSIONS = ("bot.cogs.video", "bot.cogs.budget")
+SWEEP_EVERY_SECONDS = 300.0
 
 
 def point_discord_py_at(api_base_url: str, gateway_url: str) -> None:
@@ -125,6 +126,7 @@ class VideoBot(commands.Bot):
         self._ledger: Ledger | None = None
         self._job_store: JobStore | None = None
         self._health_task: asyncio.Task[None] | None = None
+        self._sweep_task: asyncio.Task[None] | None = None
         self._simulator: AtlasSimulator | None = None
 
     # The resources exist from setup_hook on; these accessors keep the types non-optional.
@@ -190,6 +192,16 @@ class VideoBot(commands.Bot):
         # Before the gateway connects (so before any command): finish what the last run began.
         await self._jobs.recover(self._progress_for)
         self._health_task = asyncio.create_task(self._beat(health_file()), name="health")
+        self._sweep_task = asyncio.create_task(self._sweep(), name="sweep")
+
+    async def _sweep(self) -> None:
+        """Expire stale holds and overdue uncertain jobs now and then."""
+        while True:
+            await asyncio.sleep(SWEEP_EVERY_SECONDS)
+            try:
+                await self.jobs.sweep()
+            except Exception:
+                log.exception("periodic sweep failed; trying again later")
 
     async def _beat(self, path: Path) -> None:
         """Rewrite the heartbeat that `atlas-video-bot health` (the container check) reads."""
@@ -251,6 +263,8 @@ class VideoBot(commands.Bot):
     async def close(self) -> None:
         """Stop taking commands, stop jobs, then close Discord, Atlas and the database."""
         self.is_shutting_down = True
+        if self._sweep_task is not None:
+            self._sweep_task.cancel()
         if self._health_task is not None:
             self._health_task.cancel()
             with contextlib.suppress(OSError):

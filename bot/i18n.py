@@ -125,6 +125,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "admin.bad_amount": "`{value}` is not an amount in USD. Write it like `2.50`.",
         "admin.report_title": "Video spend this {period}",
         "admin.report_top": "Top spenders",
+        "admin.report_uncertain": "Uncertain jobs (settle with /budget-admin resolve)",
+        "admin.resolved_charge": "Job `{job}` is charged.",
+        "admin.resolved_release": "Job `{job}` is released: nothing is charged.",
+        "admin.resolve_unknown": "`{job}` is not an uncertain job of this server.",
         "admin.export_done": "Ledger export from {since} to {until}.",
         # Words filled into other messages as `{period}`.
         "period.day": "day",

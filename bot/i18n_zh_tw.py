@@ -109,6 +109,10 @@ ZH_TW: dict[str, str] = {
     "admin.bad_amount": "`{value}` 不是有效的美元金額。請寫成像 `2.50` 這樣。",
     "admin.report_title": "本{period}影片支出",
     "admin.report_top": "花費最多的成員",
+    "admin.report_uncertain": "結果不明的工作（請用 /額度管理 結算 處理）",
+    "admin.resolved_charge": "工作 `{job}` 已收費。",
+    "admin.resolved_release": "工作 `{job}` 已釋放額度，不收費。",
+    "admin.resolve_unknown": "`{job}` 不是本伺服器結果不明的工作。",
     "admin.export_done": "帳本匯出：{since} 至 {until}。",
     # Words filled into other messages as `{period}`: "每月", "本週".
     "period.day": "日",

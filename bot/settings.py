@@ -90,6 +90,7 @@ class BudgetConfig(_Section):
     max_concurrent_jobs_per_user: Annotated[int, Field(ge=1)] = 2
     max_concurrent_jobs_per_guild: Annotated[int, Field(ge=1)] = 10
     hold_ttl_seconds: Annotated[int, Field(gt=0)] = 900
+    uncertain_release_hours: Annotated[float, Field(gt=0)] = 72.0
 
     @field_validator("default_user_limit", "default_guild_cap", mode="before")
     @classmethod

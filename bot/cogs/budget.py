@@ -179,9 +179,42 @@ class BudgetAdmin(app_commands.Group):
         embed.add_field(
             name=t("admin.report_top", locale), value=top or t("budget.none", locale), inline=False
         )
+        uncertain = await self.bot.jobs.uncertain_jobs(interaction.guild_id or 0)
+        if uncertain:
+            lines = [
+                f"`{job.id}` <@{job.user_id}> {format_usd(job.quote)} {timestamp(job.created_at)}"
+                for job in uncertain[:10]
+            ]
+            embed.add_field(
+                name=t("admin.report_uncertain", locale), value="\n".join(lines), inline=False
+            )
         await interaction.response.send_message(
             embed=embed, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )
+
+    @app_commands.command(name="resolve", description="Settle a job whose submit is uncertain.")
+    @app_commands.describe(
+        job="The job id (from the report or the job message's footer)",
+        outcome="What Atlas's console shows for it",
+    )
+    @app_commands.choices(
+        outcome=[
+            app_commands.Choice(name="Atlas billed it: charge", value="charge"),
+            app_commands.Choice(name="Atlas did not run it: release", value="release"),
+        ]
+    )
+    async def resolve(
+        self, interaction: discord.Interaction[Any], job: str, outcome: app_commands.Choice[str]
+    ) -> None:
+        """Charge or release the hold of a job cut off in the middle of its submit."""
+        settled = await self.bot.jobs.resolve(
+            job.strip(),
+            interaction.guild_id or 0,
+            charge=outcome.value == "charge",
+            by=interaction.user.id,
+        )
+        key = f"admin.resolved_{outcome.value}" if settled else "admin.resolve_unknown"
+        await self._reply(interaction, key, job=job.strip())
 
     @app_commands.command(name="export", description="Download the ledger as CSV.")
     @app_commands.describe(

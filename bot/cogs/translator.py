@@ -72,6 +72,7 @@ _ZH_TW_NAMES = {
     "grant": "給予額度",
     "report": "報表",
     "export": "匯出帳本",
+    "resolve": "結算",
     # Options.
     "prompt": "提示詞",
     "duration": "長度",
@@ -87,6 +88,8 @@ _ZH_TW_NAMES = {
     "reason": "原因",
     "since": "開始日期",
     "until": "結束日期",
+    "job": "工作",
+    "outcome": "結果",
 }
 
 _ZH_TW_DESCRIPTIONS = {
@@ -123,11 +126,18 @@ _ZH_TW_DESCRIPTIONS = {
     "Download the ledger as CSV.": "下載 CSV 格式的帳本。",
     "First day, YYYY-MM-DD (default: 30 days ago)": "第一天，YYYY-MM-DD（預設：30 天前）",
     "Day after the last, YYYY-MM-DD (default: now)": "最後一天的隔天，YYYY-MM-DD（預設：現在）",
+    "Settle a job whose submit is uncertain.": "結算送出結果不明的工作。",
+    "The job id (from the report or the job message's footer)": "工作編號（見報表或工作訊息底部）",
+    "What Atlas's console shows for it": "Atlas 主控台上顯示的結果",
 }
 
 ZH_TW = CommandTable(
     names=_ZH_TW_NAMES,
     descriptions=_ZH_TW_DESCRIPTIONS,
+    choices={
+        "Atlas billed it: charge": "Atlas 已收費：向成員收費",
+        "Atlas did not run it: release": "Atlas 未執行：釋放額度",
+    },
     choice_patterns=((re.compile(r"(\d+) s"), lambda m: f"{m[1]} 秒"),),
 )
 

@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.atlas import (
@@ -558,6 +558,7 @@ class JobService:
         """
         report = RecoveryReport()
         report.expired_holds = len(await self._ledger.expire_stale_holds())
+        await self.sweep()
         for job in await self._jobs.unfinished():
             progress = progress_for(job)
             view = self.view_of(job)
@@ -585,6 +586,41 @@ class JobService:
             report.expired_holds,
         )
         return report
+
+    async def sweep(self) -> None:
+        """Periodic upkeep: expire stale holds, release uncertain jobs past their window."""
+        await self._ledger.expire_stale_holds()
+        window = timedelta(hours=self._settings.budget.uncertain_release_hours)
+        for job in await self._jobs.unfinished():
+            if job.state is JobState.UNCERTAIN and self._clock() - job.created_at >= window:
+                log.warning("uncertain job released after its window", extra={"job_id": job.id})
+                await self._settle_failure(job.id, JobState.FAILED, "uncertain: window passed")
+
+    async def uncertain_jobs(self, guild_id: int) -> list[JobRecord]:
+        """Jobs of this server whose submit outcome is unknown, for the admin to settle."""
+        return [
+            job
+            for job in await self._jobs.unfinished()
+            if job.state is JobState.UNCERTAIN and job.guild_id == guild_id
+        ]
+
+    async def resolve(self, job_id: str, guild_id: int, *, charge: bool, by: int) -> bool:
+        """An admin settles an uncertain job: charge it (Atlas billed it) or release it.
+
+        Returns False when the job is not an uncertain job of this server.
+        """
+        job = await self._jobs.get(job_id)
+        if job is None or job.guild_id != guild_id or job.state is not JobState.UNCERTAIN:
+            return False
+        note = f"settled by admin {by}: {'charged' if charge else 'released'}"
+        async with self._db.transaction() as tx:
+            if charge:
+                await self._ledger.capture(job_id, tx=tx)
+            else:
+                await self._ledger.release(job_id, note, tx=tx)
+            await self._jobs.advance(job_id, JobState.FAILED, tx=tx, error=note)
+        log.info(note, extra={"job_id": job_id})
+        return True
 
     def _resume(self, job: JobRecord, progress: Progress, view: JobView) -> None:
         """Poll a submitted job again and deliver it to its original message."""

@@ -98,3 +98,25 @@ async def test_report_and_csv_export(world: World) -> None:
     rows = list(csv.DictReader(io.StringIO(data.decode())))
     assert rows, "the export has the job's ledger rows"
     assert export.response_data is not None
+
+
+async def test_uncertain_submit_keeps_the_hold_until_an_admin_settles_it(world: World) -> None:
+    world.sim.fail_next("submit", "drop")  # Atlas took the job but the answer was lost
+    interaction = await world.video(prompt="a foggy harbour")
+    message = await world.final(interaction)
+    assert status_of(message).startswith("We could not confirm")
+    held = await world.bot.ledger.summary(MEMBER, GUILD, [])
+    assert (held.spent, held.held) == (0, 1_000_000), "Atlas may bill it: the hold stays"
+    assert world.sim.submits_by_prompt["a foggy harbour"] == 1, "never resent"
+
+    report = await _admin(world, "report")
+    fields = {f["name"]: f["value"] for f in (report.response_data or {})["embeds"][0]["fields"]}
+    job_id = message.embeds[0]["footer"]["text"].removeprefix("job ")
+    assert job_id in fields["Uncertain jobs (settle with /budget-admin resolve)"]
+
+    stranger = await _admin(world, "resolve", job="0" * 32, outcome="release")
+    assert "is not an uncertain job" in (stranger.response_data or {})["content"]
+    done = await _admin(world, "resolve", job=job_id, outcome="release")
+    assert "released" in (done.response_data or {})["content"]
+    after = await world.bot.ledger.summary(MEMBER, GUILD, [])
+    assert (after.spent, after.held) == (0, 0)
