@@ -12,6 +12,7 @@ an `asyncio.Lock` keeps transactions apart (they share the connection); across p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -67,12 +68,17 @@ class Tx:
 
 def _in_savepoint(fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
     # Inside a transaction: a failed step leaves the transaction as it was before the step.
+    if not conn.in_transaction:  # SQLite ended it (e.g. a full disk): never run unprotected
+        raise LedgerError("the transaction was already rolled back by the database")
     conn.execute("SAVEPOINT step")
     try:
         result = fn(conn)
     except BaseException:
-        conn.execute("ROLLBACK TO step")
-        conn.execute("RELEASE step")
+        # Some errors (SQLITE_FULL, SQLITE_IOERR) roll the whole transaction back: then
+        # there is no savepoint left to return to, and the original error is the one to tell.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK TO step")
+            conn.execute("RELEASE step")
         raise
     conn.execute("RELEASE step")
     return result
@@ -174,7 +180,8 @@ class Database:
             try:
                 if self._checkpointer is not None:
                     await asyncio.to_thread(self._checkpointer.stop)
-                await self._call(lambda conn: conn.execute("PRAGMA optimize"))
+                with contextlib.suppress(LedgerError):  # best effort (e.g. a full disk)
+                    await self._call(lambda conn: conn.execute("PRAGMA optimize"))
             finally:
                 self._closed = True
                 await self._conn.close()
@@ -231,10 +238,11 @@ class Database:
     async def _flush(self) -> None:
         try:
             while self._queue:
-                batch = [item for item in self._queue[:MAX_BATCH] if not item[1].cancelled()]
+                # A write once asked for is carried out even if its caller is cancelled
+                # meanwhile (as a request already sent would be): the caller may be a job
+                # being shut down whose last state change must still land.
+                batch = self._queue[:MAX_BATCH]
                 del self._queue[:MAX_BATCH]
-                if not batch:
-                    continue
                 async with self._lock:
                     try:
                         steps = [step for step, _ in batch]
@@ -242,7 +250,7 @@ class Database:
                         self._wrote(len(batch))
                     except Exception as exc:
                         outcomes = [(False, exc)] * len(batch)
-                    except BaseException:  # this task is cancelled: so are the writes' waiters
+                    except BaseException:  # this task is cancelled (the loop is closing)
                         for _, future in batch:
                             future.cancel()
                         raise

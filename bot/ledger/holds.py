@@ -71,6 +71,26 @@ def balance(conn: sqlite3.Connection, period: Period, guild_id: int, user_id: in
     return derive(conn, period, guild_id, user_id) if row is None else Balance(*row)
 
 
+_CACHE_RULE = "(SELECT value FROM ledger_meta WHERE key = 'totals_rule')"
+
+
+def claim_cache(conn: sqlite3.Connection, rule: PeriodRule, cached_rule: str | None) -> bool:
+    """Make `totals` follow `rule` before writing to it; True if it was emptied to do so.
+
+    The cache holds rows of one rule only: rows of another rule stopped being kept up to
+    date when that rule stopped writing, so they go (they are derived again when needed).
+    """
+    if cached_rule == rule.key:
+        return False
+    conn.execute("DELETE FROM totals")
+    conn.execute(
+        "INSERT INTO ledger_meta (key, value) VALUES ('totals_rule', ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (rule.key,),
+    )
+    return True
+
+
 def ensure_totals(
     conn: sqlite3.Connection, period: Period, guild_id: int, user_id: int
 ) -> tuple[Balance, Balance]:
@@ -119,8 +139,17 @@ _RESERVE_FACTS = f"""SELECT {LIMIT_COLUMNS},
     (SELECT spent + held FROM totals
       WHERE period_id = :period AND guild_id = :guild AND user_id = :user),
     (SELECT spent + held FROM totals
-      WHERE period_id = :period AND guild_id = :guild AND user_id = 0)"""  # noqa: S608
+      WHERE period_id = :period AND guild_id = :guild AND user_id = 0),
+    {_CACHE_RULE}"""  # noqa: S608
 """Everything `reserve` decides on, in one statement (one trip into SQLite)."""
+
+
+_SETTLE_FACTS = f"""
+    SELECT h.guild_id, h.user_id, h.amount, h.created_at,
+           e.kind, e.amount, e.quoted, e.reason, {_CACHE_RULE}
+      FROM holds h LEFT JOIN entries e ON e.job_id = h.job_id
+     WHERE h.job_id = ?"""  # noqa: S608
+"""The hold, its settlement if any, and the cache's rule: what `settle` decides on."""
 
 
 def outcome_of(kind: str) -> Outcome:
@@ -155,13 +184,13 @@ def reserve(
             "end": period.end_us,
         },
     ).fetchone()
-    existing, credit, open_in_guild, open_mine, used_mine, used_guild = facts[5:]
+    existing, credit, open_in_guild, open_mine, used_mine, used_guild, cache_rule = facts[5:]
     if existing is not None:
         return _existing_hold(conn, job_id, guild_id, user_id, amount)
     limits = resolve(facts, budget)
     if 0 in (limits.user, limits.guild_cap, limits.user_jobs, limits.guild_jobs):
         raise BudgetExceeded("not_allowed", needed=amount, remaining=0, resets_at=None)
-    if used_mine is None or used_guild is None:  # first move of the period (or rule)
+    if claim_cache(conn, rule, cache_rule) or used_mine is None or used_guild is None:
         mine, guild = ensure_totals(conn, period, guild_id, user_id)
         used_mine, used_guild = mine.spent + mine.held, guild.spent + guild.held
     room = limits.user + credit - used_mine
@@ -235,14 +264,10 @@ def settle(
     A repeat of the same outcome returns the first settlement; the other outcome is refused.
     The spend counts in the period of the hold, not of the capture.
     """
-    row = conn.execute(
-        "SELECT h.guild_id, h.user_id, h.amount, h.created_at, e.kind, e.amount, e.quoted,"
-        " e.reason FROM holds h LEFT JOIN entries e ON e.job_id = h.job_id WHERE h.job_id = ?",
-        (job_id,),
-    ).fetchone()
+    row = conn.execute(_SETTLE_FACTS, (job_id,)).fetchone()
     if row is None:
         raise HoldNotFound(f"no hold for job {job_id}")
-    guild_id, user_id, held, created_us, kind, spent_before, quoted_before, reason_before = row
+    guild_id, user_id, held, created_us, kind, spent_before, quoted_before, reason_before = row[:8]
     wanted = "capture" if capture else "release"
     if kind is not None:
         first = Settlement(
@@ -267,6 +292,7 @@ def settle(
         return first
     spent = (held if amount is None else amount) if capture else 0
     period = rule.period_at_micros(created_us)
+    claim_cache(conn, rule, row[8])
     conn.execute(
         "INSERT INTO entries"
         " (job_id, guild_id, user_id, kind, amount, quoted, reason, period_at, at)"

@@ -55,16 +55,17 @@ def migrate(conn: sqlite3.Connection, path: Path) -> int:
 def prepare(conn: sqlite3.Connection, path: Path, busy_timeout: float) -> None:
     """Set the connection up (WAL, foreign keys, busy timeout), check the file, migrate it."""
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-    identify(conn, path)  # before anything writes to a file that may not be ours
-    conn.execute("PRAGMA journal_mode = WAL").fetchone()
-    conn.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints, atomic always
-    conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")  # see checkpoint.py
+    # Read-only checks first: a file that is not ours, or damaged, is not written to.
+    identify(conn, path)
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-    conn.execute("PRAGMA foreign_keys = ON")
     problems = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
     if problems != ["ok"]:
         raise DatabaseCorrupt(
             f"the database {path} failed its integrity check ({'; '.join(problems[:3])}); "
             "restore a backup: the bot never recreates it by itself"
         )
+    conn.execute("PRAGMA journal_mode = WAL").fetchone()
+    conn.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints, atomic always
+    conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")  # see checkpoint.py
+    conn.execute("PRAGMA foreign_keys = ON")
     migrate(conn, path)

@@ -59,6 +59,7 @@ class PeriodRule:
     def __init__(self, kind: PeriodKind, zone: ZoneInfo) -> None:
         self.kind = kind
         self.zone = zone
+        self.key = f"{kind}:{zone.key}"
         self._last: Period | None = None
 
     def _local_start(self, day: date) -> date:
@@ -91,7 +92,7 @@ class PeriodRule:
             start_day = self._local_start(start_day - timedelta(days=1))
             start_us = self._instant(start_day)
         end_us = self._instant(self._next_start(start_day))
-        period = Period(start_us, end_us, f"{self.kind}:{self.zone.key}:{start_us}")
+        period = Period(start_us, end_us, f"{self.key}:{start_us}")
         self._last = period
         return period
 

@@ -167,7 +167,7 @@ def audit(conn: sqlite3.Connection, rule: PeriodRule) -> list[str]:
     entries and holds, and that each hold's settled mark matches its one entry.
     """
     problems = []
-    prefix = f"{rule.kind}:{rule.zone.key}:"
+    prefix = f"{rule.key}:"
     rows = conn.execute(
         "SELECT period_id, guild_id, user_id, spent, held FROM totals"
         " WHERE substr(period_id, 1, ?) = ?",

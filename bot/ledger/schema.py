@@ -140,8 +140,13 @@ _V1: list[str] = [
     "CREATE INDEX admin_log_guild ON admin_log (guild_id, at)",
     *_append_only("admin_log"),
     # A cache of per-period sums, so `reserve` does not add up a busy member's history.
-    # user_id 0 is the whole guild. `period_id` names the period rule too, so a changed rule
-    # starts fresh rows (derived from entries) instead of reading stale ones.
+    # user_id 0 is the whole guild; `period_id` names the period rule and the period.
+    # Which period rule the rows of `totals` follow: a writer with another rule (the config
+    # changed) empties the cache first, so no row of an old rule is ever read stale.
+    """CREATE TABLE ledger_meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID""",
     """CREATE TABLE totals (
         period_id TEXT NOT NULL,
         guild_id INTEGER NOT NULL,

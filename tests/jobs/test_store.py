@@ -1,0 +1,244 @@
+"""The persisted job table: forward-only states, fields that survive a restart, and job rows
+that commit together with their money."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.jobs.store import (
+    IllegalTransition,
+    JobExists,
+    JobNotFound,
+    JobRecord,
+    JobState,
+    JobStore,
+    can_move,
+)
+from bot.ledger import BudgetExceeded, Database, Ledger
+from tests.ledger.helpers import ALICE, BOB, GUILD, USD, Clock, budget, rows
+
+CHANNEL = 300_000_000_000_000_001
+T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+
+def job(job_id: str = "job-1", **changes: Any) -> JobRecord:
+    record = JobRecord(
+        id=job_id,
+        user_id=ALICE,
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        message_id=None,
+        model="google/gemini-omni-flash/text-to-video-developer",
+        params={"prompt": "a fox in the snow, 雪の中の狐", "duration": 8, "seed": 42},
+        state=JobState.HELD,
+        prediction_id=None,
+        quote=USD,
+        actual_price=None,
+        error=None,
+        created_at=T0,
+        updated_at=T0,
+        submitted_at=None,
+    )
+    return replace(record, **changes)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "bot.sqlite3"
+
+
+@pytest.fixture
+async def db(db_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(db_path)
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(T0 + timedelta(minutes=1))
+
+
+@pytest.fixture
+def store(db: Database, clock: Clock) -> JobStore:
+    return JobStore(db, clock=clock)
+
+
+async def test_a_created_job_reads_back_exactly(store: JobStore, db_path: Path) -> None:
+    record = job()
+
+    await store.create(record)
+
+    assert await store.get("job-1") == record
+    assert await store.get("nope") is None
+    assert rows(db_path, "SELECT state, params FROM jobs") == [
+        ("held", '{"duration":8,"prompt":"a fox in the snow, 雪の中の狐","seed":42}')
+    ]
+
+
+async def test_creating_the_same_id_twice_is_refused(store: JobStore) -> None:
+    await store.create(job())
+
+    with pytest.raises(JobExists):
+        await store.create(job(quote=2 * USD))
+
+    assert (await store.get("job-1")) == job()
+
+
+async def test_a_job_moves_forward_and_keeps_its_fields(store: JobStore, clock: Clock) -> None:
+    await store.create(job())
+    submitted = clock.now + timedelta(seconds=5)
+
+    await store.advance("job-1", JobState.UPLOADING, message_id=555)
+    await store.advance("job-1", JobState.SUBMITTING, params={"prompt": "p", "image_urls": ["u"]})
+    await store.advance("job-1", JobState.SUBMITTED, prediction_id="pred-1", submitted_at=submitted)
+    clock.advance(minutes=1)
+    record = await store.advance("job-1", JobState.DOWNLOADING, actual_price=900_000)
+
+    assert record.state is JobState.DOWNLOADING
+    assert (record.message_id, record.prediction_id, record.actual_price) == (
+        555,
+        "pred-1",
+        900_000,
+    )
+    assert record.params == {"prompt": "p", "image_urls": ["u"]}
+    assert record.submitted_at == submitted
+    assert record.updated_at == clock.now
+    assert record.created_at == T0
+    assert await store.get("job-1") == record
+
+
+async def test_backward_moves_and_leaving_a_terminal_state_are_illegal(store: JobStore) -> None:
+    await store.create(job())
+    await store.advance("job-1", JobState.GENERATING)
+
+    with pytest.raises(IllegalTransition, match="from generating to submitted"):
+        await store.advance("job-1", JobState.SUBMITTED)
+    await store.advance("job-1", JobState.DELIVERED)
+    with pytest.raises(IllegalTransition):
+        await store.advance("job-1", JobState.FAILED)
+
+    record = await store.advance("job-1", JobState.DELIVERED, actual_price=1)  # same state
+    assert (record.state, record.actual_price) == (JobState.DELIVERED, 1)
+
+
+async def test_an_uncertain_job_only_moves_to_a_terminal_state(store: JobStore) -> None:
+    await store.create(job())
+    await store.advance("job-1", JobState.SUBMITTING)
+    await store.advance("job-1", JobState.UNCERTAIN, error="connection reset during submit")
+
+    assert [j.id for j in await store.unfinished()] == ["job-1"]
+    with pytest.raises(IllegalTransition):
+        await store.advance("job-1", JobState.GENERATING)
+    await store.advance("job-1", JobState.FAILED)  # an admin settled it
+
+    assert await store.unfinished() == []
+
+
+def test_the_transition_table() -> None:
+    assert can_move(JobState.QUOTED, JobState.HELD)
+    assert can_move(JobState.HELD, JobState.CANCELLED)
+    assert can_move(JobState.SUBMITTING, JobState.UNCERTAIN)
+    assert not can_move(JobState.SUBMITTED, JobState.HELD)
+    assert not can_move(JobState.EXPIRED, JobState.UNCERTAIN)
+    assert not can_move(JobState.UNCERTAIN, JobState.SUBMITTED)
+    assert can_move(JobState.UNCERTAIN, JobState.DELIVERED)
+    assert [s for s in JobState if s.is_terminal] == [
+        JobState.DELIVERED,
+        JobState.FAILED,
+        JobState.REJECTED,
+        JobState.CANCELLED,
+        JobState.EXPIRED,
+    ]
+
+
+async def test_expect_guards_a_move_against_a_race(store: JobStore) -> None:
+    await store.create(job())
+    await store.advance("job-1", JobState.SUBMITTING)
+
+    with pytest.raises(IllegalTransition, match="is submitting, not held or uploading"):
+        await store.advance("job-1", JobState.CANCELLED, expect=(JobState.HELD, JobState.UPLOADING))
+
+    assert (await store.get("job-1")) is not None
+    assert (await store.get("job-1")).state is JobState.SUBMITTING  # type: ignore[union-attr]
+
+
+async def test_a_prediction_id_once_stored_is_never_replaced(store: JobStore) -> None:
+    await store.create(job())
+    await store.advance("job-1", JobState.SUBMITTED, prediction_id="pred-1")
+    await store.advance("job-1", JobState.GENERATING, prediction_id="pred-1")  # same: fine
+
+    with pytest.raises(IllegalTransition, match="already has prediction pred-1"):
+        await store.advance("job-1", JobState.GENERATING, prediction_id="pred-2")
+
+
+async def test_unknown_jobs_and_fields_are_refused(store: JobStore) -> None:
+    with pytest.raises(JobNotFound):
+        await store.advance("nope", JobState.FAILED)
+    await store.create(job())
+    with pytest.raises(TypeError, match="cannot set quote"):
+        await store.advance("job-1", JobState.FAILED, quote=0)
+    with pytest.raises(ValueError, match="actual_price"):
+        await store.advance("job-1", JobState.FAILED, actual_price=-5)
+
+
+async def test_unfinished_lists_jobs_to_resume_oldest_first(store: JobStore) -> None:
+    for n, state in enumerate(
+        [JobState.GENERATING, JobState.DELIVERED, JobState.HELD, JobState.UNCERTAIN]
+    ):
+        await store.create(job(f"job-{n}", created_at=T0 + timedelta(minutes=10 - n)))
+        await store.advance(f"job-{n}", state)
+
+    assert [j.id for j in await store.unfinished()] == ["job-3", "job-2", "job-0"]
+
+
+async def test_recent_lists_a_members_jobs_newest_first(store: JobStore) -> None:
+    for n in range(4):
+        await store.create(job(f"a-{n}", created_at=T0 + timedelta(minutes=n)))
+    await store.create(job("b-0", user_id=BOB))
+    await store.create(job("elsewhere", guild_id=GUILD + 1))
+
+    assert [j.id for j in await store.recent(ALICE, GUILD, limit=3)] == ["a-3", "a-2", "a-1"]
+    assert [j.id for j in await store.recent(BOB, GUILD)] == ["b-0"]
+
+
+async def test_a_job_row_and_its_hold_commit_together_or_not_at_all(
+    db: Database, store: JobStore, db_path: Path
+) -> None:
+    ledger = Ledger(db, budget(), clock=Clock())
+    await ledger.reserve("other", ALICE, GUILD, [], 4 * USD)
+
+    async def prepare() -> None:
+        async with db.transaction() as tx:
+            await store.create(job(quote=2 * USD), tx=tx)
+            await ledger.reserve("job-1", ALICE, GUILD, [], 2 * USD, tx=tx)
+
+    with pytest.raises(BudgetExceeded):
+        await prepare()
+
+    assert await store.get("job-1") is None
+    assert rows(db_path, "SELECT job_id FROM holds") == [("other",)]
+
+    async with db.transaction() as tx:
+        await ledger.capture("other", tx=tx)
+        await store.create(job("other", quote=4 * USD, state=JobState.DOWNLOADING), tx=tx)
+    assert (await ledger.settlement("other")) is not None
+    assert (await store.get("other")) is not None
+
+
+async def test_rows_are_plain_sql_for_an_admin_with_the_sqlite3_shell(
+    store: JobStore, db_path: Path
+) -> None:
+    await store.create(job(submitted_at=T0 + timedelta(seconds=1)))
+
+    with sqlite3.connect(db_path) as conn:
+        created, submitted = conn.execute("SELECT created_at, submitted_at FROM jobs").fetchone()
+
+    assert submitted - created == 1_000_000  # microseconds since the epoch, UTC
