@@ -157,5 +157,20 @@ _V1: list[str] = [
     ) WITHOUT ROWID""",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1]
+_V2: list[str] = [
+    # Learned generation times (bot/jobs/eta.py): a weighted mean and variance, in seconds,
+    # of submit -> completion per (model, resolution, duration); they only steer polling.
+    """CREATE TABLE eta_stats (
+        model TEXT NOT NULL,
+        resolution TEXT NOT NULL,
+        duration INTEGER NOT NULL,
+        count INTEGER NOT NULL CHECK (count > 0),
+        mean REAL NOT NULL CHECK (mean > 0),
+        var REAL NOT NULL CHECK (var >= 0),
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (model, resolution, duration)
+    ) WITHOUT ROWID""",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2]
 """`MIGRATIONS[i]`: the statements that take a file from schema version i to i + 1."""
