@@ -172,5 +172,16 @@ _V2: list[str] = [
     ) WITHOUT ROWID""",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2]
+_V3: list[str] = [
+    # Per-server settings (bot/jobs/guild_settings.py): one JSON object of the values an admin
+    # set with /settings; a key left out means "use the config file's value".
+    """CREATE TABLE guild_settings (
+        guild_id INTEGER PRIMARY KEY,
+        settings TEXT NOT NULL CHECK (json_valid(settings) AND json_type(settings) = 'object'),
+        updated_at INTEGER NOT NULL,
+        updated_by INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
 """`MIGRATIONS[i]`: the statements that take a file from schema version i to i + 1."""
