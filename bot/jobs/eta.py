@@ -1,0 +1,324 @@
+"""Learned generation times: how long Atlas takes for one (model, resolution, duration).
+
+Every job that succeeds teaches an exponentially weighted mean and spread of its submit ->
+completion time, kept per (model, resolution, duration) in the `eta_stats` table, so a restart
+keeps what was learned. The poll schedule then waits until just before the expected finish
+and polls tightly around it: a handful of Atlas calls per job instead of one every few
+seconds, and the member still hears within seconds that the video is ready. A combination
+never seen falls back to the catalogue's estimate, with a wide spread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import sqlite3
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.atlas.models import Prediction
+from bot.atlas.schedule import PollSchedule
+from bot.ledger.db import Database, LedgerError
+
+if TYPE_CHECKING:
+    from bot.settings import PollingConfig
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str, str, int]
+"""(model id, resolution, duration in seconds)."""
+
+# Would be `[polling] tight_interval_seconds` (config/bot.toml and bot/settings.py are not
+# this module's to change). 2.5 s keeps the member's wait after completion at ~1.3 s median
+# and under 3 s always, with about a third of the calls of a steady 3-second loop.
+TIGHT_INTERVAL_SECONDS = 2.5
+"""Around the expected finish, poll this often (never slower than `[polling] interval`)."""
+
+EARLY_SPREADS = 2.0
+"""The first poll lands this many spreads before the mean (plus one tight interval)."""
+
+LATE_SPREADS = 3.0
+"""Tight polling lasts until this many spreads after the mean; then `[polling] interval`."""
+
+ALPHA = 0.05
+"""Weight of one new observation once 1/ALPHA have been seen (before: a plain average)."""
+
+MIN_SAMPLES = 3
+"""Fewer observations than this: the spread is at least `PRIOR_SPREAD` of the mean."""
+
+PRIOR_SPREAD = 0.25
+"""Spread, as a fraction of the mean, assumed before enough observations."""
+
+MIN_SPREAD = 0.02
+"""Spread floor, as a fraction of the mean (a run of equal times must not freeze it)."""
+
+OUTLIER_SPREADS = 4.0
+OUTLIER_FRACTION = 0.5
+"""An observation further from the mean than OUTLIER_SPREADS spreads and OUTLIER_FRACTION of
+the mean (a job timed across a restart, a stall) is clamped to that distance."""
+
+PLAUSIBLE_SLACK_SECONDS = 1.0
+"""Atlas's own timing may exceed ours by this much (rounding) and still be believed."""
+
+EARLIEST_FIRST_POLL = 0.25
+"""The first poll never comes before this fraction of the expected time."""
+
+
+@dataclass(frozen=True)
+class EtaTuning:
+    """The learning and scheduling constants, as one value (tests and the bench vary them)."""
+
+    tight_interval_seconds: float = TIGHT_INTERVAL_SECONDS
+    early_spreads: float = EARLY_SPREADS
+    late_spreads: float = LATE_SPREADS
+    alpha: float = ALPHA
+    min_samples: int = MIN_SAMPLES
+    prior_spread: float = PRIOR_SPREAD
+    min_spread: float = MIN_SPREAD
+    outlier_spreads: float = OUTLIER_SPREADS
+    outlier_fraction: float = OUTLIER_FRACTION
+    earliest_first_poll: float = EARLIEST_FIRST_POLL
+
+
+DEFAULT_TUNING = EtaTuning()
+
+
+@dataclass(frozen=True)
+class EtaStats:
+    """What was learned for one key: observations seen, weighted mean and variance (s, s²)."""
+
+    count: int
+    mean: float
+    var: float
+
+    def spread(self, tuning: EtaTuning) -> float:
+        """The standard deviation to plan with: widened while few jobs were seen."""
+        spread = math.sqrt(max(self.var, 0.0))
+        if self.count < tuning.min_samples:
+            spread = max(spread, tuning.prior_spread * self.mean)
+        return max(spread, tuning.min_spread * self.mean)
+
+    def updated(self, seconds: float, tuning: EtaTuning) -> EtaStats:
+        """These stats after one more observation (an incremental weighted mean/variance)."""
+        if self.count >= tuning.min_samples:
+            reach = max(
+                tuning.outlier_spreads * self.spread(tuning), tuning.outlier_fraction * self.mean
+            )
+            seconds = min(max(seconds, self.mean - reach), self.mean + reach)
+        count = self.count + 1
+        weight = max(tuning.alpha, 1.0 / count)
+        diff = seconds - self.mean
+        step = weight * diff
+        return EtaStats(count, self.mean + step, (1.0 - weight) * (self.var + diff * step))
+
+
+@dataclass(frozen=True)
+class LearnedSchedule(PollSchedule):
+    """A poll schedule around a learned finish: one poll at `first_poll_seconds`, then every
+    `tight_interval_seconds` until `tight_until_seconds`, then every `interval_seconds`."""
+
+    first_poll_seconds: float = 0.0
+    tight_interval_seconds: float = TIGHT_INTERVAL_SECONDS
+    tight_until_seconds: float = 0.0
+
+    def next_delay(self, elapsed: float, polls_done: int) -> float:
+        """Seconds to wait before the next poll; never past the total timeout."""
+        remaining = self.total_timeout_seconds - elapsed
+        if remaining <= 0:
+            return 0.0
+        if polls_done == 0:
+            delay = max(0.0, self.first_poll_seconds - elapsed)
+        elif elapsed < self.tight_until_seconds:
+            delay = self.tight_interval_seconds
+        else:
+            delay = self.interval_seconds
+        return min(delay, remaining)
+
+
+@dataclass
+class EtaModel:
+    """The learned times in memory: no I/O, so it is easy to test and to reason about."""
+
+    tuning: EtaTuning = DEFAULT_TUNING
+    stats: dict[Key, EtaStats] = field(default_factory=dict)
+
+    def _planned(self, key: Key, default: float) -> tuple[float, float]:
+        """(mean, spread) for `key`: learned, or the default with the prior spread."""
+        known = self.stats.get(key)
+        if known is None or known.count == 0:
+            return default, self.tuning.prior_spread * default
+        return known.mean, known.spread(self.tuning)
+
+    def expected(self, model: str, resolution: str, duration: int, default: float) -> float:
+        """Expected seconds from submit to completion; `default` for a combination never seen."""
+        return self._planned((model, resolution, duration), default)[0]
+
+    def observe(self, model: str, resolution: str, duration: int, seconds: float) -> EtaStats:
+        """Learn from one job that took `seconds` from submit to completion."""
+        key = (model, resolution, duration)
+        if not math.isfinite(seconds) or seconds <= 0:
+            return self.stats.get(key, EtaStats(0, 0.0, 0.0))
+        current = self.stats.get(key, EtaStats(0, 0.0, 0.0))
+        self.stats[key] = new = current.updated(seconds, self.tuning)
+        return new
+
+    def schedule(
+        self,
+        model: str,
+        resolution: str,
+        duration: int,
+        default: float,
+        polling: PollingConfig | None = None,
+    ) -> LearnedSchedule:
+        """When to poll a new job of this kind: first just before the expected finish, then
+        tightly around it, then at the configured interval if it runs long."""
+        mean, spread = self._planned((model, resolution, duration), default)
+        fallback = PollSchedule()
+        interval = polling.interval_seconds if polling else fallback.interval_seconds
+        tight = min(self.tuning.tight_interval_seconds, interval)
+        # Jobs finishing before the first poll wait at most about one tight interval more.
+        first = mean - self.tuning.early_spreads * spread + tight
+        first = min(mean, max(self.tuning.earliest_first_poll * mean, first))
+        return LearnedSchedule(
+            expected_seconds=mean,
+            interval_seconds=interval,
+            total_timeout_seconds=(
+                polling.total_timeout_seconds if polling else fallback.total_timeout_seconds
+            ),
+            not_registered_grace_seconds=(
+                polling.not_registered_grace_seconds
+                if polling
+                else fallback.not_registered_grace_seconds
+            ),
+            first_poll_seconds=first,
+            tight_interval_seconds=tight,
+            tight_until_seconds=mean + self.tuning.late_spreads * spread,
+        )
+
+
+def generation_seconds(prediction: Prediction, measured: float) -> float:
+    """How long Atlas took: its own `completed_at - created_at` when both are readable and
+    plausible, else `measured` (our submit -> the poll that saw it done).
+
+    Atlas's timing is the better teacher: ours is late by up to one poll interval, and a job
+    that ended before the first poll is only seen at that poll, which would pull the learned
+    time later and later (each late first poll hiding more early finishes).
+    """
+    try:
+        created = datetime.fromisoformat(prediction.created_at or "")
+        completed = datetime.fromisoformat(prediction.completed_at or "")
+        atlas = (completed - created).total_seconds()
+    except (TypeError, ValueError):  # missing, unreadable, or naive mixed with aware
+        return measured
+    # Atlas started after our submit and finished before our poll: never longer than ours.
+    if 0 < atlas <= measured + PLAUSIBLE_SLACK_SECONDS:
+        return atlas
+    return measured
+
+
+# -- persistence ------------------------------------------------------------------------------
+
+_SELECT = "SELECT model, resolution, duration, count, mean, var FROM eta_stats"
+_UPSERT = (
+    "INSERT INTO eta_stats (model, resolution, duration, count, mean, var, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (model, resolution, duration) DO UPDATE SET"
+    " count = excluded.count, mean = excluded.mean, var = excluded.var,"
+    " updated_at = excluded.updated_at"
+)
+
+
+def _load(conn: sqlite3.Connection) -> dict[Key, EtaStats]:
+    return {
+        (model, resolution, int(duration)): EtaStats(int(count), float(mean), float(var))
+        for model, resolution, duration, count, mean, var in conn.execute(_SELECT)
+    }
+
+
+class Eta:
+    """The learned model, persisted in the bot's database (`eta_stats`).
+
+    Reads come from memory (loaded once, on first use); each observation is written through
+    the database's group commit. A database problem never fails a job: it is logged and the
+    schedule falls back to what is in memory (or the catalogue default).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        tuning: EtaTuning | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._db = db
+        self._model = EtaModel(tuning or DEFAULT_TUNING)
+        self._wall_clock = wall_clock
+        self._loaded = False
+        self._loading = asyncio.Lock()
+
+    @property
+    def model(self) -> EtaModel:
+        """The in-memory model (after `load`)."""
+        return self._model
+
+    async def load(self) -> Mapping[Key, EtaStats]:
+        """Read the stored stats (once; later calls return what is in memory)."""
+        async with self._loading:
+            if not self._loaded:
+                try:
+                    stored = await self._db.read(_load)
+                except LedgerError as exc:
+                    log.warning("learned generation times unavailable: %s", exc)
+                    stored = {}
+                # Observations made meanwhile (none, normally) are newer than the stored rows.
+                self._model.stats = stored | self._model.stats
+                self._loaded = True
+        return self._model.stats
+
+    async def expected(self, model: str, resolution: str, duration: int, default: float) -> float:
+        """Expected seconds from submit to completion; `default` for a combination never seen."""
+        if not self._loaded:
+            await self.load()
+        return self._model.expected(model, resolution, duration, default)
+
+    async def schedule(
+        self,
+        model: str,
+        resolution: str,
+        duration: int,
+        default: float,
+        polling: PollingConfig | None = None,
+    ) -> LearnedSchedule:
+        """The poll schedule for a job just submitted (see `EtaModel.schedule`)."""
+        if not self._loaded:
+            await self.load()
+        return self._model.schedule(model, resolution, duration, default, polling)
+
+    async def observe(self, model: str, resolution: str, duration: int, seconds: float) -> None:
+        """Learn from a job that succeeded after `seconds`, and store it; never raises."""
+        if not self._loaded:
+            await self.load()
+        stats = self._model.observe(model, resolution, duration, seconds)
+        if stats.count == 0:
+            return
+        row = (model, resolution, duration, stats.count, stats.mean, stats.var)
+        now_us = int(self._wall_clock() * 1_000_000)
+        try:
+            await self._db.run(lambda conn: conn.execute(_UPSERT, (*row, now_us)))
+        except LedgerError as exc:
+            log.warning("could not store a learned generation time: %s", exc)
+
+
+__all__ = [
+    "DEFAULT_TUNING",
+    "Eta",
+    "EtaModel",
+    "EtaStats",
+    "EtaTuning",
+    "LearnedSchedule",
+    "generation_seconds",
+]

@@ -1,0 +1,267 @@
+"""Learned generation times: what the model learns from finished jobs, the poll schedule it
+gives a new job, and what survives a restart in the database."""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.atlas import PollSchedule, Prediction
+from bot.jobs.eta import (
+    Eta,
+    EtaModel,
+    EtaStats,
+    EtaTuning,
+    LearnedSchedule,
+    generation_seconds,
+)
+from bot.ledger import Database
+from bot.settings import PollingConfig
+
+GEMINI = "google/gemini-omni-flash/text-to-video-developer"
+SEEDANCE = "bytedance/seedance-2.0/text-to-video"
+POLLING = PollingConfig(
+    interval_seconds=3, total_timeout_seconds=600, not_registered_grace_seconds=30
+)
+
+
+def polls_until(schedule: PollSchedule, finish: float) -> tuple[int, float]:
+    """(polls made, seconds from `finish` to the poll that saw it) under `schedule`."""
+    elapsed, polls = 0.0, 0
+    while True:
+        elapsed += schedule.next_delay(elapsed, polls)
+        polls += 1
+        if elapsed >= finish:
+            return polls, elapsed - finish
+
+
+def learned(model: EtaModel, times: list[float], key: tuple[str, str, int]) -> EtaModel:
+    for seconds in times:
+        model.observe(*key, seconds)
+    return model
+
+
+# -- the model -------------------------------------------------------------------------------
+
+
+def test_a_combination_never_seen_uses_the_default_with_a_wide_spread() -> None:
+    model = EtaModel()
+    assert model.expected(GEMINI, "1080p", 8, default=60) == 60
+    schedule = model.schedule(GEMINI, "1080p", 8, default=60, polling=POLLING)
+    # Spread 25 % of 60 s: first poll 2 spreads early, plus one tight interval.
+    assert schedule.first_poll_seconds == pytest.approx(60 - 2 * 15 + 2.5)
+    assert schedule.tight_interval_seconds == 2.5
+    assert schedule.tight_until_seconds == pytest.approx(60 + 3 * 15)
+    assert (schedule.total_timeout_seconds, schedule.not_registered_grace_seconds) == (600, 30)
+
+
+def test_first_observations_are_averaged_and_the_spread_stays_wide_until_three() -> None:
+    model = EtaModel()
+    key = (GEMINI, "1080p", 8)
+    model.observe(*key, 50)
+    model.observe(*key, 70)
+    stats = model.stats[key]
+    assert (stats.count, stats.mean) == (2, pytest.approx(60))
+    assert stats.var == pytest.approx(100)  # population variance of 50 and 70
+    tuning = model.tuning
+    assert stats.spread(tuning) == pytest.approx(15)  # still the prior: 25 % of 60
+    model.observe(*key, 60)
+    assert model.stats[key].spread(tuning) == pytest.approx(math.sqrt(200 / 3))
+
+
+def test_it_learns_each_combination_apart() -> None:
+    rng = random.Random(7)
+    model = EtaModel()
+    learned(model, [rng.uniform(48, 72) for _ in range(50)], (GEMINI, "1080p", 8))
+    learned(model, [rng.uniform(20, 30) for _ in range(50)], (GEMINI, "720p", 4))
+    assert model.expected(GEMINI, "1080p", 8, default=10) == pytest.approx(60, abs=4)
+    assert model.expected(GEMINI, "720p", 4, default=10) == pytest.approx(25, abs=2)
+    assert model.expected(SEEDANCE, "720p", 5, default=42) == 42
+    spread = model.stats[(GEMINI, "1080p", 8)].spread(model.tuning)
+    assert spread == pytest.approx(24 / math.sqrt(12), rel=0.35)  # a uniform's deviation
+
+
+def test_a_slower_model_is_followed_within_a_few_dozen_jobs() -> None:
+    model = EtaModel()
+    key = (SEEDANCE, "1080p", 10)
+    learned(model, [60.0 + (i % 5) for i in range(40)], key)
+    learned(model, [90.0 + (i % 5) for i in range(20)], key)
+    assert model.expected(*key, default=1) > 80
+    learned(model, [90.0 + (i % 5) for i in range(40)], key)
+    assert model.expected(*key, default=1) > 88
+
+
+def test_an_outlier_moves_the_mean_only_a_little() -> None:
+    model = EtaModel()
+    key = (GEMINI, "1080p", 8)
+    learned(model, [58.0, 60.0, 62.0] * 10, key)
+    before = model.stats[key]
+    model.observe(*key, 3_600)  # e.g. a job resumed after an hour-long outage
+    after = model.stats[key]
+    tuning = model.tuning
+    reach = max(
+        tuning.outlier_spreads * before.spread(tuning), tuning.outlier_fraction * before.mean
+    )
+    assert reach == pytest.approx(
+        30, abs=0.1
+    )  # half the mean: wider than 4 spreads of these steady jobs
+    assert after.mean == pytest.approx(before.mean + tuning.alpha * reach)
+    assert after.mean < 62
+
+
+@pytest.mark.parametrize("seconds", [0.0, -1.0, math.nan, math.inf])
+def test_impossible_times_teach_nothing(seconds: float) -> None:
+    model = EtaModel()
+    model.observe(GEMINI, "1080p", 8, seconds)
+    assert model.stats == {}
+
+
+def test_the_stats_update_is_the_incremental_weighted_mean_and_variance() -> None:
+    tuning = EtaTuning(alpha=0.5, min_samples=1)
+    stats = EtaStats(count=4, mean=10.0, var=4.0).updated(14.0, tuning)
+    # diff 4, step 2: mean 12, var (1 - 0.5) * (4 + 4 * 2) = 6.
+    assert stats == EtaStats(5, 12.0, 6.0)
+
+
+def done(created_at: str | None, completed_at: str | None) -> Prediction:
+    return Prediction.model_validate(
+        {"id": "p1", "status": "completed", "created_at": created_at, "completed_at": completed_at}
+    )
+
+
+@pytest.mark.parametrize(
+    ("created", "completed", "measured", "learned_seconds"),
+    [
+        ("2026-03-10T12:00:00+00:00", "2026-03-10T12:00:58.5+00:00", 61.0, 58.5),
+        ("2026-03-10T12:00:00Z", "2026-03-10T12:01:00.4Z", 60.0, 60.4),  # rounding: believed
+        (None, "2026-03-10T12:00:58+00:00", 61.0, 61.0),  # missing: ours
+        ("yesterday", "today", 61.0, 61.0),  # unreadable: ours
+        ("2026-03-10T12:00:00", "2026-03-10T12:00:58+00:00", 61.0, 61.0),  # naive vs aware
+        ("2026-03-10T12:00:00+00:00", "2026-03-10T12:00:00+00:00", 61.0, 61.0),  # zero
+        ("2026-03-10T12:00:00+00:00", "2026-03-10T12:05:00+00:00", 61.0, 61.0),  # > ours
+    ],
+)
+def test_atlas_timing_is_learned_when_it_is_believable(
+    created: str | None, completed: str | None, measured: float, learned_seconds: float
+) -> None:
+    assert generation_seconds(done(created, completed), measured) == pytest.approx(learned_seconds)
+
+
+# -- the schedule ------------------------------------------------------------------------------
+
+
+def test_the_schedule_polls_once_early_then_tightly_then_at_the_configured_interval() -> None:
+    schedule = LearnedSchedule(
+        interval_seconds=3,
+        total_timeout_seconds=100,
+        first_poll_seconds=50,
+        tight_interval_seconds=1,
+        tight_until_seconds=70,
+    )
+    assert schedule.next_delay(0.2, 0) == pytest.approx(49.8)
+    assert schedule.next_delay(60, 0) == 0  # already late for the first poll
+    assert schedule.next_delay(55, 3) == 1
+    assert schedule.next_delay(70.5, 9) == 3
+    assert schedule.next_delay(99, 20) == 1  # never past the total timeout
+    assert schedule.next_delay(100, 21) == 0
+
+
+def test_tight_polling_is_never_slower_than_the_configured_interval() -> None:
+    fast = PollingConfig(
+        interval_seconds=0.02, total_timeout_seconds=5, not_registered_grace_seconds=2
+    )
+    schedule = EtaModel().schedule(GEMINI, "1080p", 8, default=0.05, polling=fast)
+    assert schedule.tight_interval_seconds == 0.02
+    assert schedule.interval_seconds == 0.02
+    assert 0 < schedule.first_poll_seconds <= 0.05
+
+
+def test_the_first_poll_stays_between_a_quarter_of_the_mean_and_the_mean() -> None:
+    model = EtaModel()
+    key = (GEMINI, "1080p", 8)
+    learned(model, [10.0, 110.0] * 5, key)  # spread 50: mean - 2 spreads is far below 0
+    assert model.schedule(*key, default=1, polling=POLLING).first_poll_seconds == 15
+    steady = learned(EtaModel(EtaTuning(tight_interval_seconds=30)), [60.0] * 5, key)
+    assert steady.schedule(*key, default=1, polling=POLLING).first_poll_seconds == 60
+
+
+def test_learned_polling_needs_a_third_of_the_calls_of_a_3_second_loop() -> None:
+    """60 s +- 20 % jobs: after learning, ~0.3x the polls of the tutorial's loop, and the
+    member never waits more than one tight interval after the job finished."""
+    rng = random.Random(3)
+    key = (GEMINI, "1080p", 8)
+    model = learned(EtaModel(), [rng.uniform(48, 72) for _ in range(30)], key)
+    finishes = [rng.uniform(48, 72) for _ in range(2_000)]
+    learned_polls, waits = 0, []
+    for finish in finishes:
+        polls, wait = polls_until(model.schedule(*key, default=60, polling=POLLING), finish)
+        learned_polls += polls
+        waits.append(wait)
+    loop_polls = sum(math.floor(finish / 3) + 1 for finish in finishes)  # poll, sleep 3, ...
+    calls, loop_calls = learned_polls + len(finishes), loop_polls + len(finishes)  # + submits
+    assert calls / loop_calls <= 0.35
+    waits.sort()
+    assert waits[len(waits) // 2] <= 1.5
+    assert waits[-1] <= 2.5 + 1e-9
+
+
+# -- persistence -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "bot.sqlite3"
+
+
+async def test_what_was_learned_survives_a_restart(db_path: Path) -> None:
+    db = await Database.open(db_path)
+    eta = Eta(db, wall_clock=lambda: 1_700_000_000.0)
+    for seconds in (50.0, 70.0, 60.0):
+        await eta.observe(GEMINI, "1080p", 8, seconds)
+    await eta.observe(GEMINI, "720p", 4, 25.0)
+    await db.close()
+
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute(
+            "SELECT model, resolution, duration, count, mean, updated_at FROM eta_stats"
+            " ORDER BY resolution"
+        ).fetchall()
+    assert rows == [
+        (GEMINI, "1080p", 8, 3, pytest.approx(60), 1_700_000_000_000_000),
+        (GEMINI, "720p", 4, 1, 25.0, 1_700_000_000_000_000),
+    ]
+
+    db = await Database.open(db_path)
+    try:
+        again = Eta(db)
+        assert await again.expected(GEMINI, "1080p", 8, default=10) == pytest.approx(60)
+        assert await again.expected(SEEDANCE, "1080p", 8, default=10) == 10
+        schedule = await again.schedule(GEMINI, "720p", 4, default=10, polling=POLLING)
+        assert schedule.expected_seconds == 25
+        await again.observe(GEMINI, "720p", 4, 35.0)
+        assert (await again.load())[(GEMINI, "720p", 4)] == EtaStats(2, 30.0, 25.0)
+    finally:
+        await db.close()
+
+
+async def test_a_database_problem_never_fails_the_job(
+    db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = await Database.open(db_path)
+    eta = Eta(db)
+    await eta.load()
+    await db.close()
+    with caplog.at_level(logging.WARNING, logger="bot.jobs.eta"):
+        await eta.observe(GEMINI, "1080p", 8, 61.0)  # the write fails: logged, not raised
+    assert "could not store" in caplog.text
+    assert await eta.expected(GEMINI, "1080p", 8, default=10) == 61.0  # memory still learned
+
+    closed = Eta(db)
+    with caplog.at_level(logging.WARNING, logger="bot.jobs.eta"):
+        assert await closed.expected(GEMINI, "1080p", 8, default=10) == 10
+    assert "unavailable" in caplog.text
