@@ -37,14 +37,15 @@ from bot.atlas import (
     NotFound,
     OutputTooLarge,
     PayloadTooLarge,
-    PollSchedule,
     Prediction,
     PredictionState,
     RateLimited,
     UnexpectedResponse,
     VideoRequest,
+    expected_seconds,
 )
 from bot.catalogue import ModelKind
+from bot.jobs.eta import Eta, generation_seconds
 from bot.jobs.media import AttachmentFetcher, MediaError
 from bot.jobs.orders import JobRefused, ValidatedOrder, VideoOrder, validate_order
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
@@ -118,6 +119,7 @@ class JobService:
         self._simulated = simulated
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._queue = JobQueue(settings.jobs.max_in_flight)
+        self._eta = Eta(db)  # learned generation times: when to poll
 
     # -- before money moves -------------------------------------------------------------
 
@@ -348,11 +350,14 @@ class JobService:
                     current = current.but(elapsed_seconds=self._monotonic() - started)
                     await self._show(progress, current)
 
-        schedule = PollSchedule(
-            expected_seconds=order.model.expected_seconds,
-            interval_seconds=self._settings.polling.interval_seconds,
-            total_timeout_seconds=self._settings.polling.total_timeout_seconds,
-            not_registered_grace_seconds=self._settings.polling.not_registered_grace_seconds,
+        schedule = await self._eta.schedule(
+            order.model.id,
+            order.resolution,
+            order.duration,
+            default=expected_seconds(
+                order.model, resolution=order.resolution, duration=order.duration
+            ),
+            polling=self._settings.polling,
         )
         beat = asyncio.create_task(heartbeat())
         try:
@@ -403,12 +408,15 @@ class JobService:
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
+        generated_in = self._monotonic() - started
+        await self._eta.observe(
+            order.model.id,
+            order.resolution,
+            order.duration,
+            generation_seconds(prediction, generated_in),
+        )
         await self._deliver(
-            job_id,
-            prediction,
-            order,
-            progress,
-            current.but(elapsed_seconds=self._monotonic() - started),
+            job_id, prediction, order, progress, current.but(elapsed_seconds=generated_in)
         )
 
     async def _deliver(
