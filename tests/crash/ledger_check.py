@@ -1,0 +1,114 @@
+"""The ledger's promises, checked on the SQLite file once the bot is gone (or from a live bot).
+
+After any crash, restart or fault: the file is intact, the cached totals match the entries,
+every job has at most one settlement and the one its state calls for, every member stays
+within spent + held <= limit, and the only holds still open belong to *uncertain* jobs.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.jobs.store import JobRecord, JobState, JobStore
+from bot.ledger import BudgetSummary, Database, Ledger, Settlement
+from bot.settings import Settings
+
+RELEASED_STATES = frozenset(
+    {JobState.FAILED, JobState.REJECTED, JobState.CANCELLED, JobState.EXPIRED}
+)
+
+
+@dataclass(frozen=True)
+class LedgerFacts:
+    """What the file says, once it passed every check."""
+
+    jobs: dict[str, JobRecord]
+    settlements: dict[str, Settlement | None]
+    summaries: dict[tuple[int, int], BudgetSummary]
+
+    def job(self, index: int = 0) -> JobRecord:
+        """The `index`-th job by creation time."""
+        return sorted(self.jobs.values(), key=lambda j: j.created_at)[index]
+
+    def settlement(self, index: int = 0) -> Settlement | None:
+        """How the `index`-th job's hold ended (None: still held)."""
+        return self.settlements[self.job(index).id]
+
+
+def _duplicate_entries(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+    query = "SELECT job_id, count(*) FROM entries GROUP BY job_id HAVING count(*) > 1"
+    return [(str(job_id), int(n)) for job_id, n in conn.execute(query)]
+
+
+def _open_holds(conn: sqlite3.Connection) -> list[str]:
+    return [str(r[0]) for r in conn.execute("SELECT job_id FROM holds WHERE settled IS NULL")]
+
+
+def _integrity(conn: sqlite3.Connection) -> str:
+    return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _job_ids(conn: sqlite3.Connection) -> list[str]:
+    return [str(r[0]) for r in conn.execute("SELECT id FROM jobs ORDER BY created_at, rowid")]
+
+
+def _members(conn: sqlite3.Connection) -> list[tuple[int, int]]:
+    return [
+        (int(u), int(g)) for u, g in conn.execute("SELECT DISTINCT user_id, guild_id FROM holds")
+    ]
+
+
+async def check_db(db: Database, settings: Settings) -> LedgerFacts:
+    """Check every invariant through `db`; raise AssertionError naming each broken one."""
+    ledger = Ledger(db, settings.budget)
+    store = JobStore(db)
+    problems: list[str] = []
+    integrity = await db.read(_integrity)
+    if integrity != "ok":
+        problems.append(f"integrity_check: {integrity}")
+    problems += [f"audit: {p}" for p in await ledger.audit()]
+    problems += [f"job {j} has {n} settlements" for j, n in await db.read(_duplicate_entries)]
+    jobs: dict[str, JobRecord] = {}
+    settlements: dict[str, Settlement | None] = {}
+    for job_id in await db.read(_job_ids):
+        job = await store.get(job_id)
+        assert job is not None
+        jobs[job_id] = job
+        settled = await ledger.settlement(job_id)
+        settlements[job_id] = settled
+        outcome = settled.outcome if settled is not None else "held"
+        if job.state is JobState.DELIVERED and outcome != "captured":
+            problems.append(f"job {job_id} delivered but its hold is {outcome}")
+        elif job.state in RELEASED_STATES and outcome != "released":
+            problems.append(f"job {job_id} is {job.state} but its hold is {outcome}")
+        elif job.state is JobState.UNCERTAIN and outcome != "held":
+            problems.append(f"job {job_id} is uncertain but its hold is {outcome}")
+        elif not job.state.is_terminal and job.state is not JobState.UNCERTAIN:
+            problems.append(f"job {job_id} was left {job.state} (hold {outcome})")
+    for job_id in await db.read(_open_holds):
+        job_state = jobs[job_id].state if job_id in jobs else None
+        if job_state is not JobState.UNCERTAIN:
+            problems.append(f"hold of job {job_id} ({job_state}) is still open")
+    summaries: dict[tuple[int, int], BudgetSummary] = {}
+    for user_id, guild_id in await db.read(_members):
+        summary = await ledger.summary(user_id, guild_id, [])
+        summaries[(user_id, guild_id)] = summary
+        if summary.spent + summary.held > summary.limit + summary.granted:
+            problems.append(
+                f"member {user_id}: spent {summary.spent} + held {summary.held} > "
+                f"limit {summary.limit} + granted {summary.granted}"
+            )
+    if problems:
+        raise AssertionError("ledger broken:\n  " + "\n  ".join(problems))
+    return LedgerFacts(jobs, settlements, summaries)
+
+
+async def check_ledger(db_path: Path, settings: Settings) -> LedgerFacts:
+    """Open the file the (stopped) bot left and check it; see `check_db`."""
+    db = await Database.open(db_path)
+    try:
+        return await check_db(db, settings)
+    finally:
+        await db.close()
