@@ -26,7 +26,7 @@ from discord.ext import commands
 
 from bot.atlas import AtlasClient
 from bot.cogs.amounts import BadAmount
-from bot.cogs.buttons import CancelButton, RerollButton
+from bot.cogs.buttons import CancelButton, JobActionButton, RerollButton
 from bot.cogs.reporter import MessageProgress
 from bot.cogs.translator import CommandTranslator
 from bot.health import WRITE_EVERY_SECONDS, health_file, write_health
@@ -40,7 +40,13 @@ from bot.sim import AtlasSimulator
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.cogs.video", "bot.cogs.budget")
+EXTENSIONS = (
+    "bot.cogs.video",
+    "bot.cogs.budget",
+    "bot.cogs.job_actions",
+    "bot.cogs.queue",
+    "bot.cogs.settings",
+)
 SWEEP_EVERY_SECONDS = 300.0
 
 
@@ -186,7 +192,7 @@ class VideoBot(commands.Bot):
         )
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        self.add_dynamic_items(RerollButton, CancelButton)
+        self.add_dynamic_items(RerollButton, CancelButton, JobActionButton)
         await self.tree.set_translator(CommandTranslator())
         await self.sync_commands(force=self._force_sync)
         # Before the gateway connects (so before any command): finish what the last run began.

@@ -26,6 +26,7 @@ from bot.cogs.translator import (
 from bot.i18n import ENGLISH, MESSAGES, t
 from bot.i18n_zh_tw import TRADITIONAL_CHINESE
 from bot.jobs.progress import FailureReason, JobStatus
+from bot.jobs.store import JobState
 from bot.ledger.limits import Scope
 
 ZH = discord.Locale.taiwan_chinese
@@ -60,6 +61,10 @@ def test_keys_the_code_builds_from_enums_exist() -> None:
     keys += [f"refused.budget.{scope}" for scope in typing.get_args(Scope)]
     keys += [f"cancel.{reason}" for reason in ("not_yours", "too_late", "unknown")]
     keys += [f"period.{p}" for p in ("day", "week", "month")]
+    keys += [f"state.{s.value}" for s in JobState]
+    keys += [f"delete.{reason}" for reason in ("not_yours", "not_finished", "unknown")]
+    keys += [f"queue.stage.{stage}" for stage in ("approval", "waiting", "running")]
+    keys += [f"button.{action}" for action in ("approve", "deny", "edit", "info", "delete")]
     assert not [k for k in keys if k not in MESSAGES[ENGLISH]]
 
 

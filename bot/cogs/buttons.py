@@ -11,6 +11,7 @@ from bot.i18n import t
 from bot.jobs.progress import JobStatus, JobView
 
 if TYPE_CHECKING:
+    from bot.cogs.job_actions import JobActionsCog
     from bot.cogs.video import VideoCog
 
 _JOB_ID = r"(?P<job_id>[0-9a-f]{32})"
@@ -81,11 +82,68 @@ class CancelButton(
         await _video_cog(interaction).cancel(interaction, self.job_id)
 
 
+_ACTIONS: dict[str, tuple[discord.ButtonStyle, str | None]] = {
+    "approve": (discord.ButtonStyle.success, None),
+    "deny": (discord.ButtonStyle.danger, None),
+    "edit": (discord.ButtonStyle.secondary, "\N{PENCIL}"),
+    "info": (discord.ButtonStyle.secondary, "\N{INFORMATION SOURCE}"),
+    "delete": (discord.ButtonStyle.danger, "\N{WASTEBASKET}"),
+}
+
+
+class JobActionButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=rf"job:(?P<action>{'|'.join(_ACTIONS)}):{_JOB_ID}",
+):
+    """Approve or Deny a job waiting for an admin; Edit prompt, Info or Delete an ended one.
+
+    Who may do what is checked when the button is pressed (see `JobActionsCog`)."""
+
+    def __init__(self, action: str, job_id: str, label: str = "") -> None:
+        style, emoji = _ACTIONS[action]
+        super().__init__(
+            discord.ui.Button(
+                label=label or action,
+                style=style,
+                custom_id=f"job:{action}:{job_id}",
+                emoji=emoji,
+            )
+        )
+        self.action = action
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: Any,
+    ) -> JobActionButton:
+        """Rebuild the button from a click, even on a message sent before a restart."""
+        return cls(match["action"], match["job_id"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Hand the click to the cog that knows what the action does."""
+        cog: JobActionsCog | None = interaction.client.get_cog("JobActionsCog")
+        assert cog is not None, "the job actions cog is loaded in setup_hook"
+        await cog.act(interaction, self.action, self.job_id)
+
+
+def _action(action: str, job_id: str, locale: str) -> JobActionButton:
+    return JobActionButton(action, job_id, t(f"button.{action}", locale))
+
+
 def job_buttons(view: JobView, locale: str) -> discord.ui.View:
-    """Cancel while the job has not reached Atlas; Re-roll once it has ended."""
+    """Approve/Deny while an admin must decide; Cancel until the job reaches Atlas; Re-roll,
+    Edit prompt, Info and Delete once it has ended."""
     buttons = discord.ui.View(timeout=None)
+    if view.status is JobStatus.AWAITING_APPROVAL:
+        buttons.add_item(_action("approve", view.job_id, locale))
+        buttons.add_item(_action("deny", view.job_id, locale))
     if view.cancellable:
         buttons.add_item(CancelButton(view.job_id, t("button.cancel", locale)))
     elif view.status in (JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.CANCELLED):
         buttons.add_item(RerollButton(view.job_id, t("button.reroll", locale)))
+        for action in ("edit", "info", "delete"):
+            buttons.add_item(_action(action, view.job_id, locale))
     return buttons

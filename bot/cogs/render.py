@@ -45,6 +45,8 @@ def status_text(view: JobView, locale: str) -> str:
     if view.status is JobStatus.GENERATING:
         text = t(key, locale, elapsed=duration_text(view.elapsed_seconds))
         return f"{text}\n{progress_bar(view.progress)}"
+    if view.status is JobStatus.AWAITING_APPROVAL:
+        return t(key, locale, deadline=timestamp(view.approval_deadline))
     if view.status is JobStatus.QUEUED and view.queue_position is not None:
         return t("status.queued_position", locale, position=view.queue_position)
     if view.status is JobStatus.DELIVERED:
@@ -116,4 +118,6 @@ def refusal_text(refusal: JobRefused, locale: str) -> str:
             params[name] = format_usd(params[name])
     if "resets_at" in params:
         params["resets"] = timestamp(params.pop("resets_at"))
+    if "channel_ids" in params:
+        params["channels"] = ", ".join(f"<#{c}>" for c in params.pop("channel_ids"))
     return t(refusal.key, locale, **params)

@@ -73,6 +73,15 @@ _ZH_TW_NAMES = {
     "report": "報表",
     "export": "匯出帳本",
     "resolve": "結算",
+    "settings": "設定",
+    "show": "查看",
+    "defaults": "預設值",
+    "model-access": "模型權限",
+    "resolution-access": "解析度權限",
+    "channel": "頻道",
+    "approval": "核准",
+    "queue": "佇列",
+    "history": "紀錄",
     # Options.
     "prompt": "提示詞",
     "duration": "長度",
@@ -90,6 +99,12 @@ _ZH_TW_NAMES = {
     "until": "結束日期",
     "job": "工作",
     "outcome": "結果",
+    "video_model": "影片模型",
+    "animate_model": "圖片轉影片模型",
+    "reset": "重設",
+    "allowed": "允許",
+    "threshold": "門檻",
+    "timeout_minutes": "等候分鐘數",
 }
 
 _ZH_TW_DESCRIPTIONS = {
@@ -129,6 +144,39 @@ _ZH_TW_DESCRIPTIONS = {
     "Settle a job whose submit is uncertain.": "結算送出結果不明的工作。",
     "The job id (from the report or the job message's footer)": "工作編號（見報表或工作訊息底部）",
     "What Atlas's console shows for it": "Atlas 主控台上顯示的結果",
+    # /settings.
+    "See and change this server's video settings.": "查看並變更這個伺服器的影片設定。",
+    "Show every setting of this server.": "顯示這個伺服器的所有設定。",
+    "Set the defaults members get when they leave an option out.": (
+        "設定成員未填選項時使用的預設值。"
+    ),
+    "Default model for /video": "「影片」指令的預設模型",
+    "Default model for /animate": "「圖片轉影片」指令的預設模型",
+    "Default length in seconds": "預設長度（秒）",
+    "Default picture size": "預設畫面大小",
+    "Default shape of the video": "預設長寬比",
+    "First put every default back to the bot's own": "先把所有預設值恢復為機器人的設定",
+    "Allow or forbid a model on this server.": "允許或禁止在這個伺服器使用某個模型。",
+    "Which model": "哪個模型",
+    "May members use it?": "成員可以使用嗎？",
+    "Allow or forbid a resolution (e.g. 4k) on this server.": (
+        "允許或禁止在這個伺服器使用某個解析度（例如 4k）。"
+    ),
+    "Which resolution": "哪個解析度",
+    "Allow videos in a channel, or stop allowing them there.": "允許或停止在某個頻道製作影片。",
+    "A text channel": "文字頻道",
+    "Make videos here? (none listed: every channel)": (
+        "可以在這裡製作影片嗎？（未列出任何頻道時：所有頻道皆可）"
+    ),
+    "Make expensive videos wait for an admin's approval.": "讓昂貴的影片先等管理員核准。",
+    'USD: videos quoted above it wait for an admin, or "off"': (
+        '美元金額：報價超過此金額的影片需等管理員核准；輸入 "off" 關閉'
+    ),
+    "How long a video waits for an answer (default 10)": "影片等候回覆的分鐘數（預設 10）",
+    # /queue and /history.
+    "Videos waiting and running on this server.": "這個伺服器中等候和製作中的影片。",
+    "Your recent videos, with links to each.": "你最近的影片，附上每部影片的連結。",
+    "Whose videos (admins only)": "誰的影片（僅限管理員）",
 }
 
 ZH_TW = CommandTable(

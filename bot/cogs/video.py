@@ -79,12 +79,14 @@ class VideoCog(commands.Cog):
     async def model_choices(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        """Models of the command's kind whose name or id matches what was typed."""
+        """Models of the command's kind, allowed on this server, matching what was typed."""
         typed = current.lower()
+        guild = await self.bot.jobs.guild_settings.get(interaction.guild_id or 0)
         return [
             app_commands.Choice(name=f"{model.label} ({model.id})"[:100], value=model.id)
             for model in self._models(self._kind_of(interaction))
-            if typed in model.label.lower() or typed in model.id.lower()
+            if (typed in model.label.lower() or typed in model.id.lower())
+            and guild.allows_model(model.id)
         ][:25]
 
     async def duration_choices(
@@ -100,9 +102,14 @@ class VideoCog(commands.Cog):
     async def resolution_choices(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        """The resolutions the chosen model offers."""
+        """The resolutions the chosen model offers and this server allows."""
         model = self._chosen_model(interaction, self._kind_of(interaction))
-        return [app_commands.Choice(name=r, value=r) for r in model.resolutions][:25]
+        guild = await self.bot.jobs.guild_settings.get(interaction.guild_id or 0)
+        return [
+            app_commands.Choice(name=r, value=r)
+            for r in model.resolutions
+            if guild.allows_resolution(r)
+        ][:25]
 
     async def aspect_ratio_choices(
         self, interaction: discord.Interaction[Any], current: str
@@ -267,8 +274,11 @@ class VideoCog(commands.Cog):
         )
         self.bot.jobs.start(prepared, progress)
 
-    async def reroll(self, interaction: discord.Interaction[Any], job_id: str) -> None:
-        """Re-roll: the stored job's options with a new seed, for whoever clicked."""
+    async def reroll(
+        self, interaction: discord.Interaction[Any], job_id: str, *, prompt: str | None = None
+    ) -> None:
+        """Re-roll: the stored job's options with a new seed, for whoever clicked. With `prompt`
+        (Edit prompt): the new prompt with the same seed, so only the words change."""
         record = await self.bot.jobs.job(job_id)
         if record is None:
             await interaction.response.send_message(
@@ -285,12 +295,13 @@ class VideoCog(commands.Cog):
                 channel_id=interaction.channel_id or record.channel_id,
                 role_ids=_role_ids(interaction),
                 locale=str(interaction.locale),
-                prompt=params["prompt"],
+                prompt=params["prompt"] if prompt is None else prompt,
                 kind=model.kind,
                 model_id=record.model,
                 duration=params["duration"],
                 aspect_ratio=params["aspect_ratio"],
                 resolution=params["resolution"],
+                seed=None if prompt is None else params["seed"],
                 image_urls=tuple(params.get("image_urls", ())),
             ),
         )

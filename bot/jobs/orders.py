@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.catalogue import ModelKind, ModelSpec, UnknownModel
+from bot.jobs.guild_settings import GuildSettings
 from bot.money import Micros
 from bot.pricing import InvalidOptions, check_options, quote
 from bot.settings import Settings
@@ -77,23 +78,26 @@ class ValidatedOrder:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def validate_order(order: VideoOrder, settings: Settings) -> ValidatedOrder:
-    """Check the prompt, model, options and attachments; fill defaults; quote the price."""
+def validate_order(
+    order: VideoOrder, settings: Settings, guild: GuildSettings | None = None
+) -> ValidatedOrder:
+    """Check the prompt, model, options and attachments against the catalogue and the server's
+    settings (`guild`); fill defaults (the server's, else the config's); quote the price."""
+    guild = guild or GuildSettings()
     prompt = order.prompt.strip()
     if not prompt:
         raise JobRefused("refused.prompt_empty")
-    model = _pick_model(order, settings)
+    model = _pick_model(order, settings, guild)
     if len(prompt) > model.max_prompt_chars:
         raise JobRefused(
             "refused.prompt_too_long", limit=model.max_prompt_chars, length=len(prompt)
         )
-    duration = order.duration if order.duration is not None else settings.defaults.duration
-    aspect_ratio = order.aspect_ratio or settings.defaults.aspect_ratio
-    resolution = order.resolution or settings.defaults.resolution
+    default_duration = guild.duration or settings.defaults.duration
+    duration = order.duration if order.duration is not None else default_duration
+    aspect_ratio = order.aspect_ratio or guild.aspect_ratio or settings.defaults.aspect_ratio
+    resolution = _pick_resolution(order, model, settings, guild)
     if order.duration is None and duration not in model.durations:
-        duration = min(model.durations, key=lambda d: abs(d - settings.defaults.duration))
-    if order.resolution is None and resolution not in model.resolutions:
-        resolution = model.resolutions[0]
+        duration = min(model.durations, key=lambda d: abs(d - default_duration))
     if order.aspect_ratio is None and aspect_ratio not in model.aspect_ratios:
         aspect_ratio = model.aspect_ratios[0]
     try:
@@ -119,19 +123,49 @@ def validate_order(order: VideoOrder, settings: Settings) -> ValidatedOrder:
     return ValidatedOrder(order, model, duration, aspect_ratio, resolution, seed, price, params)
 
 
-def _pick_model(order: VideoOrder, settings: Settings) -> ModelSpec:
-    default = (
-        settings.defaults.text_to_video_model
-        if order.kind is ModelKind.TEXT_TO_VIDEO
-        else settings.defaults.image_to_video_model
-    )
+def _pick_model(order: VideoOrder, settings: Settings, guild: GuildSettings) -> ModelSpec:
+    if order.model_id is None:
+        # The server's default, else the config's, else the first model members may use.
+        config_default = (
+            settings.defaults.text_to_video_model
+            if order.kind is ModelKind.TEXT_TO_VIDEO
+            else settings.defaults.image_to_video_model
+        )
+        candidates = [guild.default_model(order.kind), config_default]
+        candidates += [m.id for m in settings.catalogue.of_kind(order.kind)]
+        for model_id in candidates:
+            if (
+                model_id is not None
+                and model_id in settings.catalogue
+                and guild.allows_model(model_id)
+            ):
+                model = settings.catalogue.get(model_id)
+                if model.kind is order.kind:
+                    return model
+        raise JobRefused("refused.no_model_allowed")
     try:
-        model = settings.catalogue.get(order.model_id or default)
+        model = settings.catalogue.get(order.model_id)
     except UnknownModel:
         raise JobRefused("refused.unknown_model", model=order.model_id) from None
     if model.kind is not order.kind:
         raise JobRefused("refused.wrong_model_kind", model=model.label, kind=str(order.kind))
+    if not guild.allows_model(model.id):
+        raise JobRefused("refused.model_not_allowed", model=model.label)
     return model
+
+
+def _pick_resolution(
+    order: VideoOrder, model: ModelSpec, settings: Settings, guild: GuildSettings
+) -> str:
+    if order.resolution is not None:
+        if not guild.allows_resolution(order.resolution):
+            raise JobRefused("refused.resolution_not_allowed", resolution=order.resolution)
+        return order.resolution  # whether the model offers it is checked with the others
+    allowed = [r for r in model.resolutions if guild.allows_resolution(r)]
+    if not allowed:
+        raise JobRefused("refused.no_resolution_allowed", model=model.label)
+    default = guild.resolution or settings.defaults.resolution
+    return default if default in allowed else allowed[0]
 
 
 def _check_images(order: VideoOrder, model: ModelSpec, settings: Settings) -> None:

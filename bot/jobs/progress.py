@@ -17,6 +17,7 @@ from typing import Any, Protocol
 class JobStatus(StrEnum):
     """What the member sees of a job's state."""
 
+    AWAITING_APPROVAL = "awaiting_approval"
     QUEUED = "queued"
     UPLOADING = "uploading"
     SUBMITTED = "submitted"
@@ -51,6 +52,8 @@ class FailureReason(StrEnum):
     TIMED_OUT = "timed_out"
     HOLD_EXPIRED = "hold_expired"
     RESTARTED = "restarted"
+    APPROVAL_DENIED = "approval_denied"
+    APPROVAL_TIMED_OUT = "approval_timed_out"
     GENERATION_FAILED = "generation_failed"
     INTERNAL = "internal"
 
@@ -80,18 +83,24 @@ class JobView:
     video_url: str | None = None
     simulated: bool = False
     queue_position: int | None = None
+    approval_deadline: datetime | None = None
 
     @property
     def cancellable(self) -> bool:
         """The job has not reached Atlas yet, so its requester may still cancel it."""
-        return self.status in (JobStatus.QUEUED, JobStatus.UPLOADING)
+        return self.status in (JobStatus.AWAITING_APPROVAL, JobStatus.QUEUED, JobStatus.UPLOADING)
 
     @property
     def progress(self) -> float:
         """An estimate in [0, 1] from elapsed versus expected generation time."""
         if self.status is JobStatus.DELIVERED:
             return 1.0
-        if self.status in (JobStatus.QUEUED, JobStatus.UPLOADING, JobStatus.SUBMITTED):
+        if self.status in (
+            JobStatus.AWAITING_APPROVAL,
+            JobStatus.QUEUED,
+            JobStatus.UPLOADING,
+            JobStatus.SUBMITTED,
+        ):
             return 0.0
         if self.status is JobStatus.DOWNLOADING:
             return 0.95

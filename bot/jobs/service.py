@@ -19,7 +19,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -45,9 +45,12 @@ from bot.atlas import (
     expected_seconds,
 )
 from bot.catalogue import ModelKind
+from bot.jobs.approval import Approvals
 from bot.jobs.eta import Eta, generation_seconds
+from bot.jobs.guild_settings import GuildSettingsStore
 from bot.jobs.media import AttachmentFetcher, MediaError
 from bot.jobs.orders import JobRefused, ValidatedOrder, VideoOrder, validate_order
+from bot.jobs.overview import DeleteRefused, QueueEntry, queue_entries
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
 from bot.jobs.queue import JobQueue
 from bot.jobs.store import IllegalTransition, JobRecord, JobState, JobStore
@@ -80,6 +83,8 @@ class PreparedJob:
     job_id: str
     order: ValidatedOrder
     view: JobView
+    approval_timeout: float | None = None
+    """Seconds to wait for an admin's approval before running; None: no approval needed."""
 
 
 class CancelRefused(Exception):
@@ -106,6 +111,7 @@ class JobService:
         monotonic: Callable[[], float] = time.monotonic,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         simulated: bool = False,
+        guild_settings: GuildSettingsStore | None = None,
     ) -> None:
         self._settings = settings
         self._atlas = atlas
@@ -120,15 +126,24 @@ class JobService:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._queue = JobQueue(settings.jobs.max_in_flight)
         self._eta = Eta(db)  # learned generation times: when to poll
+        self.guild_settings = guild_settings or GuildSettingsStore(
+            db, settings.catalogue, clock=clock
+        )
+        self._approvals = Approvals()
 
     # -- before money moves -------------------------------------------------------------
 
     async def prepare(self, order: VideoOrder) -> PreparedJob:
         """Validate and quote `order`, then create its job row and hold in one transaction.
 
-        Raises `JobRefused` (bad input, or a limit: nothing is held) with a message key.
+        Raises `JobRefused` (bad input, the server's settings, or a limit: nothing is held)
+        with a message key. A job priced above the server's approval threshold is prepared
+        waiting for an admin (`approval_timeout` set).
         """
-        validated = validate_order(order, self._settings)
+        guild = await self.guild_settings.get(order.guild_id)
+        if not guild.allows_channel(order.channel_id):
+            raise JobRefused("refused.wrong_channel", channel_ids=guild.channel_ids)
+        validated = validate_order(order, self._settings, guild)
         job_id = uuid.uuid4().hex
         now = self._clock()
         record = JobRecord(
@@ -165,7 +180,16 @@ class JobService:
             "job held",
             extra={"job_id": job_id, "user_id": order.user_id, "guild_id": order.guild_id},
         )
-        return PreparedJob(job_id, validated, self._initial_view(job_id, validated))
+        view = self._initial_view(job_id, validated)
+        if not guild.needs_approval(validated.price):
+            return PreparedJob(job_id, validated, view)
+        # Decided before the hold could expire, so an approved job never finds it released.
+        ttl = self._settings.budget.hold_ttl_seconds
+        timeout = min(guild.approval_timeout, max(ttl - 60.0, ttl / 2))
+        deadline = now + timedelta(seconds=timeout)
+        self._approvals.open(job_id, order.guild_id, deadline)
+        view = view.but(status=JobStatus.AWAITING_APPROVAL, approval_deadline=deadline)
+        return PreparedJob(job_id, validated, view, approval_timeout=timeout)
 
     def _initial_view(self, job_id: str, validated: ValidatedOrder) -> JobView:
         return JobView(
@@ -223,6 +247,11 @@ class JobService:
                 )
 
     async def _execute(self, job: PreparedJob, progress: Progress) -> None:
+        if job.approval_timeout is not None:
+            approved = await self._await_approval(job, progress)
+            if approved is None:
+                return
+            job = approved
         last_shown = -self._heartbeat_seconds
 
         async def on_position(position: int) -> None:
@@ -235,6 +264,44 @@ class JobService:
 
         async with self._queue.slot(job.job_id, on_position):
             await self._run_in_slot(job, progress)
+
+    async def _await_approval(self, job: PreparedJob, progress: Progress) -> PreparedJob | None:
+        """Wait for an admin's yes; a no, or no answer in time, releases the hold."""
+        assert job.approval_timeout is not None
+        decision = await self._approvals.wait(job.job_id, job.approval_timeout)
+        try:
+            if decision is not None and decision.approved:
+                job.order.params["approved_by"] = decision.by
+                await self._jobs.advance(
+                    job.job_id, JobState.HELD, expect=(JobState.HELD,), params=job.order.params
+                )
+                log.info("job approved", extra={"job_id": job.job_id, "user_id": decision.by})
+                view = job.view.but(status=JobStatus.QUEUED, approval_deadline=None)
+                await self._show(progress, view)
+                return replace(job, view=view)
+            if decision is None:
+                state, reason = JobState.EXPIRED, FailureReason.APPROVAL_TIMED_OUT
+                detail = "no admin approved it in time"
+            else:
+                state, reason = JobState.CANCELLED, FailureReason.APPROVAL_DENIED
+                detail = f"denied by admin {decision.by}"
+            async with self._db.transaction() as tx:
+                await self._jobs.advance(
+                    job.job_id, state, tx=tx, expect=(JobState.HELD,), error=detail
+                )
+                await self._ledger.release(job.job_id, detail, tx=tx)
+        except IllegalTransition:
+            return None  # the member cancelled meanwhile (and the hold went with it)
+        log.info("job not approved: %s", detail, extra={"job_id": job.job_id})
+        await self._show(
+            progress,
+            job.view.but(status=JobStatus.FAILED, failure=reason, approval_deadline=None),
+        )
+        return None
+
+    def decide(self, job_id: str, guild_id: int, *, approved: bool, by: int) -> None:
+        """An admin approves or denies a job waiting in this server (`DecisionRefused`: none)."""
+        self._approvals.decide(job_id, guild_id, approved=approved, by=by)
 
     async def _run_in_slot(self, job: PreparedJob, progress: Progress) -> None:
         order = job.order
@@ -528,10 +595,46 @@ class JobService:
                 await self._ledger.release(job_id, reason, tx=tx)
         except IllegalTransition:
             return False
+        self._approvals.close(job_id)
         task = self._tasks.get(job_id)
         if task is not None:
             task.cancel()
         return True
+
+    async def queue_of(self, guild_id: int) -> list[QueueEntry]:
+        """This server's jobs waiting for approval, in line or running, oldest first."""
+        jobs = [job for job in await self._jobs.unfinished() if job.guild_id == guild_id]
+        return queue_entries(
+            jobs,
+            self._settings.catalogue,
+            now=self._clock(),
+            awaiting_approval=self._approvals.waiting,
+            position=self._queue.position,
+        )
+
+    async def delete_message(
+        self,
+        job_id: str,
+        user_id: int,
+        *,
+        moderator: bool,
+        remove: Callable[[], Awaitable[None]],
+    ) -> None:
+        """Delete an ended job's message (requester or moderator only; `DeleteRefused`).
+
+        `remove` deletes it on Discord; the job row and its ledger entries stay, the row
+        noting who deleted the message.
+        """
+        job = await self._jobs.get(job_id)
+        if job is None:
+            raise DeleteRefused("unknown")
+        if job.user_id != user_id and not moderator:
+            raise DeleteRefused("not_yours")
+        if not job.state.is_terminal:
+            raise DeleteRefused("not_finished")
+        await remove()
+        await self._jobs.advance(job_id, job.state, params={**job.params, "deleted_by": user_id})
+        log.info("job message deleted", extra={"job_id": job_id, "user_id": user_id})
 
     def view_of(self, job: JobRecord) -> JobView:
         """The member's view of a stored job (for buttons and for jobs resumed after a restart)."""

@@ -14,17 +14,20 @@ Invariants (each one is tested in tests/ledger/):
    a capture above its hold (Atlas billed more than we quoted): the real price is recorded,
    logged as an overrun, and the member's next reserves are refused until the period resets.
 2. A job has at most one settlement: one capture or one release, never both, never two
-   (`entries.job_id` is UNIQUE; a repeat returns the first outcome, the other is refused).
+   (`entries.job_id` is the table's key; a repeat returns the first outcome, the other one
+   is refused and logged).
 3. Concurrent reserves never oversubscribe a budget: 200 at once for a member whose budget
    fits 10 make exactly 10 holds, on one store or on two stores sharing the file.
 4. Holds, entries and grants are append-only (triggers refuse UPDATE/DELETE of their
    figures); a hold is only pinned, then settled, once each. Balances are derived from
    entries and open holds; the per-period cache in `totals` always equals the derived sums
-   (`audit()` returns no problems).
+   (`audit()` returns no problems), also after the period rule changes in the config.
 5. Spend counts in the period in which its hold was made, in the configured time zone: spend
    in the last second of a period does not count in the next one.
-6. A commit is durable across a crash: a hold made before a crash is still held (once) after
-   re-opening, and can then be captured or released exactly once.
+6. A commit survives a crash of the bot: a hold made before it is still held (once) after
+   re-opening, and can then be captured or released exactly once; an uncommitted one is
+   gone whole. (A power cut may lose the last second of commits: WAL with
+   synchronous=NORMAL, synced by checkpoint.py; it never corrupts the file.)
 """
 
 from __future__ import annotations
