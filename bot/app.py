@@ -292,13 +292,19 @@ async def _serve(settings: Settings, *, sync_only: bool) -> None:
     token, _ = settings.require_secrets()
     bot = VideoBot(settings, force_sync=sync_only)
     loop = asyncio.get_running_loop()
+    closing: list[asyncio.Task[None]] = []
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
-    async with bot:
-        if sync_only:
-            await bot.login(token.get_secret_value())  # runs setup_hook, which syncs
-            return
-        await bot.start(token.get_secret_value())
+        loop.add_signal_handler(signum, lambda: closing.append(loop.create_task(bot.close())))
+    try:
+        async with bot:
+            if sync_only:
+                await bot.login(token.get_secret_value())  # runs setup_hook, which syncs
+                return
+            await bot.start(token.get_secret_value())
+    finally:
+        # discord.py's __aexit__ waits only for its own part of close(): finish ours too
+        # (jobs, Atlas session, database), or asyncio.run would cancel it half-way.
+        await asyncio.gather(*closing, return_exceptions=True)
 
 
 def run_bot(settings: Settings, *, sync_only: bool = False) -> int:

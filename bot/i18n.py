@@ -60,6 +60,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "Pick another model.",
         "refused.guild_only": "Videos can only be made in a server, not in direct messages.",
         "refused.shutting_down": "The bot is restarting. Try again in a minute.",
+        "refused.ledger_busy": "The bot's ledger is busy right now, so nothing was held or "
+        "charged. Try again in a minute; tell an admin if it keeps happening.",
         "error.unexpected": "Something went wrong on our side (job {job_id}). Nothing was "
         "charged. Try again, and tell an admin if it keeps happening.",
         "error.not_admin": "Only members with the Manage Server permission can do this.",

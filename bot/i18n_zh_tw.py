@@ -45,6 +45,8 @@ ZH_TW: dict[str, str] = {
     "refused.no_resolution_allowed": "{model} 沒有這個伺服器允許的解析度。請選擇其他模型。",
     "refused.guild_only": "影片只能在伺服器中製作，無法在私人訊息中使用。",
     "refused.shutting_down": "機器人正在重新啟動。請過一分鐘再試一次。",
+    "refused.ledger_busy": "機器人的帳本目前忙碌中，沒有保留或收取任何費用。"
+    "請一分鐘後再試；若持續發生，請通知管理員。",
     "error.unexpected": "我們這邊出了點問題（任務 {job_id}）。沒有收取任何費用。"
     "請再試一次；如果一直發生，請告訴管理員。",
     "error.not_admin": "只有具備「管理伺服器」權限的成員才能執行這項操作。",

@@ -97,6 +97,8 @@ class MessageProgress:
                         discord.File(video, filename=f"{view.job_id[:12]}.mp4")
                     ]
         if self.message_id is None:
-            raise RuntimeError("no message to edit: the job's message id was never stored")
+            # The job died before its message was stored (e.g. a crash right after the hold).
+            log.info("job %s has no message to edit", view.job_id, extra={"job_id": view.job_id})
+            return
         channel = self._client.get_partial_messageable(self._channel_id)
         await channel.get_partial_message(self.message_id).edit(**kwargs)

@@ -54,7 +54,13 @@ from bot.jobs.overview import DeleteRefused, QueueEntry, queue_entries
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
 from bot.jobs.queue import JobQueue
 from bot.jobs.store import IllegalTransition, JobRecord, JobState, JobStore
-from bot.ledger import BudgetExceeded, Database, Ledger, SettlementConflict
+from bot.ledger import (
+    BudgetExceeded,
+    Database,
+    DatabaseUnavailable,
+    Ledger,
+    SettlementConflict,
+)
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -176,6 +182,10 @@ class JobService:
                 remaining=exc.remaining,
                 resets_at=exc.resets_at,
             ) from None
+        except DatabaseUnavailable as exc:
+            # The ledger cannot take the hold (locked, disk full): nothing was reserved.
+            log.error("cannot reserve: %s", exc, extra={"job_id": job_id})
+            raise JobRefused("refused.ledger_busy") from None
         log.info(
             "job held",
             extra={"job_id": job_id, "user_id": order.user_id, "guild_id": order.guild_id},

@@ -6,18 +6,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.crash.ledger_check import check_ledger
 from tests.crash.world import crash_world, message_status
 
 
-@pytest.mark.xfail(
-    reason="bot/app.py _serve: discord.py's __aexit__ awaits only its own closing task, so "
-    "asyncio.run cancels VideoBot.close() before the database is closed and the aiosqlite "
-    "thread keeps the process alive (lead to fix)",
-    strict=False,
-)
 async def test_sigterm_after_a_job_exits_promptly(tmp_path: Path) -> None:
     async with crash_world(tmp_path) as world:
         bot = world.start_bot()
