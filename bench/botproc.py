@@ -1,0 +1,125 @@
+"""The real bot in its own process, for the load benchmark: its CPU and memory are its own.
+
+    python bench/botproc.py CONFIG.json
+
+CONFIG (written by bench/load.py) names the fake Discord, the simulator, the database, the
+clock scale and the file that receives the event-loop lag samples when the process is stopped
+(SIGTERM). Every duration the bot is configured with (poll intervals, timeouts, the catalogue's
+expected times, the heartbeat, the learned schedule's tight interval) is multiplied by the
+scale, like the simulator's generation times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.loadkit import HEARTBEAT_SECONDS, ROOT, TIGHT_INTERVAL_SECONDS
+from bot.app import VideoBot
+from bot.jobs import eta
+from bot.logs import register_secret, setup_logging
+from bot.settings import FileConfig, Settings, load_env
+
+PROBE_SECONDS = 0.05
+"""The lag probe asks to wake up this often; how late it wakes is the event loop's lag."""
+
+
+def bench_settings(config: dict[str, Any]) -> Settings:
+    """The shipped config, scaled, with limits that let the benchmark's members run."""
+    scale = float(config["scale"])
+    shipped = ROOT / "config" / "bot.toml"
+    raw = tomllib.loads(shipped.read_text())
+    polling = raw["polling"]
+    for key in ("interval_seconds", "total_timeout_seconds", "not_registered_grace_seconds"):
+        polling[key] = float(polling[key]) * scale
+    for model in raw["models"]:
+        model["expected_seconds"] = float(model.get("expected_seconds", 60)) * scale
+    raw["budget"].update(
+        default_user_limit_usd="100000",
+        default_guild_cap_usd="100000000",
+        max_concurrent_jobs_per_user=100,
+        max_concurrent_jobs_per_guild=100_000,
+    )
+    raw["jobs"]["max_in_flight"] = int(config["max_in_flight"])
+    raw["attachments"]["allowed_hosts"].append("127.0.0.1")
+    env = load_env(
+        discord_token=config["discord_token"],
+        atlascloud_api_key=config["atlas_key"],
+        atlas_base_url=config["atlas_base_url"],
+        discord_api_base_url=config["discord_api_base_url"],
+        discord_gateway_url=config["discord_gateway_url"],
+        database_path=Path(config["database_path"]),
+        bot_config=shipped,
+        _env_file=None,
+    )
+    return Settings(env, FileConfig.model_validate(raw))
+
+
+async def probe(samples: list[tuple[float, float]]) -> None:
+    """Record how late each short sleep wakes up (wall time, lag seconds)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        asked = loop.time()
+        await asyncio.sleep(PROBE_SECONDS)
+        samples.append((time.time(), loop.time() - asked - PROBE_SECONDS))
+
+
+async def main(config: dict[str, Any]) -> list[tuple[float, float]]:
+    """Run the bot until SIGTERM; the lag samples taken meanwhile."""
+    scale = float(config["scale"])
+    settings = bench_settings(config)
+    # The learned schedule's tight interval is a constant (no config key yet): scale it too.
+    eta.DEFAULT_TUNING = eta.EtaTuning(tight_interval_seconds=TIGHT_INTERVAL_SECONDS * scale)
+
+    bot = VideoBot(settings, heartbeat_seconds=HEARTBEAT_SECONDS * scale, guild_ready_timeout=0.5)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    samples: list[tuple[float, float]] = []
+    lag = asyncio.create_task(probe(samples))
+    runner = asyncio.create_task(bot.start(config["discord_token"]))
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({runner, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    lag.cancel()
+    await bot.close()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await asyncio.wait_for(runner, timeout=10)
+    if runner.done() and not runner.cancelled() and runner.exception() is not None:
+        raise SystemExit(f"the bot stopped: {runner.exception()!r}")
+    return samples
+
+
+def run(config: dict[str, Any]) -> None:
+    """Run the bot until SIGTERM (under cProfile when the config names a `profile_path`),
+    logging as in production (JSON lines, INFO) to a file; then write the lag samples."""
+    register_secret(config["discord_token"])
+    register_secret(config["atlas_key"])
+    profiler = None
+    if config.get("profile_path"):
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    with Path(config["log_path"]).open("a", encoding="utf-8") as log_file:
+        setup_logging(config.get("log_level", "INFO"), json=True, stream=log_file)
+        try:
+            samples = asyncio.run(main(config))
+        finally:
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(config["profile_path"])
+    Path(config["samples_path"]).write_text(json.dumps({"lag": samples}))
+
+
+if __name__ == "__main__":
+    run(json.loads(Path(sys.argv[1]).read_text()))
