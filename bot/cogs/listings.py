@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import discord
 
@@ -64,16 +64,21 @@ def queue_embed(entries: Sequence[QueueEntry], viewer_id: int, locale: str) -> d
     return embed
 
 
-def cost_text(job: JobRecord, locale: str) -> str:
-    """What the job cost: charged, nothing (released), or still on hold."""
-    if job.actual_price is not None:
-        return t("job.charged", locale, amount=format_usd(job.actual_price))
-    if job.state.is_terminal:
-        return t("history.released", locale)
-    return t("info.on_hold", locale, amount=format_usd(job.quote))
+def cost_text(job: JobRecord, settlement: Settlement | None, locale: str) -> str:
+    """What the job cost, as the ledger says: charged, nothing (released), or still on hold."""
+    if settlement is None:
+        return t("info.on_hold", locale, amount=format_usd(job.quote))
+    if settlement.outcome == "captured":
+        return t("job.charged", locale, amount=format_usd(settlement.amount))
+    return t("history.released", locale)
 
 
-def history_embed(jobs: Sequence[JobRecord], title: str, locale: str) -> discord.Embed:
+def history_embed(
+    jobs: Sequence[JobRecord],
+    settlements: Mapping[str, Settlement | None],
+    title: str,
+    locale: str,
+) -> discord.Embed:
     """A member's latest jobs, newest first: prompt (linking to the result), cost, state."""
     lines = []
     for number, job in enumerate(jobs, start=1):
@@ -85,7 +90,7 @@ def history_embed(jobs: Sequence[JobRecord], title: str, locale: str) -> discord
         else:
             shown = prompt
         lines.append(
-            f"**{number}.** {shown} · {cost_text(job, locale)} · "
+            f"**{number}.** {shown} · {cost_text(job, settlements.get(job.id), locale)} · "
             f"{t(f'state.{job.state.value}', locale)} · {timestamp(job.created_at)}"
         )
     return discord.Embed(

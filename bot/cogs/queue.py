@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.cogs.listings import history_embed, queue_embed
 from bot.i18n import t
+from bot.ledger import HoldNotFound, Settlement
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -49,13 +50,19 @@ class QueueCog(commands.Cog):
         jobs = await self.bot.job_store.recent(
             target.id, interaction.guild_id or 0, limit=HISTORY_SIZE
         )
+        settlements: dict[str, Settlement | None] = {}
+        for job in jobs:
+            try:
+                settlements[job.id] = await self.bot.ledger.settlement(job.id)
+            except HoldNotFound:
+                settlements[job.id] = None
         title = (
             t("history.title", locale)
             if target.id == user.id
             else t("history.title_member", locale, name=target.display_name)
         )
         await interaction.response.send_message(
-            embed=history_embed(jobs, title, locale), ephemeral=True
+            embed=history_embed(jobs, settlements, title, locale), ephemeral=True
         )
 
 
