@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -313,6 +314,11 @@ def run_bot(settings: Settings, *, sync_only: bool = False) -> int:
     Path(settings.env.database_path).parent.mkdir(parents=True, exist_ok=True)
     try:
         asyncio.run(_serve(settings, sync_only=sync_only))
+    except aiohttp.ClientConnectionError as exc:
+        raise ConfigError(
+            f"DISCORD_API_BASE_URL: cannot reach Discord at {settings.env.discord_api_base_url} "
+            f"({exc.__class__.__name__}); check the network or the setting"
+        ) from None
     except discord.LoginFailure:
         raise ConfigError(
             "DISCORD_TOKEN is rejected by Discord: copy it again from the developer portal"
