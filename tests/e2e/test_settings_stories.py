@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.jobs.approval import DecisionRefused
 from bot.jobs.store import JobState
 from tests.e2e.conftest import (
     ADMIN,
@@ -290,6 +291,20 @@ async def test_a_denied_video_is_released_and_the_member_sees_why(world: World) 
     assert (job.state, job.error) == (JobState.CANCELLED, f"denied by admin {ADMIN}")
 
 
+async def test_the_member_may_cancel_while_an_admin_has_not_decided(world: World) -> None:
+    interaction, waiting = await _expensive_video(world, timeout_seconds=30)
+    cancelled = await click(world, waiting, "job:cancel:", MEMBER)
+    assert cancelled.response_type == 7
+    message = await interaction.wait_message(lambda m: status_of(m).startswith("Cancelled"))
+    assert not has_button(message, "job:approve:")
+    assert await money(world) == (0, 0)
+    job = (await world.bot.job_store.recent(MEMBER, GUILD))[0]
+    assert job.state is JobState.CANCELLED
+    with pytest.raises(DecisionRefused):  # an Approve still in flight finds nothing to approve
+        world.bot.jobs.decide(job.id, GUILD, approved=True, by=ADMIN)
+    assert not generate_requests(world)
+
+
 async def test_a_restart_releases_a_job_waiting_for_approval(tmp_path: Path) -> None:
     async with running_world(tmp_path) as world:
         interaction, _ = await _expensive_video(world, timeout_seconds=300)
@@ -383,6 +398,12 @@ async def test_delete_by_a_stranger_is_refused_the_requester_and_moderators_may(
     settlement = await world.bot.ledger.settlement(job.id)
     assert settlement is not None
     assert settlement.amount == PRICE
+    history = await world.discord.invoke(
+        "history", user_id=MEMBER, guild_id=GUILD, channel_id=CHANNEL
+    )
+    await history.wait_response()
+    line = data(history)["embeds"][0]["description"]
+    assert line.startswith("**1.** my fox (message deleted) · USD 1.00 charged · Delivered")
 
 
 # -- /queue and /history --------------------------------------------------------------------
