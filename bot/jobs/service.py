@@ -441,41 +441,9 @@ class JobService:
             prediction = await self._atlas.wait(
                 prediction_id, schedule=schedule, on_update=on_update
             )
-        except ContentRejected as exc:
-            await self._fail(
-                job_id,
-                progress,
-                current,
-                FailureReason.CONTENT_REJECTED,
-                JobState.REJECTED,
-                str(exc),
-            )
-            return
-        except JobFailed as exc:
-            await self._fail(
-                job_id,
-                progress,
-                current,
-                FailureReason.GENERATION_FAILED,
-                JobState.FAILED,
-                str(exc),
-            )
-            return
-        except JobTimedOut as exc:
-            await self._fail(
-                job_id, progress, current, FailureReason.TIMED_OUT, JobState.EXPIRED, str(exc)
-            )
-            return
-        except NotFound as exc:
-            # Past the not-registered grace Atlas still does not know the job: it never ran.
-            await self._fail(
-                job_id,
-                progress,
-                current,
-                FailureReason.GENERATION_FAILED,
-                JobState.FAILED,
-                str(exc),
-            )
+        except (JobFailed, JobTimedOut, NotFound) as exc:
+            reason, state = _ending_without_video(exc)
+            await self._fail(job_id, progress, current, reason, state, str(exc))
             return
         except AtlasError as exc:
             # E.g. the key was revoked mid-job: the job may still run, and bill, at Atlas.
@@ -818,6 +786,16 @@ def _submit_may_have_started(exc: AtlasError) -> bool:
     if isinstance(exc, AtlasStatusError) and exc.status is not None:
         return exc.status not in _SUBMIT_REFUSED_STATUSES and exc.status >= 500
     return False
+
+
+def _ending_without_video(exc: AtlasError) -> tuple[FailureReason, JobState]:
+    """How a job that Atlas ended without a video is recorded; Atlas bills none of these."""
+    if isinstance(exc, ContentRejected):
+        return FailureReason.CONTENT_REJECTED, JobState.REJECTED
+    if isinstance(exc, JobTimedOut):
+        return FailureReason.TIMED_OUT, JobState.EXPIRED
+    # A failed job, or NotFound past the not-registered grace: Atlas never ran it.
+    return FailureReason.GENERATION_FAILED, JobState.FAILED
 
 
 def _failure_reason(exc: AtlasError) -> FailureReason:
