@@ -28,6 +28,7 @@ from discord.ext import commands
 from bot.atlas import AtlasClient
 from bot.cogs.amounts import BadAmount
 from bot.cogs.buttons import CancelButton, JobActionButton, RerollButton
+from bot.cogs.errors import report_unexpected, tell
 from bot.cogs.reporter import MessageProgress
 from bot.cogs.translator import CommandTranslator
 from bot.health import WRITE_EVERY_SECONDS, health_file, write_health
@@ -77,21 +78,10 @@ class VideoTree(app_commands.CommandTree[Any]):
         elif isinstance(original, BadAmount):
             text = t("admin.bad_amount", locale, value=str(original))
         else:
-            reference = f"{interaction.id:x}"
-            log.error(
-                "command %s failed (ref %s)",
-                interaction.command and interaction.command.name,
-                reference,
-                exc_info=original,
-            )
-            text = t("error.unexpected", locale, job_id=reference)
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(text, ephemeral=True)
-            else:
-                await interaction.response.send_message(text, ephemeral=True)
-        except discord.HTTPException:
-            log.warning("could not tell the member about an error", exc_info=True)
+            name = interaction.command.name if interaction.command else "?"
+            await report_unexpected(interaction, original, f"command {name}")
+            return
+        await tell(interaction, text)
 
 
 class VideoBot(commands.Bot):

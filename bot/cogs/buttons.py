@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.cogs.errors import report_unexpected
 from bot.i18n import t
 from bot.jobs.progress import JobStatus, JobView
 
@@ -17,6 +18,24 @@ if TYPE_CHECKING:
 _JOB_ID = r"(?P<job_id>[0-9a-f]{32})"
 
 
+class _AnswersErrors:
+    """Mixin for dynamic buttons: discord.py only logs an error in their callbacks, which
+    leaves the member with "This interaction failed"; answer them like a command error."""
+
+    custom_id: str
+
+    async def act(self, interaction: discord.Interaction[Any]) -> None:
+        """What the button does."""
+        raise NotImplementedError
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Run the button's action; an unexpected error gets a short message and a log line."""
+        try:
+            await self.act(interaction)
+        except Exception as exc:
+            await report_unexpected(interaction, exc, f"button {self.custom_id}")
+
+
 def _video_cog(interaction: discord.Interaction[Any]) -> VideoCog:
     cog = interaction.client.get_cog("VideoCog")
     assert cog is not None, "the video cog is loaded in setup_hook"
@@ -24,7 +43,9 @@ def _video_cog(interaction: discord.Interaction[Any]) -> VideoCog:
 
 
 class RerollButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"job:reroll:{_JOB_ID}"
+    _AnswersErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=rf"job:reroll:{_JOB_ID}",
 ):
     """Same parameters, new seed; charged to whoever clicks, through the budget again."""
 
@@ -49,13 +70,15 @@ class RerollButton(
         """Rebuild the button from a click on any message, even one sent before a restart."""
         return cls(match["job_id"])
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def act(self, interaction: discord.Interaction[Any]) -> None:
         """Start a new job with the same options."""
         await _video_cog(interaction).reroll(interaction, self.job_id)
 
 
 class CancelButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"job:cancel:{_JOB_ID}"
+    _AnswersErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=rf"job:cancel:{_JOB_ID}",
 ):
     """Cancel a job that has not reached Atlas yet (requester only); releases the hold."""
 
@@ -77,7 +100,7 @@ class CancelButton(
         """Rebuild the button from a click."""
         return cls(match["job_id"])
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def act(self, interaction: discord.Interaction[Any]) -> None:
         """Cancel the job if it is not too late."""
         await _video_cog(interaction).cancel(interaction, self.job_id)
 
@@ -92,6 +115,7 @@ _ACTIONS: dict[str, tuple[discord.ButtonStyle, str | None]] = {
 
 
 class JobActionButton(
+    _AnswersErrors,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=rf"job:(?P<action>{'|'.join(_ACTIONS)}):{_JOB_ID}",
 ):
@@ -122,7 +146,7 @@ class JobActionButton(
         """Rebuild the button from a click, even on a message sent before a restart."""
         return cls(match["action"], match["job_id"])
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def act(self, interaction: discord.Interaction[Any]) -> None:
         """Hand the click to the cog that knows what the action does."""
         cog: JobActionsCog | None = interaction.client.get_cog("JobActionsCog")
         assert cog is not None, "the job actions cog is loaded in setup_hook"

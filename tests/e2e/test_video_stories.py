@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from bot.jobs.store import JobState
 from tests.e2e.conftest import (
     CHANNEL,
@@ -325,3 +327,25 @@ async def test_dry_run_uses_the_built_in_simulator_and_says_so(tmp_path: Path) -
         assert message.embeds[0]["title"] == "Video (simulated: nothing is billed)"
         assert len(message.attachments) == 1
         assert not world.sim.requests, "the configured Atlas URL was never called"
+
+
+async def test_a_button_that_fails_still_answers_the_member(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = await world.final(await world.video(prompt="a lantern"))
+
+    async def broken(job_id: str) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(world.bot.jobs, "job", broken)
+    click = await world.discord.click(
+        message.id,
+        _button(message, "job:reroll:"),
+        user_id=MEMBER,
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+    )
+    await click.wait_response()
+    data = click.response_data or {}
+    assert data["flags"] & 64
+    assert data["content"].startswith("Something went wrong on our side")
