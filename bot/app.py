@@ -28,11 +28,12 @@ from discord.ext import commands
 from bot.atlas import AtlasClient
 from bot.cogs.amounts import BadAmount
 from bot.cogs.buttons import CancelButton, JobActionButton, RerollButton
+from bot.cogs.delivery import RoutedProgress
 from bot.cogs.errors import report_unexpected, tell
-from bot.cogs.reporter import MessageProgress
 from bot.cogs.translator import CommandTranslator
 from bot.health import WRITE_EVERY_SECONDS, health_file, write_health
 from bot.i18n import t
+from bot.jobs.delivery import DeliveryTarget
 from bot.jobs.media import AttachmentFetcher
 from bot.jobs.service import JobService
 from bot.jobs.store import JobRecord, JobStore
@@ -211,10 +212,13 @@ class VideoBot(commands.Bot):
                 log.warning("cannot write the health file %s: %s", path, exc)
             await asyncio.sleep(WRITE_EVERY_SECONDS)
 
-    def _progress_for(self, job: JobRecord) -> MessageProgress:
-        """Edit a resumed job's message through the channel API (no interaction any more)."""
-        return MessageProgress(
+    def _progress_for(self, job: JobRecord) -> RoutedProgress:
+        """Edit a resumed job's message through the channel API (no interaction any more), and
+        deliver its video where the job row says."""
+        return RoutedProgress(
             self,
+            target=DeliveryTarget.from_params(job.params.get("delivery")),
+            guild_id=job.guild_id,
             channel_id=job.channel_id,
             message_id=job.message_id,
             locale=str(job.params.get("locale", "en-US")),

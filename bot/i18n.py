@@ -217,6 +217,51 @@ MESSAGES: dict[str, dict[str, str]] = {
         "settings.too_many_channels": "At most {max} channels can be listed.",
         "settings.bad_threshold": "The approval threshold cannot be negative.",
         "settings.bad_timeout": "The waiting time must be at least a minute.",
+        # Where finished videos go (/settings delivery) and what the job message then says.
+        "settings.field.delivery": "Where finished videos go",
+        "settings.delivery_override": "{channel}: {mode}",
+        "settings.unknown_delivery": "That is not a way to deliver videos.",
+        "settings.gallery_missing": "Choose the gallery channel too, with the `gallery` option.",
+        "settings.too_many_overrides": "At most {max} channels can have a delivery mode of their "
+        "own.",
+        "delivery.mode.channel": "In the channel where the video was asked for",
+        "delivery.mode.thread": "In a thread started from the video's message",
+        "delivery.mode.gallery": "In the gallery channel {channel}, with a link back",
+        "delivery.mode.dm": "By direct message to the member (in the channel when their direct "
+        "messages are closed)",
+        "delivery.in_thread": "Your video is in the thread {thread}.",
+        "delivery.in_gallery": "Your video is in {channel}: [open it]({url}).",
+        "delivery.in_dm": "Your video was sent to you by direct message.",
+        "delivery.dm_closed": "Your direct messages are closed, so your video is here instead.",
+        "delivery.fallback": "The video could not be posted where this server sends videos, so "
+        "it is here instead.",
+        "delivery.thread_post": "{user}, here is your video.",
+        "delivery.from": "Requested by {user}: [see the request]({url}).",
+        # A cheaper way, offered with a refusal for an exhausted budget.
+        "offer.fits": "{options} costs {price} and fits. Press the button to make that instead.",
+        "offer.options": "{duration} s at {resolution}",
+        "offer.options_model": "{model}, {duration} s at {resolution},",
+        "button.offer": "Make it for {price}",
+        "offer.expired": "This offer has expired. Run the command again.",
+        "offer.not_yours": "This offer is for the member who asked for the video.",
+        # The budget forecast on /budget and /budget-admin report.
+        "forecast.field": "At this pace",
+        "forecast.member.runs_out": "At your pace of {pace} a day, your budget runs out around "
+        "{date} ({when}).",
+        "forecast.member.lasts": "At your pace of {pace} a day, your budget lasts until it "
+        "resets {resets}.",
+        "forecast.member.used_up": "Your budget is used up until it resets {resets}.",
+        "forecast.server.runs_out": "At this server's pace of {pace} a day, the server cap is "
+        "reached around {date} ({when}).",
+        "forecast.server.lasts": "At this server's pace of {pace} a day, the server cap lasts "
+        "until it resets {resets}.",
+        "forecast.server.used_up": "The server cap is used up until it resets {resets}.",
+        "forecast.no_spend": "Nothing spent yet this {period}.",
+        "forecast.chart": "Daily spend this {period}: the chart below.",
+        # The Copy command button on a finished video.
+        "button.copy": "Copy command",
+        "copy.intro": "Run this to make the same video again:",
+        "copy.images": "Attach the same {count} image(s) to the image options.",
         # /budget and /budget-admin.
         "budget.title": "Your video budget",
         "budget.spent": "Spent",

@@ -62,11 +62,18 @@ class MessageProgress:
         age = self._clock() - self._token_born
         return age < TOKEN_LIFETIME_SECONDS - TOKEN_MARGIN_SECONDS
 
-    async def show(self, view: JobView, video: Path | None = None) -> None:
-        """Edit the message to show `view`; attach `video` when given (falls back to the link)."""
+    async def show(
+        self, view: JobView, video: Path | None = None, *, note: str | None = None
+    ) -> None:
+        """Edit the message to show `view`; attach `video` when given (falls back to the link).
+
+        `note` is a line shown above the embed (e.g. why the video is here and not elsewhere).
+        """
         if video is not None:
             try:
-                await self._edit(view, video)
+                await self._edit(
+                    view, video, _joined(note, job_content(view, self._locale, attached=True))
+                )
                 return
             except discord.HTTPException as exc:
                 log.warning(
@@ -74,11 +81,12 @@ class MessageProgress:
                     exc.status,
                     extra={"job_id": view.job_id},
                 )
-        await self._edit(view, None)
+        await self._edit(view, None, _joined(note, job_content(view, self._locale, attached=False)))
 
-    async def _edit(self, view: JobView, video: Path | None) -> None:
+    async def _edit(self, view: JobView, video: Path | None, content: str | None) -> None:
+        """Edit the job message: `content` above the job's embed and buttons, `video` attached."""
         kwargs: dict[str, Any] = {
-            "content": job_content(view, self._locale, attached=video is not None),
+            "content": content,
             "embed": job_embed(view, self._locale),
             "view": job_buttons(view, self._locale),
         }
@@ -102,3 +110,9 @@ class MessageProgress:
             return
         channel = self._client.get_partial_messageable(self._channel_id)
         await channel.get_partial_message(self.message_id).edit(**kwargs)
+
+
+def _joined(*lines: str | None) -> str | None:
+    """The lines given, one under the other; None when there are none."""
+    kept = [line for line in lines if line]
+    return "\n".join(kept) if kept else None

@@ -16,6 +16,7 @@ from bot.catalogue import ModelKind
 from bot.cogs.amounts import CLEAR_WORDS, parse_amount
 from bot.cogs.render import timestamp
 from bot.i18n import t
+from bot.jobs.delivery import DeliveryMode
 from bot.jobs.guild_settings import GuildSettings, SettingsRefused
 from bot.jobs.overview import model_label
 from bot.money import format_usd
@@ -47,6 +48,21 @@ class TextChannelOption(app_commands.Transformer):
 
 def _minutes(seconds: float) -> str:
     return f"{seconds / 60:g}"
+
+
+def delivery_text(guild: GuildSettings, locale: str) -> str:
+    """Where finished videos go: the server's mode, then each channel with its own."""
+
+    def mode_text(mode: str) -> str:
+        gallery = f"<#{guild.gallery_channel_id}>" if guild.gallery_channel_id else "?"
+        return t(f"delivery.mode.{mode}", locale, channel=gallery)
+
+    lines = [mode_text(guild.delivery or DeliveryMode.CHANNEL.value)]
+    lines += [
+        t("settings.delivery_override", locale, channel=f"<#{channel}>", mode=mode_text(mode))
+        for channel, mode in guild.channel_delivery
+    ]
+    return "\n".join(lines)
 
 
 def settings_embed(guild: GuildSettings, config: Settings, locale: str) -> discord.Embed:
@@ -119,11 +135,15 @@ def settings_embed(guild: GuildSettings, config: Settings, locale: str) -> disco
             minutes=_minutes(guild.approval_timeout),
         )
     embed.add_field(name=t("settings.field.approval", locale), value=approval, inline=False)
+    embed.add_field(
+        name=t("settings.field.delivery", locale), value=delivery_text(guild, locale), inline=False
+    )
     return embed
 
 
 class SettingsGroup(app_commands.Group):
-    """/settings show | defaults | model-access | resolution-access | channel | approval."""
+    """/settings show | defaults | model-access | resolution-access | channel | approval |
+    delivery."""
 
     def __init__(self, bot: VideoBot) -> None:
         super().__init__(
@@ -277,6 +297,45 @@ class SettingsGroup(app_commands.Group):
         values: dict[str, Any] = {"approval_threshold": amount}
         if timeout_minutes is not None:
             values["approval_timeout_seconds"] = float(timeout_minutes * 60)
+        await self._change(interaction, **values)
+
+    @app_commands.command(name="delivery", description="Choose where finished videos are posted.")
+    @app_commands.describe(
+        mode="Where finished videos go",
+        gallery="The gallery channel (for the gallery mode)",
+        channel="Only for videos made in this channel (leave out: the whole server)",
+    )
+    @app_commands.choices(
+        mode=[
+            app_commands.Choice(name="In the channel", value=DeliveryMode.CHANNEL.value),
+            app_commands.Choice(name="In a thread per video", value=DeliveryMode.THREAD.value),
+            app_commands.Choice(name="In the gallery channel", value=DeliveryMode.GALLERY.value),
+            app_commands.Choice(name="By direct message", value=DeliveryMode.DM.value),
+            app_commands.Choice(name="As the server's default", value="default"),
+        ]
+    )
+    async def delivery(
+        self,
+        interaction: discord.Interaction[Any],
+        mode: app_commands.Choice[str],
+        gallery: app_commands.Transform[app_commands.AppCommandChannel, TextChannelOption]
+        | None = None,
+        channel: app_commands.Transform[app_commands.AppCommandChannel, TextChannelOption]
+        | None = None,
+    ) -> None:
+        """Set the server's delivery mode, or one channel's own ("default" drops it)."""
+        chosen = None if mode.value == "default" else mode.value
+        values: dict[str, Any] = {}
+        if gallery is not None:
+            values["gallery_channel_id"] = gallery.id
+        if channel is None:
+            values["delivery"] = chosen
+        else:
+            current = await self._current(interaction)
+            kept = [(c, m) for c, m in current.channel_delivery if c != channel.id]
+            values["channel_delivery"] = tuple(
+                kept if chosen is None else [*kept, (channel.id, chosen)]
+            )
         await self._change(interaction, **values)
 
     # -- autocomplete from the catalogue ---------------------------------------------------

@@ -105,6 +105,9 @@ _ZH_TW_NAMES = {
     "allowed": "允許",
     "threshold": "門檻",
     "timeout_minutes": "等候分鐘數",
+    "delivery": "發布位置",
+    "mode": "方式",
+    "gallery": "作品頻道",
 }
 
 _ZH_TW_DESCRIPTIONS = {
@@ -173,6 +176,12 @@ _ZH_TW_DESCRIPTIONS = {
         '美元金額：報價超過此金額的影片需等管理員核准；輸入 "off" 關閉'
     ),
     "How long a video waits for an answer (default 10)": "影片等候回覆的分鐘數（預設 10）",
+    "Choose where finished videos are posted.": "選擇完成的影片要發布在哪裡。",
+    "Where finished videos go": "完成的影片要發布在哪裡",
+    "The gallery channel (for the gallery mode)": "作品頻道（用於作品頻道方式）",
+    "Only for videos made in this channel (leave out: the whole server)": (
+        "只套用到在這個頻道製作的影片（不填：整個伺服器）"
+    ),
     # /queue and /history.
     "Videos waiting and running on this server.": "這個伺服器中等候和製作中的影片。",
     "Your recent videos, with links to each.": "你最近的影片，附上每部影片的連結。",
@@ -185,6 +194,11 @@ ZH_TW = CommandTable(
     choices={
         "Atlas billed it: charge": "Atlas 已收費：向成員收費",
         "Atlas did not run it: release": "Atlas 未執行：釋放額度",
+        "In the channel": "在原頻道",
+        "In a thread per video": "每部影片一個討論串",
+        "In the gallery channel": "在作品頻道",
+        "By direct message": "以私人訊息傳送",
+        "As the server's default": "依照伺服器的預設",
     },
     choice_patterns=((re.compile(r"(\d+) s"), lambda m: f"{m[1]} 秒"),),
 )

@@ -13,9 +13,10 @@ from discord.ext import commands
 
 from bot.catalogue import ModelKind, ModelSpec
 from bot.cogs.buttons import job_buttons
+from bot.cogs.delivery import RoutedProgress
 from bot.cogs.render import job_embed, refusal_text
-from bot.cogs.reporter import MessageProgress
 from bot.i18n import t
+from bot.jobs.delivery import DeliveryTarget
 from bot.jobs.orders import ImageInput, JobRefused, VideoOrder
 from bot.jobs.progress import JobStatus
 from bot.jobs.service import CancelRefused
@@ -264,8 +265,10 @@ class VideoCog(commands.Cog):
             await self.bot.jobs.discard(prepared.job_id, "message could not be sent")
             raise
         await self.bot.jobs.attach_message(prepared.job_id, message_id)
-        progress = MessageProgress(
+        progress = RoutedProgress(
             self.bot,
+            target=DeliveryTarget.from_params(prepared.order.params.get("delivery")),
+            guild_id=order.guild_id,
             channel_id=order.channel_id,
             message_id=message_id,
             locale=locale,

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.catalogue import Catalogue, ModelKind, UnknownModel
+from bot.jobs.delivery import MAX_CHANNEL_OVERRIDES, delivery_problem
 from bot.ledger.db import Database
 from bot.ledger.periods import from_micros, to_micros, utc_now
 from bot.money import Micros
@@ -50,6 +51,11 @@ class GuildSettings:
     channel_ids: tuple[int, ...] = ()
     approval_threshold: Micros | None = None
     approval_timeout_seconds: float | None = None
+    # Where finished videos go (bot/jobs/delivery.py): the server's mode, its gallery channel,
+    # and the channels with a mode of their own, as (channel id, mode) pairs.
+    delivery: str | None = None
+    gallery_channel_id: int | None = None
+    channel_delivery: tuple[tuple[int, str], ...] = ()
     # Who last changed them, and when (not part of the stored JSON object).
     updated_at: datetime | None = None
     updated_by: int | None = None
@@ -83,7 +89,7 @@ class GuildSettings:
 
 
 _STORED = tuple(f.name for f in fields(GuildSettings) if f.name not in ("updated_at", "updated_by"))
-_TUPLES = frozenset({"blocked_models", "blocked_resolutions", "channel_ids"})
+_TUPLES = frozenset({"blocked_models", "blocked_resolutions", "channel_ids", "channel_delivery"})
 
 
 def to_json(settings: GuildSettings) -> str:
@@ -102,6 +108,8 @@ def from_json(text: str, updated_at: datetime | None, updated_by: int | None) ->
     for name in _STORED:
         if name in raw and raw[name] is not None:
             values[name] = tuple(raw[name]) if name in _TUPLES else raw[name]
+    if "channel_delivery" in values:  # JSON keeps the pairs as lists
+        values["channel_delivery"] = tuple((int(c), str(m)) for c, m in values["channel_delivery"])
     return GuildSettings(**values, updated_at=updated_at, updated_by=updated_by)
 
 
@@ -148,6 +156,11 @@ def check(settings: GuildSettings, catalogue: Catalogue) -> None:
         raise SettingsRefused("settings.bad_threshold")
     if settings.approval_timeout_seconds is not None and settings.approval_timeout_seconds <= 0:
         raise SettingsRefused("settings.bad_timeout")
+    problem = delivery_problem(
+        settings.delivery, settings.gallery_channel_id, settings.channel_delivery
+    )
+    if problem is not None:
+        raise SettingsRefused(problem, max=MAX_CHANNEL_OVERRIDES)
 
 
 class GuildSettingsStore:

@@ -46,6 +46,7 @@ from bot.atlas import (
 )
 from bot.catalogue import ModelKind
 from bot.jobs.approval import Approvals
+from bot.jobs.delivery import delivery_for
 from bot.jobs.eta import Eta, generation_seconds
 from bot.jobs.guild_settings import GuildSettingsStore
 from bot.jobs.media import AttachmentFetcher, MediaError
@@ -150,6 +151,8 @@ class JobService:
         if not guild.allows_channel(order.channel_id):
             raise JobRefused("refused.wrong_channel", channel_ids=guild.channel_ids)
         validated = validate_order(order, self._settings, guild)
+        # Where the video goes is decided now and kept with the job, for a restart to follow.
+        validated.params["delivery"] = delivery_for(guild, order.channel_id).to_params()
         job_id = uuid.uuid4().hex
         now = self._clock()
         record = JobRecord(

@@ -42,7 +42,10 @@ async def create_message(
     interaction: FakeInteraction | None = None,
 ) -> FakeMessage:
     """A message the bot sends (channel POST, interaction response or followup)."""
-    guild_id = next((g.id for g in fake.guilds.values() if channel_id in g.channels), None)
+    guild_id = next(
+        (g.id for g in fake.guilds.values() if channel_id in g.channels or channel_id in g.threads),
+        None,
+    )
     message = FakeMessage(
         fake.snowflakes.next(), channel_id, guild_id, type=type, created_at=fake.clock()
     )

@@ -91,8 +91,10 @@ class FakeChannel:
     guild_id: int | None
     name: str
     nsfw: bool = False
-    type: int = 0  # GUILD_TEXT; 1 is a DM
+    type: int = 0  # GUILD_TEXT; 1 is a DM, 11 a public thread
     recipient_id: int | None = None
+    parent_id: int | None = None  # a thread's channel
+    auto_archive_duration: int | None = None  # a thread's, in minutes
 
 
 @dataclass
@@ -106,6 +108,7 @@ class FakeGuild:
     channels: dict[int, FakeChannel] = field(default_factory=dict)
     roles: dict[int, FakeRole] = field(default_factory=dict)
     members: dict[int, FakeMember] = field(default_factory=dict)
+    threads: dict[int, FakeChannel] = field(default_factory=dict)  # started by the bot
     upload_limit: int = 10 * 1024 * 1024
     # Server Settings -> Integrations overrides: command name -> user and role ids let through.
     command_overrides: dict[str, set[int]] = field(default_factory=dict)

@@ -106,6 +106,31 @@ def channel(c: FakeChannel, *, position: int = 0) -> dict[str, Any]:
     }
 
 
+def thread(c: FakeChannel, *, owner_id: int) -> dict[str, Any]:
+    """A public thread (ThreadResponse), as POST .../messages/{id}/threads returns it."""
+    return {
+        "id": str(c.id),
+        "type": 11,
+        "guild_id": str(c.guild_id),
+        "name": c.name,
+        "parent_id": str(c.parent_id),
+        "owner_id": str(owner_id),
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+        "flags": 0,
+        "message_count": 0,
+        "member_count": 1,
+        "total_message_sent": 0,
+        "thread_metadata": {
+            "archived": False,
+            "archive_timestamp": None,
+            "auto_archive_duration": c.auto_archive_duration or 1440,
+            "locked": False,
+            "create_timestamp": None,
+        },
+    }
+
+
 def guild_create(
     g: FakeGuild, *, joined_at: float, all_members: bool, bot_user_id: int
 ) -> dict[str, Any]:

@@ -26,6 +26,7 @@ def add_routes(r: web.UrlDispatcher) -> None:
     r.add_route("*", hook + "/messages/{message_id}", _webhook_message)
     r.add_post(API + "/channels/{channel_id}/messages", _post_channel_message)
     r.add_route("*", API + "/channels/{channel_id}/messages/{message_id}", _channel_message)
+    r.add_post(API + "/channels/{channel_id}/messages/{message_id}/threads", _start_thread)
     r.add_get(API + "/channels/{channel_id}", _get_channel)
     r.add_post(API + "/users/@me/channels", _open_dm)
 
@@ -179,6 +180,8 @@ def _channel(fake: FakeDiscord, channel_id: int) -> FakeChannel | None:
     for guild in fake.guilds.values():
         if channel_id in guild.channels:
             return guild.channels[channel_id]
+        if channel_id in guild.threads:
+            return guild.threads[channel_id]
     return next((c for c in fake.dm_channels.values() if c.id == channel_id), None)
 
 
@@ -221,6 +224,34 @@ async def _channel_message(request: web.Request) -> web.Response:
     if message is None or message.deleted or message.ephemeral or message.channel_id != channel.id:
         return error(404, 10008, "Unknown Message")
     return await _message_verb(fake, request, message, _upload_limit(fake, channel))
+
+
+async def _start_thread(request: web.Request) -> web.Response:
+    """A public thread from a message: it takes the message's id; one thread per message."""
+    fake = fake_of(request)
+    channel = _channel(fake, int(request.match_info["channel_id"]))
+    if channel is None or channel.guild_id is None:
+        return error(404, 10003, "Unknown Channel")
+    message = fake.messages.get(int(request.match_info["message_id"]))
+    if message is None or message.deleted or message.ephemeral or message.channel_id != channel.id:
+        return error(404, 10008, "Unknown Message")
+    if channel.type != 0:
+        return error(400, 50024, "Cannot execute action on this channel type")
+    guild = fake.guilds[channel.guild_id]
+    if message.id in guild.threads:
+        return error(400, 160004, "A thread has already been created for this message")
+    body = request[BODY] or {}
+    thread = FakeChannel(
+        message.id,
+        channel.guild_id,
+        body["name"],
+        type=11,
+        parent_id=channel.id,
+        auto_archive_duration=body.get("auto_archive_duration"),
+    )
+    guild.threads[thread.id] = thread
+    await fake.notify()
+    return reply(201, payloads.thread(thread, owner_id=fake.bot_user_id))
 
 
 async def _open_dm(request: web.Request) -> web.Response:

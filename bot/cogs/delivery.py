@@ -1,0 +1,167 @@
+"""Delivering a finished video where the server wants it: a thread, a gallery channel, a DM.
+
+`RoutedProgress` is the job message's `MessageProgress` with one more step at the end: once the
+job is delivered and its target (stored with the job, see `bot.jobs.delivery`) is not the
+channel, the video is posted at the target through the bot's own token, so it works after a
+restart and after the interaction token expired, and the job message says where it went. If
+posting there fails (closed DMs, a deleted gallery, a missing permission), the video lands in
+the channel instead, with a note saying why. Over the destination's upload limit, the post
+carries the download link and its warning, as the channel mode does.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import discord
+
+from bot.cogs.listings import jump_url
+from bot.cogs.render import job_content, job_embed
+from bot.cogs.reporter import DEFAULT_UPLOAD_LIMIT, MessageProgress
+from bot.i18n import t
+from bot.jobs.delivery import DeliveryMode, DeliveryTarget
+from bot.jobs.progress import JobStatus, JobView
+
+log = logging.getLogger(__name__)
+
+DM_UPLOAD_LIMIT = DEFAULT_UPLOAD_LIMIT
+"""What a bot may attach in a direct message (no server boost applies there)."""
+THREAD_ARCHIVE_MINUTES: Final[Literal[60]] = 60  # then the thread hides itself
+THREAD_NAME_MAX = 100
+THREAD_EXISTS = 160004  # "A thread has already been created for this message"
+CANNOT_DM = 50007  # "Cannot send messages to this user"
+PAYLOAD_TOO_LARGE = 413
+
+
+class Undeliverable(Exception):
+    """The target cannot be reached for a reason of our own (e.g. no job message to thread)."""
+
+
+def thread_name(prompt: str) -> str:
+    """The prompt on one line, cut to Discord's 100 characters for a thread name."""
+    line = " ".join(prompt.split()) or "video"
+    return line if len(line) <= THREAD_NAME_MAX else line[: THREAD_NAME_MAX - 1] + "…"
+
+
+def _joined(*lines: str | None) -> str | None:
+    kept = [line for line in lines if line]
+    return "\n".join(kept) if kept else None
+
+
+class RoutedProgress(MessageProgress):
+    """Edits the job message like `MessageProgress`; delivers the video at the job's target."""
+
+    def __init__(
+        self, client: discord.Client, *, target: DeliveryTarget, guild_id: int, **kwargs: Any
+    ) -> None:
+        super().__init__(client, **kwargs)
+        self._target = target
+        self._guild_id = guild_id
+
+    @property
+    def upload_limit(self) -> int:
+        """The largest file the destination accepts (a DM has no server boost)."""
+        limit = super().upload_limit
+        return min(limit, DM_UPLOAD_LIMIT) if self._target.mode is DeliveryMode.DM else limit
+
+    async def show(
+        self, view: JobView, video: Path | None = None, *, note: str | None = None
+    ) -> None:
+        """Render `view`; a delivered video goes to the target, the job message says where."""
+        if view.status is not JobStatus.DELIVERED or self._target.mode is DeliveryMode.CHANNEL:
+            await super().show(view, video, note=note)
+            return
+        try:
+            where = await self._deliver(view, video)
+        except (discord.HTTPException, Undeliverable) as exc:
+            closed = isinstance(exc, discord.HTTPException) and exc.code == CANNOT_DM
+            log.warning(
+                "could not deliver to the %s (%s); delivering in the channel",
+                self._target.mode.value,
+                exc,
+                extra={"job_id": view.job_id},
+            )
+            key = "delivery.dm_closed" if closed else "delivery.fallback"
+            await super().show(view, video, note=_joined(note, t(key, self._locale)))
+            return
+        await self._edit(view, None, _joined(note, where))
+
+    def _job_link(self) -> str:
+        """Where the job message is, for a link back from the video."""
+        if self.message_id is None:
+            return f"https://discord.com/channels/{self._guild_id}/{self._channel_id}"
+        return jump_url(self._guild_id, self._channel_id, self.message_id)
+
+    async def _deliver(self, view: JobView, video: Path | None) -> str:
+        """Post the video at the target; the note for the job message."""
+        mode, locale = self._target.mode, self._locale
+        requester = f"<@{view.requester_id}>"
+        if mode is DeliveryMode.THREAD:
+            if self.message_id is None:
+                raise Undeliverable("the job has no message to start a thread from")
+            try:
+                await self._client.http.start_thread_with_message(
+                    self._channel_id,
+                    self.message_id,
+                    name=thread_name(view.prompt),
+                    auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+                )
+            except discord.HTTPException as exc:
+                if exc.code != THREAD_EXISTS:  # a retry after a restart finds it made
+                    raise
+            # A thread started from a message has that message's id.
+            thread = self._client.get_partial_messageable(self.message_id, guild_id=self._guild_id)
+            lead = t("delivery.thread_post", locale, user=requester)
+            await self._post(thread, view, video, lead, ping=view.requester_id)
+            return t("delivery.in_thread", locale, thread=f"<#{self.message_id}>")
+        lead = t("delivery.from", locale, user=requester, url=self._job_link())
+        if mode is DeliveryMode.GALLERY:
+            gallery_id = self._target.gallery_channel_id
+            if gallery_id is None:
+                raise Undeliverable("no gallery channel")
+            gallery = self._client.get_partial_messageable(gallery_id, guild_id=self._guild_id)
+            # The member's remaining budget is theirs, not the gallery's.
+            posted = await self._post(gallery, view.but(remaining=None), video, lead)
+            url = jump_url(self._guild_id, gallery_id, posted.id)
+            return t("delivery.in_gallery", locale, channel=f"<#{gallery_id}>", url=url)
+        dm = await self._client.create_dm(discord.Object(view.requester_id))
+        await self._post(dm, view, video, lead)
+        return t("delivery.in_dm", locale)
+
+    async def _post(
+        self,
+        destination: discord.abc.Messageable,
+        view: JobView,
+        video: Path | None,
+        lead: str,
+        *,
+        ping: int | None = None,
+    ) -> discord.Message:
+        """Send the job's embed with the video, or with its link when it cannot be attached."""
+        mentions = (
+            discord.AllowedMentions(users=[discord.Object(ping)])
+            if ping is not None
+            else discord.AllowedMentions.none()
+        )
+        embed = job_embed(view, self._locale)
+        link = job_content(view, self._locale, attached=False)
+        if video is not None:
+            try:
+                return await destination.send(
+                    content=lead,
+                    embed=embed,
+                    file=discord.File(video, filename=f"{view.job_id[:12]}.mp4"),
+                    allowed_mentions=mentions,
+                )
+            except discord.HTTPException as exc:
+                if exc.status != PAYLOAD_TOO_LARGE:
+                    raise
+                log.info("video over the destination's limit; sending the link instead")
+        return await destination.send(
+            content=_joined(lead, link), embed=embed, allowed_mentions=mentions
+        )
+
+
+__all__ = ["DM_UPLOAD_LIMIT", "RoutedProgress", "Undeliverable", "thread_name"]
