@@ -30,6 +30,7 @@ from bot.cogs.amounts import BadAmount
 from bot.cogs.buttons import CancelButton, JobActionButton, RerollButton
 from bot.cogs.delivery import RoutedProgress
 from bot.cogs.errors import report_unexpected, tell
+from bot.cogs.offers import OfferButton
 from bot.cogs.translator import CommandTranslator
 from bot.health import WRITE_EVERY_SECONDS, health_file, write_health
 from bot.i18n import t
@@ -184,7 +185,7 @@ class VideoBot(commands.Bot):
         )
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        self.add_dynamic_items(RerollButton, CancelButton, JobActionButton)
+        self.add_dynamic_items(RerollButton, CancelButton, JobActionButton, OfferButton)
         await self.tree.set_translator(CommandTranslator())
         await self.sync_commands(force=self._force_sync)
         # Before the gateway connects (so before any command): finish what the last run began.

@@ -242,7 +242,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "offer.options": "{duration} s at {resolution}",
         "offer.options_model": "{model}, {duration} s at {resolution},",
         "button.offer": "Make it for {price}",
-        "offer.expired": "This offer has expired. Run the command again.",
+        "offer.gone": "This offer was already used or has expired. Run the command again.",
         "offer.not_yours": "This offer is for the member who asked for the video.",
         # The budget forecast on /budget and /budget-admin report.
         "forecast.field": "At this pace",

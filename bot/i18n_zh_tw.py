@@ -216,7 +216,7 @@ ZH_TW: dict[str, str] = {
     "offer.options": "{duration} 秒、{resolution} ",
     "offer.options_model": "{model}、{duration} 秒、{resolution} ",
     "button.offer": "改用 {price} 製作",
-    "offer.expired": "這個提議已經過期。請重新執行指令。",
+    "offer.gone": "這個提議已經用過或已經過期。請重新執行指令。",
     "offer.not_yours": "這個提議只給提出影片要求的成員使用。",
     # The budget forecast on /budget and /budget-admin report.
     "forecast.field": "照目前的速度",

@@ -14,9 +14,11 @@ from discord.ext import commands
 from bot.catalogue import ModelKind, ModelSpec
 from bot.cogs.buttons import job_buttons
 from bot.cogs.delivery import RoutedProgress
+from bot.cogs.offers import offer_text, offer_view
 from bot.cogs.render import job_embed, refusal_text
 from bot.i18n import t
 from bot.jobs.delivery import DeliveryTarget
+from bot.jobs.offers import BudgetRefused
 from bot.jobs.orders import ImageInput, JobRefused, VideoOrder
 from bot.jobs.progress import JobStatus
 from bot.jobs.service import CancelRefused
@@ -240,11 +242,15 @@ class VideoCog(commands.Cog):
             prepared = await preparing
         except JobRefused as refusal:
             text = refusal_text(refusal, locale)
+            extra: dict[str, Any] = {}
+            if isinstance(refusal, BudgetRefused) and refusal.offer is not None:
+                text = f"{text}\n{offer_text(refusal.offer, locale)}"
+                extra["view"] = offer_view(refusal.offer, locale)
             if interaction.response.is_done():
                 await interaction.delete_original_response()
-                await interaction.followup.send(text, ephemeral=True)
+                await interaction.followup.send(text, ephemeral=True, **extra)
             else:
-                await interaction.response.send_message(text, ephemeral=True)
+                await interaction.response.send_message(text, ephemeral=True, **extra)
             return
         view = prepared.view
         try:

@@ -50,6 +50,7 @@ from bot.jobs.delivery import delivery_for
 from bot.jobs.eta import Eta, generation_seconds
 from bot.jobs.guild_settings import GuildSettingsStore
 from bot.jobs.media import AttachmentFetcher, MediaError
+from bot.jobs.offers import MONEY_LIMITS, BudgetRefused, OfferBook
 from bot.jobs.orders import JobRefused, ValidatedOrder, VideoOrder, validate_order
 from bot.jobs.overview import DeleteRefused, QueueEntry, queue_entries
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
@@ -137,6 +138,7 @@ class JobService:
             db, settings.catalogue, clock=clock
         )
         self._approvals = Approvals()
+        self.offers = OfferBook(settings.catalogue, monotonic=monotonic)
 
     # -- before money moves -------------------------------------------------------------
 
@@ -179,8 +181,13 @@ class JobService:
                     job_id, order.user_id, order.guild_id, order.role_ids, validated.price, tx=tx
                 )
         except BudgetExceeded as exc:
-            raise JobRefused(
+            # A cheaper video that fits what is left, as a button beside the refusal.
+            offer = None
+            if exc.limit in MONEY_LIMITS:
+                offer = self.offers.propose(validated, guild, exc.remaining)
+            raise BudgetRefused(
                 f"refused.budget.{exc.limit}",
+                offer,
                 needed=exc.needed,
                 remaining=exc.remaining,
                 resets_at=exc.resets_at,
