@@ -12,8 +12,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs.amounts import BadAmount, parse_amount, parse_day
+from bot.cogs.outlook import add_outlook
 from bot.cogs.render import timestamp
 from bot.i18n import t
+from bot.jobs.forecast import outlook
 from bot.money import format_usd
 
 if TYPE_CHECKING:
@@ -31,7 +33,8 @@ class BudgetCog(commands.Cog):
     @app_commands.command(name="budget", description="See what you have spent and have left.")
     @app_commands.guild_only()
     async def budget(self, interaction: discord.Interaction[Any]) -> None:
-        """Ephemeral: spent, held, limit, remaining, reset time and recent jobs."""
+        """Ephemeral: spent, held, limit, remaining, reset time, recent jobs, and when the budget
+        runs out at this pace, with a chart of daily spend."""
         locale = str(interaction.locale)
         user = interaction.user
         roles = tuple(r.id for r in user.roles) if isinstance(user, discord.Member) else ()
@@ -56,7 +59,25 @@ class BudgetCog(commands.Cog):
             value="\n".join(lines) or t("budget.none", locale),
             inline=False,
         )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        ahead = await outlook(
+            self.bot.ledger,
+            self.bot.settings.budget,
+            guild_id=guild_id,
+            user_id=user.id,
+            spent=summary.spent,
+            remaining=summary.remaining,
+            now=self.bot.clock(),
+        )
+        chart = await add_outlook(
+            embed,
+            ahead,
+            locale,
+            server=False,
+            period=self.bot.settings.budget.period,
+            budget=summary.limit + summary.granted,
+        )
+        extra: dict[str, Any] = {} if chart is None else {"file": chart}
+        await interaction.response.send_message(embed=embed, ephemeral=True, **extra)
 
 
 class BudgetAdmin(app_commands.Group):
@@ -161,7 +182,8 @@ class BudgetAdmin(app_commands.Group):
 
     @app_commands.command(name="report", description="Totals and top spenders this period.")
     async def report(self, interaction: discord.Interaction[Any]) -> None:
-        """Server totals for the current period."""
+        """Server totals for the current period, when the cap is reached at this pace, and a
+        chart of the server's daily spend."""
         locale = str(interaction.locale)
         report = await self.bot.ledger.report(interaction.guild_id or 0)
         embed = discord.Embed(
@@ -188,8 +210,21 @@ class BudgetAdmin(app_commands.Group):
             embed.add_field(
                 name=t("admin.report_uncertain", locale), value="\n".join(lines), inline=False
             )
+        ahead = await outlook(
+            self.bot.ledger,
+            self.bot.settings.budget,
+            guild_id=interaction.guild_id or 0,
+            user_id=None,
+            spent=report.spent,
+            remaining=report.remaining,
+            now=self.bot.clock(),
+        )
+        chart = await add_outlook(
+            embed, ahead, locale, server=True, period=self._period, budget=report.cap
+        )
+        extra: dict[str, Any] = {} if chart is None else {"file": chart}
         await interaction.response.send_message(
-            embed=embed, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            embed=embed, ephemeral=True, allowed_mentions=discord.AllowedMentions.none(), **extra
         )
 
     @app_commands.command(name="resolve", description="Settle a job whose submit is uncertain.")

@@ -124,6 +124,7 @@ async def running_world(
     tmp_path: Path,
     *,
     monotonic: Any = None,
+    clock: Any = None,
     max_in_flight: int = 20,
     env: dict[str, Any] | None = None,
     **budget: str,
@@ -153,6 +154,8 @@ async def running_world(
         extra: dict[str, Any] = {"heartbeat_seconds": 0.05, "guild_ready_timeout": 0.1}
         if monotonic is not None:
             extra["monotonic"] = monotonic
+        if clock is not None:
+            extra["clock"] = clock  # the bot's wall clock: job and ledger times
         world = World(discord, sim, None, settings, tmp_path, extra)  # type: ignore[arg-type]
         try:
             await world.start_bot()
