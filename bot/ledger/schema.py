@@ -183,5 +183,23 @@ _V3: list[str] = [
     ) WITHOUT ROWID""",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
+_V4: list[str] = [
+    # Atlas's content moderation and a server's answer to it (bot/jobs/strikes.py), one
+    # append-only log per member: each rejected job, and each pause and its lifting. A member
+    # is paused when the latest of their 'paused'/'unpaused' rows is a pause; rejections count
+    # towards a pause within a day, and only those after the last lifting.
+    """CREATE TABLE moderation_events (
+        id INTEGER PRIMARY KEY,
+        guild_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('rejected', 'paused', 'unpaused')),
+        job_id TEXT,
+        actor_id INTEGER,
+        at INTEGER NOT NULL
+    )""",
+    "CREATE INDEX moderation_member ON moderation_events (guild_id, user_id, at)",
+    *_append_only("moderation_events"),
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4]
 """`MIGRATIONS[i]`: the statements that take a file from schema version i to i + 1."""
