@@ -1,11 +1,18 @@
 """Learned generation times: how long Atlas takes for one (model, resolution, duration).
 
-Every job that succeeds teaches an exponentially weighted mean and spread of its submit ->
-completion time, kept per (model, resolution, duration) in the `eta_stats` table, so a restart
-keeps what was learned. The poll schedule then waits until just before the expected finish
-and polls tightly around it: a handful of Atlas calls per job instead of one every few
-seconds, and the member still hears within seconds that the video is ready. A combination
-never seen falls back to the catalogue's estimate, with a wide spread.
+Every job that succeeds teaches the weighted mean and spread of its generation time, per
+(model, resolution, duration), in two memories:
+
+- the long one, stored in `eta_stats` (a restart keeps it), weighs each job by its age (half
+  of it forgotten every `HALF_LIFE_SECONDS`), not by its rank: a burst's jobs, which finish
+  short ones first and long ones last, all count alike, so its end does not skew it;
+- the short one, in memory, follows the last dozen jobs, so a model that got faster moves
+  the first poll forward at once.
+
+The poll schedule waits until just before the expected finish (the earlier of the two
+memories' estimates) and polls tightly around it: a handful of Atlas calls per job instead of
+one every few seconds, and the member still hears within seconds that the video is ready. A
+combination never seen falls back to the catalogue's estimate, with a wide spread.
 """
 
 from __future__ import annotations
@@ -44,11 +51,14 @@ EARLY_SPREADS = 2.0
 LATE_SPREADS = 3.0
 """Tight polling lasts until this many spreads after the mean; then `[polling] interval`."""
 
-ALPHA = 0.05
-"""Weight of one new observation once 1/ALPHA have been seen (before: a plain average)."""
+HALF_LIFE_SECONDS = 3600.0
+"""The long memory weighs a job half as much as a new one after this long."""
+
+ALPHA = 0.1
+"""The short memory's weight for one new job (before 1/ALPHA jobs: a plain average)."""
 
 MIN_SAMPLES = 3
-"""Fewer observations than this: the spread is at least `PRIOR_SPREAD` of the mean."""
+"""Fewer (weighted) jobs than this: the spread is at least `PRIOR_SPREAD` of the mean."""
 
 PRIOR_SPREAD = 0.25
 """Spread, as a fraction of the mean, assumed before enough observations."""
@@ -75,6 +85,7 @@ class EtaTuning:
     tight_interval_seconds: float = TIGHT_INTERVAL_SECONDS
     early_spreads: float = EARLY_SPREADS
     late_spreads: float = LATE_SPREADS
+    half_life_seconds: float = HALF_LIFE_SECONDS
     alpha: float = ALPHA
     min_samples: int = MIN_SAMPLES
     prior_spread: float = PRIOR_SPREAD
@@ -89,31 +100,49 @@ DEFAULT_TUNING = EtaTuning()
 
 @dataclass(frozen=True)
 class EtaStats:
-    """What was learned for one key: observations seen, weighted mean and variance (s, s²)."""
+    """What one memory learned for one key: the (weighted) number of jobs it rests on, their
+    weighted mean and variance (s, s²), and when it last learned (wall-clock seconds)."""
 
-    count: int
+    count: float
     mean: float
     var: float
+    at: float = 0.0
+
+    def enough(self, tuning: EtaTuning) -> bool:
+        """Rests on at least `min_samples` jobs (weights rounded: 3 jobs of a minute ago do)."""
+        return self.count >= tuning.min_samples - 0.5
 
     def spread(self, tuning: EtaTuning) -> float:
         """The standard deviation to plan with: widened while few jobs were seen."""
         spread = math.sqrt(max(self.var, 0.0))
-        if self.count < tuning.min_samples:
+        if not self.enough(tuning):
             spread = max(spread, tuning.prior_spread * self.mean)
         return max(spread, tuning.min_spread * self.mean)
 
-    def updated(self, seconds: float, tuning: EtaTuning) -> EtaStats:
-        """These stats after one more observation (an incremental weighted mean/variance)."""
-        if self.count >= tuning.min_samples:
+    def aged(self, now: float, tuning: EtaTuning) -> EtaStats:
+        """The long memory's stats at `now`: older jobs weigh less (mean and spread stay)."""
+        age = max(0.0, now - self.at)
+        return EtaStats(
+            self.count * 0.5 ** (age / tuning.half_life_seconds), self.mean, self.var, now
+        )
+
+    def updated(self, seconds: float, tuning: EtaTuning, *, now: float | None = None) -> EtaStats:
+        """These stats after one more job (an incremental weighted mean and variance): weighed
+        by age when `now` is given (the long memory), else by rank (the short memory)."""
+        current = self.aged(now, tuning) if now is not None else self
+        if current.enough(tuning):
             reach = max(
-                tuning.outlier_spreads * self.spread(tuning), tuning.outlier_fraction * self.mean
+                tuning.outlier_spreads * current.spread(tuning),
+                tuning.outlier_fraction * current.mean,
             )
-            seconds = min(max(seconds, self.mean - reach), self.mean + reach)
-        count = self.count + 1
-        weight = max(tuning.alpha, 1.0 / count)
-        diff = seconds - self.mean
+            seconds = min(max(seconds, current.mean - reach), current.mean + reach)
+        count = current.count + 1
+        weight = 1.0 / count if now is not None else max(tuning.alpha, 1.0 / count)
+        diff = seconds - current.mean
         step = weight * diff
-        return EtaStats(count, self.mean + step, (1.0 - weight) * (self.var + diff * step))
+        return EtaStats(
+            count, current.mean + step, (1.0 - weight) * (current.var + diff * step), current.at
+        )
 
 
 @dataclass(frozen=True)
@@ -141,29 +170,46 @@ class LearnedSchedule(PollSchedule):
 
 @dataclass
 class EtaModel:
-    """The learned times in memory: no I/O, so it is easy to test and to reason about."""
+    """The learned times in memory: no I/O, so it is easy to test and to reason about.
+
+    `stats` is the long memory (what `Eta` stores), `recent` the short one.
+    """
 
     tuning: EtaTuning = DEFAULT_TUNING
     stats: dict[Key, EtaStats] = field(default_factory=dict)
+    recent: dict[Key, EtaStats] = field(default_factory=dict)
 
-    def _planned(self, key: Key, default: float) -> tuple[float, float]:
-        """(mean, spread) for `key`: learned, or the default with the prior spread."""
+    def _planned(self, key: Key, default: float, now: float) -> list[tuple[float, float]]:
+        """(mean, spread) of each memory that knows `key`, else of the default."""
+        plans = []
         known = self.stats.get(key)
-        if known is None or known.count == 0:
-            return default, self.tuning.prior_spread * default
-        return known.mean, known.spread(self.tuning)
+        if known is not None:
+            aged = known.aged(now, self.tuning)
+            plans.append((aged.mean, aged.spread(self.tuning)))
+        recent = self.recent.get(key)
+        if recent is not None:
+            plans.append((recent.mean, recent.spread(self.tuning)))
+        return plans or [(default, self.tuning.prior_spread * default)]
 
-    def expected(self, model: str, resolution: str, duration: int, default: float) -> float:
+    def expected(
+        self, model: str, resolution: str, duration: int, default: float, *, now: float
+    ) -> float:
         """Expected seconds from submit to completion; `default` for a combination never seen."""
-        return self._planned((model, resolution, duration), default)[0]
+        return self._planned((model, resolution, duration), default, now)[0][0]
 
-    def observe(self, model: str, resolution: str, duration: int, seconds: float) -> EtaStats:
-        """Learn from one job that took `seconds` from submit to completion."""
+    def observe(
+        self, model: str, resolution: str, duration: int, seconds: float, *, now: float
+    ) -> EtaStats | None:
+        """Learn from one job that took `seconds` to generate; the long memory's new stats
+        (None for an impossible time, which teaches nothing)."""
         key = (model, resolution, duration)
         if not math.isfinite(seconds) or seconds <= 0:
-            return self.stats.get(key, EtaStats(0, 0.0, 0.0))
-        current = self.stats.get(key, EtaStats(0, 0.0, 0.0))
-        self.stats[key] = new = current.updated(seconds, self.tuning)
+            return None
+        empty = EtaStats(0.0, 0.0, 0.0, now)
+        # A restart starts the short memory from the long one.
+        recent = self.recent.get(key) or self.stats.get(key, empty)
+        self.recent[key] = recent.updated(seconds, self.tuning)
+        self.stats[key] = new = self.stats.get(key, empty).updated(seconds, self.tuning, now=now)
         return new
 
     def schedule(
@@ -173,18 +219,29 @@ class EtaModel:
         duration: int,
         default: float,
         polling: PollingConfig | None = None,
+        *,
+        now: float,
     ) -> LearnedSchedule:
-        """When to poll a new job of this kind: first just before the expected finish, then
-        tightly around it, then at the configured interval if it runs long."""
-        mean, spread = self._planned((model, resolution, duration), default)
+        """When to poll a new job of this kind: first just before the expected finish (the
+        earlier of the memories' answers), then tightly around it, then at the configured
+        interval if it runs long."""
+        plans = self._planned((model, resolution, duration), default, now)
         fallback = PollSchedule()
         interval = polling.interval_seconds if polling else fallback.interval_seconds
         tight = min(self.tuning.tight_interval_seconds, interval)
+        tuning = self.tuning
         # Jobs finishing before the first poll wait at most about one tight interval more.
-        first = mean - self.tuning.early_spreads * spread + tight
-        first = min(mean, max(self.tuning.earliest_first_poll * mean, first))
+        first = min(
+            min(
+                mean,
+                max(
+                    tuning.earliest_first_poll * mean, mean - tuning.early_spreads * spread + tight
+                ),
+            )
+            for mean, spread in plans
+        )
         return LearnedSchedule(
-            expected_seconds=mean,
+            expected_seconds=plans[0][0],
             interval_seconds=interval,
             total_timeout_seconds=(
                 polling.total_timeout_seconds if polling else fallback.total_timeout_seconds
@@ -196,7 +253,7 @@ class EtaModel:
             ),
             first_poll_seconds=first,
             tight_interval_seconds=tight,
-            tight_until_seconds=mean + self.tuning.late_spreads * spread,
+            tight_until_seconds=max(mean + tuning.late_spreads * spread for mean, spread in plans),
         )
 
 
@@ -222,7 +279,9 @@ def generation_seconds(prediction: Prediction, measured: float) -> float:
 
 # -- persistence ------------------------------------------------------------------------------
 
-_SELECT = "SELECT model, resolution, duration, count, mean, var FROM eta_stats"
+# `count` holds the long memory's age-weighted number of jobs, rounded (the column is an
+# integer): in memory it stays exact, and a restart only shifts an old job's weight by <= 1/2.
+_SELECT = "SELECT model, resolution, duration, count, mean, var, updated_at FROM eta_stats"
 _UPSERT = (
     "INSERT INTO eta_stats (model, resolution, duration, count, mean, var, updated_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -234,17 +293,20 @@ _UPSERT = (
 
 def _load(conn: sqlite3.Connection) -> dict[Key, EtaStats]:
     return {
-        (model, resolution, int(duration)): EtaStats(int(count), float(mean), float(var))
-        for model, resolution, duration, count, mean, var in conn.execute(_SELECT)
+        (model, resolution, int(duration)): EtaStats(
+            float(count), float(mean), float(var), updated_us / 1_000_000
+        )
+        for model, resolution, duration, count, mean, var, updated_us in conn.execute(_SELECT)
     }
 
 
 class Eta:
-    """The learned model, persisted in the bot's database (`eta_stats`).
+    """The learned model, its long memory persisted in the bot's database (`eta_stats`).
 
     Reads come from memory (loaded once, on first use); each observation is written through
-    the database's group commit. A database problem never fails a job: it is logged and the
-    schedule falls back to what is in memory (or the catalogue default).
+    the database's group commit. Ages are counted on `wall_clock`, which spans restarts. A
+    database problem never fails a job: it is logged and the schedule falls back to what is in
+    memory (or the catalogue default).
     """
 
     def __init__(
@@ -283,7 +345,7 @@ class Eta:
         """Expected seconds from submit to completion; `default` for a combination never seen."""
         if not self._loaded:
             await self.load()
-        return self._model.expected(model, resolution, duration, default)
+        return self._model.expected(model, resolution, duration, default, now=self._wall_clock())
 
     async def schedule(
         self,
@@ -296,19 +358,22 @@ class Eta:
         """The poll schedule for a job just submitted (see `EtaModel.schedule`)."""
         if not self._loaded:
             await self.load()
-        return self._model.schedule(model, resolution, duration, default, polling)
+        return self._model.schedule(
+            model, resolution, duration, default, polling, now=self._wall_clock()
+        )
 
     async def observe(self, model: str, resolution: str, duration: int, seconds: float) -> None:
         """Learn from a job that succeeded after `seconds`, and store it; never raises."""
         if not self._loaded:
             await self.load()
-        stats = self._model.observe(model, resolution, duration, seconds)
-        if stats.count == 0:
+        stats = self._model.observe(model, resolution, duration, seconds, now=self._wall_clock())
+        if stats is None:
             return
-        row = (model, resolution, duration, stats.count, stats.mean, stats.var)
-        now_us = int(self._wall_clock() * 1_000_000)
+        count = max(1, round(stats.count))
+        row = (model, resolution, duration, count, stats.mean, stats.var)
+        updated_us = int(stats.at * 1_000_000)
         try:
-            await self._db.run(lambda conn: conn.execute(_UPSERT, (*row, now_us)))
+            await self._db.run(lambda conn: conn.execute(_UPSERT, (*row, updated_us)))
         except LedgerError as exc:
             log.warning("could not store a learned generation time: %s", exc)
 
