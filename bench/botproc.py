@@ -29,7 +29,7 @@ from bot.jobs import eta
 from bot.logs import register_secret, setup_logging
 from bot.settings import FileConfig, Settings, load_env
 
-PROBE_SECONDS = 0.05
+PROBE_SECONDS = 0.1
 """The lag probe asks to wake up this often; how late it wakes is the event loop's lag."""
 
 

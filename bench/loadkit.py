@@ -164,6 +164,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
+def cpu_precise(pid: int) -> float:
+    """CPU seconds of the process's live threads, in nanosecond resolution (schedstat): for
+    short windows such as the idle rate, where /proc/<pid>/stat's 10 ms ticks are too coarse."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except OSError:
+            continue
+    return total / 1e9
+
+
 def cpu_split(pid: int) -> dict[str, float]:
     """CPU seconds of a process by kind: user and system time of its main thread and of the
     other threads together (the SQLite thread, `to_thread` workers), from /proc."""

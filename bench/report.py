@@ -59,6 +59,10 @@ def bot_figures(bench: Bench, phase: dict[str, Any], recorded: dict[str, Any]) -
     rss = [(t, k) for t, k in bench.rss if t0 <= t <= t1]
     peak_jobs, kib_per_job = _per_in_flight(rss, spans, phase["rss_start_kib"])
     lag = [lag for at, lag in recorded.get("lag", []) if t0 <= at <= t1]
+    by_kind: dict[str, list[int]] = {}
+    for f in fired:
+        key = f"{f.job.model.split('/')[1]} {f.job.resolution}/{f.job.duration}s"
+        by_kind.setdefault(key, []).append(atlas["polls"].get(f.job.marker, 0))
     idle = phase["idle_cpu_per_second"] * (t1 - t0)
     rest_total = sum(discord["kinds"].values())
     return {
@@ -67,6 +71,8 @@ def bot_figures(bench: Bench, phase: dict[str, Any], recorded: dict[str, Any]) -
         "delivered": len(delivered),
         "seconds": t1 - t0,
         "atlas": {k: v for k, v in atlas.items() if k != "polls"},
+        "polls_per_job_by_kind": {k: sum(v) / len(v) for k, v in sorted(by_kind.items())},
+        "learned": recorded.get("learned", []),
         "discord_calls_per_job": rest_total / max(1, n),
         "discord_kinds_per_job": {k: v / max(1, n) for k, v in discord["kinds"].most_common()},
         "latency": kit.summary([x[0] for x in found]),
@@ -159,6 +165,13 @@ def print_report(
         f"Atlas calls/job (submit+polls): {a['calls_per_job']:.2f}  "
         f"(polls {a['polls_per_job']:.2f}, downloads {a['downloads_per_job']:.2f})"
     )
+    polls = ", ".join(f"{k} {v:.2f}" for k, v in bot["polls_per_job_by_kind"].items())
+    p(f"  polls/job by kind: {polls}")
+    for model, resolution, duration, count, mean, spread in bot["learned"]:
+        p(
+            f"  learned {model.split('/')[1]} {resolution}/{duration}s: mean {mean:.1f} s, "
+            f"spread {spread:.2f} s over {count} jobs"
+        )
     kinds = ", ".join(f"{k} {v:.2f}" for k, v in bot["discord_kinds_per_job"].items())
     p(f"Discord REST calls/job: {bot['discord_calls_per_job']:.2f}  ({kinds})")
     for name in ("latency", "detect", "processing"):
@@ -202,9 +215,9 @@ def print_report(
         ("latency p50 <= 1.5 s", bot["latency"]["p50"] <= TARGET_P50, _s(bot["latency"]["p50"])),
         ("latency p99 <= 3 s", bot["latency"]["p99"] <= TARGET_P99, _s(bot["latency"]["p99"])),
         (
-            "CPU <= 5 ms/job",
-            bot["cpu_ms_per_job"] <= TARGET_CPU_MS,
-            f"{bot['cpu_ms_per_job']:.2f} ms",
+            "CPU <= 5 ms/job (net of idle and the lag probe)",
+            bot["cpu_ms_per_job_net_of_idle"] <= TARGET_CPU_MS,
+            f"{bot['cpu_ms_per_job_net_of_idle']:.2f} ms",
         ),
         (
             "RSS <= 64 KB/in-flight job",
