@@ -110,6 +110,7 @@ _ACTIONS: dict[str, tuple[discord.ButtonStyle, str | None]] = {
     "deny": (discord.ButtonStyle.danger, None),
     "edit": (discord.ButtonStyle.secondary, "\N{PENCIL}"),
     "info": (discord.ButtonStyle.secondary, "\N{INFORMATION SOURCE}"),
+    "copy": (discord.ButtonStyle.secondary, "\N{CLIPBOARD}"),
     "delete": (discord.ButtonStyle.danger, "\N{WASTEBASKET}"),
 }
 
@@ -119,7 +120,8 @@ class JobActionButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=rf"job:(?P<action>{'|'.join(_ACTIONS)}):{_JOB_ID}",
 ):
-    """Approve or Deny a job waiting for an admin; Edit prompt, Info or Delete an ended one.
+    """Approve or Deny a job waiting for an admin; Edit prompt, Info or Delete an ended one;
+    Copy command on a delivered one.
 
     Who may do what is checked when the button is pressed (see `JobActionsCog`)."""
 
@@ -159,7 +161,7 @@ def _action(action: str, job_id: str, locale: str) -> JobActionButton:
 
 def job_buttons(view: JobView, locale: str) -> discord.ui.View:
     """Approve/Deny while an admin must decide; Cancel until the job reaches Atlas; Re-roll,
-    Edit prompt, Info and Delete once it has ended."""
+    Edit prompt, Info and Delete once it has ended, and Copy command once it is delivered."""
     buttons = discord.ui.View(timeout=None)
     if view.status is JobStatus.AWAITING_APPROVAL:
         buttons.add_item(_action("approve", view.job_id, locale))
@@ -168,6 +170,7 @@ def job_buttons(view: JobView, locale: str) -> discord.ui.View:
         buttons.add_item(CancelButton(view.job_id, t("button.cancel", locale)))
     elif view.status in (JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.CANCELLED):
         buttons.add_item(RerollButton(view.job_id, t("button.reroll", locale)))
-        for action in ("edit", "info", "delete"):
+        delivered = view.status is JobStatus.DELIVERED
+        for action in ("edit", "info", *(("copy",) if delivered else ()), "delete"):
             buttons.add_item(_action(action, view.job_id, locale))
     return buttons

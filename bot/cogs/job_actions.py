@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 from discord.ext import commands
 
+from bot.cogs.copy_command import copy_reply
 from bot.cogs.listings import info_embed
 from bot.i18n import t
 from bot.jobs.approval import DecisionRefused
@@ -77,6 +78,8 @@ class JobActionsCog(commands.Cog):
             await self.info(interaction, job_id)
         elif action == "delete":
             await self.delete(interaction, job_id)
+        elif action == "copy":
+            await self.copy_command(interaction, job_id)
 
     @staticmethod
     async def _tell(interaction: discord.Interaction[Any], key: str, **params: Any) -> None:
@@ -125,6 +128,15 @@ class JobActionsCog(commands.Cog):
         await interaction.response.send_message(
             embed=info_embed(record, settlement, label, str(interaction.locale)), ephemeral=True
         )
+
+    async def copy_command(self, interaction: discord.Interaction[Any], job_id: str) -> None:
+        """The `/video` or `/animate` line that makes this video again, for whoever asks."""
+        record = await self.bot.jobs.job(job_id)
+        if record is None:
+            await self._tell(interaction, "cancel.unknown")
+            return
+        reply = copy_reply(record, self.bot.settings.catalogue, str(interaction.locale))
+        await interaction.response.send_message(ephemeral=True, **reply)
 
     async def delete(self, interaction: discord.Interaction[Any], job_id: str) -> None:
         """The requester or a moderator (Manage Messages) removes the message; the ledger and

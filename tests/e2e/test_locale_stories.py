@@ -71,7 +71,13 @@ async def test_chinese_member_makes_a_video_and_reads_every_line_in_chinese(worl
     assert fields["費用"] == "已收取 USD 1.00"
     assert fields["剩餘額度"].startswith("USD 4.00（<t:")
     assert fields["剩餘額度"].endswith(":R>重設）")
-    assert button_labels(message.components) == ["重新生成", "修改提示詞", "詳細資訊", "刪除"]
+    assert button_labels(message.components) == [
+        "重新生成",
+        "修改提示詞",
+        "詳細資訊",
+        "複製指令",
+        "刪除",
+    ]
     statuses = [zh_fields(edit["embeds"][0]).get("狀態", "") for edit in message.edits]
     assert any(s.startswith("生成中：已經過") for s in statuses), statuses
     assert not [s for s in statuses if s.isascii()], "no status line in English"

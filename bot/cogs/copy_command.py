@@ -1,0 +1,68 @@
+"""Copy command: the exact `/video` or `/animate` line that makes a finished video again.
+
+Every option is spelt out (model, duration, aspect ratio, resolution and the seed the job used),
+so the server's defaults changing later does not change the result. The names are the ones the
+member's Discord client shows (zh-TW members get `/影片 提示詞:...`). A typed command is one
+line: a prompt's line breaks become spaces. Images cannot be typed: the line says to attach them.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import discord
+
+from bot.catalogue import Catalogue, ModelKind
+from bot.cogs.translator import TABLES
+from bot.i18n import t
+from bot.jobs.store import JobRecord
+
+MESSAGE_MAX = 2000
+FENCE = "```"
+
+
+def _names(locale: str) -> dict[str, str]:
+    """The command and option names as the member's client shows them."""
+    try:
+        table = TABLES.get(discord.Locale(locale))
+    except ValueError:
+        table = None
+    return dict(table.names) if table is not None else {}
+
+
+def command_line(job: JobRecord, catalogue: Catalogue, locale: str) -> str:
+    """The slash command that asks for this job's video again, option by option."""
+    names = _names(locale)
+    params = job.params
+    kind = catalogue.get(job.model).kind if job.model in catalogue else ModelKind.TEXT_TO_VIDEO
+    command = "animate" if kind is ModelKind.IMAGE_TO_VIDEO else "video"
+    options = [
+        ("prompt", " ".join(str(params.get("prompt", "")).split())),
+        ("duration", params["duration"]),
+        ("aspect_ratio", params["aspect_ratio"]),
+        ("resolution", params["resolution"]),
+        ("seed", params["seed"]),
+        ("model", job.model),
+    ]
+    parts = [f"/{names.get(command, command)}"]
+    parts += [f"{names.get(name, name)}:{value}" for name, value in options]
+    return " ".join(parts)
+
+
+def copy_reply(job: JobRecord, catalogue: Catalogue, locale: str) -> dict[str, Any]:
+    """The ephemeral answer: the line in a code block (a file when too long for a message)."""
+    line = command_line(job, catalogue, locale)
+    lines = [t("copy.intro", locale)]
+    images = int(job.params.get("image_count", 0))
+    if images:
+        lines.append(t("copy.images", locale, count=images))
+    safe = line.replace(FENCE, "`\u200b``")  # a prompt cannot close the code block
+    content = "\n".join([*lines, f"{FENCE}\n{safe}\n{FENCE}"])
+    if len(content) <= MESSAGE_MAX:
+        return {"content": content}
+    file = discord.File(io.BytesIO(line.encode()), filename="command.txt")
+    return {"content": "\n".join(lines), "file": file}
+
+
+__all__ = ["command_line", "copy_reply"]
