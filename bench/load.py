@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import re
 import sqlite3
 import sys
@@ -460,6 +461,7 @@ async def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         args.jobs, args.scale, args.warmup, args.relay_mb = 10, 0.05, 3, 0.0
     began = time.time()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         folder = Path(tmp)
         if args.keep:
@@ -474,7 +476,8 @@ async def main(argv: list[str] | None = None) -> int:
             baseline = await run_baseline(bench, folder) if args.baseline else None
         finally:
             recorded = await bench.stop()
-        figures = print_report(bench, args, warm, relay, phase, baseline, recorded, began)
+        loads = (load_before, os.getloadavg()[0])
+        figures = print_report(bench, args, warm, relay, phase, baseline, recorded, began, loads)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str))
     return 0 if figures.get("all_ended") else 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -136,6 +137,7 @@ def print_report(
     baseline: dict[str, Any] | None,
     recorded: dict[str, Any],
     began: float,
+    loads: tuple[float, float],
 ) -> dict[str, Any]:
     """Print every figure and the targets; return them (for --json)."""
     bot = bot_figures(bench, phase, recorded)
@@ -148,6 +150,7 @@ def print_report(
         "baseline": base,
         "all_ended": bot["ended"] == bot["jobs"],
         "wall_seconds": time.time() - began,
+        "load_average": loads,
     }
     p = print
     p(
@@ -277,6 +280,13 @@ def print_report(
             p(f"  {'n/a ':6} {name} (run with --baseline)")
         else:
             p(f"  {'PASS' if ok else 'MISS':6} {name}: {value}")
-    p(f"(wall time {figures['wall_seconds']:.0f} s)")
+    cores = os.cpu_count() or 1
+    warning = ""
+    if max(loads) > cores:
+        warning = ": a BUSY machine, latency and lag figures are not the bot's alone"
+    p(
+        f"(wall time {figures['wall_seconds']:.0f} s; load average {loads[0]:.1f} before, "
+        f"{loads[1]:.1f} after, on {cores} cores{warning})"
+    )
     figures["targets"] = {name: ok for name, ok, _ in checks}
     return figures
