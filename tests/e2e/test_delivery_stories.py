@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.e2e.conftest import (
     CHANNEL,
     GUILD,
@@ -179,38 +181,70 @@ async def test_a_thread_over_the_servers_upload_limit_carries_the_link(world: Wo
     assert "too large to attach here" in (post.content or "")
 
 
-async def test_a_job_resumed_after_a_restart_is_delivered_to_its_thread(world: World) -> None:
-    await delivery(world, "thread")
-    world.sim.script_prompt("[long]", generation_seconds=1.5)
+async def choose(world: World, mode: str) -> None:
+    """An admin sends videos by `mode` (the gallery is #gallery)."""
+    if mode == "gallery":
+        world.discord.add_channel(GUILD, GALLERY, name="gallery")
+        await delivery(world, mode, gallery=GALLERY)
+    else:
+        await delivery(world, mode)
+
+
+def delivered(world: World, mode: str, message: FakeMessage) -> tuple[FakeMessage, str]:
+    """The one post holding the video, and what the job message should say about it."""
+    if mode == "thread":
+        [post] = posted_in(world, message.id)
+        return post, f"Your video is in the thread <#{message.id}>."
+    if mode == "gallery":
+        [post] = posted_in(world, GALLERY)
+        return post, f"Your video is in <#{GALLERY}>: [open it]({job_link(post, GALLERY)})."
+    [post] = posted_in(world, world.discord.dm_channels[MEMBER].id)
+    return post, "Your video was sent to you by direct message."
+
+
+@pytest.mark.parametrize("mode", ["thread", "gallery", "dm"])
+async def test_a_job_resumed_after_a_restart_is_delivered_where_its_row_says(
+    world: World, mode: str
+) -> None:
+    await choose(world, mode)
+    world.sim.script_prompt("[long]", generation_seconds=1.0)
     interaction = await world.video(prompt="a [long] train ride")
     await interaction.wait_message(lambda m: status_of(m).startswith(("Submitted", "Generating")))
     await delivery(world, "channel")  # a later change does not move a job already made
     await world.restart()
 
     message = await world.final(interaction)
-    assert message.content == f"Your video is in the thread <#{message.id}>."
-    [post] = posted_in(world, message.id)
+    post, note = delivered(world, mode, message)
     assert is_mp4(post)
-    assert world.discord.requests_to("PATCH", rf"/channels/{CHANNEL}/messages/{message.id}")
+    assert message.content == note
+    assert world.discord.requests_to("PATCH", rf"/channels/{CHANNEL}/messages/{message.id}"), (
+        "the new process edits the job message through the channel API"
+    )
     assert world.sim.submits_by_prompt["a [long] train ride"] == 1
 
 
-async def test_gallery_delivery_after_the_interaction_token_expired(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["thread", "gallery", "dm"])
+async def test_delivery_after_the_interaction_token_expired(tmp_path: Path, mode: str) -> None:
     clock = ManualClock()
     async with running_world(tmp_path, monotonic=clock) as world:
         world.discord.clock = clock
-        world.discord.add_channel(GUILD, GALLERY, name="gallery")
-        await delivery(world, "gallery", gallery=GALLERY)
-        world.sim.script_prompt("[slow]", generation_seconds=1.0)
+        await choose(world, mode)
+        world.sim.script_prompt("[slow]", generation_seconds=0.6)
         interaction = await world.video(prompt="a [slow] eclipse")
         await interaction.wait_message(lambda m: status_of(m).startswith(("Submitted", "Gen")))
         clock.advance(16 * 60)
 
         message = await world.final(interaction)
-        [post] = posted_in(world, GALLERY)
+        post, note = delivered(world, mode, message)
         assert is_mp4(post)
-        assert message.content == (
-            f"Your video is in <#{GALLERY}>: [open it]({job_link(post, GALLERY)})."
+        assert message.content == note
+        channel_edits = world.discord.requests_to(
+            "PATCH", rf"/channels/{CHANNEL}/messages/{message.id}"
         )
-        edits = world.discord.requests_to("PATCH", rf"/channels/{CHANNEL}/messages/{message.id}")
-        assert edits, "the job message was edited through the channel API"
+        assert channel_edits, "the job message was edited through the channel API"
+        late = [
+            r
+            for r in world.discord.requests_to("PATCH", r"/webhooks/.*/messages/@original")
+            if r.at >= channel_edits[0].at
+        ]
+        assert not late, "no interaction-webhook edit after the token expired"
