@@ -38,7 +38,7 @@ from bot.jobs.delivery import DeliveryTarget
 from bot.jobs.media import AttachmentFetcher
 from bot.jobs.service import JobService
 from bot.jobs.store import JobRecord, JobStore
-from bot.ledger import Database, Ledger
+from bot.ledger import Ledger, Store, open_store
 from bot.settings import ConfigError, Settings
 from bot.sim import AtlasSimulator
 
@@ -118,7 +118,7 @@ class VideoBot(commands.Bot):
         self._heartbeat_seconds = heartbeat_seconds
         self._simulated = simulated
         self._force_sync = force_sync
-        self._db: Database | None = None
+        self._db: Store | None = None
         self._atlas: AtlasClient | None = None
         self._fetcher: AttachmentFetcher | None = None
         self._jobs: JobService | None = None
@@ -161,7 +161,10 @@ class VideoBot(commands.Bot):
             atlas_base_url = self._simulator.base_url
             self._simulated = True
             log.warning("ATLAS_MODE=simulate: videos come from the built-in simulator, not Atlas")
-        self._db = await Database.open(settings.env.database_path)
+        url = settings.env.database_url
+        self._db = await open_store(
+            None if url is None else url.get_secret_value(), settings.env.database_path
+        )
         self._ledger = Ledger(self._db, settings.budget, clock=self.clock)
         self._job_store = JobStore(self._db, clock=self.clock)
         self._atlas = AtlasClient(atlas_base_url, api_key)

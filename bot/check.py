@@ -12,6 +12,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 import aiohttp
@@ -21,7 +22,8 @@ from bot import USER_AGENT, __version__
 from bot.atlas import AtlasClient, RetryPolicy
 from bot.atlas.errors import AtlasConnectionError, AtlasError, AuthenticationError
 from bot.health import health_file
-from bot.ledger import Database, LedgerError
+from bot.ledger import Database, LedgerError, open_store
+from bot.ledger.pg import display_url
 from bot.logs import json_logs_from_env, redact, register_secret
 from bot.settings import ConfigError, EnvSettings, load, load_env
 
@@ -71,6 +73,8 @@ def _config_check(env: EnvSettings) -> CheckResult:
 
 
 async def _database_check(env: EnvSettings) -> CheckResult:
+    if env.database_url is not None:
+        return await _postgres_check(env.database_url.get_secret_value())
     path = env.database_path
     try:
         db = await Database.open(path)
@@ -84,6 +88,16 @@ async def _database_check(env: EnvSettings) -> CheckResult:
     except (LedgerError, sqlite3.Error, OSError) as exc:
         return _fail("database", f"DATABASE_PATH: {path} opened but did not close cleanly: {exc}")
     return _ok("database", f"{path} opens and its schema is up to date")
+
+
+async def _postgres_check(url: str) -> CheckResult:
+    name = display_url(url)
+    try:
+        db = await open_store(url, Path())
+    except LedgerError as exc:
+        return _fail("database", f"DATABASE_URL: {exc}")
+    await db.close()
+    return _ok("database", f"{name} answers and its schema is up to date")
 
 
 async def _atlas_check(env: EnvSettings, key: SecretStr | None, timeout: float) -> CheckResult:

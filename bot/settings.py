@@ -37,6 +37,13 @@ class EnvSettings(BaseSettings):
     atlascloud_api_key: SecretStr | None = None
     atlas_base_url: str = ATLAS_BASE_URL
     database_path: Path = Path("data/bot.sqlite3")
+    # postgresql://user:password@host/db: the ledger and jobs live there (several processes may
+    # share it); unset: the SQLite file at DATABASE_PATH.
+    database_url: SecretStr | None = None
+    # Sharding: SHARD_COUNT shards in all, this process runs SHARD_IDS ("0-3" or "2,5"; all
+    # of them when unset). Neither set: one process, one connection, as before.
+    shard_count: Annotated[int, Field(ge=1)] | None = None
+    shard_ids: str | None = None
     discord_api_base_url: str = DISCORD_API_BASE_URL
     discord_gateway_url: str = DISCORD_GATEWAY_URL
     dev_guild_id: int | None = None
@@ -52,10 +59,62 @@ class EnvSettings(BaseSettings):
             raise ValueError("must be an http(s) or ws(s) URL")
         return value.rstrip("/") if not value.startswith("ws") else value
 
-    @field_validator("discord_token", "atlascloud_api_key", mode="before")
+    @field_validator(
+        "discord_token",
+        "atlascloud_api_key",
+        "database_url",
+        "shard_count",
+        "shard_ids",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise ValueError("must start with postgresql:// (unset: the SQLite DATABASE_PATH)")
+        return value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shard_list(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_shard_ids(value)
+        return value
+
+    @property
+    def shards(self) -> tuple[int, tuple[int, ...]] | None:
+        """(shard count, the shard ids this process runs), or None: no sharding."""
+        if self.shard_count is None and self.shard_ids is None:
+            return None
+        ids = parse_shard_ids(self.shard_ids) if self.shard_ids is not None else None
+        count = self.shard_count if self.shard_count is not None else max(ids or (0,)) + 1
+        if ids is None:
+            ids = tuple(range(count))
+        if max(ids) >= count:
+            raise ConfigError(
+                f"SHARD_IDS: shard {max(ids)} does not exist when SHARD_COUNT is {count}"
+            )
+        return count, ids
+
+
+def parse_shard_ids(text: str) -> tuple[int, ...]:
+    """ "0-3" -> (0, 1, 2, 3); "2,5" -> (2, 5); ranges and lists mix ("0-1,4")."""
+    ids: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        low, dash, high = part.partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            raise ValueError(f'write shard ids as "0-3" or "2,5", not {text!r}')
+        first, last = int(low), int(high) if dash else int(low)
+        if last < first:
+            raise ValueError(f"the range {part} runs backwards")
+        ids.update(range(first, last + 1))
+    return tuple(sorted(ids))
 
 
 class _Section(BaseModel):
@@ -87,15 +146,17 @@ class BudgetConfig(_Section):
     timezone: str = "UTC"
     default_user_limit: Micros = Field(validation_alias="default_user_limit_usd")
     default_guild_cap: Micros = Field(validation_alias="default_guild_cap_usd")
+    # The operator's whole Atlas bill per period, across every server; None: no such cap.
+    default_bot_cap: Micros | None = Field(None, validation_alias="default_bot_cap_usd")
     max_concurrent_jobs_per_user: Annotated[int, Field(ge=1)] = 2
     max_concurrent_jobs_per_guild: Annotated[int, Field(ge=1)] = 10
     hold_ttl_seconds: Annotated[int, Field(gt=0)] = 900
     uncertain_release_hours: Annotated[float, Field(gt=0)] = 72.0
 
-    @field_validator("default_user_limit", "default_guild_cap", mode="before")
+    @field_validator("default_user_limit", "default_guild_cap", "default_bot_cap", mode="before")
     @classmethod
-    def _parse_usd(cls, value: object) -> Micros:
-        return _usd_field(value)
+    def _parse_usd(cls, value: object) -> Micros | None:
+        return None if value is None else _usd_field(value)
 
     @field_validator("timezone")
     @classmethod

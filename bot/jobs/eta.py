@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +28,8 @@ from typing import TYPE_CHECKING
 
 from bot.atlas.models import Prediction
 from bot.atlas.schedule import PollSchedule
-from bot.ledger.db import Database, LedgerError
+from bot.ledger.errors import LedgerError
+from bot.ledger.store import Conn, Store
 
 if TYPE_CHECKING:
     from bot.settings import PollingConfig
@@ -291,12 +291,14 @@ _UPSERT = (
 )
 
 
-def _load(conn: sqlite3.Connection) -> dict[Key, EtaStats]:
+async def _load(conn: Conn) -> dict[Key, EtaStats]:
     return {
         (model, resolution, int(duration)): EtaStats(
             float(count), float(mean), float(var), updated_us / 1_000_000
         )
-        for model, resolution, duration, count, mean, var, updated_us in conn.execute(_SELECT)
+        for model, resolution, duration, count, mean, var, updated_us in await conn.fetchall(
+            _SELECT
+        )
     }
 
 
@@ -311,7 +313,7 @@ class Eta:
 
     def __init__(
         self,
-        db: Database,
+        db: Store,
         *,
         tuning: EtaTuning | None = None,
         wall_clock: Callable[[], float] = time.time,

@@ -10,7 +10,6 @@ for an admin's approval. `GuildSettingsStore` keeps one JSON object per server i
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
@@ -18,8 +17,8 @@ from typing import Any
 
 from bot.catalogue import Catalogue, ModelKind, UnknownModel
 from bot.jobs.delivery import MAX_CHANNEL_OVERRIDES, delivery_problem
-from bot.ledger.db import Database
 from bot.ledger.periods import from_micros, to_micros, utc_now
+from bot.ledger.store import Conn, Store
 from bot.money import Micros
 
 DEFAULT_APPROVAL_TIMEOUT_SECONDS = 600.0
@@ -167,7 +166,7 @@ class GuildSettingsStore:
     """Reads and changes servers' settings; reads are cached (this process is the only writer)."""
 
     def __init__(
-        self, db: Database, catalogue: Catalogue, *, clock: Callable[[], datetime] = utc_now
+        self, db: Store, catalogue: Catalogue, *, clock: Callable[[], datetime] = utc_now
     ) -> None:
         self._db = db
         self._catalogue = catalogue
@@ -180,10 +179,7 @@ class GuildSettingsStore:
         if cached is not None:
             return cached
 
-        def read(conn: sqlite3.Connection) -> GuildSettings:
-            return _read(conn, guild_id)
-
-        settings = await self._db.read(read)
+        settings = await self._db.read(lambda conn: _read(conn, guild_id))
         self._cache[guild_id] = settings
         return settings
 
@@ -197,10 +193,10 @@ class GuildSettingsStore:
         now_us = to_micros(self._clock())
         catalogue = self._catalogue
 
-        def write(conn: sqlite3.Connection) -> GuildSettings:
-            new = change(_read(conn, guild_id))
+        async def write(conn: Conn) -> GuildSettings:
+            new = change(await _read(conn, guild_id))
             check(new, catalogue)
-            conn.execute(
+            await conn.execute(
                 "INSERT INTO guild_settings (guild_id, settings, updated_at, updated_by)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET"
                 " settings = excluded.settings, updated_at = excluded.updated_at,"
@@ -227,11 +223,11 @@ class GuildSettingsStore:
         return await self.update(guild_id, by=by, change=lambda current: replace(current, **values))
 
 
-def _read(conn: sqlite3.Connection, guild_id: int) -> GuildSettings:
-    row = conn.execute(
+async def _read(conn: Conn, guild_id: int) -> GuildSettings:
+    row = await conn.fetchone(
         "SELECT settings, updated_at, updated_by FROM guild_settings WHERE guild_id = ?",
         (guild_id,),
-    ).fetchone()
+    )
     if row is None:
         return GuildSettings()
     return from_json(row[0], from_micros(row[1]), row[2])

@@ -58,10 +58,10 @@ from bot.jobs.queue import JobQueue
 from bot.jobs.store import IllegalTransition, JobRecord, JobState, JobStore
 from bot.ledger import (
     BudgetExceeded,
-    Database,
     DatabaseUnavailable,
     Ledger,
     SettlementConflict,
+    Store,
 )
 from bot.settings import Settings
 
@@ -111,7 +111,7 @@ class JobService:
         *,
         settings: Settings,
         atlas: AtlasClient,
-        db: Database,
+        db: Store,
         ledger: Ledger,
         jobs: JobStore,
         fetcher: AttachmentFetcher,

@@ -1,23 +1,24 @@
 """The persisted job table: where each job stands, so a restart can pick up where it was.
 
-It lives in the ledger's database, so a job's state change and its money move (`tx=`) commit
-together. States only move forward, in the order `JobState` lists them; a terminal state
-never changes again, and an uncertain job only moves to a terminal state (an admin's call).
+It lives in the ledger's database (either engine), so a job's state change and its money
+move (`tx=`) commit together. States only move forward, in the order `JobState` lists them;
+a terminal state never changes again, and an uncertain job only moves to a terminal state
+(an admin's call).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from bot.ledger.db import Database, LedgerError, Tx
+from bot.ledger.errors import ConstraintViolation, LedgerError
 from bot.ledger.periods import from_micros, to_micros, utc_now
 from bot.ledger.schema import TERMINAL_JOB_STATES, UNFINISHED_JOBS_WHERE
+from bot.ledger.store import Conn, Store, Tx, sql_in
 
 
 class JobState(StrEnum):
@@ -140,10 +141,16 @@ def _column_value(name: str, value: Any) -> Any:
     return value
 
 
-def _insert(conn: sqlite3.Connection, job: JobRecord) -> None:
+def _order(conn: Conn) -> str:
+    # Insertion order: SQLite's rowid, PostgreSQL's identity column `seq`.
+    return sql_in(conn.dialect, "rowid", "seq")
+
+
+async def _insert(conn: Conn, job: JobRecord) -> None:
     try:
-        conn.execute(
-            f"INSERT INTO jobs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+        inserted = await conn.execute(
+            f"INSERT INTO jobs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+            " ON CONFLICT (id) DO NOTHING",
             (
                 job.id,
                 job.user_id,
@@ -162,21 +169,22 @@ def _insert(conn: sqlite3.Connection, job: JobRecord) -> None:
                 None if job.submitted_at is None else to_micros(job.submitted_at),
             ),
         )
-    except sqlite3.IntegrityError as exc:
-        if conn.execute("SELECT 1 FROM jobs WHERE id = ?", (job.id,)).fetchone():
-            raise JobExists(f"job {job.id} already exists") from None
+    except ConstraintViolation as exc:
         raise ValueError(f"job {job.id} is not storable: {exc}") from None
+    if not inserted:
+        raise JobExists(f"job {job.id} already exists")
 
 
-def _advance(
-    conn: sqlite3.Connection,
+async def _advance(
+    conn: Conn,
     job_id: str,
     state: JobState,
     expect: Collection[JobState] | None,
     fields: dict[str, Any],
     now_us: int,
 ) -> JobRecord:
-    row = conn.execute(f"{_SELECT} WHERE id = ?", (job_id,)).fetchone()
+    locking = sql_in(conn.dialect, "", " FOR UPDATE")  # one mover at a time on PostgreSQL
+    row = await conn.fetchone(f"{_SELECT} WHERE id = ?{locking}", (job_id,))
     if row is None:
         raise JobNotFound(f"no job {job_id}")
     current = _record(row)
@@ -197,14 +205,16 @@ def _advance(
     for name in sorted(fields):
         columns.append(f"{name} = ?")
         values.append(_column_value(name, fields[name]))
-    conn.execute(f"UPDATE jobs SET {', '.join(columns)} WHERE id = ?", (*values, job_id))  # noqa: S608
-    return _record(conn.execute(f"{_SELECT} WHERE id = ?", (job_id,)).fetchone())
+    await conn.execute(f"UPDATE jobs SET {', '.join(columns)} WHERE id = ?", (*values, job_id))  # noqa: S608
+    stored = await conn.fetchone(f"{_SELECT} WHERE id = ?", (job_id,))
+    assert stored is not None
+    return _record(stored)
 
 
 class JobStore:
     """Stores jobs and moves them forward through their states."""
 
-    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, db: Store, *, clock: Callable[[], datetime] = utc_now) -> None:
         self._db = db
         self._clock = clock
 
@@ -241,22 +251,30 @@ class JobStore:
     async def get(self, job_id: str) -> JobRecord | None:
         """The job, or None."""
 
-        def read(conn: sqlite3.Connection) -> JobRecord | None:
-            row = conn.execute(f"{_SELECT} WHERE id = ?", (job_id,)).fetchone()
+        async def read(conn: Conn) -> JobRecord | None:
+            row = await conn.fetchone(f"{_SELECT} WHERE id = ?", (job_id,))
             return None if row is None else _record(row)
 
         return await self._db.read(read)
 
     async def unfinished(self) -> list[JobRecord]:
         """Jobs not in a terminal state (UNCERTAIN included), oldest first: to resume."""
-        query = f"{_SELECT} WHERE {UNFINISHED_JOBS_WHERE} ORDER BY created_at, rowid"
-        return await self._db.read(lambda conn: [_record(r) for r in conn.execute(query)])
+
+        async def read(conn: Conn) -> list[JobRecord]:
+            query = f"{_SELECT} WHERE {UNFINISHED_JOBS_WHERE} ORDER BY created_at, {_order(conn)}"
+            return [_record(r) for r in await conn.fetchall(query)]
+
+        return await self._db.read(read)
 
     async def recent(self, user_id: int, guild_id: int, limit: int = 10) -> list[JobRecord]:
         """The member's latest jobs in the guild, newest first."""
-        query = (
-            f"{_SELECT} WHERE guild_id = ? AND user_id = ?"
-            " ORDER BY created_at DESC, rowid DESC LIMIT ?"
-        )
         args = (guild_id, user_id, max(0, limit))
-        return await self._db.read(lambda conn: [_record(r) for r in conn.execute(query, args)])
+
+        async def read(conn: Conn) -> list[JobRecord]:
+            query = (
+                f"{_SELECT} WHERE guild_id = ? AND user_id = ?"
+                f" ORDER BY created_at DESC, {_order(conn)} DESC LIMIT ?"
+            )
+            return [_record(r) for r in await conn.fetchall(query, args)]
+
+        return await self._db.read(read)

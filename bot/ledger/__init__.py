@@ -1,4 +1,4 @@
-"""Money: quotes held, captured or released per job, limits, grants and reports (SQLite).
+"""Money: quotes held, captured or released per job, limits, grants and reports.
 
 Knows nothing of Discord or Atlas. The invariants it keeps are listed in `bot.ledger.ledger`.
 """
@@ -9,8 +9,9 @@ from bot.ledger.db import (
     DatabaseTooNew,
     DatabaseUnavailable,
     LedgerError,
-    Tx,
 )
+from bot.ledger.engines import is_postgres, open_store
+from bot.ledger.errors import ConstraintViolation
 from bot.ledger.ledger import Ledger
 from bot.ledger.models import (
     BudgetExceeded,
@@ -22,10 +23,13 @@ from bot.ledger.models import (
     Settlement,
     SettlementConflict,
 )
+from bot.ledger.store import Conn, Store, Tx
 
 __all__ = [
     "BudgetExceeded",
     "BudgetSummary",
+    "Conn",
+    "ConstraintViolation",
     "Database",
     "DatabaseCorrupt",
     "DatabaseTooNew",
@@ -38,5 +42,8 @@ __all__ = [
     "LedgerError",
     "Settlement",
     "SettlementConflict",
+    "Store",
     "Tx",
+    "is_postgres",
+    "open_store",
 ]

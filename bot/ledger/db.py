@@ -1,12 +1,12 @@
-"""The ledger's SQLite database: one aiosqlite connection, WAL, forward migrations.
+"""The SQLite engine of `Store`: one aiosqlite connection, WAL, forward migrations.
 
-Every operation is a plain function of a `sqlite3.Connection` that runs in the connection's
-own thread, in ONE hop. `run` queues it for the next group commit: the writes waiting at that
-moment run in one `BEGIN IMMEDIATE ... COMMIT`, each in its own savepoint, so one failing
-step undoes only itself and a burst pays for one commit. Inside a `transaction()` a step runs
-at once in a savepoint of that transaction; `read` runs on a read snapshot. Within this process
-an `asyncio.Lock` keeps transactions apart (they share the connection); across processes
-`BEGIN IMMEDIATE` and `busy_timeout` do.
+Every step runs in the connection's own thread, in ONE hop (its coroutine never suspends:
+`store.drive` runs it to the end there). `run` queues it for the next group commit: the
+writes waiting at that moment run in one `BEGIN IMMEDIATE ... COMMIT`, each in its own
+savepoint, so one failing step undoes only itself and a burst pays for one commit. Inside a
+`transaction()` a step runs at once in a savepoint of that transaction; `read` runs on a read
+snapshot. Within this process an `asyncio.Lock` keeps transactions apart (they share the
+connection); across processes `BEGIN IMMEDIATE` and `busy_timeout` do.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import aiosqlite
 
 from bot.ledger.checkpoint import Checkpointer
 from bot.ledger.errors import (
+    ConstraintViolation,
     DatabaseCorrupt,
     DatabaseTooNew,
     DatabaseUnavailable,
@@ -31,6 +32,7 @@ from bot.ledger.errors import (
     translate,
 )
 from bot.ledger.migrate import prepare
+from bot.ledger.store import Args, Dialect, Row, Step, Tx, drive
 
 __all__ = [
     "Database",
@@ -38,11 +40,11 @@ __all__ = [
     "DatabaseTooNew",
     "DatabaseUnavailable",
     "LedgerError",
+    "SqliteConn",
     "Tx",
 ]
 
 T = TypeVar("T")
-Step = Callable[[sqlite3.Connection], Any]
 
 DEFAULT_BUSY_TIMEOUT = 5.0
 """Seconds to wait for another process's write lock before giving up."""
@@ -51,28 +53,50 @@ MAX_BATCH = 64
 """At most this many queued writes share one commit (more wait for the next one)."""
 
 
-class Tx:
-    """An open `BEGIN IMMEDIATE` transaction; pass it as `tx=` so changes commit together."""
+class SqliteConn:
+    """`Conn` over a sqlite3 connection: its awaits never suspend."""
 
-    __slots__ = ("_db", "_open")
+    __slots__ = ("raw",)
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self._open = True
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
 
     @property
-    def is_open(self) -> bool:
-        """False once the transaction has committed or rolled back."""
-        return self._open
+    def dialect(self) -> Dialect:
+        """Always "sqlite"."""
+        return "sqlite"
+
+    def _cursor(self, sql: str, args: Args) -> sqlite3.Cursor:
+        try:
+            return self.raw.execute(sql, args)
+        except sqlite3.IntegrityError as exc:
+            raise ConstraintViolation(str(exc)) from exc
+
+    async def fetchone(self, sql: str, args: Args = ()) -> Row | None:
+        """The first row of a query, or None."""
+        row: Row | None = self._cursor(sql, args).fetchone()
+        return row
+
+    async def fetchall(self, sql: str, args: Args = ()) -> list[Row]:
+        """Every row of a query."""
+        return self._cursor(sql, args).fetchall()
+
+    async def execute(self, sql: str, args: Args = ()) -> int:
+        """Run a statement; the number of rows it changed."""
+        return self._cursor(sql, args).rowcount
 
 
-def _in_savepoint(fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
+def _step(fn: Step[T], conn: sqlite3.Connection) -> T:
+    return drive(fn(SqliteConn(conn)))
+
+
+def _in_savepoint(fn: Step[T], conn: sqlite3.Connection) -> T:
     # Inside a transaction: a failed step leaves the transaction as it was before the step.
     if not conn.in_transaction:  # SQLite ended it (e.g. a full disk): never run unprotected
         raise LedgerError("the transaction was already rolled back by the database")
     conn.execute("SAVEPOINT step")
     try:
-        result = fn(conn)
+        result = _step(fn, conn)
     except BaseException:
         # Some errors (SQLITE_FULL, SQLITE_IOERR) roll the whole transaction back: then
         # there is no savepoint left to return to, and the original error is the one to tell.
@@ -84,7 +108,7 @@ def _in_savepoint(fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connectio
     return result
 
 
-def _group_commit(steps: list[Step], conn: sqlite3.Connection) -> list[tuple[bool, Any]]:
+def _group_commit(steps: list[Step[Any]], conn: sqlite3.Connection) -> list[tuple[bool, Any]]:
     """Run the steps in one transaction; each one's (succeeded, result or exception)."""
     alone = len(steps) == 1
     conn.execute("BEGIN IMMEDIATE")
@@ -92,7 +116,7 @@ def _group_commit(steps: list[Step], conn: sqlite3.Connection) -> list[tuple[boo
         outcomes: list[tuple[bool, Any]] = []
         for step in steps:
             try:
-                outcomes.append((True, step(conn) if alone else _in_savepoint(step, conn)))
+                outcomes.append((True, _step(step, conn) if alone else _in_savepoint(step, conn)))
             except Exception as exc:
                 if alone or not conn.in_transaction:  # SQLite gave up the whole transaction
                     raise
@@ -105,10 +129,10 @@ def _group_commit(steps: list[Step], conn: sqlite3.Connection) -> list[tuple[boo
     return outcomes
 
 
-def _snapshot(fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
+def _snapshot(fn: Step[T], conn: sqlite3.Connection) -> T:
     conn.execute("BEGIN DEFERRED")
     try:
-        return fn(conn)
+        return _step(fn, conn)
     finally:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
@@ -133,7 +157,7 @@ def _rollback_if_open(conn: sqlite3.Connection) -> None:
 
 
 class Database:
-    """The one connection to the bot's SQLite file, shared by the ledger and the job store."""
+    """The SQLite `Store`: one connection to the bot's file, shared by every table's owner."""
 
     def __init__(self, conn: Any, path: Path, busy_timeout: float) -> None:
         self._conn = conn
@@ -142,7 +166,7 @@ class Database:
         self._checkpointer: Checkpointer | None = None
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
-        self._queue: list[tuple[Step, asyncio.Future[Any]]] = []
+        self._queue: list[tuple[Step[Any], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -169,6 +193,16 @@ class Database:
             await conn.close()
             raise
         return db
+
+    @property
+    def dialect(self) -> Dialect:
+        """Always "sqlite"."""
+        return "sqlite"
+
+    @property
+    def name(self) -> str:
+        """The file's path."""
+        return str(self.path)
 
     async def close(self) -> None:
         """Finish queued writes and the open transaction, then close (checkpointing the WAL)."""
@@ -219,7 +253,7 @@ class Database:
                 tx._open = False
                 self._owner = None
 
-    async def run(self, fn: Callable[[sqlite3.Connection], T], *, tx: Tx | None = None) -> T:
+    async def run(self, fn: Step[T], *, tx: Tx | None = None) -> T:
         """Run a writing step atomically: in `tx` if given, else in the next group commit."""
         if tx is not None:
             if tx._db is not self or not tx._open:
@@ -268,9 +302,9 @@ class Database:
         if self._checkpointer is not None:
             self._checkpointer.wrote(transactions)
 
-    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def read(self, fn: Step[T]) -> T:
         """Run a reading step on one consistent snapshot (inside this task's open tx if any)."""
         if self._in_own_transaction():
-            return await self._call(fn)
+            return await self._call(partial(_step, fn))
         async with self._lock:
             return await self._call(partial(_snapshot, fn))

@@ -1,4 +1,4 @@
-"""The ledger's errors, and how a sqlite3 error is explained to whoever runs the bot."""
+"""The ledger's errors, and how a database error is explained to whoever runs the bot."""
 
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ class DatabaseCorrupt(LedgerError):
 
 class DatabaseUnavailable(LedgerError):
     """The database cannot be used right now: locked too long, disk full, read-only, I/O."""
+
+
+class ConstraintViolation(LedgerError):
+    """A row broke one of the schema's rules (a CHECK, a key, an append-only trigger)."""
 
 
 _UNAVAILABLE = {

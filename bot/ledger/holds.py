@@ -1,19 +1,26 @@
-"""The two-phase money moves, as plain functions run inside one SQLite transaction.
+"""The two-phase money moves, as steps run inside one transaction on either engine.
 
 reserve -> (pin) -> capture | release, each keyed by the job id. `totals` caches each
-member's and each guild's spent and held sums per period; a missing row is first derived from
-`entries` and `holds`, then every move updates it in the same transaction as the move.
+member's, each guild's and (with a bot-wide cap) the whole bot's spent and held sums per
+period; a missing row is first derived from `entries` and `holds`, then every move updates it
+in the same transaction as the move.
+
+SQLite runs one writer at a time (`BEGIN IMMEDIATE`). On PostgreSQL several transactions run at
+once, so a move first locks the `totals` rows its limits are checked against (`SELECT ... FOR
+UPDATE`, in one global order; a missing row is inserted first, and a racing insert waits for
+it), and a settle first locks its hold. Under READ COMMITTED every later statement then sees
+what the transactions before it committed: two moves on the same budget run one after the
+other, moves on different budgets in parallel.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.ledger.db import LedgerError
-from bot.ledger.limits import LIMIT_COLUMNS, resolve, roles_json
+from bot.ledger.errors import LedgerError
+from bot.ledger.limits import limit_columns, resolve, roles_json
 from bot.ledger.models import (
     BudgetExceeded,
     Hold,
@@ -23,6 +30,7 @@ from bot.ledger.models import (
     SettlementConflict,
 )
 from bot.ledger.periods import Period, PeriodRule, from_micros
+from bot.ledger.store import Conn, Dialect, sql_in
 from bot.settings import BudgetConfig
 
 log = logging.getLogger("bot.ledger")
@@ -30,105 +38,161 @@ log = logging.getLogger("bot.ledger")
 GUILD_ROW = 0
 """`totals.user_id` of a guild's own row (Discord ids are never 0)."""
 
+BOT_ROW = (0, 0)
+"""`totals` (guild_id, user_id) of the whole bot's row, kept while a bot-wide cap is set."""
+
+Key = tuple[int, int]
+
 
 @dataclass(frozen=True)
 class Balance:
-    """Spent and held in one period, for one member or one guild."""
+    """Spent and held in one period, for one member, one guild or the whole bot."""
 
     spent: int
     held: int
 
+    @property
+    def used(self) -> int:
+        """Spent plus held."""
+        return self.spent + self.held
 
-# Spend counts in the period of its hold (entries.period_at = holds.created_at), so both sums
+
+@dataclass(frozen=True)
+class Book:
+    """The rules the cache follows: the period rule, and whether the bot's row is kept."""
+
+    rule: PeriodRule
+    bot_cap: int | None
+
+    @classmethod
+    def of(cls, rule: PeriodRule, budget: BudgetConfig) -> Book:
+        """The book of a configured budget."""
+        return cls(rule, budget.default_bot_cap)
+
+    @property
+    def key(self) -> str:
+        """What `ledger_meta.totals_rule` says when the cache follows this book."""
+        return self.rule.key + ("+bot" if self.bot_cap is not None else "")
+
+    def keys(self, guild_id: int, user_id: int) -> list[Key]:
+        """The totals rows a move of this member touches, in lock order."""
+        keys = [(guild_id, GUILD_ROW), (guild_id, user_id)]
+        return [BOT_ROW, *keys] if self.bot_cap is not None else keys
+
+
+# Spend counts in the period of its hold (entries.period_at = holds.created_at), so the sums
 # walk `holds_member` and look each settled hold's entry up by its key.
-_DERIVE_MEMBER = """
+_DERIVE = """
     SELECT coalesce(sum(CASE WHEN h.settled IS NULL THEN 0 ELSE e.amount END), 0),
            coalesce(sum(CASE WHEN h.settled IS NULL THEN h.amount ELSE 0 END), 0)
-      FROM holds h INDEXED BY holds_member LEFT JOIN entries e ON e.job_id = h.job_id
-     WHERE h.guild_id = :guild AND h.user_id = :user
-       AND h.created_at >= :start AND h.created_at < :end"""
-_DERIVE_GUILD = """
-    SELECT coalesce(sum(CASE WHEN h.settled IS NULL THEN 0 ELSE e.amount END), 0),
-           coalesce(sum(CASE WHEN h.settled IS NULL THEN h.amount ELSE 0 END), 0)
-      FROM holds h INDEXED BY holds_member LEFT JOIN entries e ON e.job_id = h.job_id
-     WHERE h.guild_id = :guild AND h.created_at >= :start AND h.created_at < :end"""
+      FROM holds h {index} LEFT JOIN entries e ON e.job_id = h.job_id
+     WHERE {where} h.created_at >= :start AND h.created_at < :end"""
+_DERIVE_MEMBER = _DERIVE.format(
+    index="INDEXED BY holds_member", where="h.guild_id = :guild AND h.user_id = :user AND"
+)
+_DERIVE_GUILD = _DERIVE.format(index="INDEXED BY holds_member", where="h.guild_id = :guild AND")
+_DERIVE_BOT = _DERIVE.format(index="", where="")
 
 
-def derive(conn: sqlite3.Connection, period: Period, guild_id: int, user_id: int) -> Balance:
-    """Add up the period's entries and open holds (user_id 0: the whole guild)."""
-    query = _DERIVE_GUILD if user_id == GUILD_ROW else _DERIVE_MEMBER
+async def derive(conn: Conn, period: Period, guild_id: int, user_id: int) -> Balance:
+    """Add up the period's entries and open holds (user 0: the guild; guild 0: the bot)."""
+    if guild_id == BOT_ROW[0]:
+        query = _DERIVE_BOT
+    else:
+        query = _DERIVE_GUILD if user_id == GUILD_ROW else _DERIVE_MEMBER
     args = {"guild": guild_id, "user": user_id, "start": period.start_us, "end": period.end_us}
-    spent, held = conn.execute(query, args).fetchone()
-    return Balance(int(spent), int(held))
+    row = await conn.fetchone(query, args)
+    assert row is not None
+    return Balance(int(row[0]), int(row[1]))
 
 
-def balance(conn: sqlite3.Connection, period: Period, guild_id: int, user_id: int) -> Balance:
+async def balance(conn: Conn, period: Period, guild_id: int, user_id: int) -> Balance:
     """The cached balance (user_id 0: the guild), or the derived one if none is cached."""
-    row = conn.execute(
+    row = await conn.fetchone(
         "SELECT spent, held FROM totals WHERE period_id = ? AND guild_id = ? AND user_id = ?",
         (period.id, guild_id, user_id),
-    ).fetchone()
-    return derive(conn, period, guild_id, user_id) if row is None else Balance(*row)
+    )
+    return await derive(conn, period, guild_id, user_id) if row is None else Balance(*row)
 
 
 _CACHE_RULE = "(SELECT value FROM ledger_meta WHERE key = 'totals_rule')"
 
 
-def claim_cache(conn: sqlite3.Connection, rule: PeriodRule, cached_rule: str | None) -> bool:
-    """Make `totals` follow `rule` before writing to it; True if it was emptied to do so.
+async def claim_cache(conn: Conn, book: Book, cached_rule: str | None) -> bool:
+    """Make `totals` follow `book` before writing to it; True if it was emptied to do so.
 
-    The cache holds rows of one rule only: rows of another rule stopped being kept up to
-    date when that rule stopped writing, so they go (they are derived again when needed).
+    The cache holds rows of one book only: rows of another one stopped being kept up to
+    date when it stopped writing, so they go (they are derived again when needed).
     """
-    if cached_rule == rule.key:
+    if cached_rule == book.key:
         return False
-    conn.execute("DELETE FROM totals")
-    conn.execute(
+    await conn.execute("DELETE FROM totals")
+    await conn.execute(
         "INSERT INTO ledger_meta (key, value) VALUES ('totals_rule', ?)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (rule.key,),
+        (book.key,),
     )
     return True
 
 
-def ensure_totals(
-    conn: sqlite3.Connection, period: Period, guild_id: int, user_id: int
-) -> tuple[Balance, Balance]:
-    """The member's and the guild's cached balances, deriving any row that is missing."""
+def _match(keys: Sequence[Key]) -> tuple[str, list[int]]:
+    where = " OR ".join("(guild_id = ? AND user_id = ?)" for _ in keys)
+    return f"({where})", [part for key in keys for part in key]
+
+
+_INSERT_TOTALS = (
+    "INSERT INTO totals (period_id, guild_id, user_id, spent, held) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (period_id, guild_id, user_id) DO NOTHING"
+)
+
+
+async def ensure_totals(conn: Conn, period: Period, keys: Sequence[Key]) -> dict[Key, Balance]:
+    """The cached balances of `keys`, deriving and storing any row that is missing.
+
+    On PostgreSQL the rows are also locked until the transaction ends, in `keys` order.
+    """
+    locking = conn.dialect == "postgres"
+    where, args = _match(keys)
     found = {
-        row[0]: Balance(row[1], row[2])
-        for row in conn.execute(
-            "SELECT user_id, spent, held FROM totals"
-            " WHERE period_id = ? AND guild_id = ? AND user_id IN (?, 0)",
-            (period.id, guild_id, user_id),
+        (row[0], row[1]): Balance(row[2], row[3])
+        for row in await conn.fetchall(
+            f"SELECT guild_id, user_id, spent, held FROM totals WHERE period_id = ? AND {where}"  # noqa: S608
+            + (" ORDER BY guild_id, user_id FOR UPDATE" if locking else ""),
+            (period.id, *args),
         )
     }
-    for key in (user_id, GUILD_ROW):
-        if key not in found:
-            found[key] = derive(conn, period, guild_id, key)
-            conn.execute(
-                "INSERT INTO totals (period_id, guild_id, user_id, spent, held)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (period.id, guild_id, key, found[key].spent, found[key].held),
-            )
-    return found[user_id], found[GUILD_ROW]
+    for key in keys:
+        if key in found:
+            continue
+        derived = await derive(conn, period, *key)
+        if await conn.execute(_INSERT_TOTALS, (period.id, *key, derived.spent, derived.held)):
+            found[key] = derived
+            continue
+        # Another transaction inserted it meanwhile (and has committed): take its row.
+        row = await conn.fetchone(
+            "SELECT spent, held FROM totals WHERE period_id = ? AND guild_id = ? AND user_id = ?"  # noqa: S608
+            + (" FOR UPDATE" if locking else ""),
+            (period.id, *key),
+        )
+        assert row is not None
+        found[key] = Balance(*row)
+    return found
 
 
-def _bump(
-    conn: sqlite3.Connection, period: Period, guild_id: int, user_id: int, spent: int, held: int
-) -> None:
+async def _bump(conn: Conn, period: Period, keys: Sequence[Key], spent: int, held: int) -> None:
     """Apply a move to the cached rows; a row that was missing is derived afterwards, so
     it already includes the move."""
-    updated = conn.execute(
-        "UPDATE totals SET spent = spent + ?, held = held + ?"
-        " WHERE period_id = ? AND guild_id = ? AND user_id IN (?, 0)",
-        (spent, held, period.id, guild_id, user_id),
-    ).rowcount
-    if updated < 2:
-        ensure_totals(conn, period, guild_id, user_id)
+    where, args = _match(keys)
+    updated = await conn.execute(
+        "UPDATE totals SET spent = spent + ?, held = held + ?"  # noqa: S608
+        f" WHERE period_id = ? AND {where}",
+        (spent, held, period.id, *args),
+    )
+    if updated < len(keys):
+        await ensure_totals(conn, period, keys)
 
 
-_RESERVE_FACTS = f"""SELECT {LIMIT_COLUMNS},
+_RESERVE_FACTS = """SELECT {limits},
     (SELECT coalesce(settled, '') FROM holds WHERE job_id = :job),
     (SELECT coalesce(sum(amount), 0) FROM grants
       WHERE guild_id = :guild AND user_id = :user AND at >= :start AND at < :end),
@@ -140,8 +204,15 @@ _RESERVE_FACTS = f"""SELECT {LIMIT_COLUMNS},
       WHERE period_id = :period AND guild_id = :guild AND user_id = :user),
     (SELECT spent + held FROM totals
       WHERE period_id = :period AND guild_id = :guild AND user_id = 0),
-    {_CACHE_RULE}"""  # noqa: S608
-"""Everything `reserve` decides on, in one statement (one trip into SQLite)."""
+    (SELECT spent + held FROM totals
+      WHERE period_id = :period AND guild_id = 0 AND user_id = 0),
+    {cache_rule}"""
+"""Everything `reserve` decides on, in one statement (one trip into the database)."""
+
+_RESERVE_FACTS_IN: dict[Dialect, str] = {
+    dialect: _RESERVE_FACTS.format(limits=limit_columns(dialect), cache_rule=_CACHE_RULE)
+    for dialect in ("sqlite", "postgres")
+}
 
 
 _SETTLE_FACTS = f"""
@@ -157,10 +228,16 @@ def outcome_of(kind: str) -> Outcome:
     return "captured" if kind == "capture" else "released"
 
 
-def reserve(
-    conn: sqlite3.Connection,
+def _used(value: int | None, key: Key, balances: dict[Key, Balance] | None) -> int | None:
+    if balances is not None and key in balances:
+        return balances[key].used
+    return value
+
+
+async def reserve(
+    conn: Conn,
     budget: BudgetConfig,
-    rule: PeriodRule,
+    book: Book,
     *,
     job_id: str,
     user_id: int,
@@ -171,9 +248,12 @@ def reserve(
 ) -> Hold:
     """Check every limit and record a pending hold, or raise `BudgetExceeded` having
     recorded nothing. A second call for the same job returns its hold unchanged."""
-    period = rule.period_at_micros(now_us)
-    facts = conn.execute(
-        _RESERVE_FACTS,
+    period = book.rule.period_at_micros(now_us)
+    keys = book.keys(guild_id, user_id)
+    if conn.dialect == "postgres":  # lock the rows the limits are checked against
+        await ensure_totals(conn, period, keys)
+    facts = await conn.fetchone(
+        _RESERVE_FACTS_IN[conn.dialect],
         {
             "job": job_id,
             "guild": guild_id,
@@ -183,16 +263,21 @@ def reserve(
             "start": period.start_us,
             "end": period.end_us,
         },
-    ).fetchone()
-    existing, credit, open_in_guild, open_mine, used_mine, used_guild, cache_rule = facts[5:]
+    )
+    assert facts is not None
+    existing, credit, open_in_guild, open_mine = facts[5:9]
+    used_mine, used_guild, used_bot, cache_rule = facts[9:]
     if existing is not None:
-        return _existing_hold(conn, job_id, guild_id, user_id, amount)
+        return await _existing_hold(conn, job_id, guild_id, user_id, amount)
     limits = resolve(facts, budget)
-    if 0 in (limits.user, limits.guild_cap, limits.user_jobs, limits.guild_jobs):
+    if 0 in (limits.user, limits.guild_cap, limits.user_jobs, limits.guild_jobs, book.bot_cap):
         raise BudgetExceeded("not_allowed", needed=amount, remaining=0, resets_at=None)
-    if claim_cache(conn, rule, cache_rule) or used_mine is None or used_guild is None:
-        mine, guild = ensure_totals(conn, period, guild_id, user_id)
-        used_mine, used_guild = mine.spent + mine.held, guild.spent + guild.held
+    cached = (used_mine, used_guild) + ((used_bot,) if book.bot_cap is not None else ())
+    if await claim_cache(conn, book, cache_rule) or None in cached:
+        balances = await ensure_totals(conn, period, keys)
+        used_mine = balances[(guild_id, user_id)].used
+        used_guild = balances[(guild_id, GUILD_ROW)].used
+        used_bot = balances[BOT_ROW].used if book.bot_cap is not None else None
     room = limits.user + credit - used_mine
     if amount > room:
         raise BudgetExceeded(
@@ -201,27 +286,33 @@ def reserve(
     room = limits.guild_cap - used_guild
     if amount > room:
         raise BudgetExceeded("guild", needed=amount, remaining=max(0, room), resets_at=period.end)
+    if book.bot_cap is not None:
+        room = book.bot_cap - (used_bot or 0)
+        if amount > room:
+            raise BudgetExceeded("bot", needed=amount, remaining=max(0, room), resets_at=period.end)
     if open_mine >= limits.user_jobs:
         raise BudgetExceeded("user_concurrency", needed=1, remaining=0, resets_at=None)
     if open_in_guild >= limits.guild_jobs:
         raise BudgetExceeded("guild_concurrency", needed=1, remaining=0, resets_at=None)
     expires_us = now_us + budget.hold_ttl_seconds * 1_000_000
-    conn.execute(
+    inserted = await conn.execute(
         "INSERT INTO holds (job_id, guild_id, user_id, amount, created_at, expires_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING",
         (job_id, guild_id, user_id, amount, now_us, expires_us),
     )
-    _bump(conn, period, guild_id, user_id, spent=0, held=amount)
+    if not inserted:  # the same job, reserved by a racing transaction that committed first
+        return await _existing_hold(conn, job_id, guild_id, user_id, amount)
+    await _bump(conn, period, keys, spent=0, held=amount)
     return Hold(job_id, user_id, guild_id, amount, from_micros(expires_us))
 
 
-def _existing_hold(
-    conn: sqlite3.Connection, job_id: str, guild_id: int, user_id: int, amount: int
-) -> Hold:
-    held_guild, held_user, held_amount, expires_us, settled = conn.execute(
+async def _existing_hold(conn: Conn, job_id: str, guild_id: int, user_id: int, amount: int) -> Hold:
+    row = await conn.fetchone(
         "SELECT guild_id, user_id, amount, expires_at, settled FROM holds WHERE job_id = ?",
         (job_id,),
-    ).fetchone()
+    )
+    assert row is not None
+    held_guild, held_user, held_amount, expires_us, settled = row
     if (held_guild, held_user, held_amount) != (guild_id, user_id, amount):
         raise LedgerError(
             f"job {job_id} already holds {held_amount} for user {held_user} in guild "
@@ -232,13 +323,18 @@ def _existing_hold(
     return Hold(job_id, user_id, guild_id, amount, from_micros(expires_us))
 
 
-def pin(conn: sqlite3.Connection, *, job_id: str, now_us: int) -> None:
+def _locked(conn: Conn, sql: str) -> str:
+    return sql + sql_in(conn.dialect, "", " FOR UPDATE")
+
+
+async def pin(conn: Conn, *, job_id: str, now_us: int) -> None:
     """Stop the hold from expiring: the job may reach Atlas, so only the job layer settles it.
 
     Refused with `SettlementConflict` once the hold is released: the job must not be sent.
     """
-    row = conn.execute("SELECT pinned_at, settled FROM holds WHERE job_id = ?", (job_id,))
-    found = row.fetchone()
+    found = await conn.fetchone(
+        _locked(conn, "SELECT pinned_at, settled FROM holds WHERE job_id = ?"), (job_id,)
+    )
     if found is None:
         raise HoldNotFound(f"no hold for job {job_id}")
     pinned_at, settled = found
@@ -246,12 +342,12 @@ def pin(conn: sqlite3.Connection, *, job_id: str, now_us: int) -> None:
         log.error("refused to pin job %s: its hold was already released", job_id)
         raise SettlementConflict(f"job {job_id}'s hold was already released: do not submit it")
     if settled is None and pinned_at is None:
-        conn.execute("UPDATE holds SET pinned_at = ? WHERE job_id = ?", (now_us, job_id))
+        await conn.execute("UPDATE holds SET pinned_at = ? WHERE job_id = ?", (now_us, job_id))
 
 
-def settle(
-    conn: sqlite3.Connection,
-    rule: PeriodRule,
+async def settle(
+    conn: Conn,
+    book: Book,
     *,
     job_id: str,
     capture: bool,
@@ -264,19 +360,15 @@ def settle(
     A repeat of the same outcome returns the first settlement; the other outcome is refused.
     The spend counts in the period of the hold, not of the capture.
     """
-    row = conn.execute(_SETTLE_FACTS, (job_id,)).fetchone()
+    if conn.dialect == "postgres":  # settles of one job wait for each other
+        await conn.fetchone("SELECT 1 FROM holds WHERE job_id = ? FOR UPDATE", (job_id,))
+    row = await conn.fetchone(_SETTLE_FACTS, (job_id,))
     if row is None:
         raise HoldNotFound(f"no hold for job {job_id}")
     guild_id, user_id, held, created_us, kind, spent_before, quoted_before, reason_before = row[:8]
     wanted = "capture" if capture else "release"
     if kind is not None:
-        first = Settlement(
-            job_id,
-            outcome_of(kind),
-            spent_before,
-            quoted_before,
-            reason_before,
-        )
+        first = Settlement(job_id, outcome_of(kind), spent_before, quoted_before, reason_before)
         if kind != wanted:
             log.error("refused to %s job %s: it was already %s", wanted, job_id, first.outcome)
             raise SettlementConflict(
@@ -291,33 +383,40 @@ def settle(
             )
         return first
     spent = (held if amount is None else amount) if capture else 0
-    period = rule.period_at_micros(created_us)
-    claim_cache(conn, rule, row[8])
-    conn.execute(
+    period = book.rule.period_at_micros(created_us)
+    keys = book.keys(guild_id, user_id)
+    if await claim_cache(conn, book, row[8]) or conn.dialect == "postgres":
+        await ensure_totals(conn, period, keys)
+    await conn.execute(
         "INSERT INTO entries"
         " (job_id, guild_id, user_id, kind, amount, quoted, reason, period_at, at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (job_id, guild_id, user_id, wanted, spent, held, reason, created_us, now_us),
     )
-    _bump(conn, period, guild_id, user_id, spent=spent, held=-held)
+    await _bump(conn, period, keys, spent=spent, held=-held)
     if spent > held:
         log.warning("job %s cost %d, more than the %d held: overrun recorded", job_id, spent, held)
     return Settlement(job_id, outcome_of(wanted), spent, held, reason)
 
 
-def expire(conn: sqlite3.Connection, rule: PeriodRule, *, now_us: int) -> list[str]:
+async def expire(conn: Conn, book: Book, *, now_us: int) -> list[str]:
     """Release every unpinned hold whose expiry has passed; their job ids."""
-    job_ids = [
-        row[0]
-        for row in conn.execute(
-            "SELECT job_id FROM holds INDEXED BY holds_open"
-            " WHERE settled IS NULL AND pinned_at IS NULL"
-            " AND expires_at <= ? ORDER BY expires_at, job_id",
-            (now_us,),
+    candidates = await conn.fetchall(
+        "SELECT job_id FROM holds INDEXED BY holds_open"
+        " WHERE settled IS NULL AND pinned_at IS NULL"
+        " AND expires_at <= ? ORDER BY expires_at, job_id",
+        (now_us,),
+    )
+    expired = []
+    for (job_id,) in candidates:
+        if conn.dialect == "postgres":  # pinned or settled by another process meanwhile?
+            row = await conn.fetchone(
+                "SELECT pinned_at, settled FROM holds WHERE job_id = ? FOR UPDATE", (job_id,)
+            )
+            if row is None or row != (None, None):
+                continue
+        await settle(
+            conn, book, job_id=job_id, capture=False, amount=None, reason="expired", now_us=now_us
         )
-    ]
-    for job_id in job_ids:
-        settle(
-            conn, rule, job_id=job_id, capture=False, amount=None, reason="expired", now_us=now_us
-        )
-    return job_ids
+        expired.append(job_id)
+    return expired

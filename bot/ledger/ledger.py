@@ -9,15 +9,19 @@ Invariants (each one is tested in tests/ledger/):
 
 1. Within every budget period, for every member: captured + held <= limit + grants, where
    the limit is the one in force at reserve time (per-user override, else the highest of
-   the member's role limits, else the default); and for every guild: captured + held <= cap.
-   `reserve` checks this inside one `BEGIN IMMEDIATE` transaction. The single way past it is
-   a capture above its hold (Atlas billed more than we quoted): the real price is recorded,
-   logged as an overrun, and the member's next reserves are refused until the period resets.
+   the member's role limits, else the default); for every guild: captured + held <= cap;
+   and, with `[budget] default_bot_cap_usd`, for the whole bot: captured + held <= that cap.
+   `reserve` checks this inside one transaction that cannot race: `BEGIN IMMEDIATE` on
+   SQLite, row locks (`SELECT ... FOR UPDATE`) on the totals it checks on PostgreSQL. The
+   single way past it is a capture above its hold (Atlas billed more than we quoted): the
+   real price is recorded, logged as an overrun, and the member's next reserves are refused
+   until the period resets.
 2. A job has at most one settlement: one capture or one release, never both, never two
    (`entries.job_id` is the table's key; a repeat returns the first outcome, the other one
    is refused and logged).
 3. Concurrent reserves never oversubscribe a budget: 200 at once for a member whose budget
-   fits 10 make exactly 10 holds, on one store or on two stores sharing the file.
+   fits 10 make exactly 10 holds, on one store or on two stores sharing the database, on
+   either engine (and two OS processes racing 500 against a bot-wide cap that fits 10).
 4. Holds, entries and grants are append-only (triggers refuse UPDATE/DELETE of their
    figures); a hold is only pinned, then settled, once each. Balances are derived from
    entries and open holds; the per-period cache in `totals` always equals the derived sums
@@ -26,18 +30,17 @@ Invariants (each one is tested in tests/ledger/):
    in the last second of a period does not count in the next one.
 6. A commit survives a crash of the bot: a hold made before it is still held (once) after
    re-opening, and can then be captured or released exactly once; an uncommitted one is
-   gone whole. (A power cut may lose the last second of commits: WAL with
+   gone whole. (On SQLite a power cut may lose the last second of commits: WAL with
    synchronous=NORMAL, synced by checkpoint.py; it never corrupts the file.)
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.ledger import holds, limits, reports
-from bot.ledger.db import Database, Tx
+from bot.ledger.holds import Book
 from bot.ledger.models import (
     BudgetExceeded,
     BudgetSummary,
@@ -49,6 +52,7 @@ from bot.ledger.models import (
     SettlementConflict,
 )
 from bot.ledger.periods import PeriodRule, to_micros, utc_now
+from bot.ledger.store import Conn, Store, Tx
 from bot.settings import BudgetConfig
 
 __all__ = [
@@ -85,15 +89,16 @@ def _job(job_id: str) -> str:
 
 
 class Ledger:
-    """Holds, captures, releases, limits and reports over one `Database`."""
+    """Holds, captures, releases, limits and reports over one `Store` (either engine)."""
 
     def __init__(
-        self, db: Database, budget: BudgetConfig, *, clock: Callable[[], datetime] = utc_now
+        self, db: Store, budget: BudgetConfig, *, clock: Callable[[], datetime] = utc_now
     ) -> None:
         self._db = db
         self._budget = budget
         self._clock = clock
         self._rule = PeriodRule(budget.period, budget.zone)
+        self._book = Book.of(self._rule, budget)
 
     def _now_us(self, now: datetime | None = None) -> int:
         return to_micros(now if now is not None else self._clock())
@@ -121,7 +126,7 @@ class Ledger:
             lambda conn: holds.reserve(
                 conn,
                 self._budget,
-                self._rule,
+                self._book,
                 job_id=job_id,
                 user_id=user_id,
                 guild_id=guild_id,
@@ -150,7 +155,7 @@ class Ledger:
         return await self._db.run(
             lambda conn: holds.settle(
                 conn,
-                self._rule,
+                self._book,
                 job_id=job_id,
                 capture=True,
                 amount=amount,
@@ -166,7 +171,7 @@ class Ledger:
         return await self._db.run(
             lambda conn: holds.settle(
                 conn,
-                self._rule,
+                self._book,
                 job_id=job_id,
                 capture=False,
                 amount=None,
@@ -179,17 +184,17 @@ class Ledger:
     async def expire_stale_holds(self, now: datetime | None = None) -> list[str]:
         """Release the holds of jobs that never reached Atlas (unpinned) and are past expiry."""
         now_us = self._now_us(now)
-        return await self._db.run(lambda conn: holds.expire(conn, self._rule, now_us=now_us))
+        return await self._db.run(lambda conn: holds.expire(conn, self._book, now_us=now_us))
 
     async def settlement(self, job_id: str) -> Settlement | None:
         """How the job's hold ended, or None while it is held (`HoldNotFound` if never held)."""
 
-        def read(conn: sqlite3.Connection) -> Settlement | None:
-            row = conn.execute(
+        async def read(conn: Conn) -> Settlement | None:
+            row = await conn.fetchone(
                 "SELECT h.job_id, e.kind, e.amount, e.quoted, e.reason FROM holds h"
                 " LEFT JOIN entries e ON e.job_id = h.job_id WHERE h.job_id = ?",
                 (job_id,),
-            ).fetchone()
+            )
             if row is None:
                 raise HoldNotFound(f"no hold for job {job_id}")
             if row[1] is None:
@@ -315,4 +320,4 @@ class Ledger:
 
     async def audit(self) -> list[str]:
         """Check the ledger against itself (cache vs. derived sums, holds vs. entries)."""
-        return await self._db.read(lambda conn: reports.audit(conn, self._rule))
+        return await self._db.read(lambda conn: reports.audit(conn, self._book))

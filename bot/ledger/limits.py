@@ -9,12 +9,12 @@ Grants add one-off credit to a member for the period in which they are granted.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from bot.ledger.periods import Period
+from bot.ledger.store import Conn, Dialect, sql_in
 from bot.settings import BudgetConfig
 
 Scope = Literal["user", "role", "guild", "user_concurrency", "guild_concurrency"]
@@ -32,18 +32,27 @@ class Limits:
     guild_jobs: int
 
 
-LIMIT_COLUMNS = """
+_LIMIT_COLUMNS = """
     (SELECT amount FROM limits
       WHERE guild_id = :guild AND scope = 'user' AND subject_id = :user),
     (SELECT max(amount) FROM limits WHERE guild_id = :guild AND scope = 'role'
-      AND subject_id IN (SELECT value FROM json_each(:roles))),
+      AND subject_id IN ({roles})),
     (SELECT amount FROM limits WHERE guild_id = :guild AND scope = 'guild' AND subject_id = 0),
     (SELECT amount FROM limits
       WHERE guild_id = :guild AND scope = 'user_concurrency' AND subject_id = 0),
     (SELECT amount FROM limits
       WHERE guild_id = :guild AND scope = 'guild_concurrency' AND subject_id = 0)"""
-"""Five columns for a SELECT (params :guild, :user, :roles as a JSON list): the overrides
-that `resolve` turns into `Limits`. Reserve adds its own columns to the same statement."""
+
+
+def limit_columns(dialect: Dialect) -> str:
+    """Five columns for a SELECT (params :guild, :user, :roles as a JSON list): the overrides
+    that `resolve` turns into `Limits`. Reserve adds its own columns to the same statement."""
+    roles = sql_in(
+        dialect,
+        "SELECT value FROM json_each(:roles)",
+        "SELECT CAST(value AS bigint) FROM jsonb_array_elements_text(CAST(:roles AS jsonb))",
+    )
+    return _LIMIT_COLUMNS.format(roles=roles)
 
 
 def roles_json(role_ids: Sequence[int]) -> str:
@@ -70,8 +79,8 @@ def resolve(row: Sequence[int | None], budget: BudgetConfig) -> Limits:
     )
 
 
-def load_limits(
-    conn: sqlite3.Connection,
+async def load_limits(
+    conn: Conn,
     budget: BudgetConfig,
     guild_id: int,
     user_id: int,
@@ -79,21 +88,24 @@ def load_limits(
 ) -> Limits:
     """Resolve the member's limits from the stored overrides and the configured defaults."""
     args = {"guild": guild_id, "user": user_id, "roles": roles_json(role_ids)}
-    return resolve(conn.execute(f"SELECT {LIMIT_COLUMNS}", args).fetchone(), budget)
+    row = await conn.fetchone(f"SELECT {limit_columns(conn.dialect)}", args)
+    assert row is not None
+    return resolve(row, budget)
 
 
-def granted(conn: sqlite3.Connection, guild_id: int, user_id: int, period: Period) -> int:
+async def granted(conn: Conn, guild_id: int, user_id: int, period: Period) -> int:
     """Credit granted to the member within the period."""
-    row = conn.execute(
+    row = await conn.fetchone(
         "SELECT coalesce(sum(amount), 0) FROM grants"
         " WHERE guild_id = ? AND user_id = ? AND at >= ? AND at < ?",
         (guild_id, user_id, period.start_us, period.end_us),
-    ).fetchone()
+    )
+    assert row is not None
     return int(row[0])
 
 
-def log_admin(
-    conn: sqlite3.Connection,
+async def log_admin(
+    conn: Conn,
     *,
     guild_id: int,
     actor_id: int,
@@ -104,15 +116,15 @@ def log_admin(
     at_us: int,
 ) -> None:
     """Append one admin action to the audit trail."""
-    conn.execute(
+    await conn.execute(
         "INSERT INTO admin_log (guild_id, actor_id, action, subject_id, amount, reason, at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (guild_id, actor_id, action, subject_id, amount, reason, at_us),
     )
 
 
-def set_limit(
-    conn: sqlite3.Connection,
+async def set_limit(
+    conn: Conn,
     *,
     guild_id: int,
     scope: Scope,
@@ -123,12 +135,12 @@ def set_limit(
 ) -> None:
     """Store (or, with None, drop back to the default) one limit, and log who did it."""
     if amount is None:
-        conn.execute(
+        await conn.execute(
             "DELETE FROM limits WHERE guild_id = ? AND scope = ? AND subject_id = ?",
             (guild_id, scope, subject_id),
         )
     else:
-        conn.execute(
+        await conn.execute(
             "INSERT INTO limits (guild_id, scope, subject_id, amount, set_by, set_at)"
             " VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (guild_id, scope, subject_id) DO UPDATE SET"
@@ -136,7 +148,7 @@ def set_limit(
             (guild_id, scope, subject_id, amount, by, at_us),
         )
     action = f"set_{scope}_limit" if amount is not None else f"reset_{scope}_limit"
-    log_admin(
+    await log_admin(
         conn,
         guild_id=guild_id,
         actor_id=by,
@@ -148,8 +160,8 @@ def set_limit(
     )
 
 
-def add_grant(
-    conn: sqlite3.Connection,
+async def add_grant(
+    conn: Conn,
     *,
     guild_id: int,
     user_id: int,
@@ -159,12 +171,12 @@ def add_grant(
     at_us: int,
 ) -> None:
     """Record a one-off credit and who granted it."""
-    conn.execute(
+    await conn.execute(
         "INSERT INTO grants (guild_id, user_id, amount, reason, granted_by, at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         (guild_id, user_id, amount, reason, by, at_us),
     )
-    log_admin(
+    await log_admin(
         conn,
         guild_id=guild_id,
         actor_id=by,

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from bot.ledger.db import LedgerError
+from bot.ledger.errors import LedgerError
 from bot.money import format_usd
 
-LimitKind = Literal["user", "role", "guild", "not_allowed", "user_concurrency", "guild_concurrency"]
+LimitKind = Literal[
+    "user", "role", "guild", "bot", "not_allowed", "user_concurrency", "guild_concurrency"
+]
 Outcome = Literal["captured", "released"]
 
 

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Literal
 
-from bot.ledger.holds import GUILD_ROW, balance, derive
+from bot.ledger.holds import GUILD_ROW, Book, balance, derive
 from bot.ledger.limits import granted, load_limits
 from bot.ledger.models import BudgetSummary, GuildReport, JobActivity
 from bot.ledger.periods import PeriodRule, from_micros
+from bot.ledger.store import Conn
 from bot.money import MICROS_PER_USD
 from bot.settings import BudgetConfig
 
@@ -33,8 +33,8 @@ CSV_COLUMNS = (
 )
 
 
-def summary(
-    conn: sqlite3.Connection,
+async def summary(
+    conn: Conn,
     budget: BudgetConfig,
     rule: PeriodRule,
     *,
@@ -46,9 +46,9 @@ def summary(
 ) -> BudgetSummary:
     """What the member has spent and held this period, what is left, and their last jobs."""
     period = rule.period_at_micros(now_us)
-    limits = load_limits(conn, budget, guild_id, user_id, role_ids)
-    mine = balance(conn, period, guild_id, user_id)
-    credit = granted(conn, guild_id, user_id, period)
+    limits = await load_limits(conn, budget, guild_id, user_id, role_ids)
+    mine = await balance(conn, period, guild_id, user_id)
+    credit = await granted(conn, guild_id, user_id, period)
     room = limits.user + credit - mine.spent - mine.held
     allowed = 0 not in (limits.user, limits.guild_cap, limits.user_jobs, limits.guild_jobs)
     return BudgetSummary(
@@ -59,15 +59,13 @@ def summary(
         remaining=max(0, room) if allowed else 0,
         resets_at=period.end,
         period_start=period.start,
-        recent=recent_activity(conn, guild_id, user_id, recent),
+        recent=await recent_activity(conn, guild_id, user_id, recent),
     )
 
 
-def recent_activity(
-    conn: sqlite3.Connection, guild_id: int, user_id: int, limit: int
-) -> list[JobActivity]:
+async def recent_activity(conn: Conn, guild_id: int, user_id: int, limit: int) -> list[JobActivity]:
     """The member's last `limit` jobs in this guild, newest first."""
-    rows = conn.execute(
+    rows = await conn.fetchall(
         "SELECT h.job_id, h.amount, h.settled, h.created_at, h.settled_at, e.amount"
         " FROM holds h LEFT JOIN entries e ON e.job_id = h.job_id"
         " WHERE h.guild_id = ? AND h.user_id = ?"
@@ -83,8 +81,8 @@ def recent_activity(
     return activity
 
 
-def report(
-    conn: sqlite3.Connection,
+async def report(
+    conn: Conn,
     budget: BudgetConfig,
     rule: PeriodRule,
     *,
@@ -94,13 +92,13 @@ def report(
 ) -> GuildReport:
     """The guild's totals this period against its cap, and its top spenders."""
     period = rule.period_at_micros(now_us)
-    cap = load_limits(conn, budget, guild_id, GUILD_ROW, ()).guild_cap
-    guild = balance(conn, period, guild_id, GUILD_ROW)
-    spenders = conn.execute(
+    cap = (await load_limits(conn, budget, guild_id, GUILD_ROW, ())).guild_cap
+    guild = await balance(conn, period, guild_id, GUILD_ROW)
+    spenders = await conn.fetchall(
         "SELECT h.user_id, sum(e.amount) AS spent"
         " FROM holds h INDEXED BY holds_member JOIN entries e ON e.job_id = h.job_id"
         " WHERE h.guild_id = ? AND h.created_at >= ? AND h.created_at < ?"
-        " GROUP BY h.user_id HAVING spent > 0 ORDER BY spent DESC, h.user_id LIMIT ?",
+        " GROUP BY h.user_id HAVING sum(e.amount) > 0 ORDER BY spent DESC, h.user_id LIMIT ?",
         (guild_id, period.start_us, period.end_us, max(0, top)),
     )
     return GuildReport(
@@ -120,16 +118,18 @@ def _cell(value: object) -> object:
     return value
 
 
-def export_csv(conn: sqlite3.Connection, *, guild_id: int, since_us: int, until_us: int) -> str:
+async def export_csv(conn: Conn, *, guild_id: int, since_us: int, until_us: int) -> str:
     """Every hold, capture, release and grant of the guild in [since, until), oldest first."""
-    rows = conn.execute(
+    rows = await conn.fetchall(
         """
         SELECT created_at AS at, 0 AS rank, 'hold' AS kind, job_id, user_id, amount,
-               NULL AS quoted, NULL AS reason, NULL AS actor
+               CAST(NULL AS BIGINT) AS quoted, CAST(NULL AS TEXT) AS reason,
+               CAST(NULL AS BIGINT) AS actor
           FROM holds INDEXED BY holds_member
          WHERE guild_id = :guild AND created_at >= :since AND created_at < :until
         UNION ALL
-        SELECT at, 1, 'grant', NULL, user_id, amount, NULL, reason, granted_by
+        SELECT at, 1, 'grant', CAST(NULL AS TEXT), user_id, amount, CAST(NULL AS BIGINT),
+               reason, granted_by
           FROM grants WHERE guild_id = :guild AND at >= :since AND at < :until
         UNION ALL
         SELECT e.at, 2, e.kind, e.job_id, e.user_id, e.amount, e.quoted, e.reason, NULL
@@ -160,32 +160,40 @@ def export_csv(conn: sqlite3.Connection, *, guild_id: int, since_us: int, until_
     return out.getvalue()
 
 
-def audit(conn: sqlite3.Connection, rule: PeriodRule) -> list[str]:
+async def audit(conn: Conn, book: Book) -> list[str]:
     """Every way the stored ledger disagrees with itself (empty when all is well).
 
-    Checks that each cached total of the current period rule equals the sum derived from
-    entries and holds, and that each hold's settled mark matches its one entry.
+    Checks that each cached total of the current period rule (and bot-wide cap) equals the
+    sum derived from entries and holds, and that each hold's settled mark matches its one
+    entry.
     """
-    problems = []
+    problems: list[str] = []
+    rule = book.rule
     prefix = f"{rule.key}:"
-    rows = conn.execute(
-        "SELECT period_id, guild_id, user_id, spent, held FROM totals"
-        " WHERE substr(period_id, 1, ?) = ?",
-        (len(prefix), prefix),
-    ).fetchall()
+    cached_for = await conn.fetchone("SELECT value FROM ledger_meta WHERE key = 'totals_rule'")
+    stale = cached_for is not None and cached_for[0] != book.key  # dropped at the next write
+    rows = (
+        []
+        if stale
+        else await conn.fetchall(
+            "SELECT period_id, guild_id, user_id, spent, held FROM totals"
+            " WHERE substr(period_id, 1, ?) = ?",
+            (len(prefix), prefix),
+        )
+    )
     for period_id, guild_id, user_id, spent, held in rows:
         period = rule.period_at_micros(int(period_id[len(prefix) :]))
-        derived = derive(conn, period, guild_id, user_id)
+        derived = await derive(conn, period, guild_id, user_id)
         if (derived.spent, derived.held) != (spent, held):
             problems.append(
                 f"totals {period_id} guild {guild_id} user {user_id}: cached spent={spent} "
                 f"held={held}, derived spent={derived.spent} held={derived.held}"
             )
-    mismatched = conn.execute(
+    mismatched = await conn.fetchall(
         "SELECT h.job_id, h.settled, e.kind FROM holds h LEFT JOIN entries e"
         " ON e.job_id = h.job_id WHERE (h.settled IS NULL) != (e.kind IS NULL)"
         " OR (h.settled = 'captured') != (e.kind = 'capture')"
-    ).fetchall()
+    )
     problems += [
         f"hold {job} marked {mark} but its entry is {kind}" for job, mark, kind in mismatched
     ]

@@ -7,12 +7,11 @@ within spent + held <= limit, and the only holds still open belong to *uncertain
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.jobs.store import JobRecord, JobState, JobStore
-from bot.ledger import BudgetSummary, Database, Ledger, Settlement
+from bot.ledger import BudgetSummary, Conn, Database, Ledger, Settlement, Store
 from bot.settings import Settings
 
 RELEASED_STATES = frozenset(
@@ -37,30 +36,35 @@ class LedgerFacts:
         return self.settlements[self.job(index).id]
 
 
-def _duplicate_entries(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+async def _duplicate_entries(conn: Conn) -> list[tuple[str, int]]:
     query = "SELECT job_id, count(*) FROM entries GROUP BY job_id HAVING count(*) > 1"
-    return [(str(job_id), int(n)) for job_id, n in conn.execute(query)]
+    return [(str(job_id), int(n)) for job_id, n in await conn.fetchall(query)]
 
 
-def _open_holds(conn: sqlite3.Connection) -> list[str]:
-    return [str(r[0]) for r in conn.execute("SELECT job_id FROM holds WHERE settled IS NULL")]
+async def _open_holds(conn: Conn) -> list[str]:
+    rows = await conn.fetchall("SELECT job_id FROM holds WHERE settled IS NULL")
+    return [str(r[0]) for r in rows]
 
 
-def _integrity(conn: sqlite3.Connection) -> str:
-    return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+async def _integrity(conn: Conn) -> str:
+    if conn.dialect != "sqlite":
+        return "ok"
+    row = await conn.fetchone("PRAGMA integrity_check")
+    return str(row[0]) if row else "no answer"
 
 
-def _job_ids(conn: sqlite3.Connection) -> list[str]:
-    return [str(r[0]) for r in conn.execute("SELECT id FROM jobs ORDER BY created_at, rowid")]
+async def _job_ids(conn: Conn) -> list[str]:
+    order = "rowid" if conn.dialect == "sqlite" else "seq"
+    query = f"SELECT id FROM jobs ORDER BY created_at, {order}"  # noqa: S608
+    return [str(r[0]) for r in await conn.fetchall(query)]
 
 
-def _members(conn: sqlite3.Connection) -> list[tuple[int, int]]:
-    return [
-        (int(u), int(g)) for u, g in conn.execute("SELECT DISTINCT user_id, guild_id FROM holds")
-    ]
+async def _members(conn: Conn) -> list[tuple[int, int]]:
+    rows = await conn.fetchall("SELECT DISTINCT user_id, guild_id FROM holds")
+    return [(int(u), int(g)) for u, g in rows]
 
 
-async def check_db(db: Database, settings: Settings) -> LedgerFacts:
+async def check_db(db: Store, settings: Settings) -> LedgerFacts:
     """Check every invariant through `db`; raise AssertionError naming each broken one."""
     ledger = Ledger(db, settings.budget)
     store = JobStore(db)

@@ -148,8 +148,8 @@ async def _prepare(db: Database, ledger: Ledger, store: JobStore, n: int) -> Non
 async def _ledger_on_a_full_disk(tmp_path: Path) -> tuple[Database, Ledger, JobStore]:
     """A fresh ledger whose connection may not grow the file: SQLITE_FULL, as on a full disk."""
     db = await Database.open(tmp_path / "bot.sqlite3")
-    pages = await db.read(lambda c: int(c.execute("PRAGMA page_count").fetchone()[0]))
-    await db.read(lambda c: c.execute(f"PRAGMA max_page_count = {pages}").fetchone())
+    pages = int((await db.read(lambda c: c.fetchone("PRAGMA page_count")) or [0])[0])
+    await db.read(lambda c: c.fetchone(f"PRAGMA max_page_count = {pages}"))
     return db, Ledger(db, _settings(tmp_path).budget), JobStore(db)
 
 
@@ -165,7 +165,7 @@ async def _until_full(write: Callable[[int], Awaitable[None]]) -> tuple[int, Exc
 
 
 async def _room_again(db: Database) -> None:
-    await db.read(lambda c: c.execute("PRAGMA max_page_count = 1073741823").fetchone())
+    await db.read(lambda c: c.fetchone("PRAGMA max_page_count = 1073741823"))
 
 
 def _settings(tmp_path: Path) -> Settings:
@@ -184,7 +184,7 @@ async def test_full_disk_refuses_one_hold_and_keeps_the_others(tmp_path: Path) -
         with pytest.raises(HoldNotFound):
             await ledger.settlement(f"job-{held}")
         assert await ledger.audit() == []
-        assert await db.read(lambda c: c.execute("PRAGMA integrity_check").fetchone()[0]) == "ok"
+        assert await db.read(lambda c: c.fetchone("PRAGMA integrity_check")) == ("ok",)
 
         await _room_again(db)
         await ledger.reserve(f"job-{held}", 1 + held, 1 + held, [], ONE_JOB)

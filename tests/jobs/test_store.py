@@ -1,13 +1,11 @@
 """The persisted job table: forward-only states, fields that survive a restart, and job rows
-that commit together with their money."""
+that commit together with their money. On both engines (the `target` fixture)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +19,9 @@ from bot.jobs.store import (
     JobStore,
     can_move,
 )
-from bot.ledger import BudgetExceeded, Database, Ledger
-from tests.ledger.helpers import ALICE, BOB, GUILD, USD, Clock, budget, rows
+from bot.ledger import BudgetExceeded, Ledger, Store
+from tests.engines import Target, peek, target
+from tests.ledger.helpers import ALICE, BOB, GUILD, USD, Clock, budget
 
 CHANNEL = 300_000_000_000_000_001
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -49,14 +48,12 @@ def job(job_id: str = "job-1", **changes: Any) -> JobRecord:
     return replace(record, **changes)
 
 
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "bot.sqlite3"
+__all__ = ["target"]
 
 
 @pytest.fixture
-async def db(db_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(db_path)
+async def db(target: Target) -> AsyncIterator[Store]:
+    database = await target.open()
     yield database
     await database.close()
 
@@ -67,18 +64,18 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(db: Database, clock: Clock) -> JobStore:
+def store(db: Store, clock: Clock) -> JobStore:
     return JobStore(db, clock=clock)
 
 
-async def test_a_created_job_reads_back_exactly(store: JobStore, db_path: Path) -> None:
+async def test_a_created_job_reads_back_exactly(store: JobStore, db: Store) -> None:
     record = job()
 
     await store.create(record)
 
     assert await store.get("job-1") == record
     assert await store.get("nope") is None
-    assert rows(db_path, "SELECT state, params FROM jobs") == [
+    assert await peek(db, "SELECT state, params FROM jobs") == [
         ("held", '{"duration":8,"prompt":"a fox in the snow, 雪の中の狐","seed":42}')
     ]
 
@@ -210,7 +207,7 @@ async def test_recent_lists_a_members_jobs_newest_first(store: JobStore) -> None
 
 
 async def test_a_job_row_and_its_hold_commit_together_or_not_at_all(
-    db: Database, store: JobStore, db_path: Path
+    db: Store, store: JobStore
 ) -> None:
     ledger = Ledger(db, budget(), clock=Clock())
     await ledger.reserve("other", ALICE, GUILD, [], 4 * USD)
@@ -224,7 +221,7 @@ async def test_a_job_row_and_its_hold_commit_together_or_not_at_all(
         await prepare()
 
     assert await store.get("job-1") is None
-    assert rows(db_path, "SELECT job_id FROM holds") == [("other",)]
+    assert await peek(db, "SELECT job_id FROM holds") == [("other",)]
 
     async with db.transaction() as tx:
         await ledger.capture("other", tx=tx)
@@ -233,12 +230,11 @@ async def test_a_job_row_and_its_hold_commit_together_or_not_at_all(
     assert (await store.get("other")) is not None
 
 
-async def test_rows_are_plain_sql_for_an_admin_with_the_sqlite3_shell(
-    store: JobStore, db_path: Path
+async def test_rows_are_plain_sql_for_an_admin_with_the_sqlite3_shell_or_psql(
+    store: JobStore, db: Store
 ) -> None:
     await store.create(job(submitted_at=T0 + timedelta(seconds=1)))
 
-    with sqlite3.connect(db_path) as conn:
-        created, submitted = conn.execute("SELECT created_at, submitted_at FROM jobs").fetchone()
+    [(created, submitted)] = await peek(db, "SELECT created_at, submitted_at FROM jobs")
 
     assert submitted - created == 1_000_000  # microseconds since the epoch, UTC

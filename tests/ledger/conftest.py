@@ -1,24 +1,21 @@
-"""Fixtures: a fresh database file per test, a ledger on it with a hand-moved clock."""
+"""Fixtures: a fresh database of each engine per test, a ledger on it with a hand-moved clock."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-from bot.ledger import Database, Ledger
+from bot.ledger import Ledger, Store
+from tests.engines import Target, target
 from tests.ledger.helpers import Clock, budget
 
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "bot.sqlite3"
+__all__ = ["target"]
 
 
 @pytest.fixture
-async def db(db_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(db_path)
+async def db(target: Target) -> AsyncIterator[Store]:
+    database = await target.open()
     yield database
     await database.close()
 
@@ -29,5 +26,5 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def ledger(db: Database, clock: Clock) -> Ledger:
+def ledger(db: Store, clock: Clock) -> Ledger:
     return Ledger(db, budget(), clock=clock)

@@ -1,5 +1,8 @@
-"""The database file: created on first start, checked and migrated on every start, never
-silently replaced; transactions and group commits that keep their promises."""
+"""The SQLite file: created on first start, checked and migrated on every start, never
+silently replaced; transactions and group commits that keep their promises.
+
+(What both engines share is tested on both through the `target` fixture elsewhere; this
+module is about SQLite's file, so its `target` is SQLite only.)"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from typing import Any
 import pytest
 
 from bot.ledger import (
+    Conn,
     Database,
     DatabaseCorrupt,
     DatabaseTooNew,
@@ -22,6 +26,7 @@ from bot.ledger import (
 from bot.ledger import db as db_module
 from bot.ledger import migrate as migrate_module
 from bot.ledger.schema import APPLICATION_ID, MIGRATIONS
+from tests.engines import Target
 from tests.ledger.helpers import (
     ALICE,
     GUILD,
@@ -34,17 +39,27 @@ from tests.ledger.helpers import (
 )
 
 
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "bot.sqlite3"
+
+
+@pytest.fixture
+def target(db_path: Path) -> Target:
+    return Target("sqlite", path=db_path)
+
+
 async def test_first_start_creates_the_folder_and_a_migrated_wal_file(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "er" / "bot.sqlite3"
 
     db = await Database.open(path)
     try:
-        pragmas = await db.read(
-            lambda conn: [
-                conn.execute(f"PRAGMA {name}").fetchone()[0]
-                for name in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")
-            ]
-        )
+
+        async def pragmas_of(conn: Conn) -> list[Any]:
+            names = ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")
+            return [(await conn.fetchone(f"PRAGMA {name}") or [None])[0] for name in names]
+
+        pragmas = await db.read(pragmas_of)
     finally:
         await db.close()
 
@@ -149,7 +164,7 @@ async def test_a_full_disk_is_unavailable_and_loses_nothing(db: Database) -> Non
     ledger = Ledger(db, budget(default_guild_cap_usd="1000000"))
     await ledger.set_guild_concurrency(GUILD, 100_000, by=ALICE)
     await ledger.reserve("job-1", ALICE, GUILD, [], USD)
-    await db.read(lambda conn: conn.execute("PRAGMA max_page_count = 1").fetchone())
+    await db.read(lambda conn: conn.fetchone("PRAGMA max_page_count = 1"))
 
     async def fill() -> None:
         for n in range(10_000):
@@ -288,7 +303,7 @@ async def test_a_full_disk_inside_a_transaction_says_so_and_keeps_none_of_it(
     ledger = Ledger(db, budget(default_guild_cap_usd="1000000"))
     await ledger.set_guild_concurrency(GUILD, 100_000, by=ALICE)
     await ledger.set_user_concurrency(GUILD, 100_000, by=ALICE)
-    await db.read(lambda conn: conn.execute("PRAGMA max_page_count = 1").fetchone())
+    await db.read(lambda conn: conn.fetchone("PRAGMA max_page_count = 1"))
     outcome: list[BaseException] = []
 
     async def fill_one_transaction() -> None:

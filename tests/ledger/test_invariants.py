@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.ledger import BudgetExceeded, Database, Ledger
-from tests.ledger.helpers import ADMIN, ALICE, GUILD, USD, Clock, budget, rows
+from bot.ledger import BudgetExceeded, Ledger, Store
+from tests.engines import Target, peek
+from tests.ledger.helpers import ADMIN, ALICE, GUILD, USD, Clock, budget
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,9 +42,7 @@ async def _race(ledgers: list[Ledger], callers: int, user_of: dict[int, int]) ->
     return await asyncio.gather(*(one(n) for n in range(callers)), return_exceptions=True)
 
 
-async def test_200_concurrent_reserves_on_one_store_make_exactly_10_holds(
-    db: Database, db_path: Path
-) -> None:
+async def test_200_concurrent_reserves_on_one_store_make_exactly_10_holds(db: Store) -> None:
     ledger = Ledger(db, budget(**_roomy()))
 
     outcomes = await _race([ledger], 200, {})
@@ -51,14 +50,14 @@ async def test_200_concurrent_reserves_on_one_store_make_exactly_10_holds(
     refused = [o for o in outcomes if isinstance(o, BudgetExceeded)]
     assert len(refused) == 190
     assert {(r.limit, r.remaining) for r in refused} == {("user", 0)}
-    assert rows(db_path, "SELECT count(*), sum(amount) FROM holds") == [(10, 10 * USD)]
+    assert await peek(db, "SELECT count(*), sum(amount) FROM holds") == [(10, 10 * USD)]
     assert await ledger.audit() == []
 
 
 async def test_200_concurrent_reserves_on_two_stores_sharing_the_file_make_exactly_10_holds(
-    db_path: Path,
+    target: Target,
 ) -> None:
-    first, second = await Database.open(db_path), await Database.open(db_path)
+    first, second = await target.open(), await target.open()
     try:
         ledgers = [Ledger(first, budget(**_roomy())), Ledger(second, budget(**_roomy()))]
 
@@ -67,7 +66,7 @@ async def test_200_concurrent_reserves_on_two_stores_sharing_the_file_make_exact
         held = [o for o in outcomes if not isinstance(o, BaseException)]
         assert len(held) == 10
         assert all(isinstance(o, BudgetExceeded) for o in outcomes if o not in held)
-        assert rows(db_path, "SELECT count(*), sum(amount) FROM holds") == [(10, 10 * USD)]
+        assert await peek(first, "SELECT count(*), sum(amount) FROM holds") == [(10, 10 * USD)]
         assert await ledgers[0].audit() == []
         assert (await ledgers[1].summary(ALICE, GUILD, [])).held == 10 * USD
     finally:
@@ -75,8 +74,8 @@ async def test_200_concurrent_reserves_on_two_stores_sharing_the_file_make_exact
         await second.close()
 
 
-async def test_two_stores_racing_many_members_never_pass_the_guild_cap(db_path: Path) -> None:
-    first, second = await Database.open(db_path), await Database.open(db_path)
+async def test_two_stores_racing_many_members_never_pass_the_guild_cap(target: Target) -> None:
+    first, second = await target.open(), await target.open()
     config = budget(**_roomy(default_guild_cap_usd="10.00"))
     try:
         ledgers = [Ledger(first, config), Ledger(second, config)]
@@ -86,13 +85,13 @@ async def test_two_stores_racing_many_members_never_pass_the_guild_cap(db_path: 
         refused = [o for o in outcomes if isinstance(o, BudgetExceeded)]
         assert len(refused) == 190
         assert {r.limit for r in refused} == {"guild"}
-        assert rows(db_path, "SELECT count(*) FROM holds") == [(10,)]
+        assert await peek(second, "SELECT count(*) FROM holds") == [(10,)]
     finally:
         await first.close()
         await second.close()
 
 
-async def test_concurrent_reserves_respect_the_concurrency_limit(db: Database) -> None:
+async def test_concurrent_reserves_respect_the_concurrency_limit(db: Store) -> None:
     ledger = Ledger(db, budget())  # two jobs at once per member
 
     outcomes = await _race([ledger], 50, {})
@@ -104,7 +103,7 @@ async def test_concurrent_reserves_respect_the_concurrency_limit(db: Database) -
 
 
 async def test_spend_in_the_last_second_of_a_period_does_not_count_in_the_next(
-    db: Database,
+    db: Store,
 ) -> None:
     clock = Clock(datetime(2026, 3, 31, 23, 59, 59, tzinfo=UTC))
     ledger = Ledger(db, budget(), clock=clock)
@@ -127,7 +126,7 @@ async def test_spend_in_the_last_second_of_a_period_does_not_count_in_the_next(
     assert await ledger.audit() == []
 
 
-async def test_rollover_follows_the_configured_zone_and_period(db: Database) -> None:
+async def test_rollover_follows_the_configured_zone_and_period(db: Store) -> None:
     # Weekly in Tokyo (UTC+9): the week ends on Monday 00:00 JST = Sunday 15:00 UTC.
     clock = Clock(datetime(2026, 3, 15, 14, 59, 59, tzinfo=UTC))
     ledger = Ledger(db, budget(period="week", timezone="Asia/Tokyo"), clock=clock)
@@ -142,7 +141,7 @@ async def test_rollover_follows_the_configured_zone_and_period(db: Database) -> 
     assert (await ledger.summary(ALICE, GUILD, [])).period_start == clock.now
 
 
-async def test_a_changed_period_rule_never_reads_stale_totals(db: Database) -> None:
+async def test_a_changed_period_rule_never_reads_stale_totals(db: Store) -> None:
     clock = Clock(datetime(2026, 3, 10, 12, tzinfo=UTC))  # a Tuesday
     monthly = Ledger(db, budget(), clock=clock)
     await monthly.reserve("monday", ALICE, GUILD, [], USD)
@@ -178,11 +177,11 @@ _CRASHING_BOT = """
 import asyncio, os, sys
 from datetime import UTC, datetime
 from pathlib import Path
-from bot.ledger import Database, Ledger
+from bot.ledger import Ledger, open_store
 from tests.ledger.helpers import ALICE, GUILD, USD, Clock, budget
 
 async def main() -> None:
-    db = await Database.open(Path(sys.argv[1]))
+    db = await open_store(sys.argv[2] or None, Path(sys.argv[1]))
     ledger = Ledger(db, budget(), clock=Clock())
     await ledger.reserve("committed", ALICE, GUILD, [], 2 * USD)
     async with db.transaction() as tx:
@@ -194,12 +193,13 @@ asyncio.run(main())
 """
 
 
-async def test_a_crash_between_reserve_and_capture_keeps_the_hold_once(db_path: Path) -> None:
+async def test_a_crash_between_reserve_and_capture_keeps_the_hold_once(target: Target) -> None:
     crashed = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
         textwrap.dedent(_CRASHING_BOT),
-        str(db_path),
+        str(target.path),
+        target.url or "",
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -207,7 +207,7 @@ async def test_a_crash_between_reserve_and_capture_keeps_the_hold_once(db_path: 
     stdout, stderr = await asyncio.wait_for(crashed.communicate(), timeout=60)
     assert stdout == b"reserved\n", stderr.decode()
 
-    db = await Database.open(db_path)
+    db = await target.open()
     try:
         ledger = Ledger(db, budget(), clock=Clock())
         assert (await ledger.summary(ALICE, GUILD, [])).held == 2 * USD
@@ -217,7 +217,7 @@ async def test_a_crash_between_reserve_and_capture_keeps_the_hold_once(db_path: 
         await ledger.capture("committed")
         summary = await ledger.summary(ALICE, GUILD, [])
         assert (summary.spent, summary.held, summary.remaining) == (2 * USD, 0, 3 * USD)
-        assert rows(db_path, "SELECT job_id FROM holds") == [("committed",)]
+        assert await peek(db, "SELECT job_id FROM holds") == [("committed",)]
     finally:
         await db.close()
 
@@ -225,9 +225,7 @@ async def test_a_crash_between_reserve_and_capture_keeps_the_hold_once(db_path: 
 # -- (4) the cache equals the derived balances ----------------------------------------------
 
 
-async def test_cached_totals_equal_the_sums_derived_from_entries(
-    db: Database, db_path: Path
-) -> None:
+async def test_cached_totals_equal_the_sums_derived_from_entries(db: Store) -> None:
     clock = Clock()
     ledger = Ledger(db, budget(default_guild_cap_usd="1000"), clock=clock)
     await ledger.set_guild_concurrency(GUILD, 1000, by=ADMIN)
@@ -242,13 +240,13 @@ async def test_cached_totals_equal_the_sums_derived_from_entries(
         clock.advance(days=2)
 
     assert await ledger.audit() == []
-    cached = rows(db_path, "SELECT sum(spent), sum(held) FROM totals WHERE user_id != 0")
-    spent = rows(db_path, "SELECT sum(amount) FROM entries")[0][0]
-    held = rows(db_path, "SELECT sum(amount) FROM holds WHERE settled IS NULL")[0][0]
+    cached = await peek(db, "SELECT sum(spent), sum(held) FROM totals WHERE user_id != 0")
+    spent = (await peek(db, "SELECT sum(amount) FROM entries"))[0][0]
+    held = (await peek(db, "SELECT sum(amount) FROM holds WHERE settled IS NULL"))[0][0]
     assert cached == [(spent, held)]
 
 
-async def test_audit_notices_a_tampered_cache(db: Database, db_path: Path) -> None:
+async def test_audit_notices_a_tampered_cache(db: Store) -> None:
     ledger = Ledger(db, budget())
     await ledger.reserve("job-1", ALICE, GUILD, [], USD)
     await db.run(lambda conn: conn.execute("UPDATE totals SET held = held + 1"))
@@ -260,7 +258,7 @@ async def test_audit_notices_a_tampered_cache(db: Database, db_path: Path) -> No
 
 
 async def test_expiry_releases_a_hold_made_just_before_a_rollover_in_its_own_period(
-    db: Database,
+    db: Store,
 ) -> None:
     clock = Clock(datetime(2026, 3, 31, 23, 55, tzinfo=UTC))
     ledger = Ledger(db, budget(), clock=clock)

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from bot.ledger import (
     BudgetExceeded,
-    Database,
     HoldNotFound,
     Ledger,
     LedgerError,
     Settlement,
     SettlementConflict,
+    Store,
 )
 from bot.settings import Settings
+from tests.engines import peek
 from tests.ledger.helpers import (
     ADMIN,
     ALICE,
@@ -28,14 +28,13 @@ from tests.ledger.helpers import (
     USD,
     Clock,
     budget,
-    rows,
 )
 
 # -- two-phase holds ------------------------------------------------------------------------
 
 
 async def test_reserve_then_capture_spends_the_held_amount(
-    ledger: Ledger, db_path: Path, clock: Clock
+    ledger: Ledger, db: Store, clock: Clock
 ) -> None:
     hold = await ledger.reserve("job-1", ALICE, GUILD, [], 2 * USD)
 
@@ -53,14 +52,14 @@ async def test_reserve_then_capture_spends_the_held_amount(
     assert settlement == Settlement("job-1", "captured", 2 * USD, 2 * USD, None)
     summary = await ledger.summary(ALICE, GUILD, [])
     assert (summary.spent, summary.held, summary.remaining) == (2 * USD, 0, 3 * USD)
-    assert rows(db_path, "SELECT kind, amount, quoted FROM entries") == [
+    assert await peek(db, "SELECT kind, amount, quoted FROM entries") == [
         ("capture", 2 * USD, 2 * USD)
     ]
-    assert rows(db_path, "SELECT settled FROM holds") == [("captured",)]
+    assert await peek(db, "SELECT settled FROM holds") == [("captured",)]
 
 
 async def test_capture_at_the_actual_price_keeps_the_quote_beside_it(
-    ledger: Ledger, db_path: Path
+    ledger: Ledger, db: Store
 ) -> None:
     await ledger.reserve("job-1", ALICE, GUILD, [], 2 * USD)
 
@@ -68,7 +67,7 @@ async def test_capture_at_the_actual_price_keeps_the_quote_beside_it(
 
     assert (settlement.amount, settlement.quoted) == (1_500_000, 2 * USD)
     assert (await ledger.summary(ALICE, GUILD, [])).spent == 1_500_000
-    assert rows(db_path, "SELECT amount, quoted FROM entries") == [(1_500_000, 2 * USD)]
+    assert await peek(db, "SELECT amount, quoted FROM entries") == [(1_500_000, 2 * USD)]
 
 
 async def test_release_spends_nothing_and_frees_the_budget(ledger: Ledger) -> None:
@@ -82,7 +81,7 @@ async def test_release_spends_nothing_and_frees_the_budget(ledger: Ledger) -> No
     await ledger.reserve("job-2", ALICE, GUILD, [], 5 * USD)  # the whole budget is back
 
 
-async def test_settling_twice_returns_the_first_outcome(ledger: Ledger, db_path: Path) -> None:
+async def test_settling_twice_returns_the_first_outcome(ledger: Ledger, db: Store) -> None:
     await ledger.reserve("job-1", ALICE, GUILD, [], USD)
     await ledger.reserve("job-2", ALICE, GUILD, [], USD)
     first = await ledger.capture("job-1", 900_000)
@@ -91,12 +90,12 @@ async def test_settling_twice_returns_the_first_outcome(ledger: Ledger, db_path:
     assert await ledger.capture("job-1") == first
     assert await ledger.capture("job-1", 123) == first  # a late different price changes nothing
     assert await ledger.release("job-2", "again") == released
-    assert rows(db_path, "SELECT count(*) FROM entries") == [(2,)]
+    assert await peek(db, "SELECT count(*) FROM entries") == [(2,)]
     assert (await ledger.summary(ALICE, GUILD, [])).spent == 900_000
 
 
 async def test_capture_after_release_and_release_after_capture_are_refused_and_logged(
-    ledger: Ledger, db_path: Path, caplog: pytest.LogCaptureFixture
+    ledger: Ledger, db: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     await ledger.reserve("job-1", ALICE, GUILD, [], USD)
     await ledger.reserve("job-2", ALICE, GUILD, [], USD)
@@ -113,17 +112,17 @@ async def test_capture_after_release_and_release_after_capture_are_refused_and_l
         "refused to capture job job-1: it was already released",
         "refused to release job job-2: it was already captured",
     ]
-    assert rows(db_path, "SELECT job_id, kind FROM entries ORDER BY job_id") == [
+    assert await peek(db, "SELECT job_id, kind FROM entries ORDER BY job_id") == [
         ("job-1", "release"),
         ("job-2", "capture"),
     ]
 
 
-async def test_reserve_is_idempotent_by_job_id(ledger: Ledger, db_path: Path) -> None:
+async def test_reserve_is_idempotent_by_job_id(ledger: Ledger, db: Store) -> None:
     first = await ledger.reserve("job-1", ALICE, GUILD, [], 4 * USD)
 
     assert await ledger.reserve("job-1", ALICE, GUILD, [], 4 * USD) == first
-    assert rows(db_path, "SELECT count(*) FROM holds") == [(1,)]
+    assert await peek(db, "SELECT count(*) FROM holds") == [(1,)]
     assert (await ledger.summary(ALICE, GUILD, [])).held == 4 * USD  # not double-counted
     with pytest.raises(LedgerError, match="same figures"):
         await ledger.reserve("job-1", ALICE, GUILD, [], 3 * USD)
@@ -209,22 +208,22 @@ async def test_pinning_a_released_hold_is_refused_so_the_job_is_not_sent(
         await ledger.pin("job-1")
 
 
-async def test_pin_is_idempotent_and_harmless_after_capture(ledger: Ledger, db_path: Path) -> None:
+async def test_pin_is_idempotent_and_harmless_after_capture(ledger: Ledger, db: Store) -> None:
     await ledger.reserve("job-1", ALICE, GUILD, [], USD)
     await ledger.pin("job-1")
-    pinned = rows(db_path, "SELECT pinned_at FROM holds")
+    pinned = await peek(db, "SELECT pinned_at FROM holds")
     await ledger.pin("job-1")
     await ledger.capture("job-1")
     await ledger.pin("job-1")
 
-    assert rows(db_path, "SELECT pinned_at FROM holds") == pinned
+    assert await peek(db, "SELECT pinned_at FROM holds") == pinned
 
 
 # -- limits ---------------------------------------------------------------------------------
 
 
 async def test_budget_exceeded_says_which_limit_what_is_left_and_when_it_resets(
-    ledger: Ledger, db_path: Path
+    ledger: Ledger, db: Store
 ) -> None:
     await ledger.reserve("job-1", ALICE, GUILD, [], 3 * USD)
 
@@ -235,10 +234,10 @@ async def test_budget_exceeded_says_which_limit_what_is_left_and_when_it_resets(
     assert (exc.limit, exc.needed, exc.remaining) == ("user", 3 * USD, 2 * USD)
     assert exc.resets_at == datetime(2026, 4, 1, tzinfo=UTC)
     assert "USD 2.00 left" in str(exc)
-    assert rows(db_path, "SELECT job_id FROM holds") == [("job-1",)]  # nothing recorded
+    assert await peek(db, "SELECT job_id FROM holds") == [("job-1",)]  # nothing recorded
 
 
-async def test_the_shipped_config_supplies_the_defaults(db: Database, settings: Settings) -> None:
+async def test_the_shipped_config_supplies_the_defaults(db: Store, settings: Settings) -> None:
     ledger = Ledger(db, settings.budget)
     await ledger.reserve("job-1", ALICE, GUILD, [], USD)
     await ledger.reserve("job-2", ALICE, GUILD, [], USD)
@@ -346,7 +345,7 @@ async def test_concurrency_limits_per_member_and_per_guild(ledger: Ledger) -> No
 
 
 async def test_every_admin_change_is_recorded_with_who_made_it(
-    ledger: Ledger, db_path: Path, clock: Clock
+    ledger: Ledger, db: Store, clock: Clock
 ) -> None:
     await ledger.set_user_limit(GUILD, ALICE, 7 * USD, by=ADMIN)
     await ledger.set_role_limit(GUILD, ROLE_VIP, 9 * USD, by=BOB)
@@ -354,8 +353,8 @@ async def test_every_admin_change_is_recorded_with_who_made_it(
     await ledger.grant(GUILD, ALICE, USD, "birthday", by=BOB)
     await ledger.set_user_limit(GUILD, ALICE, None, by=ADMIN)
 
-    assert rows(
-        db_path, "SELECT actor_id, action, subject_id, amount, reason FROM admin_log ORDER BY id"
+    assert await peek(
+        db, "SELECT actor_id, action, subject_id, amount, reason FROM admin_log ORDER BY id"
     ) == [
         (ADMIN, "set_user_limit", ALICE, 7 * USD, None),
         (BOB, "set_role_limit", ROLE_VIP, 9 * USD, None),
@@ -363,8 +362,8 @@ async def test_every_admin_change_is_recorded_with_who_made_it(
         (BOB, "grant", ALICE, USD, "birthday"),
         (ADMIN, "reset_user_limit", ALICE, None, None),
     ]
-    assert rows(db_path, "SELECT granted_by, reason FROM grants") == [(BOB, "birthday")]
-    assert rows(db_path, "SELECT scope, subject_id, set_by FROM limits ORDER BY scope") == [
+    assert await peek(db, "SELECT granted_by, reason FROM grants") == [(BOB, "birthday")]
+    assert await peek(db, "SELECT scope, subject_id, set_by FROM limits ORDER BY scope") == [
         ("guild", 0, ADMIN),
         ("role", ROLE_VIP, BOB),
     ]
@@ -446,7 +445,7 @@ async def test_export_csv_lists_every_money_move_in_the_window(
     ]
 
 
-async def test_ledger_uses_the_configured_time_zone_for_resets(db: Database, clock: Clock) -> None:
+async def test_ledger_uses_the_configured_time_zone_for_resets(db: Store, clock: Clock) -> None:
     ledger = Ledger(db, budget(period="day", timezone="America/New_York"), clock=clock)
 
     summary = await ledger.summary(ALICE, GUILD, [])

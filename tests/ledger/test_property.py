@@ -1,14 +1,13 @@
 """Random sequences of ledger moves against a simple in-memory model.
 
 After every step: the ledger answered as the model did, and invariants (1) and (2) of
-bot/ledger/ledger.py hold in the file itself (read straight from its tables), and the cached
-totals equal the derived ones.
+bot/ledger/ledger.py hold in the database itself (read straight from its tables), and the
+cached totals equal the derived ones. On both engines.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import tempfile
 from collections import defaultdict
 from collections.abc import Awaitable
@@ -18,19 +17,22 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.ledger import (
     BudgetExceeded,
-    Database,
+    Conn,
     Hold,
     HoldNotFound,
     Ledger,
     LedgerError,
     Settlement,
     SettlementConflict,
+    Store,
 )
+from tests.engines import ENGINES, Target, pg_url, shared_admin_url
 from tests.ledger.helpers import ADMIN, GUILD, Clock, budget
 
 ZONE = ZoneInfo("Europe/London")  # daily periods; the clocks go forward on 2026-03-29
@@ -129,15 +131,13 @@ def _next_midnight(now: datetime) -> datetime:
     return local.astimezone(UTC)
 
 
-def _file_facts(conn: sqlite3.Connection) -> tuple[list[Any], list[Any], list[Any]]:
-    holds = conn.execute(
+async def _file_facts(conn: Conn) -> tuple[list[Any], list[Any], list[Any]]:
+    holds = await conn.fetchall(
         "SELECT h.job_id, h.user_id, h.amount, h.created_at, h.settled, e.kind, e.amount"
         " FROM holds h LEFT JOIN entries e ON e.job_id = h.job_id"
-    ).fetchall()
-    grants = conn.execute("SELECT user_id, amount, at FROM grants").fetchall()
-    doubles = conn.execute(
-        "SELECT job_id FROM entries GROUP BY job_id HAVING count(*) > 1"
-    ).fetchall()
+    )
+    grants = await conn.fetchall("SELECT user_id, amount, at FROM grants")
+    doubles = await conn.fetchall("SELECT job_id FROM entries GROUP BY job_id HAVING count(*) > 1")
     return holds, grants, doubles
 
 
@@ -145,7 +145,7 @@ def _when(micros: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
 
 
-async def _check_invariants(db: Database, ledger: Ledger) -> None:
+async def _check_invariants(db: Store, ledger: Ledger) -> None:
     holds, grants, doubles = await db.read(_file_facts)
     # (2) one settlement per job at most, and the hold agrees with it.
     assert doubles == []
@@ -166,9 +166,9 @@ async def _check_invariants(db: Database, ledger: Ledger) -> None:
     assert await ledger.audit() == []
 
 
-async def _play(script: list[tuple[Any, Any, Any]], folder: Path) -> None:
+async def _play(script: list[tuple[Any, Any, Any]], target: Target) -> None:
     clock = Clock(START)
-    db = await Database.open(folder / "ledger.sqlite3")
+    db = await target.open()
     ledger = Ledger(db, BUDGET, clock=clock)
     for role, amount in ROLE_LIMITS.items():
         await ledger.set_role_limit(GUILD, role, amount, by=ADMIN)
@@ -255,10 +255,24 @@ async def _step(
             model.holds[job_id].state = "released"
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgres":
+        pg_url(shared_admin_url())  # skips (or fails under CI) here if there is no server
+    return str(request.param)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(script=steps)
 def test_random_sequences_keep_the_invariants_and_match_the_model(
-    script: list[tuple[Any, Any, Any]],
+    engine: str, script: list[tuple[Any, Any, Any]]
 ) -> None:
+    if engine == "postgres":
+        asyncio.run(_play(script, Target("postgres", url=pg_url(shared_admin_url()))))
+        return
     with tempfile.TemporaryDirectory(prefix="ledger-property-") as folder:
-        asyncio.run(_play(script, Path(folder)))
+        asyncio.run(_play(script, Target("sqlite", path=Path(folder) / "ledger.sqlite3")))
