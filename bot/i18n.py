@@ -42,6 +42,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "{resets}. Try a shorter or lower-resolution video, or ask an admin for more.",
         "refused.budget.guild": "This server has used its video budget: {remaining} left until "
         "{resets}, and this video costs {needed}. An admin can raise the server cap.",
+        "refused.budget.bot": "The bot has used its video budget for every server: {remaining} "
+        "left until {resets}, and this video costs {needed}. Please try again after the reset.",
         "refused.budget.not_allowed": "Video generation is not enabled for you on this server. "
         "Ask an admin if you think it should be.",
         "refused.budget.user_concurrency": "You already have the most videos in progress that "

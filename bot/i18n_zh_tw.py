@@ -32,6 +32,8 @@ ZH_TW: dict[str, str] = {
     "請改用較短或解析度較低的影片，或請管理員提高額度。",
     "refused.budget.guild": "這個伺服器的影片額度已經用完：只剩 {remaining}（{resets}重設），"
     "而這部影片需要 {needed}。管理員可以提高伺服器上限。",
+    "refused.budget.bot": "這個機器人在所有伺服器的影片額度已經用完：只剩 {remaining}"
+    "（{resets}重設），而這部影片需要 {needed}。請在重設後再試一次。",
     "refused.budget.not_allowed": "你在這個伺服器上無法使用影片生成。"
     "如果你認為應該可以，請詢問管理員。",
     "refused.budget.user_concurrency": "你同時進行中的影片已達上限。請等其中一部完成後再試一次。",
