@@ -97,6 +97,8 @@ class Bench:
         catalogue = Catalogue(load_file(kit.ROOT / "config" / "bot.toml").models)
         self.sim = AtlasSimulator(catalogue, api_key=ATLAS_KEY, clock=time.time)
         self.polls: dict[str, list[float]] = defaultdict(list)
+        self.connections: list[tuple[float, int]] = []  # (when, client port) per Atlas request
+        self._by_marker: dict[str, Any] = {}
         self.sim.app.middlewares.append(self._time_polls)
         self.discord = FakeDiscord()
         total = args.jobs + args.warmup * len(kit.KINDS) + 1
@@ -109,6 +111,8 @@ class Bench:
     async def _time_polls(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if request.method == "GET" and "/model/prediction/" in request.path:
             self.polls[request.path.rsplit("/", 1)[1]].append(time.time())
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        self.connections.append((time.time(), peer[1] if peer else 0))
         response: web.StreamResponse = await handler(request)
         return response
 
@@ -322,12 +326,16 @@ class Bench:
     # -- figures -----------------------------------------------------------------------------
 
     def _sim_jobs(self) -> dict[str, Any]:
-        by_marker = {}
-        for job in self.sim.jobs.values():
-            match = _MARKER.search(job.prompt)
-            if match:
-                by_marker[f"[{match.group(1)}]"] = job
-        return by_marker
+        if len(self._by_marker) != len(self.sim.jobs):
+            for job in self.sim.jobs.values():
+                match = _MARKER.search(job.prompt)
+                if match:
+                    self._by_marker[f"[{match.group(1)}]"] = job
+        return self._by_marker
+
+    def connections_in(self, window: tuple[float, float]) -> int:
+        """TCP connections that carried Atlas requests in the window (distinct client ports)."""
+        return len({port for at, port in self.connections if window[0] <= at <= window[1]})
 
     def atlas_figures(self, markers: list[str]) -> dict[str, Any]:
         """Submits and polls per job, from what the simulator received."""
@@ -341,10 +349,11 @@ class Bench:
         )
         sim_jobs = self._sim_jobs()
         polls = {m: len(self.polls.get(sim_jobs[m].id, [])) for m in markers if m in sim_jobs}
+        ids = {sim_jobs[m].id for m in polls}
         downloads = sum(
             1
             for r in self.sim.requests_to(".mp4", "GET")
-            if r.path.rsplit("/", 1)[1].removesuffix(".mp4") in {sim_jobs[m].id for m in polls}
+            if r.path.rsplit("/", 1)[1].removesuffix(".mp4") in ids
         )
         n = max(1, len(markers))
         return {

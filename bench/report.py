@@ -72,6 +72,7 @@ def bot_figures(bench: Bench, phase: dict[str, Any], recorded: dict[str, Any]) -
         "delivered": len(delivered),
         "seconds": t1 - t0,
         "atlas": {k: v for k, v in atlas.items() if k != "polls"},
+        "atlas_connections_per_job": bench.connections_in((t0, t1 + 1)) / max(1, n),
         "polls_per_job_by_kind": {k: sum(v) / len(v) for k, v in sorted(by_kind.items())},
         "learned": recorded.get("learned", []),
         "discord_calls_per_job": rest_total / max(1, n),
@@ -112,6 +113,7 @@ def baseline_figures(bench: Bench, baseline: dict[str, Any]) -> dict[str, Any]:
         detect.append(r["detected"] - done)
         spans.append((r["submitted"], r["delivered"]))
     n = len(markers)
+    window = (baseline["start_at"], max((r["delivered"] for r in results), default=0) + 1)
     # From just before the first job: Python, requests and the idle threads are not the jobs'.
     peak_jobs, kib_per_job = _per_in_flight(baseline["rss"], spans, baseline["rss_start_kib"])
     return {
@@ -119,6 +121,7 @@ def baseline_figures(bench: Bench, baseline: dict[str, Any]) -> dict[str, Any]:
         "delivered": len(results),
         "errors": baseline["result"]["errors"][:5],
         "atlas": {k: v for k, v in atlas.items() if k != "polls"},
+        "atlas_connections_per_job": bench.connections_in(window) / max(1, n),
         "latency": kit.summary(lat),
         "detect": kit.summary(detect),
         "cpu_ms_per_job": baseline["cpu_seconds"] / max(1, n) * 1000,
@@ -166,7 +169,8 @@ def print_report(
     a = bot["atlas"]
     p(
         f"Atlas calls/job (submit+polls): {a['calls_per_job']:.2f}  "
-        f"(polls {a['polls_per_job']:.2f}, downloads {a['downloads_per_job']:.2f})"
+        f"(polls {a['polls_per_job']:.2f}, downloads {a['downloads_per_job']:.2f}; "
+        f"{bot['atlas_connections_per_job']:.2f} new connections/job)"
     )
     polls = ", ".join(f"{k} {v:.2f}" for k, v in bot["polls_per_job_by_kind"].items())
     p(f"  polls/job by kind: {polls}")
@@ -251,7 +255,10 @@ def print_report(
             f"{kit.TUTORIAL_POLL_SECONDS * args.scale:g} s, a thread per job): "
             f"delivered {base['delivered']}/{base['jobs']} {base['errors'] or ''}"
         )
-        p(f"Atlas calls/job: {b['calls_per_job']:.2f} (polls {b['polls_per_job']:.2f})")
+        p(
+            f"Atlas calls/job: {b['calls_per_job']:.2f} (polls {b['polls_per_job']:.2f}; "
+            f"{base['atlas_connections_per_job']:.2f} new connections/job)"
+        )
         for name, label in (
             ("latency", "completion -> video on disk"),
             ("detect", "  completion -> seen by a poll"),

@@ -50,6 +50,8 @@ EXTENSIONS = (
     "bot.cogs.job_actions",
     "bot.cogs.queue",
     "bot.cogs.settings",
+    "bot.cogs.safety_settings",
+    "bot.cogs.review",
 )
 SWEEP_EVERY_SECONDS = 300.0
 

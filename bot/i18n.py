@@ -264,6 +264,74 @@ MESSAGES: dict[str, dict[str, str]] = {
         "button.copy": "Copy command",
         "copy.intro": "Run this to make the same video again:",
         "copy.images": "Attach the same {count} image(s) to the image options.",
+        # Safety (#11): prompt rules, age-restricted channels, pauses, flagged videos, the log.
+        "refused.prompt_rule": "This server's rules do not allow this prompt (rule: {rule}). "
+        "Nothing was held or charged. Change the prompt and try again.",
+        "refused.prompt_rules_unavailable": "This server's prompt rules could not be checked "
+        "just now, so nothing was held or charged. Try again, perhaps with a shorter prompt; "
+        "tell an admin if it keeps happening.",
+        "refused.nsfw_only": "On this server, videos are made only in age-restricted channels. "
+        "Run the command in one of those.",
+        "refused.member_paused": "Your video access on this server is paused after repeated "
+        "rejections by Atlas's content moderation. An admin can lift the pause.",
+        "failure.content_rejected_paused": "Atlas's content moderation rejected this request. "
+        "It has rejected too many of your requests today, so your video access on this server "
+        "is paused until an admin lifts it.",
+        "status.held_for_review": "Atlas flagged this video as possibly sensitive, so it is "
+        "held until a moderator approves or removes it. It was charged: Atlas made it.",
+        "status.removed": "A moderator removed this video, which Atlas had flagged as "
+        "sensitive. It was charged: Atlas made it.",
+        "job.flagged_note": "⚠️ Content note: Atlas flagged this video as possibly sensitive, "
+        "so it is hidden behind a spoiler.",
+        "review.not_moderator": "Only moderators (Manage Messages) can approve or remove a "
+        "held video.",
+        "review.unknown": "This video is no longer waiting for a moderator.",
+        "review.approved": "Approved: the video is now shown, behind a spoiler.",
+        "review.removed": "Removed: the video is deleted. The job stays in the ledger.",
+        "modlog.rejected": "🚫 Atlas's content moderation rejected a video by {user} (job "
+        "`{job}`): {count} of {limit} today.",
+        "modlog.paused": "⏸️ Atlas's content moderation rejected a video by {user} (job "
+        "`{job}`): {count} of {limit} today, so their video access is now paused. An admin can "
+        "lift it with /settings unpause.",
+        "modlog.unpaused": "▶️ {by} lifted the pause on {user}'s video access.",
+        "modlog.held": "🔞 Atlas flagged a video by {user} (job `{job}`) as sensitive; it waits "
+        "for a moderator: {link}",
+        "modlog.approved": "✅ {by} approved the flagged video by {user} (job `{job}`).",
+        "modlog.removed": "🗑️ {by} removed the flagged video by {user} (job `{job}`).",
+        "settings.field.prompt_rules": "Prompt rules",
+        "settings.no_rules": "None: every prompt is allowed",
+        "settings.rule_words": "**{label}**: {count} word(s): {words}",
+        "settings.rule_regex": "**{label}**: pattern `{pattern}`",
+        "settings.field.safety": "Safety",
+        "settings.nsfw_only_on": "Videos only in age-restricted channels",
+        "settings.nsfw_only_off": "Videos in any channel, age-restricted or not",
+        "settings.log_channel": "Moderation events are written in {channel}",
+        "settings.no_log_channel": "No log channel for moderation events",
+        "settings.rejection_limit": "A member is paused after {count} rejections by Atlas's "
+        "moderation in a day",
+        "settings.flagged.spoiler": "Videos Atlas flags are shown behind a spoiler, with a "
+        "content note",
+        "settings.flagged.review": "Videos Atlas flags wait for a moderator's Approve or Delete",
+        "settings.unpaused": "{user} may make videos again.",
+        "settings.not_paused": "{user} is not paused.",
+        "settings.bad_rejection_limit": "The rejection limit must be from 1 to {max}.",
+        "settings.bad_flagged_outputs": "`{value}` is not a way to handle flagged videos.",
+        "rules.too_many": "A server can have at most {max} prompt rules.",
+        "rules.bad_label": "A rule needs a label of 1 to {max} characters.",
+        "rules.duplicate_label": "Two rules cannot share the label {label}.",
+        "rules.words_or_regex": "Give a rule either words or a regular expression: one of the two.",
+        "rules.too_many_words": "A rule can hold at most {max} words.",
+        "rules.bad_word": "Each blocked word needs 1 to {max} characters, letters included.",
+        "rules.unknown_label": "There is no rule labelled {label}.",
+        "rules.regex.too_long": "A regular expression can be at most {max} characters long.",
+        "rules.regex.invalid": "That is not a valid regular expression.",
+        "rules.regex.backreference": "Back-references (like \\1) are not allowed in a rule's "
+        "regular expression.",
+        "rules.regex.nested": "This regular expression repeats a repetition (like (a+)+), which "
+        "can take forever on some prompts, so it was not saved. Simplify it.",
+        "rules.regex.huge_repeat": "Repeat counts above 1000 are not allowed in a rule.",
+        "rules.regex.slow": "This regular expression is too slow on long prompts, so it was not "
+        "saved. Simplify it: avoid repeating a repetition, or starting with .*",
         # /budget and /budget-admin.
         "budget.title": "Your video budget",
         "budget.spent": "Spent",

@@ -236,6 +236,66 @@ ZH_TW: dict[str, str] = {
     "button.copy": "複製指令",
     "copy.intro": "執行這行指令即可再做一次相同的影片：",
     "copy.images": "請在圖片選項附加同樣的 {count} 張圖片。",
+    # Safety (#11): prompt rules, age-restricted channels, pauses, flagged videos, the log.
+    "refused.prompt_rule": "這個伺服器的規則不允許這個提示詞（規則：{rule}）。"
+    "沒有保留或收取任何費用。請修改提示詞後再試一次。",
+    "refused.prompt_rules_unavailable": "目前無法檢查這個伺服器的提示詞規則，所以沒有保留或收取"
+    "任何費用。請再試一次，或改用較短的提示詞；若持續發生，請通知管理員。",
+    "refused.nsfw_only": "這個伺服器只在限制級頻道製作影片。請到限制級頻道執行指令。",
+    "refused.member_paused": "由於你的請求多次遭 Atlas 內容審查拒絕，你在這個伺服器的影片權限"
+    "已暫停。管理員可以解除暫停。",
+    "failure.content_rejected_paused": "Atlas 的內容審查拒絕了這個請求。你今天被拒絕的次數太多，"
+    "因此你在這個伺服器的影片權限已暫停，直到管理員解除為止。",
+    "status.held_for_review": "Atlas 將這部影片標記為可能敏感的內容，因此影片會先保留，"
+    "直到版主核准或移除。由於 Atlas 已製作影片，這筆費用已收取。",
+    "status.removed": "版主已移除這部被 Atlas 標記為敏感內容的影片。"
+    "由於 Atlas 已製作影片，這筆費用已收取。",
+    "job.flagged_note": "⚠️ 內容提醒：Atlas 將這部影片標記為可能敏感的內容，影片已加上暴雷遮罩。",
+    "review.not_moderator": "只有版主（具備「管理訊息」權限）才能核准或移除保留中的影片。",
+    "review.unknown": "這部影片已經不在等候版主審核。",
+    "review.approved": "已核准：影片現在會以暴雷遮罩顯示。",
+    "review.removed": "已移除：影片已刪除。這個任務仍保留在帳本中。",
+    "modlog.rejected": "🚫 Atlas 的內容審查拒絕了 {user} 的影片（任務 `{job}`）："
+    "今天第 {count} 次，上限 {limit} 次。",
+    "modlog.paused": "⏸️ Atlas 的內容審查拒絕了 {user} 的影片（任務 `{job}`）："
+    "今天第 {count} 次，上限 {limit} 次，因此已暫停其影片權限。"
+    "管理員可以用 /設定 解除暫停 解除。",
+    "modlog.unpaused": "▶️ {by} 已解除 {user} 的影片權限暫停。",
+    "modlog.held": "🔞 Atlas 將 {user} 的影片（任務 `{job}`）標記為敏感內容，"
+    "正在等候版主審核：{link}",
+    "modlog.approved": "✅ {by} 核准了 {user} 被標記的影片（任務 `{job}`）。",
+    "modlog.removed": "🗑️ {by} 移除了 {user} 被標記的影片（任務 `{job}`）。",
+    "settings.field.prompt_rules": "提示詞規則",
+    "settings.no_rules": "無：所有提示詞都允許",
+    "settings.rule_words": "**{label}**：{count} 個字詞：{words}",
+    "settings.rule_regex": "**{label}**：正規表示式 `{pattern}`",
+    "settings.field.safety": "安全",
+    "settings.nsfw_only_on": "只在限制級頻道製作影片",
+    "settings.nsfw_only_off": "任何頻道都可以製作影片（不論是否為限制級）",
+    "settings.log_channel": "審查事件會記錄在 {channel}",
+    "settings.no_log_channel": "沒有記錄審查事件的頻道",
+    "settings.rejection_limit": "成員一天內被 Atlas 內容審查拒絕 {count} 次後會被暫停",
+    "settings.flagged.spoiler": "被 Atlas 標記的影片會加上暴雷遮罩和內容提醒",
+    "settings.flagged.review": "被 Atlas 標記的影片會等候版主按「核准」或「刪除」",
+    "settings.unpaused": "{user} 可以再次製作影片了。",
+    "settings.not_paused": "{user} 目前沒有被暫停。",
+    "settings.bad_rejection_limit": "拒絕次數上限必須介於 1 到 {max} 之間。",
+    "settings.bad_flagged_outputs": "`{value}` 不是處理被標記影片的方式。",
+    "rules.too_many": "每個伺服器最多只能有 {max} 條提示詞規則。",
+    "rules.bad_label": "規則需要 1 到 {max} 個字元的標籤。",
+    "rules.duplicate_label": "兩條規則不能使用相同的標籤 {label}。",
+    "rules.words_or_regex": "每條規則請提供字詞或正規表示式，兩者擇一。",
+    "rules.too_many_words": "每條規則最多只能有 {max} 個字詞。",
+    "rules.bad_word": "每個封鎖字詞需要 1 到 {max} 個字元，且要包含文字。",
+    "rules.unknown_label": "沒有標籤為 {label} 的規則。",
+    "rules.regex.too_long": "正規表示式最多只能有 {max} 個字元。",
+    "rules.regex.invalid": "這不是有效的正規表示式。",
+    "rules.regex.backreference": "規則的正規表示式不能使用反向參照（例如 \\1）。",
+    "rules.regex.nested": "這個正規表示式包含重複中的重複（例如 (a+)+），遇到某些提示詞時"
+    "可能永遠跑不完，所以沒有儲存。請簡化它。",
+    "rules.regex.huge_repeat": "規則中不能使用超過 1000 次的重複次數。",
+    "rules.regex.slow": "這個正規表示式在長提示詞上太慢，所以沒有儲存。請簡化它："
+    "避免重複中的重複，也避免以 .* 開頭。",
     # /budget and /budget-admin.
     "budget.title": "你的影片額度",
     "budget.spent": "已使用",

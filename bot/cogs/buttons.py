@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.cogs.errors import report_unexpected
+from bot.cogs.review_buttons import review_items
 from bot.i18n import t
 from bot.jobs.progress import JobStatus, JobView
 
@@ -166,6 +167,9 @@ def job_buttons(view: JobView, locale: str) -> discord.ui.View:
     if view.status is JobStatus.AWAITING_APPROVAL:
         buttons.add_item(_action("approve", view.job_id, locale))
         buttons.add_item(_action("deny", view.job_id, locale))
+    if view.status is JobStatus.HELD_FOR_REVIEW:  # a flagged video waits for a moderator
+        for item in review_items(view.job_id, locale):
+            buttons.add_item(item)
     if view.cancellable:
         buttons.add_item(CancelButton(view.job_id, t("button.cancel", locale)))
     elif view.status in (JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.CANCELLED):

@@ -18,7 +18,7 @@ from typing import Any, Final, Literal
 import discord
 
 from bot.cogs.listings import jump_url
-from bot.cogs.render import job_content, job_embed
+from bot.cogs.render import job_content, job_embed, video_file
 from bot.cogs.reporter import DEFAULT_UPLOAD_LIMIT, MessageProgress
 from bot.i18n import t
 from bot.jobs.delivery import DeliveryMode, DeliveryTarget
@@ -150,9 +150,9 @@ class RoutedProgress(MessageProgress):
         if video is not None:
             try:
                 return await destination.send(
-                    content=lead,
+                    content=_joined(lead, job_content(view, self._locale, attached=True)),
                     embed=embed,
-                    file=discord.File(video, filename=f"{view.job_id[:12]}.mp4"),
+                    file=video_file(view, video),
                     allowed_mentions=mentions,
                 )
             except discord.HTTPException as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -17,6 +18,8 @@ _COLOURS = {
     JobStatus.FAILED: discord.Colour.red(),
     JobStatus.CANCELLED: discord.Colour.dark_grey(),
     JobStatus.UNCERTAIN: discord.Colour.orange(),
+    JobStatus.HELD_FOR_REVIEW: discord.Colour.orange(),
+    JobStatus.REMOVED: discord.Colour.dark_grey(),
 }
 _BAR_CELLS = 12
 PROMPT_SHOWN_CHARS = 1000
@@ -102,12 +105,24 @@ def job_embed(view: JobView, locale: str) -> discord.Embed:
 
 
 def job_content(view: JobView, locale: str, *, attached: bool) -> str | None:
-    """The text above the embed: the download link when the video could not be attached."""
-    if view.status is not JobStatus.DELIVERED or attached:
+    """The text above the embed: the download link when the video could not be attached, and
+    a content note when Atlas flagged the video."""
+    if view.status is not JobStatus.DELIVERED:
         return None
+    note = t("job.flagged_note", locale) if view.flagged else None
+    if attached:
+        return note
     if view.video_url is None:
-        return t("job.no_output", locale)
-    return t("job.too_big", locale, url=view.video_url)
+        link = t("job.no_output", locale)
+    else:
+        link = t("job.too_big", locale, url=view.video_url)
+    return link if note is None else f"{note}\n{link}"
+
+
+def video_file(view: JobView, path: Path) -> discord.File:
+    """The video as an attachment: behind a spoiler (a `SPOILER_` file name) if Atlas flagged
+    it as sensitive."""
+    return discord.File(path, filename=f"{view.job_id[:12]}.mp4", spoiler=view.flagged)
 
 
 def refusal_text(refusal: JobRefused, locale: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 import discord
 
 from bot.cogs.buttons import job_buttons
-from bot.cogs.render import job_content, job_embed
+from bot.cogs.render import job_content, job_embed, video_file
 from bot.jobs.progress import JobView
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class MessageProgress:
             "view": job_buttons(view, self._locale),
         }
         if video is not None:
-            kwargs["attachments"] = [discord.File(video, filename=f"{view.job_id[:12]}.mp4")]
+            kwargs["attachments"] = [video_file(view, video)]
         if self._token_fresh():
             assert self._interaction is not None
             try:
@@ -101,9 +101,7 @@ class MessageProgress:
                 # The token expired earlier than we counted (e.g. clock skew): use the channel.
                 self._interaction = None
                 if video is not None:
-                    kwargs["attachments"] = [
-                        discord.File(video, filename=f"{view.job_id[:12]}.mp4")
-                    ]
+                    kwargs["attachments"] = [video_file(view, video)]
         if self.message_id is None:
             # The job died before its message was stored (e.g. a crash right after the hold).
             log.info("job %s has no message to edit", view.job_id, extra={"job_id": view.job_id})

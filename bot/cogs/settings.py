@@ -2,7 +2,8 @@
 
 Every subcommand answers with the whole settings embed, so an admin always sees the result.
 The rules themselves live in `bot.jobs.guild_settings`; this module only turns options into
-changes and renders them.
+changes and renders them. The safety subcommands (prompt-rules, safety, unpause) are added to
+the group by `bot.cogs.safety_settings`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from discord import app_commands
 from bot.catalogue import ModelKind
 from bot.cogs.amounts import CLEAR_WORDS, parse_amount
 from bot.cogs.render import timestamp
+from bot.cogs.safety_render import add_safety_fields
 from bot.i18n import t
 from bot.jobs.delivery import DeliveryMode
 from bot.jobs.guild_settings import GuildSettings, SettingsRefused
@@ -138,6 +140,7 @@ def settings_embed(guild: GuildSettings, config: Settings, locale: str) -> disco
     embed.add_field(
         name=t("settings.field.delivery", locale), value=delivery_text(guild, locale), inline=False
     )
+    add_safety_fields(embed, guild, locale)
     return embed
 
 

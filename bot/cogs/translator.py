@@ -108,6 +108,20 @@ _ZH_TW_NAMES = {
     "delivery": "發布位置",
     "mode": "方式",
     "gallery": "作品頻道",
+    # Safety (#11).
+    "prompt-rules": "提示詞規則",
+    "add": "新增",
+    "remove": "移除",
+    "safety": "安全",
+    "unpause": "解除暫停",
+    "label": "標籤",
+    "words": "字詞",
+    "regex": "正規表示式",
+    "nsfw_only": "僅限限制級頻道",
+    "log_channel": "紀錄頻道",
+    "stop_logging": "停止記錄",
+    "rejection_limit": "拒絕次數上限",
+    "flagged_videos": "被標記的影片",
 }
 
 _ZH_TW_DESCRIPTIONS = {
@@ -186,6 +200,28 @@ _ZH_TW_DESCRIPTIONS = {
     "Videos waiting and running on this server.": "這個伺服器中等候和製作中的影片。",
     "Your recent videos, with links to each.": "你最近的影片，附上每部影片的連結。",
     "Whose videos (admins only)": "誰的影片（僅限管理員）",
+    # /settings prompt-rules, safety and unpause (#11).
+    "Block prompts by words or patterns, before anything is held.": (
+        "依字詞或規則封鎖提示詞，在預扣任何費用之前。"
+    ),
+    "Add a rule, or replace the one with its label.": "新增規則，或取代同標籤的規則。",
+    "The name members see when a prompt is refused": "提示詞被拒絕時成員看到的名稱",
+    "Blocked words or phrases, separated by commas": "要封鎖的字詞或片語，以逗號分隔",
+    "Or one regular expression (checked case-insensitively)": "或一個正規表示式（不分大小寫）",
+    "Remove a prompt rule.": "移除一條提示詞規則。",
+    "The rule's label": "規則的標籤",
+    "Age-restricted channels, the log channel, pauses and flagged videos.": (
+        "限制級頻道、紀錄頻道、暫停與被標記的影片。"
+    ),
+    "Make videos only in age-restricted channels?": "只在限制級頻道製作影片？",
+    "Where moderation events are written, one line each": "記錄審查事件的頻道，每個事件一行",
+    "Stop writing moderation events": "停止記錄審查事件",
+    "Rejections by Atlas's moderation in a day that pause a member (default 3)": (
+        "一天內被 Atlas 內容審查拒絕幾次後暫停成員（預設 3）"
+    ),
+    "What happens to a video Atlas flags as sensitive": "Atlas 標記為敏感內容的影片如何處理",
+    "Let a paused member make videos again.": "讓被暫停的成員可以再次製作影片。",
+    "The member whose video access was paused": "影片權限被暫停的成員",
 }
 
 ZH_TW = CommandTable(
@@ -199,6 +235,8 @@ ZH_TW = CommandTable(
         "In the gallery channel": "在作品頻道",
         "By direct message": "以私人訊息傳送",
         "As the server's default": "依照伺服器的預設",
+        "Show it behind a spoiler": "以暴雷遮罩顯示",
+        "Hold it for a moderator's review": "保留給版主審核",
     },
     choice_patterns=((re.compile(r"(\d+) s"), lambda m: f"{m[1]} 秒"),),
 )

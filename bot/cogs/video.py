@@ -39,6 +39,12 @@ def _role_ids(interaction: discord.Interaction[Any]) -> tuple[int, ...]:
     return tuple(role.id for role in user.roles) if isinstance(user, discord.Member) else ()
 
 
+def _channel_nsfw(interaction: discord.Interaction[Any]) -> bool:
+    """The channel is age-restricted (a thread follows its parent, as Discord shows it)."""
+    is_nsfw = getattr(interaction.channel, "is_nsfw", None)
+    return bool(is_nsfw()) if callable(is_nsfw) else False
+
+
 def _image(attachment: discord.Attachment) -> ImageInput:
     return ImageInput(
         url=attachment.url,
@@ -151,6 +157,7 @@ class VideoCog(commands.Cog):
                 guild_id=interaction.guild_id or 0,
                 channel_id=interaction.channel_id or 0,
                 role_ids=_role_ids(interaction),
+                channel_nsfw=_channel_nsfw(interaction),
                 locale=str(interaction.locale),
                 prompt=prompt,
                 kind=ModelKind.TEXT_TO_VIDEO,
@@ -205,6 +212,7 @@ class VideoCog(commands.Cog):
                 guild_id=interaction.guild_id or 0,
                 channel_id=interaction.channel_id or 0,
                 role_ids=_role_ids(interaction),
+                channel_nsfw=_channel_nsfw(interaction),
                 locale=str(interaction.locale),
                 prompt=prompt,
                 kind=ModelKind.IMAGE_TO_VIDEO,
@@ -303,6 +311,7 @@ class VideoCog(commands.Cog):
                 guild_id=interaction.guild_id or record.guild_id,
                 channel_id=interaction.channel_id or record.channel_id,
                 role_ids=_role_ids(interaction),
+                channel_nsfw=_channel_nsfw(interaction),
                 locale=str(interaction.locale),
                 prompt=params["prompt"] if prompt is None else prompt,
                 kind=model.kind,

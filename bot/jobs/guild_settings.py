@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.catalogue import Catalogue, ModelKind, UnknownModel
 from bot.jobs.delivery import MAX_CHANNEL_OVERRIDES, delivery_problem
+from bot.jobs.prompt_rules import PromptRule, RuleProblem, check_rules
 from bot.ledger.periods import from_micros, to_micros, utc_now
 from bot.ledger.store import Conn, Store
 from bot.money import Micros
@@ -55,6 +56,14 @@ class GuildSettings:
     delivery: str | None = None
     gallery_channel_id: int | None = None
     channel_delivery: tuple[tuple[int, str], ...] = ()
+    # Safety (bot/jobs/moderation.py): prompt rules; videos only in age-restricted channels;
+    # the channel moderation events are written in; rejections in a day that pause a member
+    # (None: 3); what happens to a video Atlas flags, "spoiler" (None) or "review".
+    prompt_rules: tuple[PromptRule, ...] = ()
+    nsfw_only: bool | None = None
+    log_channel_id: int | None = None
+    rejection_limit: int | None = None
+    flagged_outputs: str | None = None
     # Who last changed them, and when (not part of the stored JSON object).
     updated_at: datetime | None = None
     updated_by: int | None = None
@@ -88,7 +97,11 @@ class GuildSettings:
 
 
 _STORED = tuple(f.name for f in fields(GuildSettings) if f.name not in ("updated_at", "updated_by"))
-_TUPLES = frozenset({"blocked_models", "blocked_resolutions", "channel_ids", "channel_delivery"})
+_TUPLES = frozenset(
+    {"blocked_models", "blocked_resolutions", "channel_ids", "channel_delivery", "prompt_rules"}
+)
+MAX_REJECTION_LIMIT = 20
+FLAGGED_OUTPUTS = ("spoiler", "review")
 
 
 def to_json(settings: GuildSettings) -> str:
@@ -109,6 +122,8 @@ def from_json(text: str, updated_at: datetime | None, updated_by: int | None) ->
             values[name] = tuple(raw[name]) if name in _TUPLES else raw[name]
     if "channel_delivery" in values:  # JSON keeps the pairs as lists
         values["channel_delivery"] = tuple((int(c), str(m)) for c, m in values["channel_delivery"])
+    if "prompt_rules" in values:
+        values["prompt_rules"] = tuple(PromptRule.from_json(r) for r in values["prompt_rules"])
     return GuildSettings(**values, updated_at=updated_at, updated_by=updated_by)
 
 
@@ -160,6 +175,19 @@ def check(settings: GuildSettings, catalogue: Catalogue) -> None:
     )
     if problem is not None:
         raise SettingsRefused(problem, max=MAX_CHANNEL_OVERRIDES)
+    _check_safety(settings)
+
+
+def _check_safety(settings: GuildSettings) -> None:
+    try:
+        check_rules(settings.prompt_rules)
+    except RuleProblem as problem:
+        raise SettingsRefused(problem.key, **problem.params) from None
+    limit = settings.rejection_limit
+    if limit is not None and not 1 <= limit <= MAX_REJECTION_LIMIT:
+        raise SettingsRefused("settings.bad_rejection_limit", max=MAX_REJECTION_LIMIT)
+    if settings.flagged_outputs not in (None, *FLAGGED_OUTPUTS):
+        raise SettingsRefused("settings.bad_flagged_outputs", value=settings.flagged_outputs)
 
 
 class GuildSettingsStore:

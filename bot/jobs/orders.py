@@ -62,6 +62,8 @@ class VideoOrder:
     image_urls: tuple[str, ...] = ()
     # The member's Discord language, kept so a job resumed after a restart still speaks it.
     locale: str = "en-US"
+    # The channel is age-restricted (a server may allow videos only in such channels).
+    channel_nsfw: bool = False
 
 
 @dataclass(frozen=True)

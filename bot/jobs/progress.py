@@ -27,6 +27,10 @@ class JobStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     UNCERTAIN = "uncertain"
+    HELD_FOR_REVIEW = "held_for_review"
+    """Atlas flagged the video; it waits for a moderator (the server's review mode)."""
+    REMOVED = "removed"
+    """A moderator removed a flagged video."""
 
     @property
     def is_final(self) -> bool:
@@ -36,6 +40,8 @@ class JobStatus(StrEnum):
             JobStatus.FAILED,
             JobStatus.CANCELLED,
             JobStatus.UNCERTAIN,
+            JobStatus.HELD_FOR_REVIEW,
+            JobStatus.REMOVED,
         )
 
 
@@ -43,6 +49,8 @@ class FailureReason(StrEnum):
     """Why a job did not produce a video, in words the member understands (see bot/i18n)."""
 
     CONTENT_REJECTED = "content_rejected"
+    CONTENT_REJECTED_PAUSED = "content_rejected_paused"
+    """Rejected, and the member's access is now paused (too many rejections in a day)."""
     ATLAS_UNAVAILABLE = "atlas_unavailable"
     ATLAS_BUSY = "atlas_busy"
     ATLAS_KEY_REJECTED = "atlas_key_rejected"
@@ -84,6 +92,8 @@ class JobView:
     simulated: bool = False
     queue_position: int | None = None
     approval_deadline: datetime | None = None
+    flagged: bool = False
+    """Atlas marked the output as sensitive (`has_nsfw_contents`): shown behind a spoiler."""
 
     @property
     def cancellable(self) -> bool:

@@ -212,12 +212,21 @@ def _needs_boundary(char: str) -> bool:
     return char.isalnum() and unicodedata.east_asian_width(char) not in ("W", "F")
 
 
+# Scripts written without spaces (Thai, Chinese, Japanese, Korean): their letters do not
+# join a Latin word, so "gore" is a whole word in "狐狸gore雪地".
+_NO_SPACES = (
+    "\u0e00-\u0e7f\u1100-\u11ff\u2e80-\ua4cf\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
+    "\U00020000-\U0003ffff"
+)
+_JOINS = f"[^\\W{_NO_SPACES}]"  # a word character that would continue a spaced word
+
+
 def word_pattern(word: str) -> str:
     """The literal regex of one folded blocked word, whole-word where the script has words."""
     folded = " ".join(fold(word).split())
     body = r"\s+".join(re.escape(part) for part in folded.split(" "))
-    start = r"(?<!\w)" if _needs_boundary(folded[0]) else ""
-    end = r"(?!\w)" if _needs_boundary(folded[-1]) else ""
+    start = f"(?<!{_JOINS})" if _needs_boundary(folded[0]) else ""
+    end = f"(?!{_JOINS})" if _needs_boundary(folded[-1]) else ""
     return f"{start}{body}{end}"
 
 

@@ -50,6 +50,7 @@ from bot.jobs.delivery import delivery_for
 from bot.jobs.eta import Eta, generation_seconds
 from bot.jobs.guild_settings import GuildSettingsStore
 from bot.jobs.media import AttachmentFetcher, MediaError
+from bot.jobs.moderation import Moderation
 from bot.jobs.offers import MONEY_LIMITS, BudgetRefused, OfferBook
 from bot.jobs.orders import JobRefused, ValidatedOrder, VideoOrder, validate_order
 from bot.jobs.overview import DeleteRefused, QueueEntry, queue_entries
@@ -138,6 +139,14 @@ class JobService:
             db, settings.catalogue, clock=clock
         )
         self._approvals = Approvals()
+        # Safety (#11): prompt rules, pauses, flagged videos; held ones beside the database.
+        self.moderation = Moderation(
+            db,
+            self.guild_settings,
+            jobs,
+            held_folder=settings.env.database_path.parent / "held",
+            clock=clock,
+        )
         self.offers = OfferBook(settings.catalogue, monotonic=monotonic)
 
     # -- before money moves -------------------------------------------------------------
@@ -152,6 +161,7 @@ class JobService:
         guild = await self.guild_settings.get(order.guild_id)
         if not guild.allows_channel(order.channel_id):
             raise JobRefused("refused.wrong_channel", channel_ids=guild.channel_ids)
+        await self.moderation.screen(guild, order)  # age-restricted channels, pauses, rules
         validated = validate_order(order, self._settings, guild)
         # Where the video goes is decided now and kept with the job, for a restart to follow.
         validated.params["delivery"] = delivery_for(guild, order.channel_id).to_params()
@@ -452,8 +462,17 @@ class JobService:
                 prediction_id, schedule=schedule, on_update=on_update
             )
         except (JobFailed, JobTimedOut, NotFound) as exc:
+            beat.cancel()  # a late heartbeat must not overwrite the ending
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
             reason, state = _ending_without_video(exc)
+            rejected = isinstance(exc, ContentRejected)
+            strike = await self.moderation.record_rejection(job_id) if rejected else None
+            if strike is not None and strike.paused:
+                reason = FailureReason.CONTENT_REJECTED_PAUSED
             await self._fail(job_id, progress, current, reason, state, str(exc))
+            if strike is not None:
+                await self.moderation.announce_rejection(job_id, strike)
             return
         except AtlasError as exc:
             # E.g. the key was revoked mid-job: the job may still run, and bill, at Atlas.
@@ -500,7 +519,9 @@ class JobService:
             video_url=url,
         )
         await self._show(progress, view)
-        done = view.but(status=JobStatus.DELIVERED)
+        # Atlas marked the output as sensitive: a spoiler, or held for a moderator.
+        done = view.but(status=JobStatus.DELIVERED, flagged=any(prediction.has_nsfw_contents))
+        held = done.flagged and await self.moderation.holds_flagged(order.order.guild_id)
         with tempfile.TemporaryDirectory(prefix="atlas-bot-") as folder:
             video: Path | None = None
             if url is not None:
@@ -512,6 +533,13 @@ class JobService:
                 except AtlasError as exc:
                     log.warning("output download failed: %s", exc, extra={"job_id": job_id})
                     video = None
+            if held:
+                record = await self.moderation.hold(job_id, video, url)
+                await self._show(progress, done.but(status=JobStatus.HELD_FOR_REVIEW))
+                await self.moderation.announce(
+                    record.guild_id, "held", user_id=record.user_id, job=record
+                )
+                return
             await self._show(progress, done, video)
         await self._jobs.advance(job_id, JobState.DELIVERED)
         log.info("job delivered", extra={"job_id": job_id, "charged": settlement.amount})
@@ -776,6 +804,7 @@ class JobService:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.moderation.close()
 
     async def _show(self, progress: Progress, view: JobView, video: Path | None = None) -> None:
         """Push a snapshot; a failing Discord edit never breaks the job (or its money)."""

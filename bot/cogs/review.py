@@ -1,0 +1,118 @@
+"""Flagged videos held for a moderator, and the server's log channel.
+
+`ReviewCog` carries out Approve and Delete on a held video (Manage Messages, checked at the
+click): an approved video is delivered where the job says, still behind a spoiler; a removed
+one is gone, its message says so. The ledger charged it either way (Atlas made it).
+`ChannelNotices` posts the moderation service's notices in the server's log channel, one line
+each, naming members without pinging them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord.ext import commands
+
+from bot.cogs.delivery import RoutedProgress
+from bot.cogs.listings import jump_url
+from bot.cogs.review_buttons import ReviewButton
+from bot.i18n import t
+from bot.jobs.delivery import DeliveryTarget
+from bot.jobs.moderation import Notice, ReviewRefused
+from bot.jobs.progress import JobStatus
+
+if TYPE_CHECKING:
+    from bot.app import VideoBot
+
+log = logging.getLogger(__name__)
+
+
+def notice_text(notice: Notice, locale: str) -> str:
+    """The log channel's line for a notice."""
+    link = ""
+    if notice.job_channel_id is not None and notice.job_message_id is not None:
+        link = jump_url(notice.guild_id, notice.job_channel_id, notice.job_message_id)
+    return t(
+        f"modlog.{notice.kind}",
+        locale,
+        user=f"<@{notice.user_id}>",
+        job=notice.job_id or "?",
+        count=notice.count,
+        limit=notice.limit,
+        by=f"<@{notice.by}>" if notice.by is not None else "?",
+        link=link,
+    )
+
+
+class ChannelNotices:
+    """Posts notices in the log channel, in the server's language."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+
+    async def post(self, notice: Notice) -> None:
+        """One line; mentions are shown, never pinged."""
+        guild = self._client.get_guild(notice.guild_id)
+        locale = str(guild.preferred_locale) if guild is not None else "en-US"
+        channel = self._client.get_partial_messageable(notice.channel_id, guild_id=notice.guild_id)
+        await channel.send(
+            notice_text(notice, locale), allowed_mentions=discord.AllowedMentions.none()
+        )
+
+
+class ReviewCog(commands.Cog):
+    """Approve or Delete a flagged video held for a moderator."""
+
+    def __init__(self, bot: VideoBot) -> None:
+        self.bot = bot
+
+    async def act(self, interaction: discord.Interaction[Any], action: str, job_id: str) -> None:
+        """A moderator decides; the job message shows the outcome."""
+        locale = str(interaction.locale)
+        if not interaction.permissions.manage_messages:
+            await interaction.response.send_message(
+                t("review.not_moderator", locale), ephemeral=True
+            )
+            return
+        approve = action == "approve"
+        try:
+            job, video = await self.bot.jobs.moderation.review(
+                job_id, interaction.guild_id or 0, approve=approve, by=interaction.user.id
+            )
+        except ReviewRefused:
+            await interaction.response.send_message(t("review.unknown", locale), ephemeral=True)
+            return
+        await interaction.response.defer()  # the message is edited with the bot's own token
+        view = self.bot.jobs.view_of(job).but(
+            status=JobStatus.DELIVERED if approve else JobStatus.REMOVED,
+            flagged=True,
+            charged=job.actual_price if job.actual_price is not None else job.quote,
+            video_url=job.params.get("output_url"),
+        )
+        progress = RoutedProgress(
+            self.bot,
+            target=DeliveryTarget.from_params(job.params.get("delivery")),
+            guild_id=job.guild_id,
+            channel_id=job.channel_id,
+            message_id=job.message_id,
+            locale=str(job.params.get("locale", "en-US")),
+            clock=self.bot.monotonic,
+        )
+        try:
+            await progress.show(view, video)
+        finally:
+            if video is not None:
+                self.bot.jobs.moderation.held.drop(job_id)
+        key = "review.approved" if approve else "review.removed"
+        await interaction.followup.send(t(key, locale), ephemeral=True)
+
+
+async def setup(bot: VideoBot) -> None:
+    """Extension entry point: the cog, its buttons, and the log channel for notices."""
+    bot.add_dynamic_items(ReviewButton)
+    await bot.add_cog(ReviewCog(bot))
+    jobs = getattr(bot, "jobs", None)  # absent when only the commands are loaded (tests)
+    if jobs is not None:
+        jobs.moderation.notices = ChannelNotices(bot)

@@ -1,0 +1,147 @@
+"""Rejections by Atlas's content moderation, counted per member, and the pauses they lead to.
+
+Every rejected job is one row of `moderation_events` (schema v4), and so is every pause and
+every lifting of one. A member whose rejections within a day (since their last lifting) reach
+the server's limit is paused: they may not start videos until an admin lifts it. The log is
+append-only; whether a member is paused is the latest of their pause and unpause rows, cached
+in memory (this process is the only writer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.ledger.periods import to_micros, utc_now
+from bot.ledger.store import Conn, Store
+
+DEFAULT_REJECTION_LIMIT = 3
+"""Rejections within a day that pause a member, when the server did not choose."""
+WINDOW = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Strike:
+    """Where a member stands after a rejection."""
+
+    count: int
+    """Rejections within the last day that count towards a pause (this one included)."""
+    limit: int
+    paused: bool
+    """The member is paused now."""
+    paused_now: bool
+    """This rejection paused them."""
+
+
+class StrikeStore:
+    """Records rejections and pauses; answers whether a member is paused."""
+
+    def __init__(self, db: Store, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self._db = db
+        self._clock = clock
+        self._paused: dict[tuple[int, int], bool] = {}
+
+    async def is_paused(self, guild_id: int, user_id: int) -> bool:
+        """The member may not start videos on this server until an admin lifts the pause."""
+        key = (guild_id, user_id)
+        cached = self._paused.get(key)
+        if cached is None:
+
+            async def read(conn: Conn) -> bool:
+                return await _paused(conn, guild_id, user_id)
+
+            cached = self._paused[key] = await self._db.read(read)
+        return cached
+
+    async def record_rejection(
+        self, guild_id: int, user_id: int, job_id: str, *, limit: int
+    ) -> Strike:
+        """Count a rejected job (once per job) and pause the member when it reaches `limit`."""
+        now = to_micros(self._clock())
+        since = now - int(WINDOW.total_seconds() * 1_000_000)
+
+        async def write(conn: Conn) -> Strike:
+            seen = await conn.fetchone(
+                "SELECT 1 FROM moderation_events WHERE guild_id = ? AND user_id = ?"
+                " AND kind = 'rejected' AND job_id = ?",
+                (guild_id, user_id, job_id),
+            )
+            if seen is None:
+                await _insert(conn, guild_id, user_id, "rejected", job_id, None, now)
+            lifted = await conn.fetchone(
+                "SELECT max(at) FROM moderation_events WHERE guild_id = ? AND user_id = ?"
+                " AND kind = 'unpaused'",
+                (guild_id, user_id),
+            )
+            start = max(since, lifted[0] if lifted and lifted[0] is not None else since)
+            row = await conn.fetchone(
+                "SELECT count(*) FROM moderation_events WHERE guild_id = ? AND user_id = ?"
+                " AND kind = 'rejected' AND at > ?",
+                (guild_id, user_id, start),
+            )
+            count = int(row[0]) if row else 0
+            paused = await _paused(conn, guild_id, user_id)
+            pause = seen is None and not paused and count >= limit
+            if pause:
+                await _insert(conn, guild_id, user_id, "paused", job_id, None, now)
+            return Strike(count, limit, paused or pause, pause)
+
+        strike = await self._db.run(write)
+        self._paused[(guild_id, user_id)] = strike.paused
+        return strike
+
+    async def unpause(self, guild_id: int, user_id: int, *, by: int) -> bool:
+        """Lift a member's pause; False when they were not paused (nothing is written)."""
+        now = to_micros(self._clock())
+
+        async def write(conn: Conn) -> bool:
+            if not await _paused(conn, guild_id, user_id):
+                return False
+            await _insert(conn, guild_id, user_id, "unpaused", None, by, now)
+            return True
+
+        lifted = await self._db.run(write)
+        self._paused[(guild_id, user_id)] = False
+        return lifted
+
+    async def paused_members(self, guild_id: int) -> list[int]:
+        """Members of this server who are paused now."""
+
+        async def read(conn: Conn) -> list[int]:
+            rows = await conn.fetchall(
+                "SELECT user_id, kind FROM moderation_events WHERE guild_id = ?"
+                " AND kind IN ('paused', 'unpaused') ORDER BY at, id",
+                (guild_id,),
+            )
+            latest: dict[int, str] = {}
+            for user_id, kind in rows:
+                latest[int(user_id)] = str(kind)
+            return [user for user, kind in latest.items() if kind == "paused"]
+
+        return await self._db.read(read)
+
+
+async def _paused(conn: Conn, guild_id: int, user_id: int) -> bool:
+    row = await conn.fetchone(
+        "SELECT kind FROM moderation_events WHERE guild_id = ? AND user_id = ?"
+        " AND kind IN ('paused', 'unpaused') ORDER BY at DESC, id DESC LIMIT 1",
+        (guild_id, user_id),
+    )
+    return row is not None and row[0] == "paused"
+
+
+async def _insert(
+    conn: Conn,
+    guild_id: int,
+    user_id: int,
+    kind: str,
+    job_id: str | None,
+    actor_id: int | None,
+    at: int,
+) -> None:
+    await conn.execute(
+        "INSERT INTO moderation_events (guild_id, user_id, kind, job_id, actor_id, at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (guild_id, user_id, kind, job_id, actor_id, at),
+    )
