@@ -78,9 +78,11 @@ async def main(config: dict[str, Any]) -> list[tuple[float, float]]:
     scale = float(config["scale"])
     settings = bench_settings(config)
     # The learned schedule's tight interval is a constant (no config key yet): scale it too.
-    eta.DEFAULT_TUNING = eta.EtaTuning(tight_interval_seconds=TIGHT_INTERVAL_SECONDS * scale)
+    tight = float(config.get("tight_seconds") or TIGHT_INTERVAL_SECONDS)
+    eta.DEFAULT_TUNING = eta.EtaTuning(tight_interval_seconds=tight * scale)
+    heartbeat = float(config.get("heartbeat_seconds") or HEARTBEAT_SECONDS)
 
-    bot = VideoBot(settings, heartbeat_seconds=HEARTBEAT_SECONDS * scale, guild_ready_timeout=0.5)
+    bot = VideoBot(settings, heartbeat_seconds=heartbeat * scale, guild_ready_timeout=0.5)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)

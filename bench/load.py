@@ -140,6 +140,8 @@ class Bench:
             "log_path": str(self.folder / "bot.log"),
             "log_level": self.args.log_level,
             "samples_path": str(self.samples_path),
+            "tight_seconds": self.args.tight,
+            "heartbeat_seconds": self.args.heartbeat,
             "profile_path": str(self.args.profile.resolve()) if self.args.profile else None,
         }
         config_path = self.folder / "bot.json"
@@ -429,6 +431,7 @@ async def run_baseline(bench: Bench, folder: Path) -> dict[str, Any]:
     )
     rss: list[tuple[float, int]] = []
     cpu = 0.0
+    driver_cpu0, began = time.process_time(), time.time()
     while child.returncode is None:
         with contextlib.suppress(OSError, KeyError, IndexError):
             rss.append((time.time(), kit.memory_kib(child.pid)[0]))
@@ -444,6 +447,9 @@ async def run_baseline(bench: Bench, folder: Path) -> dict[str, Any]:
         "rss_start_kib": before[-1] if before else (rss[0][1] if rss else 0),
         "cpu_seconds": cpu,
         "start_at": start_at,
+        # The simulator's share of one core while it served the tutorial: near 1, it was the
+        # bottleneck, not the tutorial's loop.
+        "driver_busy": (time.process_time() - driver_cpu0) / max(1e-9, time.time() - began),
     }
 
 
@@ -459,6 +465,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-in-flight", type=int, default=0, help="0: jobs + 64")
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--tight", type=float, help="the learned schedule's tight interval")
+    parser.add_argument("--heartbeat", type=float, help="the bot's message refresh, seconds")
     parser.add_argument("--keep", type=Path, help="keep the database, logs and samples here")
     parser.add_argument("--profile", type=Path, help="cProfile the bot process into this file")
     parser.add_argument("--smoke", action="store_true", help="N=10 on a 1/20 clock, no relay")

@@ -113,6 +113,9 @@ def baseline_figures(bench: Bench, baseline: dict[str, Any]) -> dict[str, Any]:
         detect.append(r["detected"] - done)
         spans.append((r["submitted"], r["delivered"]))
     n = len(markers)
+    # What the 3-second loop costs when every sleep and poll is on time: poll, sleep, ...
+    poll = kit.TUTORIAL_POLL_SECONDS * bench.args.scale
+    ideal = 1 + sum(math.floor(j.generation_seconds / poll) + 1 for j in baseline["jobs"]) / n
     window = (baseline["start_at"], max((r["delivered"] for r in results), default=0) + 1)
     # From just before the first job: Python, requests and the idle threads are not the jobs'.
     peak_jobs, kib_per_job = _per_in_flight(baseline["rss"], spans, baseline["rss_start_kib"])
@@ -122,6 +125,9 @@ def baseline_figures(bench: Bench, baseline: dict[str, Any]) -> dict[str, Any]:
         "errors": baseline["result"]["errors"][:5],
         "atlas": {k: v for k, v in atlas.items() if k != "polls"},
         "atlas_connections_per_job": bench.connections_in(window) / max(1, n),
+        "ideal_calls_per_job": ideal,
+        "driver_busy": baseline["driver_busy"],
+        "kept_up": kit.percentile(detect, 50) <= poll,
         "latency": kit.summary(lat),
         "detect": kit.summary(detect),
         "cpu_ms_per_job": baseline["cpu_seconds"] / max(1, n) * 1000,
@@ -246,6 +252,7 @@ def print_report(
         ratio = a["calls_per_job"] / b["calls_per_job"] if b["calls_per_job"] else math.nan
         figures["ratios"] = {
             "atlas_calls": ratio,
+            "atlas_calls_vs_loop_on_time": a["calls_per_job"] / base["ideal_calls_per_job"],
             "latency_p50": bot["latency"]["p50"] / base["latency"]["p50"],
             "cpu_per_job": bot["cpu_ms_per_job"] / base["cpu_ms_per_job"],
             "kib_per_in_flight_job": bot["kib_per_in_flight_job"] / base["kib_per_in_flight_job"],
@@ -270,16 +277,25 @@ def print_report(
             f"MiB, {base['kib_per_in_flight_job']:.1f} KiB per in-flight job at "
             f"{base['peak_in_flight']} in flight"
         )
+        p(
+            f"the loop on time would make {base['ideal_calls_per_job']:.2f} calls/job; the "
+            f"simulator used {base['driver_busy']:.0%} of a core serving it"
+            + ("" if base["kept_up"] else "; the loop did NOT keep up (its polls came late)")
+        )
         r = figures["ratios"]
         p(
-            f"ratios bot/baseline: Atlas calls {r['atlas_calls']:.2f}x, latency p50 "
+            f"ratios bot/baseline: Atlas calls {r['atlas_calls']:.2f}x (vs the loop on time "
+            f"{r['atlas_calls_vs_loop_on_time']:.2f}x), latency p50 "
             f"{r['latency_p50']:.2f}x, CPU/job {r['cpu_per_job']:.2f}x, "
             f"RSS/in-flight job {r['kib_per_in_flight_job']:.3f}x"
         )
+        # A loop that fell behind polls less (late), so compare with it on time then.
+        versus = ratio if base["kept_up"] else r["atlas_calls_vs_loop_on_time"]
         checks[0] = (
-            "Atlas calls <= 0.35x loop, p50 not worse",
-            ratio <= TARGET_CALL_RATIO and r["latency_p50"] <= 1.0,
-            f"{ratio:.2f}x",
+            "Atlas calls <= 0.35x loop, p50 not worse"
+            + ("" if base["kept_up"] else " (vs the loop on time)"),
+            versus <= TARGET_CALL_RATIO and r["latency_p50"] <= 1.0,
+            f"{versus:.2f}x, p50 {r['latency_p50']:.2f}x",
         )
     p("\n-- targets")
     for name, ok, value in checks:

@@ -37,7 +37,7 @@ from bot.i18n import t
 from bot.jobs.delivery import DeliveryTarget
 from bot.jobs.media import AttachmentFetcher
 from bot.jobs.service import JobService
-from bot.jobs.store import JobRecord, JobStore
+from bot.jobs.store import SOLO_OWNER, JobRecord, JobStore
 from bot.ledger import Ledger, Store, open_store
 from bot.settings import ConfigError, Settings
 from bot.sim import AtlasSimulator
@@ -128,6 +128,7 @@ class VideoBot(commands.Bot):
         self._job_store: JobStore | None = None
         self._health_task: asyncio.Task[None] | None = None
         self._sweep_task: asyncio.Task[None] | None = None
+        self._lease_task: asyncio.Task[None] | None = None
         self._simulator: AtlasSimulator | None = None
 
     # The resources exist from setup_hook on; these accessors keep the types non-optional.
@@ -168,7 +169,9 @@ class VideoBot(commands.Bot):
             None if url is None else url.get_secret_value(), settings.env.database_path
         )
         self._ledger = Ledger(self._db, settings.budget, clock=self.clock)
-        self._job_store = JobStore(self._db, clock=self.clock)
+        self._job_store = JobStore(
+            self._db, clock=self.clock, owner=lease_owner(settings), mine=self._is_mine
+        )
         self._atlas = AtlasClient(atlas_base_url, api_key)
         self._fetcher = AttachmentFetcher(
             settings.attachments.allowed_hosts, max_bytes=settings.attachments.max_bytes
@@ -197,6 +200,24 @@ class VideoBot(commands.Bot):
         await self._jobs.recover(self._progress_for)
         self._health_task = asyncio.create_task(self._beat(health_file()), name="health")
         self._sweep_task = asyncio.create_task(self._sweep(), name="sweep")
+        self._lease_task = asyncio.create_task(self._renew_leases(), name="leases")
+
+    def _is_mine(self, guild_id: int) -> bool:
+        """Whether this process runs the shard of the server (always, without sharding)."""
+        return True
+
+    def _gateway_open(self) -> bool:
+        return self.ws is not None and bool(self.ws.open)
+
+    async def _renew_leases(self) -> None:
+        """Keep the leases of the jobs this process follows (see `JobStore`)."""
+        store = self.job_store
+        while True:
+            await asyncio.sleep(store.lease_seconds / 3)
+            try:
+                await store.renew_leases()
+            except Exception:
+                log.exception("could not renew the job leases; trying again")
 
     async def _sweep(self) -> None:
         """Expire stale holds and overdue uncertain jobs now and then."""
@@ -210,8 +231,7 @@ class VideoBot(commands.Bot):
     async def _beat(self, path: Path) -> None:
         """Rewrite the heartbeat that `atlas-video-bot health` (the container check) reads."""
         while True:
-            connected = self.is_ready() and not self.is_closed() and self.ws is not None
-            connected = connected and self.ws.open
+            connected = self.is_ready() and not self.is_closed() and self._gateway_open()
             try:
                 await asyncio.to_thread(write_health, path, connected)
             except OSError as exc:
@@ -261,6 +281,7 @@ class VideoBot(commands.Bot):
             return False
         target = self._sync_target()
         synced = await self.tree.sync(guild=target)
+        marker.parent.mkdir(parents=True, exist_ok=True)  # on PostgreSQL, nothing made it
         marker.write_text(fingerprint)
         log.info(
             "synced %d slash commands to %s", len(synced), target.id if target else "all servers"
@@ -270,8 +291,9 @@ class VideoBot(commands.Bot):
     async def close(self) -> None:
         """Stop taking commands, stop jobs, then close Discord, Atlas and the database."""
         self.is_shutting_down = True
-        if self._sweep_task is not None:
-            self._sweep_task.cancel()
+        for task in (self._sweep_task, self._lease_task):
+            if task is not None:
+                task.cancel()
         if self._health_task is not None:
             self._health_task.cancel()
             with contextlib.suppress(OSError):
@@ -289,9 +311,39 @@ class VideoBot(commands.Bot):
             await self._simulator.close()
 
 
+class ShardedVideoBot(VideoBot, commands.AutoShardedBot):
+    """The bot over SHARD_IDS of SHARD_COUNT shards, one gateway connection each."""
+
+    def _is_mine(self, guild_id: int) -> bool:
+        count, ids = self.shard_count or 1, self.shard_ids or [0]
+        return (guild_id >> 22) % count in ids
+
+    def _gateway_open(self) -> bool:
+        shards = self.shards.values()
+        return bool(shards) and all(not shard.is_closed() for shard in shards)
+
+
+def lease_owner(settings: Settings) -> str:
+    """Who this process is in the jobs' leases: its shard set (one process: "solo")."""
+    shards = settings.env.shards
+    if shards is None:
+        return SOLO_OWNER
+    count, ids = shards
+    return f"shards {','.join(map(str, ids))} of {count}"
+
+
+def make_bot(settings: Settings, **options: Any) -> VideoBot:
+    """The bot: sharded over SHARD_IDS of SHARD_COUNT when set, else one connection."""
+    shards = settings.env.shards
+    if shards is None:
+        return VideoBot(settings, **options)
+    count, ids = shards
+    return ShardedVideoBot(settings, shard_count=count, shard_ids=list(ids), **options)
+
+
 async def _serve(settings: Settings, *, sync_only: bool) -> None:
     token, _ = settings.require_secrets()
-    bot = VideoBot(settings, force_sync=sync_only)
+    bot = make_bot(settings, force_sync=sync_only)
     loop = asyncio.get_running_loop()
     closing: list[asyncio.Task[None]] = []
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -686,7 +686,8 @@ class JobService:
         report = RecoveryReport()
         report.expired_holds = len(await self._ledger.expire_stale_holds())
         await self.sweep()
-        for job in await self._jobs.unfinished():
+        # Only the jobs leased to this process: its shards' and those whose lease expired.
+        for job in await self._jobs.claim_unfinished():
             progress = progress_for(job)
             view = self.view_of(job)
             if job.state in (JobState.QUOTED, JobState.HELD, JobState.UPLOADING):

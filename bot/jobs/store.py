@@ -4,6 +4,13 @@ It lives in the ledger's database (either engine), so a job's state change and i
 move (`tx=`) commit together. States only move forward, in the order `JobState` lists them;
 a terminal state never changes again, and an uncertain job only moves to a terminal state
 (an admin's call).
+
+Leases: each job row names the process that follows it (`owner`) and until when
+(`lease_until`). A store stamps its owner on the jobs it creates, renews its leases while it
+runs, and at start-up takes over, each in one conditional UPDATE, the unfinished jobs of its
+own shards and any job whose lease expired: two processes never follow the same job. The
+owner names a role (the shard set), not an incarnation, so a restarted process takes its own
+jobs back at once, while a job whose process died is taken over once its lease expires.
 """
 
 from __future__ import annotations
@@ -146,10 +153,11 @@ def _order(conn: Conn) -> str:
     return sql_in(conn.dialect, "rowid", "seq")
 
 
-async def _insert(conn: Conn, job: JobRecord) -> None:
+async def _insert(conn: Conn, job: JobRecord, owner: str, lease_us: int) -> None:
     try:
         inserted = await conn.execute(
-            f"INSERT INTO jobs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+            f"INSERT INTO jobs ({_COLUMNS}, owner, lease_until)"  # noqa: S608
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO NOTHING",
             (
                 job.id,
@@ -167,6 +175,8 @@ async def _insert(conn: Conn, job: JobRecord) -> None:
                 to_micros(job.created_at),
                 to_micros(job.updated_at),
                 None if job.submitted_at is None else to_micros(job.submitted_at),
+                owner,
+                lease_us,
             ),
         )
     except ConstraintViolation as exc:
@@ -211,18 +221,94 @@ async def _advance(
     return _record(stored)
 
 
-class JobStore:
-    """Stores jobs and moves them forward through their states."""
+SOLO_OWNER = "solo"
+"""The owner of every job when one process runs every shard."""
 
-    def __init__(self, db: Store, *, clock: Callable[[], datetime] = utc_now) -> None:
+LEASE_SECONDS = 90.0
+"""How long a lease lasts unless renewed; `renew_leases` runs every third of it."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who follows a job, until when."""
+
+    owner: str
+    until: datetime
+
+
+_TAKE_LEASE = (
+    "UPDATE jobs SET owner = ?, lease_until = ?"
+    " WHERE id = ? AND (owner = ? OR lease_until <= ? OR (owner IS NULL AND ?))"
+)
+
+
+class JobStore:
+    """Stores jobs and moves them forward through their states; leases them to one owner.
+
+    `owner` names this process's role (see the module's docstring); `mine(guild_id)` says
+    whether a server's jobs belong to this process's shards (default: all of them).
+    """
+
+    def __init__(
+        self,
+        db: Store,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        owner: str = SOLO_OWNER,
+        lease_seconds: float = LEASE_SECONDS,
+        mine: Callable[[int], bool] | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
+        self.owner = owner
+        self.lease_seconds = lease_seconds
+        self._mine = mine or (lambda _guild_id: True)
+
+    def _lease_end_us(self) -> int:
+        return to_micros(self._clock()) + int(self.lease_seconds * 1_000_000)
 
     async def create(self, job: JobRecord, *, tx: Tx | None = None) -> None:
-        """Store a new job (`JobExists` if its id is taken)."""
+        """Store a new job, leased to this store's owner (`JobExists` if its id is taken)."""
         if not job.id:
             raise ValueError("a job needs an id")
-        await self._db.run(lambda conn: _insert(conn, job), tx=tx)
+        owner, until = self.owner, self._lease_end_us()
+        await self._db.run(lambda conn: _insert(conn, job, owner, until), tx=tx)
+
+    async def lease(self, job_id: str) -> Lease | None:
+        """Who follows the job, until when (None: nobody, or no such job)."""
+        row = await self._db.read(
+            lambda conn: conn.fetchone(
+                "SELECT owner, lease_until FROM jobs WHERE id = ?", (job_id,)
+            )
+        )
+        if row is None or row[0] is None:
+            return None
+        return Lease(row[0], from_micros(row[1]))
+
+    async def take_lease(self, job_id: str, *, own_shard: bool = True) -> bool:
+        """Lease the job to this owner if it is free to take: already ours, its lease expired,
+        or never leased and of our shards. One conditional UPDATE; True if we have it."""
+        now_us, until = to_micros(self._clock()), self._lease_end_us()
+        args = (self.owner, until, job_id, self.owner, now_us, own_shard)
+        return bool(await self._db.run(lambda conn: conn.execute(_TAKE_LEASE, args)))
+
+    async def renew_leases(self) -> int:
+        """Push back the expiry of every unfinished job this owner holds; how many."""
+        query = (
+            "UPDATE jobs SET lease_until = ?"  # noqa: S608 - constant WHERE clause
+            f" WHERE owner = ? AND {UNFINISHED_JOBS_WHERE}"
+        )
+        args = (self._lease_end_us(), self.owner)
+        return await self._db.run(lambda conn: conn.execute(query, args))
+
+    async def claim_unfinished(self) -> list[JobRecord]:
+        """The unfinished jobs this process should follow, each leased to it: those of its
+        shards not followed by a live process, and any whose lease expired."""
+        claimed = []
+        for job in await self.unfinished():
+            if await self.take_lease(job.id, own_shard=self._mine(job.guild_id)):
+                claimed.append(job)
+        return claimed
 
     async def advance(
         self,

@@ -195,7 +195,16 @@ _V4: list[str] = [
     *_append_only("moderation_events"),
 ]
 
-PG_MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4]
+_V5: list[str] = [
+    "ALTER TABLE jobs ADD COLUMN owner TEXT",
+    "ALTER TABLE jobs ADD COLUMN lease_until BIGINT",
+    """CREATE TABLE shared_deadlines (
+        key TEXT PRIMARY KEY,
+        until_at BIGINT NOT NULL
+    )""",
+]
+
+PG_MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5]
 """`PG_MIGRATIONS[i]`: what takes a PostgreSQL database from version i to i + 1."""
 
 BOOTSTRAP = _BOOTSTRAP

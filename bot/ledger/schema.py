@@ -201,5 +201,18 @@ _V4: list[str] = [
     *_append_only("moderation_events"),
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4]
+_V5: list[str] = [
+    # Leases (bot/jobs/store.py): which process follows a job, until when. A process takes a
+    # job's lease in one conditional UPDATE and renews it while it runs; a lease that expired
+    # lets another process take the job over. NULL: not leased (rows from before v5).
+    "ALTER TABLE jobs ADD COLUMN owner TEXT",
+    "ALTER TABLE jobs ADD COLUMN lease_until INTEGER",
+    # Deadlines shared by every process on the database, e.g. Atlas's 429 back-off.
+    """CREATE TABLE shared_deadlines (
+        key TEXT PRIMARY KEY,
+        until_at INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5]
 """`MIGRATIONS[i]`: the statements that take a file from schema version i to i + 1."""

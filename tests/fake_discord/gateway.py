@@ -120,7 +120,10 @@ class Gateway:
         self.identifies += 1
         session = GatewaySession(id=secrets.token_hex(16), identify=data, ws=ws)
         self.session = session
-        await self.dispatch("READY", self._ready_payload(session.id))
+        ready = self._ready_payload(session.id)
+        if "shard" in data:  # a sharded bot's READY says which shard it is
+            ready["shard"] = data["shard"]
+        await self.dispatch("READY", ready)
         for guild in self._guild_payloads():
             await self.dispatch("GUILD_CREATE", guild)
         self.ready.set()
