@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
         default=MAX_AGE_SECONDS,
         help="seconds after which the heartbeat counts as stale (default: %(default)s)",
     )
+    commands.add_parser(
+        "migrate-to-postgres",
+        help="copy the SQLite ledger (DATABASE_PATH) into the empty PostgreSQL DATABASE_URL",
+    )
     simulate = commands.add_parser(
         "simulate", help="serve the Atlas Cloud simulator for a zero-cost dry run"
     )
@@ -54,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "run"
     if command == "health":
         return _health(args.max_age)
+    if command == "migrate-to-postgres":
+        return _migrate_to_postgres()
     try:
         if command == "check":
             from bot.check import check_main
@@ -86,10 +92,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _migrate_to_postgres() -> int:
+    """Move the SQLite ledger to PostgreSQL; 0 when every row arrived and the sums match."""
+    from bot.ledger import LedgerError
+    from bot.ledger.move import describe, migrate_to_postgres
+    from bot.ledger.pg import display_url
+
+    try:
+        env = load_env()
+        if env.database_url is None:
+            raise ConfigError("DATABASE_URL is not set: name the PostgreSQL database to fill")
+        url = env.database_url.get_secret_value()
+        report = asyncio.run(migrate_to_postgres(env.database_path, url))
+    except (ConfigError, LedgerError) as exc:
+        print(f"atlas-video-bot: {exc}", file=sys.stderr)
+        return 2
+    print(f"moved {env.database_path} to {display_url(url)}:\n{describe(report)}")
+    return 0
+
+
 def _health(max_age: float) -> int:
     """The container health check: Docker reads 0 as healthy and 1 as unhealthy, never 2."""
     try:
-        database = load_env().database_path
+        env = load_env()
+        database = None if env.database_url is not None else env.database_path
     except ConfigError as exc:
         print(f"unhealthy: {exc}")
         return 1

@@ -90,17 +90,20 @@ def database_problem(path: Path) -> str | None:
 
 def check_health(
     heartbeat: Path,
-    database: Path,
+    database: Path | None,
     *,
     max_age: float = MAX_AGE_SECONDS,
     now: float | None = None,
 ) -> list[str]:
-    """Every reason the bot is unhealthy; empty when it is connected and its database reads."""
+    """Every reason the bot is unhealthy; empty when it is connected and its database reads.
+
+    `database` None: the ledger is on PostgreSQL (DATABASE_URL), so there is no file to read
+    here; the heartbeat alone says whether the bot runs."""
     problems = []
     current = time.time() if now is None else now
     for problem in (
         _heartbeat_problem(heartbeat, max_age=max_age, now=current),
-        database_problem(database),
+        None if database is None else database_problem(database),
     ):
         if problem is not None:
             problems.append(problem)
@@ -108,7 +111,7 @@ def check_health(
 
 
 def health_main(
-    database: Path,
+    database: Path | None,
     *,
     heartbeat: Path | None = None,
     max_age: float = MAX_AGE_SECONDS,
