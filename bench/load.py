@@ -27,6 +27,7 @@ import contextlib
 import json
 import os
 import re
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -301,6 +302,7 @@ class Bench:
         rss_start = kit.memory_kib(self.pid)[0]
         stop = asyncio.Event()
         sampler = asyncio.create_task(self.sample_rss(stop))
+        spy = await self._spy() if self.args.py_spy else None
         cpu0, t0 = kit.cpu_seconds(self.pid), time.time()
         split0 = kit.cpu_split(self.pid)
         driver_cpu0 = time.process_time()
@@ -312,6 +314,9 @@ class Bench:
         driver_cpu = time.process_time() - driver_cpu0
         stop.set()
         await sampler
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            await spy.wait()
         return {
             "fired": fired,
             "ended": ended,
@@ -324,6 +329,26 @@ class Bench:
             "peak_kib": kit.memory_kib(self.pid)[1],
             "jobs": jobs,
         }
+
+    async def _spy(self) -> asyncio.subprocess.Process:
+        """py-spy (a sampling profiler, not a dependency: give its path) on the bot for the
+        measured phase; collapsed stacks of every thread go to `--spy-out`."""
+        return await asyncio.create_subprocess_exec(
+            str(self.args.py_spy),
+            "record",
+            "--pid",
+            str(self.pid),
+            "--format",
+            "raw",
+            "--rate",
+            "200",
+            "--threads",
+            "--nonblocking",
+            "--output",
+            str(self.args.spy_out),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
 
     # -- figures -----------------------------------------------------------------------------
 
@@ -467,6 +492,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--tight", type=float, help="the learned schedule's tight interval")
     parser.add_argument("--heartbeat", type=float, help="the bot's message refresh, seconds")
+    parser.add_argument("--py-spy", type=Path, help="path of a py-spy binary to sample the bot")
+    parser.add_argument("--spy-out", type=Path, default=Path("bot-stacks.txt"))
     parser.add_argument("--keep", type=Path, help="keep the database, logs and samples here")
     parser.add_argument("--profile", type=Path, help="cProfile the bot process into this file")
     parser.add_argument("--smoke", action="store_true", help="N=10 on a 1/20 clock, no relay")
