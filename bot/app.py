@@ -245,6 +245,7 @@ class VideoBot(commands.Bot):
             self,
             target=DeliveryTarget.from_params(job.params.get("delivery")),
             guild_id=job.guild_id,
+            journal=self.jobs,
             channel_id=job.channel_id,
             message_id=job.message_id,
             locale=str(job.params.get("locale", "en-US")),

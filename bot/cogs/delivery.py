@@ -6,7 +6,9 @@ channel, the video is posted at the target through the bot's own token, so it wo
 restart and after the interaction token expired, and the job message says where it went. If
 posting there fails (closed DMs, a deleted gallery, a missing permission), the video lands in
 the channel instead, with a note saying why. Over the destination's upload limit, the post
-carries the download link and its warning, as the channel mode does.
+carries the download link and its warning, as the channel mode does. Where the video went is
+noted in the job row (`DeliveryJournal`), so a delivery run again after a restart does not post
+the video twice.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from bot.cogs.listings import jump_url
 from bot.cogs.render import job_content, job_embed, video_file
 from bot.cogs.reporter import DEFAULT_UPLOAD_LIMIT, MessageProgress
 from bot.i18n import t
-from bot.jobs.delivery import DeliveryMode, DeliveryTarget
+from bot.jobs.delivery import DeliveryJournal, DeliveryMode, DeliveryTarget, Posted
 from bot.jobs.progress import JobStatus, JobView
 
 log = logging.getLogger(__name__)
@@ -54,11 +56,18 @@ class RoutedProgress(MessageProgress):
     """Edits the job message like `MessageProgress`; delivers the video at the job's target."""
 
     def __init__(
-        self, client: discord.Client, *, target: DeliveryTarget, guild_id: int, **kwargs: Any
+        self,
+        client: discord.Client,
+        *,
+        target: DeliveryTarget,
+        guild_id: int,
+        journal: DeliveryJournal | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(client, **kwargs)
         self._target = target
         self._guild_id = guild_id
+        self._journal = journal
 
     @property
     def upload_limit(self) -> int:
@@ -74,7 +83,7 @@ class RoutedProgress(MessageProgress):
             await super().show(view, video, note=note)
             return
         try:
-            where = await self._deliver(view, video)
+            posted = await self._already_posted(view.job_id) or await self._deliver(view, video)
         except (discord.HTTPException, Undeliverable) as exc:
             closed = isinstance(exc, discord.HTTPException) and exc.code == CANNOT_DM
             log.warning(
@@ -86,7 +95,36 @@ class RoutedProgress(MessageProgress):
             key = "delivery.dm_closed" if closed else "delivery.fallback"
             await super().show(view, video, note=_joined(note, t(key, self._locale)))
             return
-        await self._edit(view, None, _joined(note, where))
+        await self._edit(view, None, _joined(note, self._where(posted)))
+
+    def _where(self, posted: Posted) -> str:
+        """The job message's line saying where the video went."""
+        mode, locale = self._target.mode, self._locale
+        if mode is DeliveryMode.THREAD:
+            return t("delivery.in_thread", locale, thread=f"<#{posted.channel_id}>")
+        if mode is DeliveryMode.GALLERY:
+            url = jump_url(self._guild_id, posted.channel_id, posted.message_id)
+            return t("delivery.in_gallery", locale, channel=f"<#{posted.channel_id}>", url=url)
+        return t("delivery.in_dm", locale)
+
+    async def _already_posted(self, job_id: str) -> Posted | None:
+        """Where an earlier try posted the video (a retry after a restart), if it did."""
+        if self._journal is None:
+            return None
+        try:
+            return await self._journal.delivered_to(job_id)
+        except Exception:
+            log.exception("cannot read where the video went", extra={"job_id": job_id})
+            return None
+
+    async def _remember(self, job_id: str, posted: Posted) -> Posted:
+        """Note the post in the journal; failing to only risks a second post on a retry."""
+        if self._journal is not None:
+            try:
+                await self._journal.note_delivery(job_id, posted)
+            except Exception:
+                log.exception("cannot note where the video went", extra={"job_id": job_id})
+        return posted
 
     def _job_link(self) -> str:
         """Where the job message is, for a link back from the video."""
@@ -94,8 +132,8 @@ class RoutedProgress(MessageProgress):
             return f"https://discord.com/channels/{self._guild_id}/{self._channel_id}"
         return jump_url(self._guild_id, self._channel_id, self.message_id)
 
-    async def _deliver(self, view: JobView, video: Path | None) -> str:
-        """Post the video at the target; the note for the job message."""
+    async def _deliver(self, view: JobView, video: Path | None) -> Posted:
+        """Post the video at the target and note where."""
         mode, locale = self._target.mode, self._locale
         requester = f"<@{view.requester_id}>"
         if mode is DeliveryMode.THREAD:
@@ -114,8 +152,8 @@ class RoutedProgress(MessageProgress):
             # A thread started from a message has that message's id.
             thread = self._client.get_partial_messageable(self.message_id, guild_id=self._guild_id)
             lead = t("delivery.thread_post", locale, user=requester)
-            await self._post(thread, view, video, lead, ping=view.requester_id)
-            return t("delivery.in_thread", locale, thread=f"<#{self.message_id}>")
+            message = await self._post(thread, view, video, lead, ping=view.requester_id)
+            return await self._remember(view.job_id, Posted(self.message_id, message.id))
         lead = t("delivery.from", locale, user=requester, url=self._job_link())
         if mode is DeliveryMode.GALLERY:
             gallery_id = self._target.gallery_channel_id
@@ -123,12 +161,11 @@ class RoutedProgress(MessageProgress):
                 raise Undeliverable("no gallery channel")
             gallery = self._client.get_partial_messageable(gallery_id, guild_id=self._guild_id)
             # The member's remaining budget is theirs, not the gallery's.
-            posted = await self._post(gallery, view.but(remaining=None), video, lead)
-            url = jump_url(self._guild_id, gallery_id, posted.id)
-            return t("delivery.in_gallery", locale, channel=f"<#{gallery_id}>", url=url)
+            message = await self._post(gallery, view.but(remaining=None), video, lead)
+            return await self._remember(view.job_id, Posted(gallery_id, message.id))
         dm = await self._client.create_dm(discord.Object(view.requester_id))
-        await self._post(dm, view, video, lead)
-        return t("delivery.in_dm", locale)
+        message = await self._post(dm, view, video, lead)
+        return await self._remember(view.job_id, Posted(dm.id, message.id))
 
     async def _post(
         self,

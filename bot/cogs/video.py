@@ -283,6 +283,7 @@ class VideoCog(commands.Cog):
             self.bot,
             target=DeliveryTarget.from_params(prepared.order.params.get("delivery")),
             guild_id=order.guild_id,
+            journal=self.bot.jobs,
             channel_id=order.channel_id,
             message_id=message_id,
             locale=locale,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from bot.jobs.guild_settings import GuildSettings
@@ -61,6 +61,41 @@ class DeliveryTarget:
         return cls(mode)
 
 
+@dataclass(frozen=True)
+class Posted:
+    """Where a job's video was posted away from its channel: a thread, the gallery, a DM."""
+
+    channel_id: int
+    message_id: int
+
+    def to_params(self) -> dict[str, int]:
+        """The JSON form kept in the job's params."""
+        return {"channel_id": self.channel_id, "message_id": self.message_id}
+
+    @classmethod
+    def from_params(cls, stored: Any) -> Posted | None:
+        """Read the stored form; None when nothing (readable) was stored."""
+        if not isinstance(stored, Mapping):
+            return None
+        channel_id, message_id = stored.get("channel_id"), stored.get("message_id")
+        if not isinstance(channel_id, int) or not isinstance(message_id, int):
+            return None
+        return cls(channel_id, message_id)
+
+
+class DeliveryJournal(Protocol):
+    """Remembers where each job's video was posted, so a retry (after a restart, say) does not
+    post it twice. The job service keeps it in the job row."""
+
+    async def delivered_to(self, job_id: str) -> Posted | None:
+        """Where the video was already posted, if it was."""
+        ...
+
+    async def note_delivery(self, job_id: str, posted: Posted) -> None:
+        """Remember where the video was just posted."""
+        ...
+
+
 def delivery_for(settings: GuildSettings, channel_id: int) -> DeliveryTarget:
     """The target of a job made in `channel_id`: the channel's own mode, else the server's.
 
@@ -103,8 +138,10 @@ def delivery_problem(
 
 __all__ = [
     "MAX_CHANNEL_OVERRIDES",
+    "DeliveryJournal",
     "DeliveryMode",
     "DeliveryTarget",
+    "Posted",
     "delivery_for",
     "delivery_problem",
 ]

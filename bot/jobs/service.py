@@ -46,7 +46,7 @@ from bot.atlas import (
 )
 from bot.catalogue import ModelKind
 from bot.jobs.approval import Approvals
-from bot.jobs.delivery import delivery_for
+from bot.jobs.delivery import Posted, delivery_for
 from bot.jobs.eta import Eta, generation_seconds
 from bot.jobs.guild_settings import GuildSettingsStore
 from bot.jobs.media import AttachmentFetcher, MediaError
@@ -242,6 +242,19 @@ class JobService:
         job = await self._jobs.get(job_id)
         if job is not None and job.message_id is None:
             await self._jobs.advance(job_id, job.state, message_id=message_id)
+
+    async def delivered_to(self, job_id: str) -> Posted | None:
+        """Where the job's video was already posted away from its channel, if it was."""
+        job = await self._jobs.get(job_id)
+        return None if job is None else Posted.from_params(job.params.get("delivered_to"))
+
+    async def note_delivery(self, job_id: str, posted: Posted) -> None:
+        """Remember where the video was posted, so a retry after a restart does not post it
+        twice (see `bot.jobs.delivery.DeliveryJournal`)."""
+        job = await self._jobs.get(job_id)
+        if job is not None:
+            params = {**job.params, "delivered_to": posted.to_params()}
+            await self._jobs.advance(job_id, job.state, params=params)
 
     # -- running -------------------------------------------------------------------------
 

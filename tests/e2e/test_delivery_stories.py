@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.jobs.progress import JobStatus
 from tests.e2e.conftest import (
     CHANNEL,
     GUILD,
@@ -248,3 +249,22 @@ async def test_delivery_after_the_interaction_token_expired(tmp_path: Path, mode
             if r.at >= channel_edits[0].at
         ]
         assert not late, "no interaction-webhook edit after the token expired"
+
+
+@pytest.mark.parametrize("mode", ["thread", "gallery", "dm"])
+async def test_a_retried_delivery_does_not_post_the_video_twice(
+    world: World, tmp_path: Path, mode: str
+) -> None:
+    await choose(world, mode)
+    message = await world.final(await world.video(prompt="a single swan"))
+    post, note = delivered(world, mode, message)
+    job = (await world.bot.job_store.recent(MEMBER, GUILD))[0]
+    assert job.params["delivered_to"] == {"channel_id": post.channel_id, "message_id": post.id}
+
+    # A restart between the post and the job's last state runs the delivery again.
+    video = tmp_path / "again.mp4"
+    video.write_bytes(b"\0\0\0\x18ftypmp42" + b"\0" * 64)
+    retry = world.bot._progress_for(job)
+    await retry.show(world.bot.jobs.view_of(job).but(status=JobStatus.DELIVERED), video)
+    assert delivered(world, mode, message) == (post, note), "still one post"
+    assert message.content == note
