@@ -1,8 +1,10 @@
 """Ledger benchmark: reserve+capture pairs per second, reserve latency, file size.
 
-    .venv/bin/python bench/ledger.py [--jobs 100000] [--keep DIR]
+    .venv/bin/python bench/ledger.py [--jobs 100000] [--keep DIR] [--backend postgres]
 
-Three runs on fresh files: one member doing every job; 1,000 members of one guild taking
+`--backend postgres` runs the same figures on PostgreSQL over loopback: on TEST_DATABASE_URL,
+or on a throwaway server it starts (as the tests do), each run in a fresh schema.
+Three runs on fresh databases: one member doing every job; 1,000 members of one guild taking
 turns; and whole jobs (job row + hold, then capture + job advance, one transaction each, as
 the job service does them), whose file size is the one to plan disk space with.
 Target on a 2-core machine: >= 5,000 pairs/s and p99 reserve <= 5 ms.
@@ -13,15 +15,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.jobs.store import JobRecord, JobState, JobStore
-from bot.ledger import Database, Ledger
+from bot.ledger import Database, Ledger, Store
 from bot.settings import BudgetConfig
+
+Opener = Callable[[str], Awaitable[Store]]
+"""Opens a fresh database for one run, named after it."""
 
 GUILD = 1_000_000_000_000_001
 PRICE = 1_000_000  # USD 1.00 per video
@@ -36,16 +42,25 @@ BUDGET = BudgetConfig.model_validate(
 )
 
 
-def _size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+async def _size(db: Store) -> int:
+    """Bytes on disk: the SQLite file with its WAL, or the schema's tables and indexes."""
+    if isinstance(db, Database):
+        return sum(p.stat().st_size for p in db.path.parent.glob(db.path.name + "*"))
+    query = (
+        "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+    )
+    row = await db.read(lambda conn: conn.fetchone(query))
+    return int(row[0]) if row else 0
 
 
 async def ledger_pairs(
-    path: Path, jobs: int, users: int, workers: int
-) -> tuple[float, list[float]]:
-    """`workers` tasks doing reserve+capture pairs until `jobs` are done; pairs/s and each
-    reserve's latency in seconds."""
-    db = await Database.open(path)
+    open_db: Opener, name: str, jobs: int, users: int, workers: int
+) -> tuple[float, list[float], int]:
+    """`workers` tasks doing reserve+capture pairs until `jobs` are done; pairs/s, each
+    reserve's latency in seconds, and the bytes used."""
+    db = await open_db(name)
     ledger = Ledger(db, BUDGET)
     latencies: list[float] = []
     clock = time.perf_counter
@@ -63,15 +78,17 @@ async def ledger_pairs(
     await asyncio.gather(*(worker() for _ in range(workers)))
     elapsed = clock() - started
     problems = await ledger.audit()
+    size = await _size(db)
     await db.close()
     if problems:
         raise SystemExit(f"audit failed: {problems[:3]}")
-    return jobs / elapsed, latencies
+    return jobs / elapsed, latencies, size
 
 
-async def whole_jobs(path: Path, jobs: int, users: int) -> float:
-    """Job row + hold, then capture + job advance, in two transactions per job; jobs/s."""
-    db = await Database.open(path)
+async def whole_jobs(open_db: Opener, name: str, jobs: int, users: int) -> tuple[float, int]:
+    """Job row + hold, then capture + job advance, in two transactions per job; jobs/s and
+    the bytes used."""
+    db = await open_db(name)
     now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
     ledger, store = Ledger(db, BUDGET), JobStore(db)
     started = time.perf_counter()
@@ -101,8 +118,9 @@ async def whole_jobs(path: Path, jobs: int, users: int) -> float:
             await ledger.capture(job_id, tx=tx)
             await store.advance(job_id, JobState.DELIVERED, tx=tx, actual_price=PRICE)
     elapsed = time.perf_counter() - started
+    size = await _size(db)
     await db.close()
-    return jobs / elapsed
+    return jobs / elapsed, size
 
 
 def _ms(seconds: float) -> str:
@@ -119,25 +137,50 @@ async def main() -> None:
     parser.add_argument("--jobs", type=int, default=100_000, help="jobs per run")
     parser.add_argument("--workers", type=int, default=16, help="concurrent tasks (2nd run)")
     parser.add_argument("--keep", type=Path, help="write the files here instead of a temp dir")
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ledger-bench-") as temp:
         folder = args.keep or Path(temp)
         folder.mkdir(parents=True, exist_ok=True)
-        print(f"{args.jobs:,} jobs per run, SQLite WAL, synchronous=NORMAL")
+        if args.backend == "postgres":
+            open_db = _postgres()
+            print(f"{args.jobs:,} jobs per run, PostgreSQL over loopback, a fresh schema each")
+        else:
+
+            async def open_db(name: str) -> Store:
+                return await Database.open(folder / f"{name}.sqlite3")
+
+            print(f"{args.jobs:,} jobs per run, SQLite WAL, synchronous=NORMAL")
         for workers in (1, args.workers):
             mode = "one at a time" if workers == 1 else f"{workers} at a time"
             print(f"-- reserve+capture pairs, {mode}")
             for label, users in (("one member", 1), ("1,000 members", 1000)):
-                path = folder / f"pairs-{users}-{workers}.sqlite3"
-                rate, latencies = await ledger_pairs(path, args.jobs, users, workers)
+                name = f"pairs-{users}-{workers}"
+                rate, latencies, size = await ledger_pairs(open_db, name, args.jobs, users, workers)
                 print(f"{label:>14}: {rate:,.0f} pairs/s; {_latency(latencies)}")
                 if workers == 1:
-                    print(f"{'':>14}  ledger-only file: {_size(path):,} bytes")
-        path = folder / "jobs.sqlite3"
-        rate = await whole_jobs(path, args.jobs, 1000)
+                    print(f"{'':>14}  ledger only: {size:,} bytes")
+        rate, size = await whole_jobs(open_db, "jobs", args.jobs, 1000)
         print("-- whole jobs, one at a time (job row + hold; capture + advance)")
         print(f"{'1,000 members':>14}: {rate:,.0f} jobs/s")
-        print(f"{'':>14}  file after {args.jobs:,} jobs: {_size(path):,} bytes")
+        print(f"{'':>14}  database after {args.jobs:,} jobs: {size:,} bytes")
+
+
+def _postgres() -> Opener:
+    """Fresh schemas on TEST_DATABASE_URL or on a throwaway server (stopped at exit)."""
+    from bot.ledger.pg import PostgresDatabase
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's tests/
+    from tests.engines import pg_url, shared_admin_url
+
+    admin = shared_admin_url()
+    if admin is None or admin.startswith("error:"):
+        raise SystemExit(f"no PostgreSQL: install postgresql or set TEST_DATABASE_URL ({admin})")
+
+    async def open_db(name: str) -> Store:
+        return await PostgresDatabase.open(pg_url(admin))
+
+    return open_db
 
 
 if __name__ == "__main__":
