@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.cogs.delivery import thread_name
+from bot.i18n import ENGLISH, MESSAGES
+from bot.i18n_zh_tw import TRADITIONAL_CHINESE
 from bot.jobs.delivery import DeliveryMode, DeliveryTarget, delivery_for, delivery_problem
 from bot.jobs.guild_settings import GuildSettings, from_json, to_json
 
@@ -81,3 +83,16 @@ def test_thread_names_come_from_the_prompt_on_one_line() -> None:
     assert len(long) == 100
     assert long.endswith("…")
     assert thread_name("   ") == "video"
+
+
+def test_every_key_built_at_run_time_has_words_in_both_languages() -> None:
+    keys = [f"delivery.mode.{mode.value}" for mode in DeliveryMode]
+    keys += [f"offer.{reason}" for reason in ("gone", "not_yours")]
+    keys += [
+        f"forecast.{who}.{case}"
+        for who in ("member", "server")
+        for case in ("runs_out", "lasts", "used_up")
+    ]
+    for locale in (ENGLISH, TRADITIONAL_CHINESE):
+        missing = [key for key in keys if key not in MESSAGES[locale]]
+        assert not missing, f"{locale} lacks {missing}"
