@@ -26,6 +26,8 @@ GEMINI_I2V = "google/gemini-omni-flash/image-to-video-developer"
 
 
 async def test_video_is_generated_delivered_and_charged(world: World) -> None:
+    # Long enough that a poll sees it in progress even on a loaded machine.
+    world.sim.script_prompt("red fox", generation_seconds=0.8)
     interaction = await world.video(prompt="a red fox running through snow")
     await interaction.wait_response()
     assert interaction.response_type == 4, "a public message right away"
