@@ -253,8 +253,9 @@ class Database:
                 tx._open = False
                 self._owner = None
 
-    async def run(self, fn: Step[T], *, tx: Tx | None = None) -> T:
-        """Run a writing step atomically: in `tx` if given, else in the next group commit."""
+    async def run(self, fn: Step[T], *, tx: Tx | None = None, one_statement: bool = False) -> T:
+        """Run a writing step atomically: in `tx` if given, else in the next group commit
+        (`one_statement` changes nothing here: a group commit costs no round trips)."""
         if tx is not None:
             if tx._db is not self or not tx._open:
                 raise LedgerError("the tx passed is closed or belongs to another database")

@@ -5,12 +5,14 @@ member's, each guild's and (with a bot-wide cap) the whole bot's spent and held 
 period; a missing row is first derived from `entries` and `holds`, then every move updates it
 in the same transaction as the move.
 
-SQLite runs one writer at a time (`BEGIN IMMEDIATE`). On PostgreSQL several transactions run at
-once, so a move first locks the `totals` rows its limits are checked against (`SELECT ... FOR
-UPDATE`, in one global order; a missing row is inserted first, and a racing insert waits for
-it), and a settle first locks its hold. Under READ COMMITTED every later statement then sees
-what the transactions before it committed: two moves on the same budget run one after the
-other, moves on different budgets in parallel.
+SQLite runs one writer at a time (`BEGIN IMMEDIATE`), and runs these steps as they read. On
+PostgreSQL several transactions run at once: `reserve` and `settle` run there as one call of
+a server-side function each (bot/ledger/pg_money.py, the same steps), which first locks the
+`totals` rows its limits are checked against (`SELECT ... FOR UPDATE`, in one global order; a
+missing row is inserted first, and a racing insert waits for it); a settle first locks its
+hold. Under READ COMMITTED every later statement then sees what the transactions before it
+committed: two moves on the same budget run one after the other, moves on different budgets
+in parallel. `ensure_totals` locks the same way when it runs on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -249,9 +251,13 @@ async def reserve(
     """Check every limit and record a pending hold, or raise `BudgetExceeded` having
     recorded nothing. A second call for the same job returns its hold unchanged."""
     period = book.rule.period_at_micros(now_us)
+    if conn.dialect == "postgres":
+        from bot.ledger import pg_money  # it builds on this module
+
+        return await pg_money.reserve(
+            conn, budget, book, period, job_id, user_id, guild_id, role_ids, amount, now_us
+        )
     keys = book.keys(guild_id, user_id)
-    if conn.dialect == "postgres":  # lock the rows the limits are checked against
-        await ensure_totals(conn, period, keys)
     facts = await conn.fetchone(
         _RESERVE_FACTS_IN[conn.dialect],
         {
@@ -268,7 +274,7 @@ async def reserve(
     existing, credit, open_in_guild, open_mine = facts[5:9]
     used_mine, used_guild, used_bot, cache_rule = facts[9:]
     if existing is not None:
-        return await _existing_hold(conn, job_id, guild_id, user_id, amount)
+        return await existing_hold(conn, job_id, guild_id, user_id, amount)
     limits = resolve(facts, budget)
     if 0 in (limits.user, limits.guild_cap, limits.user_jobs, limits.guild_jobs, book.bot_cap):
         raise BudgetExceeded("not_allowed", needed=amount, remaining=0, resets_at=None)
@@ -301,12 +307,12 @@ async def reserve(
         (job_id, guild_id, user_id, amount, now_us, expires_us),
     )
     if not inserted:  # the same job, reserved by a racing transaction that committed first
-        return await _existing_hold(conn, job_id, guild_id, user_id, amount)
+        return await existing_hold(conn, job_id, guild_id, user_id, amount)
     await _bump(conn, period, keys, spent=0, held=amount)
     return Hold(job_id, user_id, guild_id, amount, from_micros(expires_us))
 
 
-async def _existing_hold(conn: Conn, job_id: str, guild_id: int, user_id: int, amount: int) -> Hold:
+async def existing_hold(conn: Conn, job_id: str, guild_id: int, user_id: int, amount: int) -> Hold:
     row = await conn.fetchone(
         "SELECT guild_id, user_id, amount, expires_at, settled FROM holds WHERE job_id = ?",
         (job_id,),
@@ -360,32 +366,23 @@ async def settle(
     A repeat of the same outcome returns the first settlement; the other outcome is refused.
     The spend counts in the period of the hold, not of the capture.
     """
-    if conn.dialect == "postgres":  # settles of one job wait for each other
-        await conn.fetchone("SELECT 1 FROM holds WHERE job_id = ? FOR UPDATE", (job_id,))
+    if conn.dialect == "postgres":
+        from bot.ledger import pg_money  # it builds on this module
+
+        return await pg_money.settle(conn, book, job_id, capture, amount, reason, now_us)
     row = await conn.fetchone(_SETTLE_FACTS, (job_id,))
     if row is None:
         raise HoldNotFound(f"no hold for job {job_id}")
     guild_id, user_id, held, created_us, kind, spent_before, quoted_before, reason_before = row[:8]
     wanted = "capture" if capture else "release"
     if kind is not None:
-        first = Settlement(job_id, outcome_of(kind), spent_before, quoted_before, reason_before)
-        if kind != wanted:
-            log.error("refused to %s job %s: it was already %s", wanted, job_id, first.outcome)
-            raise SettlementConflict(
-                f"job {job_id} was already {first.outcome}; it cannot be {wanted}d now"
-            )
-        if capture and amount is not None and amount != spent_before:
-            log.warning(
-                "job %s captured again with %d; keeping the first capture of %d",
-                job_id,
-                amount,
-                spent_before,
-            )
-        return first
+        return repeated_settlement(
+            job_id, wanted, amount, kind, spent_before, quoted_before, reason_before
+        )
     spent = (held if amount is None else amount) if capture else 0
     period = book.rule.period_at_micros(created_us)
     keys = book.keys(guild_id, user_id)
-    if await claim_cache(conn, book, row[8]) or conn.dialect == "postgres":
+    if await claim_cache(conn, book, row[8]):
         await ensure_totals(conn, period, keys)
     await conn.execute(
         "INSERT INTO entries"
@@ -397,6 +394,32 @@ async def settle(
     if spent > held:
         log.warning("job %s cost %d, more than the %d held: overrun recorded", job_id, spent, held)
     return Settlement(job_id, outcome_of(wanted), spent, held, reason)
+
+
+def repeated_settlement(
+    job_id: str,
+    wanted: str,
+    amount: int | None,
+    kind: str,
+    spent_before: int,
+    quoted_before: int,
+    reason_before: str | None,
+) -> Settlement:
+    """A second settle of a settled job: the first outcome again, or refused if it differs."""
+    first = Settlement(job_id, outcome_of(kind), spent_before, quoted_before, reason_before)
+    if kind != wanted:
+        log.error("refused to %s job %s: it was already %s", wanted, job_id, first.outcome)
+        raise SettlementConflict(
+            f"job {job_id} was already {first.outcome}; it cannot be {wanted}d now"
+        )
+    if wanted == "capture" and amount is not None and amount != spent_before:
+        log.warning(
+            "job %s captured again with %d; keeping the first capture of %d",
+            job_id,
+            amount,
+            spent_before,
+        )
+    return first
 
 
 async def expire(conn: Conn, book: Book, *, now_us: int) -> list[str]:

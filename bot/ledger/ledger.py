@@ -99,6 +99,8 @@ class Ledger:
         self._clock = clock
         self._rule = PeriodRule(budget.period, budget.zone)
         self._book = Book.of(self._rule, budget)
+        # On PostgreSQL reserve and settle are one call of a server-side function each.
+        self._server_side = db.dialect == "postgres"
 
     def _now_us(self, now: datetime | None = None) -> int:
         return to_micros(now if now is not None else self._clock())
@@ -135,6 +137,7 @@ class Ledger:
                 now_us=now_us,
             ),
             tx=tx,
+            one_statement=self._server_side,
         )
 
     async def pin(self, job_id: str, *, tx: Tx | None = None) -> None:
@@ -163,6 +166,7 @@ class Ledger:
                 now_us=now_us,
             ),
             tx=tx,
+            one_statement=self._server_side,
         )
 
     async def release(self, job_id: str, reason: str, *, tx: Tx | None = None) -> Settlement:
@@ -179,6 +183,7 @@ class Ledger:
                 now_us=now_us,
             ),
             tx=tx,
+            one_statement=self._server_side,
         )
 
     async def expire_stale_holds(self, now: datetime | None = None) -> list[str]:

@@ -28,6 +28,7 @@ from bot.ledger.errors import (
     DatabaseUnavailable,
     LedgerError,
 )
+from bot.ledger.pg_money import install
 from bot.ledger.pg_schema import APPLICATION, BOOTSTRAP, PG_MIGRATIONS
 from bot.ledger.store import Args, Dialect, Row, Step, Tx
 
@@ -296,12 +297,17 @@ class PostgresDatabase:
             del self._owners[task]
             await self._pool.release(conn)
 
-    async def run(self, fn: Step[T], *, tx: Tx | None = None) -> T:
-        """Run a writing step atomically: in `tx` (a savepoint) if given, else on its own."""
+    async def run(self, fn: Step[T], *, tx: Tx | None = None, one_statement: bool = False) -> T:
+        """Run a writing step atomically: in `tx` (a savepoint) if given, else on its own.
+
+        `one_statement` (the step writes with one statement, atomic by itself): no BEGIN and
+        COMMIT around it, no savepoint inside `tx`; two round trips saved."""
         if tx is not None:
             if not isinstance(tx, PgTx) or tx._db is not self or not tx._open:
                 raise LedgerError("the tx passed is closed or belongs to another database")
             try:
+                if one_statement:
+                    return await fn(PgConn(tx.conn))
                 async with tx.conn.transaction():  # a savepoint
                     return await fn(PgConn(tx.conn))
             except Exception as exc:
@@ -310,16 +316,19 @@ class PostgresDatabase:
             raise LedgerError("this task has a transaction open: pass tx= to join it")
         self._check_open()
         # A write once asked for is carried out even if its caller is cancelled meanwhile.
-        write = asyncio.ensure_future(self._write(fn))
+        write = asyncio.ensure_future(self._write(fn, one_statement))
         self._writes.add(write)
         write.add_done_callback(self._writes.discard)
         return await asyncio.shield(write)
 
-    async def _write(self, fn: Step[T]) -> T:
+    async def _write(self, fn: Step[T], one_statement: bool) -> T:
         for attempt in range(RETRIES):
             try:
-                async with self._pool.acquire() as conn, conn.transaction():
-                    return await fn(PgConn(conn))
+                async with self._pool.acquire() as conn:
+                    if one_statement:
+                        return await fn(PgConn(conn))
+                    async with conn.transaction():
+                        return await fn(PgConn(conn))
             except Exception as exc:
                 if _retryable(exc) and attempt + 1 < RETRIES:
                     log.debug("retrying a write after %s", type(exc).__name__)
@@ -382,6 +391,7 @@ async def prepare(conn: Any, name: str) -> int:
             await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
             version = await _version(conn, name)
             if version == len(PG_MIGRATIONS):
+                await install(conn)  # the money functions of this version of the code
                 return version
             for statement in PG_MIGRATIONS[version]:
                 await conn.execute(statement)

@@ -79,8 +79,11 @@ class Store(Protocol):
         """Where the data is, for messages (a path, or a URL without its password)."""
         ...
 
-    async def run(self, fn: Step[T], *, tx: Tx | None = None) -> T:
-        """Run a writing step atomically: in `tx` if given, else in its own transaction."""
+    async def run(self, fn: Step[T], *, tx: Tx | None = None, one_statement: bool = False) -> T:
+        """Run a writing step atomically: in `tx` if given, else in its own transaction.
+
+        `one_statement`: the step writes in a single statement (any other one only reads),
+        which is atomic by itself; an engine may then skip its transaction round trips."""
         ...
 
     async def read(self, fn: Step[T]) -> T:
