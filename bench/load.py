@@ -107,6 +107,7 @@ class Bench:
         self.bot: asyncio.subprocess.Process | None = None
         self.samples_path = folder / "bot-samples.json"
         self.rss: list[tuple[float, int]] = []
+        self.busiest = 0.0  # the highest 1-minute load average seen during the measured phase
 
     @web.middleware
     async def _time_polls(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -232,6 +233,7 @@ class Bench:
 
     async def sample_rss(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self.busiest = max(self.busiest, os.getloadavg()[0])
             with contextlib.suppress(OSError):
                 self.rss.append((time.time(), kit.memory_kib(self.pid)[0]))
             await asyncio.sleep(0.2)
@@ -520,7 +522,7 @@ async def main(argv: list[str] | None = None) -> int:
             baseline = await run_baseline(bench, folder) if args.baseline else None
         finally:
             recorded = await bench.stop()
-        loads = (load_before, os.getloadavg()[0])
+        loads = (load_before, bench.busiest, os.getloadavg()[0])
         figures = print_report(bench, args, warm, relay, phase, baseline, recorded, began, loads)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str))

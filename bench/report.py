@@ -146,7 +146,7 @@ def print_report(
     baseline: dict[str, Any] | None,
     recorded: dict[str, Any],
     began: float,
-    loads: tuple[float, float],
+    loads: tuple[float, float, float],
 ) -> dict[str, Any]:
     """Print every figure and the targets; return them (for --json)."""
     bot = bot_figures(bench, phase, recorded)
@@ -305,11 +305,12 @@ def print_report(
             p(f"  {'PASS' if ok else 'MISS':6} {name}: {value}")
     cores = os.cpu_count() or 1
     warning = ""
-    if max(loads) > cores:
+    if max(loads[:2]) > cores:
         warning = ": a BUSY machine, latency and lag figures are not the bot's alone"
     p(
-        f"(wall time {figures['wall_seconds']:.0f} s; load average {loads[0]:.1f} before, "
-        f"{loads[1]:.1f} after, on {cores} cores{warning})"
+        f"(wall time {figures['wall_seconds']:.0f} s; load average {loads[0]:.1f} before, at "
+        f"most {loads[1]:.1f} in the measured phase, {loads[2]:.1f} at the end, on {cores} "
+        f"cores{warning})"
     )
     figures["targets"] = {name: ok for name, ok, _ in checks}
     return figures
