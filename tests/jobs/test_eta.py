@@ -1,13 +1,11 @@
 """Learned generation times: what the model learns from finished jobs, the poll schedule it
-gives a new job, and what survives a restart in the database."""
+gives a new job, and what survives a restart in the database (on both engines)."""
 
 from __future__ import annotations
 
 import logging
 import math
 import random
-import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -20,8 +18,10 @@ from bot.jobs.eta import (
     LearnedSchedule,
     generation_seconds,
 )
-from bot.ledger import Database
 from bot.settings import PollingConfig
+from tests.engines import Target, peek, target
+
+__all__ = ["target"]
 
 GEMINI = "google/gemini-omni-flash/text-to-video-developer"
 SEEDANCE = "bytedance/seedance-2.0/text-to-video"
@@ -238,34 +238,28 @@ def test_learned_polling_needs_a_third_of_the_calls_of_a_3_second_loop() -> None
     assert waits[-1] <= 2.5 + 1e-9
 
 
-# -- persistence -------------------------------------------------------------------------------
+# -- persistence (on both engines: the `target` fixture) ---------------------------------------
 
 
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "bot.sqlite3"
-
-
-async def test_what_was_learned_survives_a_restart_and_ages(db_path: Path) -> None:
+async def test_what_was_learned_survives_a_restart_and_ages(target: Target) -> None:
     t0 = 1_700_000_000.0
-    db = await Database.open(db_path)
+    db = await target.open()
     eta = Eta(db, wall_clock=lambda: t0)
     for seconds in (50.0, 70.0, 60.0):
         await eta.observe(GEMINI, "1080p", 8, seconds)
     await eta.observe(GEMINI, "720p", 4, 25.0)
-    await db.close()
-
-    with sqlite3.connect(db_path) as conn:
-        rows = conn.execute(
-            "SELECT model, resolution, duration, count, mean, updated_at FROM eta_stats"
-            " ORDER BY resolution"
-        ).fetchall()
+    rows = await peek(
+        db,
+        "SELECT model, resolution, duration, count, mean, updated_at FROM eta_stats"
+        " ORDER BY resolution",
+    )
     assert rows == [
         (GEMINI, "1080p", 8, 3, pytest.approx(60), 1_700_000_000_000_000),
         (GEMINI, "720p", 4, 1, 25.0, 1_700_000_000_000_000),
     ]
+    await db.close()
 
-    db = await Database.open(db_path)
+    db = await target.open()
     try:
         again = Eta(db, wall_clock=lambda: t0 + HOUR)  # restarted an hour later
         assert await again.expected(GEMINI, "1080p", 8, default=10) == pytest.approx(60)
@@ -276,17 +270,16 @@ async def test_what_was_learned_survives_a_restart_and_ages(db_path: Path) -> No
         # The job of an hour ago weighs 1/2, the new one 1: (25 / 2 + 35) / 1.5.
         stats = (await again.load())[(GEMINI, "720p", 4)]
         assert (stats.count, stats.mean, stats.at) == (1.5, pytest.approx(95 / 3), t0 + HOUR)
+        stored = await peek(db, "SELECT count FROM eta_stats WHERE resolution = '720p'")
+        assert stored == [(2,)], "stored as a whole number of jobs"
     finally:
         await db.close()
-    with sqlite3.connect(db_path) as conn:
-        stored = conn.execute("SELECT count FROM eta_stats WHERE resolution = '720p'").fetchone()
-    assert stored == (2,), "stored as a whole number of jobs"
 
 
 async def test_a_database_problem_never_fails_the_job(
-    db_path: Path, caplog: pytest.LogCaptureFixture
+    target: Target, caplog: pytest.LogCaptureFixture
 ) -> None:
-    db = await Database.open(db_path)
+    db = await target.open()
     eta = Eta(db)
     await eta.load()
     await db.close()
