@@ -39,6 +39,7 @@ from bot.jobs.media import AttachmentFetcher
 from bot.jobs.service import JobService
 from bot.jobs.store import SOLO_OWNER, JobRecord, JobStore
 from bot.ledger import Ledger, Store, open_store
+from bot.ledger.deadlines import SharedDeadlines
 from bot.settings import ConfigError, Settings
 from bot.sim import AtlasSimulator
 
@@ -172,7 +173,9 @@ class VideoBot(commands.Bot):
         self._job_store = JobStore(
             self._db, clock=self.clock, owner=lease_owner(settings), mine=self._is_mine
         )
-        self._atlas = AtlasClient(atlas_base_url, api_key)
+        # With several processes on one PostgreSQL database, a 429 one of them got holds all.
+        calm = SharedDeadlines(self._db) if self._db.dialect == "postgres" else None
+        self._atlas = AtlasClient(atlas_base_url, api_key, shared_calm=calm)
         self._fetcher = AttachmentFetcher(
             settings.attachments.allowed_hosts, max_bytes=settings.attachments.max_bytes
         )

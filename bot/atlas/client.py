@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
+from typing import IO, Any, Protocol, Self
 from urllib.parse import quote
 
 import aiohttp
@@ -47,6 +47,25 @@ __all__ = ["AtlasClient", "RetryPolicy"]
 
 log = logging.getLogger(__name__)
 
+
+SHARED_CALM_READ_EVERY = 1.0
+"""Seconds between two reads of the shared back-off board."""
+
+
+class SharedCalm(Protocol):
+    """A back-off deadline shared by every process on one Atlas account (wall-clock seconds).
+
+    The client only knows this interface; the bot backs it with a row of its database."""
+
+    async def calm_until(self) -> float | None:
+        """Until when requests should wait (epoch seconds), or None."""
+        ...
+
+    async def calm(self, until: float) -> None:
+        """Ask every process to wait until `until` (a later deadline wins)."""
+        ...
+
+
 _CHUNK = 64 * 1024
 _MAX_ERROR_BODY = 64 * 1024
 
@@ -67,6 +86,8 @@ class AtlasClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        shared_calm: SharedCalm | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._base = URL(base_url.rstrip("/"))
         self._api_key = api_key
@@ -83,6 +104,10 @@ class AtlasClient:
         # After a 429 every request of this client waits (Atlas limits per account, not per
         # job, and sends no Retry-After): one shared back-off instead of one per job.
         self._calm_until = 0.0
+        # ... and, given a board shared by every process on one Atlas account, theirs too.
+        self._shared = shared_calm
+        self._wall_clock = wall_clock
+        self._shared_read_at = -SHARED_CALM_READ_EVERY
 
     @property
     def base_url(self) -> str:
@@ -274,6 +299,7 @@ class AtlasClient:
         """Send one request with the retry rules of `mode`; return (parsed body, request id)."""
         for attempt in range(1, self._retry.attempts + 1):
             retry_after: float | None = None
+            await self._read_shared_calm()
             calm = self._calm_until - self._clock()
             if calm > 0:
                 await self._sleep(calm)
@@ -315,6 +341,7 @@ class AtlasClient:
         delay = self._retry.delay(attempt, retry_after, self._rng)
         if isinstance(error, RateLimited):
             self._calm_until = max(self._calm_until, self._clock() + delay)
+            await self._write_shared_calm(delay)
         log.warning(
             "Atlas %s failed (%s); retry %d/%d in %.2fs",
             what,
@@ -324,6 +351,28 @@ class AtlasClient:
             delay,
         )
         await self._sleep(delay)
+
+    async def _read_shared_calm(self) -> None:
+        """Adopt another process's back-off (read at most once a second; never fails)."""
+        now = self._clock()
+        if self._shared is None or now - self._shared_read_at < SHARED_CALM_READ_EVERY:
+            return
+        self._shared_read_at = now
+        try:
+            until = await self._shared.calm_until()
+        except Exception as exc:  # the board is a courtesy between processes
+            log.warning("could not read the shared Atlas back-off: %s", exc)
+            return
+        if until is not None:
+            self._calm_until = max(self._calm_until, now + until - self._wall_clock())
+
+    async def _write_shared_calm(self, delay: float) -> None:
+        if self._shared is None:
+            return
+        try:
+            await self._shared.calm(self._wall_clock() + delay)
+        except Exception as exc:
+            log.warning("could not share the Atlas back-off: %s", exc)
 
     @staticmethod
     def _prediction(body: Any, request_id: str | None) -> Prediction:
