@@ -42,9 +42,11 @@ BUDGET = BudgetConfig.model_validate(
 )
 
 
-async def _size(db: Store) -> int:
-    """Bytes on disk: the SQLite file with its WAL, or the schema's tables and indexes."""
+async def _close_measuring(db: Store) -> int:
+    """Close the database; bytes on disk: the SQLite file once closed (its WAL checkpointed
+    away), or the schema's tables and indexes."""
     if isinstance(db, Database):
+        await db.close()
         return sum(p.stat().st_size for p in db.path.parent.glob(db.path.name + "*"))
     query = (
         "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
@@ -52,6 +54,7 @@ async def _size(db: Store) -> int:
         " WHERE n.nspname = current_schema() AND c.relkind = 'r'"
     )
     row = await db.read(lambda conn: conn.fetchone(query))
+    await db.close()
     return int(row[0]) if row else 0
 
 
@@ -78,8 +81,7 @@ async def ledger_pairs(
     await asyncio.gather(*(worker() for _ in range(workers)))
     elapsed = clock() - started
     problems = await ledger.audit()
-    size = await _size(db)
-    await db.close()
+    size = await _close_measuring(db)
     if problems:
         raise SystemExit(f"audit failed: {problems[:3]}")
     return jobs / elapsed, latencies, size
@@ -118,8 +120,7 @@ async def whole_jobs(open_db: Opener, name: str, jobs: int, users: int) -> tuple
             await ledger.capture(job_id, tx=tx)
             await store.advance(job_id, JobState.DELIVERED, tx=tx, actual_price=PRICE)
     elapsed = time.perf_counter() - started
-    size = await _size(db)
-    await db.close()
+    size = await _close_measuring(db)
     return jobs / elapsed, size
 
 
