@@ -180,3 +180,19 @@ async def test_a_write_whose_caller_is_cancelled_still_lands(target: Target) -> 
         assert await peek(again, "SELECT job_id, amount FROM holds") == [("job-1", USD)]
     finally:
         await again.close()
+
+
+async def test_check_connects_to_postgresql_and_hides_the_password() -> None:
+    from bot.check import _database_check
+    from tests.conftest import make_env
+
+    good = await _database_check(make_env(database_url=pg_url(shared_admin_url())))
+    bad = await _database_check(
+        make_env(database_url="postgresql://bot:hunter2@127.0.0.1:1/nowhere")
+    )
+
+    assert good.ok
+    assert "schema is up to date" in good.detail
+    assert not bad.ok
+    assert bad.detail.startswith("DATABASE_URL:")
+    assert "hunter2" not in bad.detail
