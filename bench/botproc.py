@@ -19,7 +19,7 @@ import sys
 import time
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -64,6 +64,45 @@ def bench_settings(config: dict[str, Any]) -> Settings:
     return Settings(env, FileConfig.model_validate(raw))
 
 
+class TimedLock(asyncio.Lock):
+    """The database's lock, timed: how long steps wait for it and how long it is held."""
+
+    waits: ClassVar[list[tuple[float, float]]] = []
+    holds: ClassVar[list[tuple[float, float]]] = []
+
+    async def acquire(self) -> bool:
+        asked = time.perf_counter()
+        got = await super().acquire()
+        self._since = time.perf_counter()
+        TimedLock.waits.append((time.time(), self._since - asked))
+        return got
+
+    def release(self) -> None:
+        TimedLock.holds.append((time.time(), time.perf_counter() - self._since))
+        super().release()
+
+
+def trace_database(hops: list[tuple[float, float]]) -> None:
+    """Time every hop to the SQLite thread and the lock (bench only: wraps bot.ledger.db)."""
+    from bot.ledger import db
+
+    original_init, original_call = db.Database.__init__, db.Database._call
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self._lock = TimedLock()
+
+    async def call(self: Any, fn: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return await original_call(self, fn)
+        finally:
+            hops.append((time.time(), time.perf_counter() - started))
+
+    db.Database.__init__ = init  # type: ignore[method-assign]
+    db.Database._call = call  # type: ignore[method-assign]
+
+
 async def probe(samples: list[tuple[float, float]]) -> None:
     """Record how late each short sleep wakes up (wall time, lag seconds)."""
     loop = asyncio.get_running_loop()
@@ -73,9 +112,13 @@ async def probe(samples: list[tuple[float, float]]) -> None:
         samples.append((time.time(), loop.time() - asked - PROBE_SECONDS))
 
 
-async def main(config: dict[str, Any]) -> list[tuple[float, float]]:
-    """Run the bot until SIGTERM; the lag samples taken meanwhile."""
+async def main(config: dict[str, Any]) -> dict[str, Any]:
+    """Run the bot until SIGTERM; the lag samples taken meanwhile (and the database's timings
+    when `trace_db` is set)."""
     scale = float(config["scale"])
+    hops: list[tuple[float, float]] = []
+    if config.get("trace_db"):
+        trace_database(hops)
     settings = bench_settings(config)
     # The learned schedule's tight interval is a constant (no config key yet): scale it too.
     tight = float(config.get("tight_seconds") or TIGHT_INTERVAL_SECONDS)
@@ -98,7 +141,10 @@ async def main(config: dict[str, Any]) -> list[tuple[float, float]]:
         await asyncio.wait_for(runner, timeout=10)
     if runner.done() and not runner.cancelled() and runner.exception() is not None:
         raise SystemExit(f"the bot stopped: {runner.exception()!r}")
-    return samples
+    recorded: dict[str, Any] = {"lag": samples}
+    if config.get("trace_db"):
+        recorded["db"] = {"hops": hops, "waits": TimedLock.waits, "holds": TimedLock.holds}
+    return recorded
 
 
 def run(config: dict[str, Any]) -> None:
@@ -115,12 +161,12 @@ def run(config: dict[str, Any]) -> None:
     with Path(config["log_path"]).open("a", encoding="utf-8") as log_file:
         setup_logging(config.get("log_level", "INFO"), json=True, stream=log_file)
         try:
-            samples = asyncio.run(main(config))
+            recorded = asyncio.run(main(config))
         finally:
             if profiler is not None:
                 profiler.disable()
                 profiler.dump_stats(config["profile_path"])
-    Path(config["samples_path"]).write_text(json.dumps({"lag": samples}))
+    Path(config["samples_path"]).write_text(json.dumps(recorded))
 
 
 if __name__ == "__main__":

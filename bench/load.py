@@ -142,6 +142,7 @@ class Bench:
             "log_path": str(self.folder / "bot.log"),
             "log_level": self.args.log_level,
             "samples_path": str(self.samples_path),
+            "trace_db": self.args.trace_db,
             "tight_seconds": self.args.tight,
             "heartbeat_seconds": self.args.heartbeat,
             "profile_path": str(self.args.profile.resolve()) if self.args.profile else None,
@@ -492,6 +493,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-in-flight", type=int, default=0, help="0: jobs + 64")
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--trace-db", action="store_true", help="time database hops and lock")
     parser.add_argument("--tight", type=float, help="the learned schedule's tight interval")
     parser.add_argument("--heartbeat", type=float, help="the bot's message refresh, seconds")
     parser.add_argument("--py-spy", type=Path, help="path of a py-spy binary to sample the bot")

@@ -214,6 +214,22 @@ def print_report(
         f"({lag['n']} probes)"
     )
     p(f"driver (simulator + fake Discord) CPU in phase: {bot['driver_cpu_seconds']:.1f} s")
+    traced = recorded.get("db")
+    if traced:
+        t0, t1 = phase["window"]
+        figures["db"] = {
+            k: kit.summary([d for at, d in v if t0 <= at <= t1]) for k, v in traced.items()
+        }
+        for name, label in (
+            ("hops", "hop to the SQLite thread"),
+            ("waits", "wait for the lock"),
+            ("holds", "lock held"),
+        ):
+            s = figures["db"][name]
+            p(
+                f"database {label}: p50 {_ms(s['p50'])}, p99 {_ms(s['p99'])}, "
+                f"max {_ms(s['max'])} ({s['n']} in the phase)"
+            )
     if bot["schema_errors"] or bot["unhandled"]:
         p(f"fake Discord saw bad requests: {bot['schema_errors'] + bot['unhandled']}")
     if relay:
