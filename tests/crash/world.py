@@ -106,7 +106,7 @@ class CrashWorld:
         self.bots.append(bot)
         return bot
 
-    async def wait_connected(self, timeout: float = 15) -> None:
+    async def wait_connected(self, timeout: float = 30) -> None:
         """The latest bot identified on the gateway and its commands are synced."""
         wanted = len(self.bots)
         await self.until(
