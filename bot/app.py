@@ -171,7 +171,11 @@ class VideoBot(commands.Bot):
         )
         self._ledger = Ledger(self._db, settings.budget, clock=self.clock)
         self._job_store = JobStore(
-            self._db, clock=self.clock, owner=lease_owner(settings), mine=self._is_mine
+            self._db,
+            clock=self.clock,
+            owner=lease_owner(settings),
+            lease_seconds=settings.jobs.lease_seconds,
+            mine=self._is_mine,
         )
         # With several processes on one PostgreSQL database, a 429 one of them got holds all.
         calm = SharedDeadlines(self._db) if self._db.dialect == "postgres" else None

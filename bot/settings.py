@@ -185,6 +185,9 @@ class JobsConfig(_Section):
     """How many jobs the bot runs at once, across every server."""
 
     max_in_flight: Annotated[int, Field(ge=1)] = 20
+    # How long a process's hold on a job (its lease) lasts unless renewed: after a process
+    # dies, the next one to start takes its jobs over once this has passed.
+    lease_seconds: Annotated[float, Field(gt=0)] = 90.0
 
 
 class AttachmentsConfig(_Section):
