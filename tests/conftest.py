@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,14 +14,20 @@ CONFIG = ROOT / "config" / "bot.toml"
 SHARED = ROOT.parent / "shared"
 
 
-@pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Never read a developer's real .env or secrets into a test."""
-    for name in (
+# Every environment variable the bot reads: each EnvSettings field (pydantic-settings matches
+# them in any case), and LOG_FORMAT and HEALTH_FILE, read straight from os.environ. The list
+# spells them out to be found by grep. TEST_DATABASE_URL is not one of them: it points the
+# PostgreSQL tests at a server, so it must reach them.
+BOT_ENV_VARS = frozenset(
+    {name.upper() for name in EnvSettings.model_fields}
+    | {
         "DISCORD_TOKEN",
         "ATLASCLOUD_API_KEY",
         "ATLAS_BASE_URL",
         "DATABASE_PATH",
+        "DATABASE_URL",
+        "SHARD_COUNT",
+        "SHARD_IDS",
         "DISCORD_API_BASE_URL",
         "DISCORD_GATEWAY_URL",
         "DEV_GUILD_ID",
@@ -29,8 +36,15 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "LOG_FORMAT",
         "HEALTH_FILE",
         "ATLAS_MODE",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    }
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Never read a developer's real .env or secrets into a test."""
+    for name in [name for name in os.environ if name.upper() in BOT_ENV_VARS]:
+        monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
 
 
