@@ -4,12 +4,15 @@
 #   docker run --env-file .env -v atlas-data:/data atlas-video-bot          # the bot
 #   docker run --env-file .env -v atlas-data:/data atlas-video-bot check    # prove the set-up
 #
+# The ledger is SQLite on the /data volume unless DATABASE_URL=postgresql://... is set: the
+# image carries the `postgres` extra (asyncpg) for that.
+#
 # Secrets (DISCORD_TOKEN, ATLASCLOUD_API_KEY) come from the environment at run time only:
 # none is set here, and .dockerignore keeps .env out of the build context.
 
 ARG PYTHON_IMAGE=python:3.11-slim
 
-# -- builder: the wheel, installed with its dependencies into a venv ---------------------------
+# -- builder: the wheel, installed with its dependencies and the postgres extra into a venv ----
 FROM ${PYTHON_IMAGE} AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -19,7 +22,8 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 RUN pip wheel --no-deps --wheel-dir /wheels . \
     && python -m venv --without-pip /opt/venv \
-    && pip --python /opt/venv/bin/python install /wheels/*.whl
+    && pip --python /opt/venv/bin/python install "$(ls /wheels/atlas_video_bot-*.whl)[postgres]" \
+    && /opt/venv/bin/python -c "import asyncpg"
 
 # -- final: the venv, the config, nothing else --------------------------------------------------
 FROM ${PYTHON_IMAGE}

@@ -1,9 +1,9 @@
 """The shipping files: Dockerfile, .dockerignore, docker-compose.yml and .env.example.
 
 CI has no Docker daemon, so the Dockerfile is parsed and its essentials checked (slim
-multi-stage build, non-root user, /data volume, health check, entry point, no secrets) and
-the compose file is read with plain text checks (PyYAML is not a dependency). Where
-`docker info` answers, the image is also built and run.
+multi-stage build, the postgres extra installed, non-root user, /data volume, health check,
+entry point, no secrets) and the compose file is read with plain text checks (PyYAML is not a
+dependency). Where `docker info` answers, the image is also built and run.
 """
 
 from __future__ import annotations
@@ -113,6 +113,23 @@ def test_a_slim_multi_stage_build_copies_only_the_venv(dockerfile: list[Instruct
     assert not [i for i in final(dockerfile) if i.keyword == "RUN" and "pip" in i.args]
     builder = [i.args for i in dockerfile if i.stage == 0 and i.keyword == "RUN"]
     assert any("pip wheel" in run for run in builder)
+
+
+def test_the_venv_holds_the_postgres_extra_so_database_url_works(
+    dockerfile: list[Instruction],
+) -> None:
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    builder = " ".join(i.args for i in dockerfile if i.stage == 0 and i.keyword == "RUN")
+    install = re.search(r'pip --python /opt/venv/bin/python install ("[^"]*")', builder)
+
+    assert any(requirement.startswith("asyncpg") for requirement in extras["postgres"])
+    assert install is not None
+    assert install.group(1) == '"$(ls /wheels/atlas_video_bot-*.whl)[postgres]"'
+    assert builder.index(install.group(0)) < builder.index(
+        '/opt/venv/bin/python -c "import asyncpg"'
+    )
 
 
 def test_the_bot_runs_as_a_user_it_creates_not_root(dockerfile: list[Instruction]) -> None:
@@ -332,6 +349,7 @@ def test_the_image_builds_and_runs_as_non_root() -> None:
     uid = docker("run", "--rm", "--entrypoint", "id", tag, "-u")
     health = docker("run", "--rm", tag, "health")
     secrets_in_env = docker("run", "--rm", "--entrypoint", "env", tag)
+    asyncpg = docker("run", "--rm", "--entrypoint", "python", tag, "-c", "import asyncpg")
 
     assert version.stdout.strip() == "atlas-video-bot 0.1.0"
     assert uid.stdout.strip() == "10001"
@@ -339,3 +357,4 @@ def test_the_image_builds_and_runs_as_non_root() -> None:
     assert "no heartbeat file /data/health.json" in health.stdout
     assert "DISCORD_TOKEN" not in secrets_in_env.stdout
     assert "ATLASCLOUD_API_KEY" not in secrets_in_env.stdout
+    assert asyncpg.returncode == 0, asyncpg.stderr  # DATABASE_URL=postgresql://... works
