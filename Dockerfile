@@ -45,7 +45,7 @@ COPY config/ /app/config/
 USER bot
 VOLUME ["/data"]
 # `health` exits 1 when the heartbeat file is missing, older than 90 s or says disconnected,
-# or when the database cannot be opened read-only.
+# or when the SQLite database cannot be opened read-only (on PostgreSQL: the heartbeat only).
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
     CMD ["atlas-video-bot", "health"]
 ENTRYPOINT ["atlas-video-bot"]
