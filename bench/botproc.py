@@ -5,8 +5,8 @@
 CONFIG (written by bench/load.py) names the fake Discord, the simulator, the database, the
 clock scale and the file that receives the event-loop lag samples when the process is stopped
 (SIGTERM). Every duration the bot is configured with (poll intervals, timeouts, the catalogue's
-expected times, the heartbeat, the learned schedule's tight interval) is multiplied by the
-scale, like the simulator's generation times.
+expected times, the queue-place refresh and edit patience, the learned schedule's tight
+interval) is multiplied by the scale, like the simulator's generation times.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.loadkit import HEARTBEAT_SECONDS, ROOT, TIGHT_INTERVAL_SECONDS
+from bench.loadkit import NOTICE_AFTER_SECONDS, REFRESH_SECONDS, ROOT, TIGHT_INTERVAL_SECONDS
 from bot.app import VideoBot
 from bot.jobs import eta
 from bot.logs import register_secret, setup_logging
@@ -123,9 +123,14 @@ async def main(config: dict[str, Any]) -> dict[str, Any]:
     # The learned schedule's tight interval is a constant (no config key yet): scale it too.
     tight = float(config.get("tight_seconds") or TIGHT_INTERVAL_SECONDS)
     eta.DEFAULT_TUNING = eta.EtaTuning(tight_interval_seconds=tight * scale)
-    heartbeat = float(config.get("heartbeat_seconds") or HEARTBEAT_SECONDS)
+    refresh = float(config.get("refresh_seconds") or REFRESH_SECONDS)
 
-    bot = VideoBot(settings, heartbeat_seconds=heartbeat * scale, guild_ready_timeout=0.5)
+    bot = VideoBot(
+        settings,
+        refresh_seconds=refresh * scale,
+        notice_after_seconds=NOTICE_AFTER_SECONDS * scale,
+        guild_ready_timeout=0.5,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)

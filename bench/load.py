@@ -9,8 +9,9 @@ OpenAPI schema checks unless --no-schema) on 127.0.0.1; the real bot runs in its
 (bench/botproc.py), so its CPU time and memory are measured alone, from /proc. Members run
 /video in several servers; the simulator takes `loadkit.KINDS` seconds +- 20 % per video.
 `--scale` multiplies every simulated duration (generation times, the bot's poll intervals,
-timeouts, heartbeat and expected times, the tutorial's 3 s sleep) by the same factor; latencies
-after completion are reported as measured (the poll-gap part of them shrinks with the scale).
+timeouts, message timings and expected times, the tutorial's 3 s sleep) by the same factor;
+latencies after completion are reported as measured (the poll-gap part of them shrinks with
+the scale).
 
 Phases: a warm-up (a few jobs of each kind: the history the bot learns generation times from),
 an optional relay of one big video (memory added while a 25 MB MP4 goes through), then the
@@ -144,7 +145,7 @@ class Bench:
             "samples_path": str(self.samples_path),
             "trace_db": self.args.trace_db,
             "tight_seconds": self.args.tight,
-            "heartbeat_seconds": self.args.heartbeat,
+            "refresh_seconds": self.args.refresh,
             "profile_path": str(self.args.profile.resolve()) if self.args.profile else None,
         }
         config_path = self.folder / "bot.json"
@@ -495,7 +496,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--trace-db", action="store_true", help="time database hops and lock")
     parser.add_argument("--tight", type=float, help="the learned schedule's tight interval")
-    parser.add_argument("--heartbeat", type=float, help="the bot's message refresh, seconds")
+    parser.add_argument("--refresh", type=float, help="how often a queued job shows its place")
     parser.add_argument("--py-spy", type=Path, help="path of a py-spy binary to sample the bot")
     parser.add_argument("--spy-out", type=Path, default=Path("bot-stacks.txt"))
     parser.add_argument("--keep", type=Path, help="keep the database, logs and samples here")

@@ -41,7 +41,10 @@ SPREAD = 0.2
 """Generation times are uniform in [1 - SPREAD, 1 + SPREAD] x the kind's seconds."""
 
 TUTORIAL_POLL_SECONDS = 3.0
-HEARTBEAT_SECONDS = 5.0
+REFRESH_SECONDS = 5.0
+"""How often a job waiting in line may show its new place (the bot's default)."""
+NOTICE_AFTER_SECONDS = 1.0
+"""A step shorter than this gets no edit of its own (the bot's default)."""
 TIGHT_INTERVAL_SECONDS = 2.5
 
 

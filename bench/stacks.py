@@ -3,7 +3,7 @@
     .venv/bin/python bench/stacks.py bot-stacks.txt [--jobs N]
 
 Each sample is put in the first matching bucket (the order below matters: a Discord edit made
-by the heartbeat counts as an edit). Shares are of the samples taken while the bot was on CPU.
+by a job counts as an edit). Shares are of the samples taken while the bot was on CPU.
 """
 
 from __future__ import annotations

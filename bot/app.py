@@ -98,7 +98,8 @@ class VideoBot(commands.Bot):
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
-        heartbeat_seconds: float | None = None,
+        refresh_seconds: float | None = None,
+        notice_after_seconds: float | None = None,
         simulated: bool = False,
         force_sync: bool = False,
         **discord_options: Any,
@@ -118,7 +119,15 @@ class VideoBot(commands.Bot):
         self.clock = clock
         self.monotonic = monotonic
         self.is_shutting_down = False
-        self._heartbeat_seconds = heartbeat_seconds
+        # Job-message timings (see JobService); None keeps the service's defaults.
+        self._job_timings = {
+            name: value
+            for name, value in (
+                ("refresh_seconds", refresh_seconds),
+                ("notice_after_seconds", notice_after_seconds),
+            )
+            if value is not None
+        }
         self._simulated = simulated
         self._force_sync = force_sync
         self._db: Store | None = None
@@ -183,9 +192,7 @@ class VideoBot(commands.Bot):
         self._fetcher = AttachmentFetcher(
             settings.attachments.allowed_hosts, max_bytes=settings.attachments.max_bytes
         )
-        extra: dict[str, Any] = {}
-        if self._heartbeat_seconds is not None:
-            extra["heartbeat_seconds"] = self._heartbeat_seconds
+        extra: dict[str, Any] = dict(self._job_timings)
         self._jobs = JobService(
             settings=settings,
             atlas=self._atlas,

@@ -21,7 +21,6 @@ _COLOURS = {
     JobStatus.HELD_FOR_REVIEW: discord.Colour.orange(),
     JobStatus.REMOVED: discord.Colour.dark_grey(),
 }
-_BAR_CELLS = 12
 PROMPT_SHOWN_CHARS = 1000
 
 
@@ -36,18 +35,16 @@ def duration_text(seconds: float) -> str:
     return f"{whole // 60}m {whole % 60:02d}s" if whole >= 60 else f"{whole}s"
 
 
-def progress_bar(fraction: float) -> str:
-    """A text bar such as `██████░░░░░░ 50%`."""
-    filled = round(max(0.0, min(1.0, fraction)) * _BAR_CELLS)
-    return f"{'█' * filled}{'░' * (_BAR_CELLS - filled)} {round(fraction * 100)}%"
-
-
 def status_text(view: JobView, locale: str) -> str:
     """The status line of the job's embed."""
     key = f"status.{view.status.value}"
     if view.status is JobStatus.GENERATING:
-        text = t(key, locale, elapsed=duration_text(view.elapsed_seconds))
-        return f"{text}\n{progress_bar(view.progress)}"
+        # A relative timestamp ("started 42 seconds ago") that Discord's client keeps counting
+        # up by itself: live elapsed time without editing the message every few seconds.
+        expected = duration_text(view.expected_seconds)
+        if view.started_at is None:
+            return t("status.generating_unstarted", locale, expected=expected)
+        return t(key, locale, started=timestamp(view.started_at, "R"), expected=expected)
     if view.status is JobStatus.AWAITING_APPROVAL:
         return t(key, locale, deadline=timestamp(view.approval_deadline))
     if view.status is JobStatus.QUEUED and view.queue_position is not None:

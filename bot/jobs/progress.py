@@ -82,7 +82,11 @@ class JobView:
     quote: int
     status: JobStatus = JobStatus.QUEUED
     elapsed_seconds: float = 0.0
+    """How long generation took (shown when delivered)."""
     expected_seconds: float = 60.0
+    """How long such a video usually takes (learned from past jobs, else the catalogue's)."""
+    started_at: datetime | None = None
+    """When Atlas got the job: shown as a live Discord timestamp while it generates."""
     charged: int | None = None
     remaining: int | None = None
     resets_at: datetime | None = None
@@ -99,22 +103,6 @@ class JobView:
     def cancellable(self) -> bool:
         """The job has not reached Atlas yet, so its requester may still cancel it."""
         return self.status in (JobStatus.AWAITING_APPROVAL, JobStatus.QUEUED, JobStatus.UPLOADING)
-
-    @property
-    def progress(self) -> float:
-        """An estimate in [0, 1] from elapsed versus expected generation time."""
-        if self.status is JobStatus.DELIVERED:
-            return 1.0
-        if self.status in (
-            JobStatus.AWAITING_APPROVAL,
-            JobStatus.QUEUED,
-            JobStatus.UPLOADING,
-            JobStatus.SUBMITTED,
-        ):
-            return 0.0
-        if self.status is JobStatus.DOWNLOADING:
-            return 0.95
-        return min(0.9, self.elapsed_seconds / max(self.expected_seconds, 1.0) * 0.9)
 
     def but(self, **changes: Any) -> JobView:
         """A copy with some fields changed."""

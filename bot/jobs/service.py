@@ -18,10 +18,11 @@ import logging
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 from bot.atlas import (
     AtlasClient,
@@ -68,7 +69,12 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 5.0
+_T = TypeVar("_T")
+
+REFRESH_SECONDS = 5.0
+"""A job waiting in line shows its new place at most this often."""
+NOTICE_AFTER_SECONDS = 1.0
+"""A step shorter than this (e.g. downloading a small video) gets no edit of its own."""
 """While a job generates, the member's message is refreshed at most this often."""
 
 # Submit errors that prove Atlas did not start the job (so nothing can be billed).
@@ -118,7 +124,8 @@ class JobService:
         fetcher: AttachmentFetcher,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
-        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        refresh_seconds: float = REFRESH_SECONDS,
+        notice_after_seconds: float = NOTICE_AFTER_SECONDS,
         simulated: bool = False,
         guild_settings: GuildSettingsStore | None = None,
     ) -> None:
@@ -130,7 +137,8 @@ class JobService:
         self._fetcher = fetcher
         self._clock = clock
         self._monotonic = monotonic
-        self._heartbeat_seconds = heartbeat_seconds
+        self._refresh_seconds = refresh_seconds
+        self._notice_after_seconds = notice_after_seconds
         self._simulated = simulated
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._queue = JobQueue(settings.jobs.max_in_flight)
@@ -295,13 +303,13 @@ class JobService:
             if approved is None:
                 return
             job = approved
-        last_shown = -self._heartbeat_seconds
+        last_shown = -self._refresh_seconds
 
         async def on_position(position: int) -> None:
-            # Places change often in a long line: refresh at most once per heartbeat.
+            # Places change often in a long line: refresh at most once per `refresh_seconds`.
             nonlocal last_shown
             now = self._monotonic()
-            if now - last_shown >= self._heartbeat_seconds:
+            if now - last_shown >= self._refresh_seconds:
                 last_shown = now
                 await self._show(progress, job.view.but(queue_position=position))
 
@@ -410,8 +418,7 @@ class JobService:
             job.job_id, JobState.SUBMITTED, prediction_id=prediction_id, submitted_at=self._clock()
         )
         log.info("job submitted", extra={"job_id": job.job_id, "prediction_id": prediction_id})
-        view = view.but(status=JobStatus.SUBMITTED)
-        await self._show(progress, view)
+        view = view.but(started_at=self._clock())
         await self._follow(job.job_id, prediction_id, order, progress, view, submitted_at)
 
     async def _upload_images(self, order: ValidatedOrder) -> list[str]:
@@ -437,28 +444,20 @@ class JobService:
         view: JobView,
         submitted_at: float,
     ) -> None:
-        """Poll until Atlas finishes, keeping the member's message fresh, then settle."""
-        current = view
+        """Show the job as generating, poll until Atlas finishes, then settle.
+
+        The message is edited once here, not on a timer: it shows when generation started as
+        a Discord timestamp, which the member's client counts up live, and how long such a
+        video usually takes (learned from past jobs).
+        """
         started = submitted_at
+        seen_running = False
 
         async def on_update(prediction: Prediction) -> None:
-            nonlocal current
-            if prediction.state is PredictionState.IN_PROGRESS and current.status is not (
-                JobStatus.GENERATING
-            ):
-                current = current.but(
-                    status=JobStatus.GENERATING, elapsed_seconds=self._monotonic() - started
-                )
+            nonlocal seen_running
+            if prediction.state is PredictionState.IN_PROGRESS and not seen_running:
+                seen_running = True
                 await self._jobs.advance(job_id, JobState.GENERATING)
-                await self._show(progress, current)
-
-        async def heartbeat() -> None:
-            nonlocal current
-            while True:
-                await asyncio.sleep(self._heartbeat_seconds)
-                if current.status is JobStatus.GENERATING:
-                    current = current.but(elapsed_seconds=self._monotonic() - started)
-                    await self._show(progress, current)
 
         schedule = await self._eta.schedule(
             order.model.id,
@@ -469,15 +468,17 @@ class JobService:
             ),
             polling=self._settings.polling,
         )
-        beat = asyncio.create_task(heartbeat())
+        current = view.but(
+            status=JobStatus.GENERATING,
+            started_at=view.started_at or self._clock(),
+            expected_seconds=schedule.expected_seconds,
+        )
+        await self._show(progress, current)
         try:
             prediction = await self._atlas.wait(
                 prediction_id, schedule=schedule, on_update=on_update
             )
         except (JobFailed, JobTimedOut, NotFound) as exc:
-            beat.cancel()  # a late heartbeat must not overwrite the ending
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
             reason, state = _ending_without_video(exc)
             rejected = isinstance(exc, ContentRejected)
             strike = await self.moderation.record_rejection(job_id) if rejected else None
@@ -491,10 +492,6 @@ class JobService:
             # E.g. the key was revoked mid-job: the job may still run, and bill, at Atlas.
             await self._mark_uncertain(job_id, progress, current, exc)
             return
-        finally:
-            beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
         generated_in = self._monotonic() - started
         await self._eta.observe(
             order.model.id,
@@ -531,21 +528,18 @@ class JobService:
             resets_at=summary.resets_at,
             video_url=url,
         )
-        await self._show(progress, view)
         # Atlas marked the output as sensitive: a spoiler, or held for a moderator.
         done = view.but(status=JobStatus.DELIVERED, flagged=any(prediction.has_nsfw_contents))
         held = done.flagged and await self.moderation.holds_flagged(order.order.guild_id)
         with tempfile.TemporaryDirectory(prefix="atlas-bot-") as folder:
             video: Path | None = None
             if url is not None:
-                video = Path(folder) / f"{job_id}.mp4"
-                try:
-                    await self._atlas.download(url, video, max_bytes=progress.upload_limit)
-                except OutputTooLarge:
-                    video = None
-                except AtlasError as exc:
-                    log.warning("output download failed: %s", exc, extra={"job_id": job_id})
-                    video = None
+                target = Path(folder) / f"{job_id}.mp4"
+                fetched = await self._notice_if_slow(
+                    self._fetch_output(job_id, url, target, progress.upload_limit),
+                    lambda: self._show(progress, view),
+                )
+                video = target if fetched else None
             if held:
                 record = await self.moderation.hold(job_id, video, url)
                 await self._show(progress, done.but(status=JobStatus.HELD_FOR_REVIEW))
@@ -556,6 +550,32 @@ class JobService:
             await self._show(progress, done, video)
         await self._jobs.advance(job_id, JobState.DELIVERED)
         log.info("job delivered", extra={"job_id": job_id, "charged": settlement.amount})
+
+    async def _fetch_output(self, job_id: str, url: str, target: Path, max_bytes: int) -> bool:
+        """Download the video to `target`; False when it is too big to attach or unreachable
+        (the member then gets the link)."""
+        try:
+            await self._atlas.download(url, target, max_bytes=max_bytes)
+        except OutputTooLarge:
+            return False
+        except AtlasError as exc:
+            log.warning("output download failed: %s", exc, extra={"job_id": job_id})
+            return False
+        return True
+
+    async def _notice_if_slow(
+        self, work: Coroutine[Any, Any, _T], notice: Callable[[], Awaitable[None]]
+    ) -> _T:
+        """Await `work`; only if it takes longer than `notice_after_seconds`, run `notice` (an
+        edit saying what is going on) meanwhile. A quick step costs no Discord edit."""
+        task = asyncio.create_task(work)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self._notice_after_seconds)
+            if not done:
+                await notice()
+            return await task
+        finally:
+            task.cancel()
 
     # -- endings -------------------------------------------------------------------------
 
@@ -766,10 +786,10 @@ class JobService:
     def _resume(self, job: JobRecord, progress: Progress, view: JobView) -> None:
         """Poll a submitted job again and deliver it to its original message."""
         assert job.prediction_id is not None
-        age = (self._clock() - (job.submitted_at or job.created_at)).total_seconds()
+        submitted_at = job.submitted_at or job.created_at
+        age = (self._clock() - submitted_at).total_seconds()
         order = self._order_of(job)
-        status = JobStatus.GENERATING if job.state is JobState.GENERATING else JobStatus.SUBMITTED
-        view = view.but(status=status, elapsed_seconds=age)
+        view = view.but(status=JobStatus.GENERATING, elapsed_seconds=age, started_at=submitted_at)
         started = self._monotonic() - age
         task = asyncio.create_task(
             self._guarded(

@@ -151,7 +151,7 @@ async def running_world(
         }
         bot_env = make_env(**(values | (env or {})))
         settings = fast_settings(tmp_path, bot_env, max_in_flight=max_in_flight, **budget)
-        extra: dict[str, Any] = {"heartbeat_seconds": 0.05, "guild_ready_timeout": 0.1}
+        extra: dict[str, Any] = {"refresh_seconds": 0.05, "guild_ready_timeout": 0.1}
         if monotonic is not None:
             extra["monotonic"] = monotonic
         if clock is not None:
