@@ -18,13 +18,14 @@ import signal
 import sys
 import time
 import tomllib
+from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.loadkit import NOTICE_AFTER_SECONDS, REFRESH_SECONDS, ROOT, TIGHT_INTERVAL_SECONDS
-from bot.app import VideoBot
+from bot.app import VideoBot, new_event_loop
 from bot.jobs import eta
 from bot.logs import register_secret, setup_logging
 from bot.settings import FileConfig, Settings, load_env
@@ -82,6 +83,22 @@ class TimedLock(asyncio.Lock):
         super().release()
 
 
+HOP_CALLERS: Counter[str] = Counter()
+"""Hops to the SQLite thread by the bot function that asked (with --trace-db)."""
+
+
+def _caller() -> str:
+    """The innermost function of the bot outside the database layer, and its caller."""
+    frame = sys._getframe(2)
+    names: list[str] = []
+    while frame is not None and len(names) < 2:
+        path = frame.f_code.co_filename
+        if "/bot/" in path and not path.endswith(("ledger/db.py", "ledger/store.py")):
+            names.append(f"{Path(path).stem}.{frame.f_code.co_name}")
+        frame = frame.f_back  # type: ignore[assignment]
+    return " <- ".join(names)
+
+
 def trace_database(hops: list[tuple[float, float]]) -> None:
     """Time every hop to the SQLite thread and the lock (bench only: wraps bot.ledger.db)."""
     from bot.ledger import db
@@ -98,6 +115,7 @@ def trace_database(hops: list[tuple[float, float]]) -> None:
             return await original_call(self, fn)
         finally:
             hops.append((time.time(), time.perf_counter() - started))
+            HOP_CALLERS[_caller()] += 1
 
     db.Database.__init__ = init  # type: ignore[method-assign]
     db.Database._call = call  # type: ignore[method-assign]
@@ -148,7 +166,12 @@ async def main(config: dict[str, Any]) -> dict[str, Any]:
         raise SystemExit(f"the bot stopped: {runner.exception()!r}")
     recorded: dict[str, Any] = {"lag": samples}
     if config.get("trace_db"):
-        recorded["db"] = {"hops": hops, "waits": TimedLock.waits, "holds": TimedLock.holds}
+        recorded["db"] = {
+            "hops": hops,
+            "waits": TimedLock.waits,
+            "holds": TimedLock.holds,
+            "callers": dict(HOP_CALLERS),
+        }
     return recorded
 
 
@@ -161,12 +184,17 @@ def run(config: dict[str, Any]) -> None:
     if config.get("profile_path"):
         import cProfile
 
-        profiler = cProfile.Profile()
+        # The event loop's own CPU time, not wall time: waiting for the other processes (the
+        # fake Discord, the simulator) on two shared cores would otherwise look like work.
+        profiler = cProfile.Profile(time.thread_time)
         profiler.enable()
     with Path(config["log_path"]).open("a", encoding="utf-8") as log_file:
         setup_logging(config.get("log_level", "INFO"), json=True, stream=log_file)
         try:
-            recorded = asyncio.run(main(config))
+            # The production loop (uvloop), unless asked to measure asyncio's own.
+            factory = asyncio.new_event_loop if config.get("plain_asyncio") else new_event_loop
+            with asyncio.Runner(loop_factory=factory) as runner:
+                recorded = runner.run(main(config))
         finally:
             if profiler is not None:
                 profiler.disable()

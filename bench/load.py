@@ -146,6 +146,7 @@ class Bench:
             "trace_db": self.args.trace_db,
             "tight_seconds": self.args.tight,
             "refresh_seconds": self.args.refresh,
+            "plain_asyncio": self.args.plain_asyncio,
             "profile_path": str(self.args.profile.resolve()) if self.args.profile else None,
         }
         config_path = self.folder / "bot.json"
@@ -496,6 +497,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--trace-db", action="store_true", help="time database hops and lock")
     parser.add_argument("--tight", type=float, help="the learned schedule's tight interval")
+    parser.add_argument(
+        "--plain-asyncio", action="store_true", help="run the bot on asyncio's loop, not uvloop"
+    )
     parser.add_argument("--refresh", type=float, help="how often a queued job shows its place")
     parser.add_argument("--py-spy", type=Path, help="path of a py-spy binary to sample the bot")
     parser.add_argument("--spy-out", type=Path, default=Path("bot-stacks.txt"))

@@ -375,12 +375,26 @@ async def _serve(settings: Settings, *, sync_only: bool) -> None:
         await asyncio.gather(*closing, return_exceptions=True)
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """The bot's event loop: uvloop where it is installed (Linux, macOS), else asyncio's own.
+
+    Same asyncio API, with sockets, timers and callbacks in C: the bot spends about a fifth
+    less CPU per job (bench/load.py), most of it in HTTP calls to Discord and Atlas.
+    """
+    try:
+        import uvloop
+    except ImportError:  # e.g. Windows: asyncio's loop works the same, a little slower
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 def run_bot(settings: Settings, *, sync_only: bool = False) -> int:
     """Connect to Discord and serve the commands until stopped; returns the exit code."""
     settings.require_secrets()
     Path(settings.env.database_path).parent.mkdir(parents=True, exist_ok=True)
     try:
-        asyncio.run(_serve(settings, sync_only=sync_only))
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            runner.run(_serve(settings, sync_only=sync_only))
     except aiohttp.ClientConnectionError as exc:
         raise ConfigError(
             f"DISCORD_API_BASE_URL: cannot reach Discord at {settings.env.discord_api_base_url} "
