@@ -247,9 +247,7 @@ class JobService:
 
     async def attach_message(self, job_id: str, message_id: int) -> None:
         """Remember which Discord message shows the job (for edits after a restart)."""
-        job = await self._jobs.get(job_id)
-        if job is not None and job.message_id is None:
-            await self._jobs.advance(job_id, job.state, message_id=message_id)
+        await self._jobs.attach_message(job_id, message_id)
 
     async def delivered_to(self, job_id: str) -> Posted | None:
         """Where the job's video was already posted away from its channel, if it was."""

@@ -334,6 +334,22 @@ class JobStore:
             lambda conn: _advance(conn, job_id, state, expect, fields, now_us), tx=tx
         )
 
+    async def attach_message(self, job_id: str, message_id: int) -> bool:
+        """Remember the Discord message that shows the job, unless one is stored already.
+
+        One statement (no read first): it runs once per job, on the way to Atlas.
+        """
+        now_us = to_micros(self._clock())
+        changed = await self._db.run(
+            lambda conn: conn.execute(
+                "UPDATE jobs SET message_id = ?, updated_at = ? "
+                "WHERE id = ? AND message_id IS NULL",
+                (message_id, now_us, job_id),
+            ),
+            one_statement=True,
+        )
+        return changed == 1
+
     async def get(self, job_id: str) -> JobRecord | None:
         """The job, or None."""
 

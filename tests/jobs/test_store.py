@@ -139,6 +139,20 @@ async def test_an_uncertain_job_only_moves_to_a_terminal_state(store: JobStore) 
     assert await store.unfinished() == []
 
 
+async def test_the_message_is_attached_once_and_the_state_stays(store: JobStore) -> None:
+    await store.create(job(state=JobState.SUBMITTED, prediction_id="p-1"))
+    assert await store.attach_message("job-1", 111) is True
+    assert await store.attach_message("job-1", 222) is False, "the first message stays"
+    assert await store.attach_message("no-such-job", 333) is False
+    stored = await store.get("job-1")
+    assert stored is not None
+    assert (stored.message_id, stored.state, stored.prediction_id) == (
+        111,
+        JobState.SUBMITTED,
+        "p-1",
+    )
+
+
 def test_the_transition_table() -> None:
     assert can_move(JobState.QUOTED, JobState.HELD)
     assert can_move(JobState.HELD, JobState.CANCELLED)
