@@ -138,8 +138,10 @@ def _snapshot(fn: Step[T], conn: sqlite3.Connection) -> T:
             conn.execute("ROLLBACK")
 
 
-def _begin(conn: sqlite3.Connection) -> None:
+def _begun_then(then: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
+    # A transaction's BEGIN goes with its first statement: one hop to the thread, not two.
     conn.execute("BEGIN IMMEDIATE")
+    return then(conn)
 
 
 def _commit(conn: sqlite3.Connection) -> None:
@@ -166,6 +168,7 @@ class Database:
         self._checkpointer: Checkpointer | None = None
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
+        self._begun = False  # the open transaction (there is one at a time) ran its BEGIN
         self._queue: list[tuple[Step[Any], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._closed = False
@@ -234,20 +237,26 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        """`BEGIN IMMEDIATE`; commit when the block ends, roll back if it raises."""
+        """`BEGIN IMMEDIATE`; commit when the block ends, roll back if it raises.
+
+        The BEGIN is sent with the block's first statement (nothing else of the block touches
+        the database before it); a block that ran none commits nothing.
+        """
         if self._in_own_transaction():
             raise LedgerError("a transaction is already open in this task: pass its tx= on")
         async with self._lock:
             self._owner = asyncio.current_task()
+            self._begun = False
             tx = Tx(self)
             try:
-                await self._call(_begin)
                 yield tx
-                await self._call(_commit)
-                self._wrote(1)
+                if self._begun:
+                    await self._call(_commit)
+                    self._wrote(1)
             except BaseException:
                 # Queued behind whatever still runs in the thread, even when cancelled.
-                await self._call(_rollback_if_open)
+                if self._begun:
+                    await self._call(_rollback_if_open)
                 raise
             finally:
                 tx._open = False
@@ -259,7 +268,7 @@ class Database:
         if tx is not None:
             if tx._db is not self or not tx._open:
                 raise LedgerError("the tx passed is closed or belongs to another database")
-            return await self._call(partial(_in_savepoint, fn))
+            return await self._in_transaction(partial(_in_savepoint, fn))
         if self._in_own_transaction():
             raise LedgerError("this task has a transaction open: pass tx= to join it")
         if self._closed:
@@ -299,6 +308,13 @@ class Database:
         finally:
             self._flusher = None
 
+    async def _in_transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn` in the open transaction, beginning it first if this is its first hop."""
+        if self._begun:
+            return await self._call(fn)
+        self._begun = True  # set first: if cancelled meanwhile, the rollback still runs
+        return await self._call(partial(_begun_then, fn))
+
     def _wrote(self, transactions: int) -> None:
         if self._checkpointer is not None:
             self._checkpointer.wrote(transactions)
@@ -306,6 +322,6 @@ class Database:
     async def read(self, fn: Step[T]) -> T:
         """Run a reading step on one consistent snapshot (inside this task's open tx if any)."""
         if self._in_own_transaction():
-            return await self._call(partial(_step, fn))
+            return await self._in_transaction(partial(_step, fn))
         async with self._lock:
             return await self._call(partial(_snapshot, fn))

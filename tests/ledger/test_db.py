@@ -336,3 +336,47 @@ async def test_a_write_whose_caller_is_cancelled_still_lands(db_path: Path) -> N
     await db.close()
 
     assert rows(db_path, "SELECT job_id, amount FROM holds") == [("job-1", USD)]
+
+
+async def test_a_transaction_begins_with_its_first_statement(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two statements and the commit: three hops to the database thread (BEGIN rides along
+    # with the first statement); an empty block costs none and leaves nothing open.
+    db = await Database.open(db_path)
+    try:
+        await db.run(lambda conn: conn.execute("CREATE TABLE t (v INTEGER)"))
+        hops: list[str] = []
+        original = Database._call
+
+        async def counted(self: Database, fn: Any) -> Any:
+            hops.append(getattr(fn, "func", fn).__name__)
+            return await original(self, fn)
+
+        monkeypatch.setattr(Database, "_call", counted)
+        async with db.transaction() as tx:
+            await db.run(lambda conn: conn.execute("INSERT INTO t VALUES (1)"), tx=tx)
+            await db.run(lambda conn: conn.execute("INSERT INTO t VALUES (2)"), tx=tx)
+        assert hops == ["_begun_then", "_in_savepoint", "_commit"]
+
+        hops.clear()
+        async with db.transaction():
+            pass
+        assert hops == []
+
+        async def failing_block() -> None:
+            async with db.transaction() as tx:
+                await db.run(lambda conn: conn.execute("INSERT INTO t VALUES (3)"), tx=tx)
+                raise RuntimeError("the block fails after its first statement")
+
+        with pytest.raises(RuntimeError):
+            await failing_block()
+        assert hops == ["_begun_then", "_rollback_if_open"]
+        monkeypatch.undo()
+
+        async def values(conn: Any) -> list[int]:
+            return [row[0] for row in await conn.fetchall("SELECT v FROM t ORDER BY v")]
+
+        assert await db.read(values) == [1, 2], "the failed block was rolled back"
+    finally:
+        await db.close()
