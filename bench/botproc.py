@@ -24,9 +24,8 @@ from typing import Any, ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.loadkit import NOTICE_AFTER_SECONDS, REFRESH_SECONDS, ROOT, TIGHT_INTERVAL_SECONDS
+from bench.loadkit import NOTICE_AFTER_SECONDS, REFRESH_SECONDS, ROOT
 from bot.app import VideoBot, new_event_loop
-from bot.jobs import eta
 from bot.logs import register_secret, setup_logging
 from bot.settings import FileConfig, Settings, load_env
 
@@ -40,7 +39,14 @@ def bench_settings(config: dict[str, Any]) -> Settings:
     shipped = ROOT / "config" / "bot.toml"
     raw = tomllib.loads(shipped.read_text())
     polling = raw["polling"]
-    for key in ("interval_seconds", "total_timeout_seconds", "not_registered_grace_seconds"):
+    if config.get("tight_seconds"):  # --tight: a what-if for the learned schedule
+        polling["tight_interval_seconds"] = float(config["tight_seconds"])
+    for key in (
+        "interval_seconds",
+        "tight_interval_seconds",
+        "total_timeout_seconds",
+        "not_registered_grace_seconds",
+    ):
         polling[key] = float(polling[key]) * scale
     for model in raw["models"]:
         model["expected_seconds"] = float(model.get("expected_seconds", 60)) * scale
@@ -138,9 +144,6 @@ async def main(config: dict[str, Any]) -> dict[str, Any]:
     if config.get("trace_db"):
         trace_database(hops)
     settings = bench_settings(config)
-    # The learned schedule's tight interval is a constant (no config key yet): scale it too.
-    tight = float(config.get("tight_seconds") or TIGHT_INTERVAL_SECONDS)
-    eta.DEFAULT_TUNING = eta.EtaTuning(tight_interval_seconds=tight * scale)
     refresh = float(config.get("refresh_seconds") or REFRESH_SECONDS)
 
     bot = VideoBot(

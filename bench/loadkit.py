@@ -45,7 +45,6 @@ REFRESH_SECONDS = 5.0
 """How often a job waiting in line may show its new place (the bot's default)."""
 NOTICE_AFTER_SECONDS = 1.0
 """A step shorter than this gets no edit of its own (the bot's default)."""
-TIGHT_INTERVAL_SECONDS = 2.5
 
 
 @dataclass(frozen=True)

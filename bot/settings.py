@@ -177,6 +177,9 @@ class PollingConfig(_Section):
     """How the bot waits for Atlas to finish a video."""
 
     interval_seconds: Annotated[float, Field(gt=0)] = 3.0
+    # Around a job's learned expected finish, poll this often (never slower than the above):
+    # 2.5 s keeps the member's wait after completion at ~1.3 s median and under 3 s always.
+    tight_interval_seconds: Annotated[float, Field(gt=0)] = 2.5
     total_timeout_seconds: Annotated[float, Field(gt=0)] = 600.0
     not_registered_grace_seconds: Annotated[float, Field(ge=0)] = 30.0
 

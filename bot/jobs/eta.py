@@ -24,26 +24,17 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from bot.atlas.models import Prediction
 from bot.atlas.schedule import PollSchedule
 from bot.ledger.errors import LedgerError
 from bot.ledger.store import Conn, Store
-
-if TYPE_CHECKING:
-    from bot.settings import PollingConfig
+from bot.settings import PollingConfig
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str, int]
 """(model id, resolution, duration in seconds)."""
-
-# Would be `[polling] tight_interval_seconds` (config/bot.toml and bot/settings.py are not
-# this module's to change). 2.5 s keeps the member's wait after completion at ~1.3 s median
-# and under 3 s always, with about a third of the calls of a steady 3-second loop.
-TIGHT_INTERVAL_SECONDS = 2.5
-"""Around the expected finish, poll this often (never slower than `[polling] interval`)."""
 
 EARLY_SPREADS = 2.0
 """The first poll lands this many spreads before the mean (plus one tight interval)."""
@@ -82,7 +73,6 @@ EARLIEST_FIRST_POLL = 0.25
 class EtaTuning:
     """The learning and scheduling constants, as one value (tests and the bench vary them)."""
 
-    tight_interval_seconds: float = TIGHT_INTERVAL_SECONDS
     early_spreads: float = EARLY_SPREADS
     late_spreads: float = LATE_SPREADS
     half_life_seconds: float = HALF_LIFE_SECONDS
@@ -151,7 +141,7 @@ class LearnedSchedule(PollSchedule):
     `tight_interval_seconds` until `tight_until_seconds`, then every `interval_seconds`."""
 
     first_poll_seconds: float = 0.0
-    tight_interval_seconds: float = TIGHT_INTERVAL_SECONDS
+    tight_interval_seconds: float = 2.5
     tight_until_seconds: float = 0.0
 
     def next_delay(self, elapsed: float, polls_done: int) -> float:
@@ -226,9 +216,10 @@ class EtaModel:
         earlier of the memories' answers), then tightly around it, then at the configured
         interval if it runs long."""
         plans = self._planned((model, resolution, duration), default, now)
-        fallback = PollSchedule()
-        interval = polling.interval_seconds if polling else fallback.interval_seconds
-        tight = min(self.tuning.tight_interval_seconds, interval)
+        polling = polling or PollingConfig()
+        interval = polling.interval_seconds
+        # `[polling] tight_interval_seconds`, never slower than the configured interval.
+        tight = min(polling.tight_interval_seconds, interval)
         tuning = self.tuning
         # Jobs finishing before the first poll wait at most about one tight interval more.
         first = min(
@@ -243,14 +234,8 @@ class EtaModel:
         return LearnedSchedule(
             expected_seconds=plans[0][0],
             interval_seconds=interval,
-            total_timeout_seconds=(
-                polling.total_timeout_seconds if polling else fallback.total_timeout_seconds
-            ),
-            not_registered_grace_seconds=(
-                polling.not_registered_grace_seconds
-                if polling
-                else fallback.not_registered_grace_seconds
-            ),
+            total_timeout_seconds=polling.total_timeout_seconds,
+            not_registered_grace_seconds=polling.not_registered_grace_seconds,
             first_poll_seconds=first,
             tight_interval_seconds=tight,
             tight_until_seconds=max(mean + tuning.late_spreads * spread for mean, spread in plans),

@@ -53,8 +53,19 @@ def learned(
     return model
 
 
-def first_poll(model: EtaModel, key: tuple[str, str, int] = KEY, *, now: float) -> float:
-    return model.schedule(*key, default=60, polling=POLLING, now=now).first_poll_seconds
+def first_poll(
+    model: EtaModel,
+    key: tuple[str, str, int] = KEY,
+    *,
+    now: float,
+    polling: PollingConfig = POLLING,
+) -> float:
+    return model.schedule(*key, default=60, polling=polling, now=now).first_poll_seconds
+
+
+def tight(seconds: float) -> PollingConfig:
+    """The test's polling config with `[polling] tight_interval_seconds` set."""
+    return POLLING.model_copy(update={"tight_interval_seconds": seconds})
 
 
 # -- the model -------------------------------------------------------------------------------
@@ -98,14 +109,14 @@ def test_the_end_of_a_burst_does_not_push_the_next_first_poll_late() -> None:
     last dozen to finish are the longest, yet the next job's first poll stays early enough."""
     rng = random.Random(5)
     submits = [(rng.uniform(0, 10), rng.uniform(24, 36)) for _ in range(1_000)]
-    model = EtaModel(EtaTuning(tight_interval_seconds=1.25))
+    model = EtaModel()
     for submitted, took in sorted(submits, key=lambda job: job[0] + job[1]):
         model.observe(*KEY, took, now=submitted + took)
     assert model.recent[KEY].mean > 32, "the short memory saw only the burst's long tail"
     stats = model.stats[KEY]
     assert stats.mean == pytest.approx(30, abs=0.5)
     assert stats.spread(model.tuning) == pytest.approx(12 / math.sqrt(12), rel=0.1)
-    assert first_poll(model, now=50) <= 24 + 1.25
+    assert first_poll(model, now=50, polling=tight(1.25)) <= 24 + 1.25
 
 
 def test_a_model_that_got_faster_moves_the_first_poll_forward_within_a_dozen_jobs() -> None:
@@ -213,8 +224,8 @@ def test_tight_polling_is_never_slower_than_the_configured_interval() -> None:
 def test_the_first_poll_stays_between_a_quarter_of_the_mean_and_the_mean() -> None:
     wild = learned(EtaModel(), [10.0, 110.0] * 5)  # spread 50: 2 spreads below is under 0
     assert first_poll(wild, now=10) == pytest.approx(15)
-    steady = learned(EtaModel(EtaTuning(tight_interval_seconds=30)), [60.0] * 5)
-    assert first_poll(steady, now=5) == pytest.approx(60)
+    steady = learned(EtaModel(), [60.0] * 5)
+    assert first_poll(steady, now=5, polling=tight(30)) == pytest.approx(60)
 
 
 def test_learned_polling_needs_a_third_of_the_calls_of_a_3_second_loop() -> None:
