@@ -1,0 +1,53 @@
+"""The load benchmark still runs end to end (bench/load.py --smoke): the real bot in its own
+process, the simulator and the fake Discord, ten /video jobs and the tutorial baseline.
+
+Speed is not asserted here (figures vary with the machine): only that every job ended with
+its video and that the report carries each figure the issue asks for.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.timeout(240)
+def test_the_load_benchmark_smoke_run_delivers_every_job(tmp_path: Path) -> None:
+    figures_path = tmp_path / "figures.json"
+    done = subprocess.run(  # noqa: S603 (our own interpreter and script)
+        [
+            sys.executable,
+            str(ROOT / "bench" / "load.py"),
+            "--smoke",
+            "--baseline",
+            "--json",
+            str(figures_path),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=220,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = done.stdout
+    for line in (
+        "ended 10/10, delivered with the video 10",
+        "Atlas calls/job (submit+polls):",
+        "Discord REST calls/job:",
+        "completion -> delivered: p50",
+        "bot CPU:",
+        "per in-flight job",
+        "event-loop lag: p50",
+        "-- baseline (tutorial",
+        "ratios bot/baseline:",
+    ):
+        assert line in report, f"{line!r} missing from:\n{report}"
+    figures = json.loads(figures_path.read_text())
+    assert figures["all_ended"] is True
