@@ -1,0 +1,439 @@
+"""One prepared job's run, from its queue slot to its end.
+
+    wait for a slot -> upload images -> submitting (hold pinned) -> submit
+    -> submitted(prediction id) -> generating -> capture + downloading -> deliver -> delivered
+    any failure before Atlas may have started the job -> release + failed / rejected / expired
+
+`JobRunner` owns these steps and the endings (failed, uncertain); the job service prepares
+the job, waits for an admin's approval and keeps the task. Every state change that moves
+money commits in the same transaction as the job row, so the row and the ledger never
+disagree. Atlas does not bill failed or timed-out jobs, so those holds are released; a submit
+whose fate is unknown keeps its hold as *uncertain* for an admin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import tempfile
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bot.atlas import (
+    AtlasClient,
+    AtlasConnectionError,
+    AtlasError,
+    AtlasStatusError,
+    AuthenticationError,
+    BadRequest,
+    ContentRejected,
+    InsufficientBalance,
+    JobFailed,
+    JobTimedOut,
+    NotFound,
+    OutputTooLarge,
+    PayloadTooLarge,
+    Prediction,
+    PredictionState,
+    RateLimited,
+    UnexpectedResponse,
+    VideoRequest,
+    expected_seconds,
+)
+from bot.catalogue import ModelKind
+from bot.jobs.eta import Eta, generation_seconds
+from bot.jobs.media import AttachmentFetcher, MediaError
+from bot.jobs.moderation import Moderation
+from bot.jobs.orders import ValidatedOrder
+from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
+from bot.jobs.queue import JobQueue
+from bot.jobs.store import IllegalTransition, JobState, JobStore
+from bot.ledger import Ledger, SettlementConflict, Store
+from bot.settings import Settings
+
+# Logged as the job service: one logger for a job's whole life (as in bot.ledger's modules).
+log = logging.getLogger("bot.jobs.service")
+
+_T = TypeVar("_T")
+
+# Submit errors that prove Atlas did not start the job (so nothing can be billed).
+_SUBMIT_REFUSED_STATUSES = frozenset({400, 401, 402, 403, 404, 413, 422, 429, 451, 503})
+
+
+@dataclass(frozen=True)
+class PreparedJob:
+    """A job whose money is held and whose row exists; ready to run."""
+
+    job_id: str
+    order: ValidatedOrder
+    view: JobView
+    approval_timeout: float | None = None
+    """Seconds to wait for an admin's approval before running; None: no approval needed."""
+
+
+class JobRunner:
+    """Carries one job at a time through Atlas and the ledger; shared by all jobs."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        atlas: AtlasClient,
+        db: Store,
+        ledger: Ledger,
+        jobs: JobStore,
+        fetcher: AttachmentFetcher,
+        eta: Eta,
+        moderation: Moderation,
+        queue: JobQueue,
+        clock: Callable[[], datetime],
+        monotonic: Callable[[], float],
+        refresh_seconds: float,
+        notice_after_seconds: float,
+    ) -> None:
+        self._settings = settings
+        self._atlas = atlas
+        self._db = db
+        self._ledger = ledger
+        self._jobs = jobs
+        self._fetcher = fetcher
+        self._eta = eta  # learned generation times: when to poll
+        self._moderation = moderation
+        self._queue = queue
+        self._clock = clock
+        self._monotonic = monotonic
+        self._refresh_seconds = refresh_seconds
+        self._notice_after_seconds = notice_after_seconds
+
+    # -- wait in line, submit ------------------------------------------------------------
+
+    async def run(self, job: PreparedJob, progress: Progress) -> None:
+        """Wait for a queue slot (showing the job's place), then carry the job to its end."""
+        last_shown = -self._refresh_seconds
+
+        async def on_position(position: int) -> None:
+            # Places change often in a long line: refresh at most once per `refresh_seconds`.
+            nonlocal last_shown
+            now = self._monotonic()
+            if now - last_shown >= self._refresh_seconds:
+                last_shown = now
+                await self.show(progress, job.view.but(queue_position=position))
+
+        async with self._queue.slot(job.job_id, on_position):
+            await self._run_in_slot(job, progress)
+
+    async def _run_in_slot(self, job: PreparedJob, progress: Progress) -> None:
+        """Upload, submit and follow the job; it holds a queue slot throughout."""
+        order = job.order
+        view = job.view
+        image_urls = list(order.params["image_urls"])
+        if order.model.kind is ModelKind.IMAGE_TO_VIDEO and not image_urls:
+            view = view.but(status=JobStatus.UPLOADING)
+            await self._jobs.advance(job.job_id, JobState.UPLOADING)
+            await self.show(progress, view)
+            try:
+                image_urls = await self._upload_images(order)
+            except (MediaError, AtlasError) as exc:
+                reason = FailureReason.IMAGE_UNUSABLE
+                if isinstance(exc, AtlasError):
+                    reason = _failure_reason(exc)
+                await self.fail(job.job_id, progress, view, reason, JobState.FAILED, str(exc))
+                return
+            order.params["image_urls"] = image_urls
+        # The point of no return: once generateVideo may have reached Atlas, the hold is pinned.
+        try:
+            async with self._db.transaction() as tx:
+                await self._jobs.advance(
+                    job.job_id, JobState.SUBMITTING, tx=tx, params=order.params
+                )
+                await self._ledger.pin(job.job_id, tx=tx)
+        except IllegalTransition:
+            log.info("job cancelled before submit", extra={"job_id": job.job_id})
+            return
+        except SettlementConflict:
+            # The hold expired (or was released) while the job waited: never submit unpaid.
+            await self.fail(
+                job.job_id,
+                progress,
+                view,
+                FailureReason.HOLD_EXPIRED,
+                JobState.FAILED,
+                "hold released before submit",
+            )
+            return
+        request = VideoRequest(
+            model=order.model.id,
+            prompt=order.params["prompt"],
+            duration=order.duration,
+            aspect_ratio=order.aspect_ratio,
+            resolution=order.resolution,
+            seed=order.seed,
+            images=image_urls,
+            aspect_ratio_param=order.model.aspect_ratio_param,
+            images_param=order.model.images_param,
+        )
+        try:
+            prediction_id = await self._atlas.submit(request)
+        except AtlasError as exc:
+            if _submit_may_have_started(exc):
+                await self.mark_uncertain(job.job_id, progress, view, exc)
+            else:
+                await self.fail(
+                    job.job_id, progress, view, _failure_reason(exc), JobState.FAILED, str(exc)
+                )
+            return
+        submitted_at = self._monotonic()
+        await self._jobs.advance(
+            job.job_id, JobState.SUBMITTED, prediction_id=prediction_id, submitted_at=self._clock()
+        )
+        log.info("job submitted", extra={"job_id": job.job_id, "prediction_id": prediction_id})
+        view = view.but(started_at=self._clock())
+        await self.follow(job.job_id, prediction_id, order, progress, view, submitted_at)
+
+    async def _upload_images(self, order: ValidatedOrder) -> list[str]:
+        urls: list[str] = []
+        with tempfile.TemporaryDirectory(prefix="atlas-bot-") as folder:
+            for index, image in enumerate(order.order.images):
+                path = Path(folder) / f"image-{index}"
+                content_type = await self._fetcher.fetch_image(image.url, path)
+                filename = f"image-{index}.{content_type.rsplit('/', 1)[1]}"
+                urls.append(
+                    await self._atlas.upload_media(
+                        path, filename=filename, content_type=content_type
+                    )
+                )
+        return urls
+
+    # -- follow and deliver --------------------------------------------------------------
+
+    async def follow(
+        self,
+        job_id: str,
+        prediction_id: str,
+        order: ValidatedOrder,
+        progress: Progress,
+        view: JobView,
+        submitted_at: float,
+    ) -> None:
+        """Show the job as generating, poll until Atlas finishes, then settle.
+
+        The message is edited once here, not on a timer: it shows when generation started as
+        a Discord timestamp, which the member's client counts up live, and how long such a
+        video usually takes (learned from past jobs).
+        """
+        started = submitted_at
+        seen_running = False
+
+        async def on_update(prediction: Prediction) -> None:
+            nonlocal seen_running
+            if prediction.state is PredictionState.IN_PROGRESS and not seen_running:
+                seen_running = True
+                await self._jobs.advance(job_id, JobState.GENERATING)
+
+        schedule = await self._eta.schedule(
+            order.model.id,
+            order.resolution,
+            order.duration,
+            default=expected_seconds(
+                order.model, resolution=order.resolution, duration=order.duration
+            ),
+            polling=self._settings.polling,
+        )
+        current = view.but(
+            status=JobStatus.GENERATING,
+            started_at=view.started_at or self._clock(),
+            expected_seconds=schedule.expected_seconds,
+        )
+        await self.show(progress, current)
+        try:
+            prediction = await self._atlas.wait(
+                prediction_id, schedule=schedule, on_update=on_update
+            )
+        except (JobFailed, JobTimedOut, NotFound) as exc:
+            reason, state = _ending_without_video(exc)
+            rejected = isinstance(exc, ContentRejected)
+            strike = await self._moderation.record_rejection(job_id) if rejected else None
+            if strike is not None and strike.paused:
+                reason = FailureReason.CONTENT_REJECTED_PAUSED
+            await self.fail(job_id, progress, current, reason, state, str(exc))
+            if strike is not None:
+                await self._moderation.announce_rejection(job_id, strike)
+            return
+        except AtlasError as exc:
+            # E.g. the key was revoked mid-job: the job may still run, and bill, at Atlas.
+            await self.mark_uncertain(job_id, progress, current, exc)
+            return
+        generated_in = self._monotonic() - started
+        await self._eta.observe(
+            order.model.id,
+            order.resolution,
+            order.duration,
+            generation_seconds(prediction, generated_in),
+        )
+        await self._deliver(
+            job_id, prediction, order, progress, current.but(elapsed_seconds=generated_in)
+        )
+
+    async def _deliver(
+        self,
+        job_id: str,
+        prediction: Prediction,
+        order: ValidatedOrder,
+        progress: Progress,
+        view: JobView,
+    ) -> None:
+        # Atlas billed the job: capture first, whatever happens to the delivery.
+        async with self._db.transaction() as tx:
+            settlement = await self._ledger.capture(job_id, prediction.price, tx=tx)
+            await self._jobs.advance(
+                job_id, JobState.DOWNLOADING, tx=tx, actual_price=prediction.price
+            )
+        summary = await self._ledger.summary(
+            order.order.user_id, order.order.guild_id, order.order.role_ids
+        )
+        url = prediction.outputs[0] if prediction.outputs else None
+        view = view.but(
+            status=JobStatus.DOWNLOADING,
+            charged=settlement.amount,
+            remaining=summary.remaining,
+            resets_at=summary.resets_at,
+            video_url=url,
+        )
+        # Atlas marked the output as sensitive: a spoiler, or held for a moderator.
+        done = view.but(status=JobStatus.DELIVERED, flagged=any(prediction.has_nsfw_contents))
+        held = done.flagged and await self._moderation.holds_flagged(order.order.guild_id)
+        with tempfile.TemporaryDirectory(prefix="atlas-bot-") as folder:
+            video: Path | None = None
+            if url is not None:
+                target = Path(folder) / f"{job_id}.mp4"
+                fetched = await self._notice_if_slow(
+                    self._fetch_output(job_id, url, target, progress.upload_limit),
+                    lambda: self.show(progress, view),
+                )
+                video = target if fetched else None
+            if held:
+                record = await self._moderation.hold(job_id, video, url)
+                await self.show(progress, done.but(status=JobStatus.HELD_FOR_REVIEW))
+                await self._moderation.announce(
+                    record.guild_id, "held", user_id=record.user_id, job=record
+                )
+                return
+            await self.show(progress, done, video)
+        await self._jobs.advance(job_id, JobState.DELIVERED)
+        log.info("job delivered", extra={"job_id": job_id, "charged": settlement.amount})
+
+    async def _fetch_output(self, job_id: str, url: str, target: Path, max_bytes: int) -> bool:
+        """Download the video to `target`; False when it is too big to attach or unreachable
+        (the member then gets the link)."""
+        try:
+            await self._atlas.download(url, target, max_bytes=max_bytes)
+        except OutputTooLarge:
+            return False
+        except AtlasError as exc:
+            log.warning("output download failed: %s", exc, extra={"job_id": job_id})
+            return False
+        return True
+
+    async def _notice_if_slow(
+        self, work: Coroutine[Any, Any, _T], notice: Callable[[], Awaitable[None]]
+    ) -> _T:
+        """Await `work`; only if it takes longer than `notice_after_seconds`, run `notice` (an
+        edit saying what is going on) meanwhile. A quick step costs no Discord edit."""
+        task = asyncio.create_task(work)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self._notice_after_seconds)
+            if not done:
+                await notice()
+            return await task
+        finally:
+            task.cancel()
+
+    # -- endings -------------------------------------------------------------------------
+
+    async def fail(
+        self,
+        job_id: str,
+        progress: Progress,
+        view: JobView,
+        reason: FailureReason,
+        state: JobState,
+        detail: str,
+    ) -> None:
+        """End a job that Atlas did not bill: release its hold and tell the member why."""
+        await self.settle_failure(job_id, state, detail)
+        log.info("job %s: %s", state, detail, extra={"job_id": job_id})
+        await self.show(
+            progress, view.but(status=JobStatus.FAILED, failure=reason, failure_detail=detail)
+        )
+
+    async def settle_failure(self, job_id: str, state: JobState, detail: str) -> None:
+        """Release the hold and end the job row in `state`, in one transaction."""
+        async with self._db.transaction() as tx:
+            await self._ledger.release(job_id, state.value, tx=tx)
+            await self._jobs.advance(job_id, state, tx=tx, error=detail[:500])
+
+    async def mark_uncertain(
+        self, job_id: str, progress: Progress, view: JobView, exc: AtlasError
+    ) -> None:
+        """Atlas may have started the job but never told us its id: keep the hold for an admin."""
+        await self._jobs.advance(job_id, JobState.UNCERTAIN, error=str(exc)[:500])
+        # A hold that may be billed must not expire by itself (pinned already after submit).
+        with contextlib.suppress(SettlementConflict):
+            await self._ledger.pin(job_id)
+        log.warning(
+            "submit outcome unknown; hold kept for reconciliation: %s",
+            exc,
+            extra={"job_id": job_id},
+        )
+        await self.show(progress, view.but(status=JobStatus.UNCERTAIN))
+
+    async def show(self, progress: Progress, view: JobView, video: Path | None = None) -> None:
+        """Push a snapshot; a failing Discord edit never breaks the job (or its money)."""
+        try:
+            await progress.show(view, video)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("could not update the member's message", extra={"job_id": view.job_id})
+
+
+def _submit_may_have_started(exc: AtlasError) -> bool:
+    """Could Atlas have started (and so bill) the job, although we got no prediction id?"""
+    if isinstance(exc, UnexpectedResponse):
+        return True
+    if isinstance(exc, AtlasConnectionError):
+        return exc.sent_may_have_reached
+    if isinstance(exc, AtlasStatusError) and exc.status is not None:
+        return exc.status not in _SUBMIT_REFUSED_STATUSES and exc.status >= 500
+    return False
+
+
+def _ending_without_video(exc: AtlasError) -> tuple[FailureReason, JobState]:
+    """How a job that Atlas ended without a video is recorded; Atlas bills none of these."""
+    if isinstance(exc, ContentRejected):
+        return FailureReason.CONTENT_REJECTED, JobState.REJECTED
+    if isinstance(exc, JobTimedOut):
+        return FailureReason.TIMED_OUT, JobState.EXPIRED
+    # A failed job, or NotFound past the not-registered grace: Atlas never ran it.
+    return FailureReason.GENERATION_FAILED, JobState.FAILED
+
+
+def _failure_reason(exc: AtlasError) -> FailureReason:
+    if isinstance(exc, AuthenticationError):
+        return FailureReason.ATLAS_KEY_REJECTED
+    if isinstance(exc, InsufficientBalance):
+        return FailureReason.ATLAS_NO_BALANCE
+    if isinstance(exc, RateLimited):
+        return FailureReason.ATLAS_BUSY
+    if isinstance(exc, BadRequest | PayloadTooLarge):
+        return FailureReason.ATLAS_REFUSED
+    if isinstance(exc, ContentRejected):
+        return FailureReason.CONTENT_REJECTED
+    return FailureReason.ATLAS_UNAVAILABLE
+
+
+__all__ = ["JobRunner", "PreparedJob"]

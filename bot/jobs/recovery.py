@@ -1,0 +1,187 @@
+"""After a restart, and for admins: settle or resume unfinished jobs.
+
+`Recovery.recover` runs once at start-up: a job that never reached Atlas gets its money back,
+one caught mid-submit is kept *uncertain* (its hold pinned) for an admin, and one Atlas
+accepted is followed again to its original message. `sweep` is the periodic upkeep, and
+`uncertain_jobs` / `resolve` let an admin settle what the bot cannot know.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.atlas import AtlasError
+from bot.jobs.lifecycle import JobRunner
+from bot.jobs.orders import ValidatedOrder, VideoOrder
+from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
+from bot.jobs.store import JobRecord, JobState, JobStore
+from bot.ledger import Ledger, Store
+from bot.settings import Settings
+
+# Logged as the job service: one logger for a job's whole life (as in bot.ledger's modules).
+log = logging.getLogger("bot.jobs.service")
+
+Launch = Callable[[str, Progress, JobView, Awaitable[None]], asyncio.Task[None]]
+"""Runs a job's work as a guarded background task the service can stop (`JobService`)."""
+
+
+@dataclass
+class RecoveryReport:
+    """What start-up recovery did, by job id."""
+
+    resumed: list[str] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
+    uncertain: list[str] = field(default_factory=list)
+    expired_holds: int = 0
+
+
+class Recovery:
+    """Finishes what an earlier run began, and settles uncertain jobs."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Store,
+        ledger: Ledger,
+        jobs: JobStore,
+        runner: JobRunner,
+        clock: Callable[[], datetime],
+        monotonic: Callable[[], float],
+        view_of: Callable[[JobRecord], JobView],
+        launch: Launch,
+    ) -> None:
+        self._settings = settings
+        self._db = db
+        self._ledger = ledger
+        self._jobs = jobs
+        self._runner = runner
+        self._clock = clock
+        self._monotonic = monotonic
+        self._view_of = view_of
+        self._launch = launch
+
+    async def recover(self, progress_for: Callable[[JobRecord], Progress]) -> RecoveryReport:
+        """Settle or resume every unfinished job; run once at start-up, before commands.
+
+        Idempotent: killed half-way and run again, it reaches the same end state, because each
+        step is one transaction that moves the job forward (or finds it already moved).
+        """
+        report = RecoveryReport()
+        report.expired_holds = len(await self._ledger.expire_stale_holds())
+        await self.sweep()
+        # Only the jobs leased to this process: its shards' and those whose lease expired.
+        for job in await self._jobs.claim_unfinished():
+            progress = progress_for(job)
+            view = self._view_of(job)
+            if job.state in (JobState.QUOTED, JobState.HELD, JobState.UPLOADING):
+                # Never reached Atlas: nothing can be billed, so give the money back.
+                await self._runner.settle_failure(
+                    job.id, JobState.FAILED, "bot restarted before submit"
+                )
+                await self._runner.show(
+                    progress, view.but(status=JobStatus.FAILED, failure=FailureReason.RESTARTED)
+                )
+                report.released.append(job.id)
+            elif job.state is JobState.SUBMITTING:
+                # generateVideo may have reached Atlas, but we never stored the id: no handle.
+                await self._runner.mark_uncertain(
+                    job.id, progress, view, AtlasError("bot stopped while submitting")
+                )
+                report.uncertain.append(job.id)
+            elif job.prediction_id is not None and job.state is not JobState.UNCERTAIN:
+                self._resume(job, progress, view)
+                report.resumed.append(job.id)
+        log.info(
+            "recovery: %d resumed, %d released, %d uncertain, %d stale holds expired",
+            len(report.resumed),
+            len(report.released),
+            len(report.uncertain),
+            report.expired_holds,
+        )
+        return report
+
+    async def sweep(self) -> None:
+        """Periodic upkeep: expire stale holds, release uncertain jobs past their window."""
+        await self._ledger.expire_stale_holds()
+        window = timedelta(hours=self._settings.budget.uncertain_release_hours)
+        for job in await self._jobs.unfinished():
+            if job.state is JobState.UNCERTAIN and self._clock() - job.created_at >= window:
+                log.warning("uncertain job released after its window", extra={"job_id": job.id})
+                await self._runner.settle_failure(
+                    job.id, JobState.FAILED, "uncertain: window passed"
+                )
+
+    async def uncertain_jobs(self, guild_id: int) -> list[JobRecord]:
+        """Jobs of this server whose submit outcome is unknown, for the admin to settle."""
+        return [
+            job
+            for job in await self._jobs.unfinished()
+            if job.state is JobState.UNCERTAIN and job.guild_id == guild_id
+        ]
+
+    async def resolve(self, job_id: str, guild_id: int, *, charge: bool, by: int) -> bool:
+        """An admin settles an uncertain job: charge it (Atlas billed it) or release it.
+
+        Returns False when the job is not an uncertain job of this server.
+        """
+        job = await self._jobs.get(job_id)
+        if job is None or job.guild_id != guild_id or job.state is not JobState.UNCERTAIN:
+            return False
+        note = f"settled by admin {by}: {'charged' if charge else 'released'}"
+        async with self._db.transaction() as tx:
+            if charge:
+                await self._ledger.capture(job_id, tx=tx)
+            else:
+                await self._ledger.release(job_id, note, tx=tx)
+            await self._jobs.advance(job_id, JobState.FAILED, tx=tx, error=note)
+        log.info(note, extra={"job_id": job_id})
+        return True
+
+    def _resume(self, job: JobRecord, progress: Progress, view: JobView) -> None:
+        """Poll a submitted job again and deliver it to its original message."""
+        assert job.prediction_id is not None
+        submitted_at = job.submitted_at or job.created_at
+        age = (self._clock() - submitted_at).total_seconds()
+        order = self._order_of(job)
+        view = view.but(status=JobStatus.GENERATING, elapsed_seconds=age, started_at=submitted_at)
+        started = self._monotonic() - age
+        self._launch(
+            job.id,
+            progress,
+            view,
+            self._runner.follow(job.id, job.prediction_id, order, progress, view, started),
+        )
+
+    def _order_of(self, job: JobRecord) -> ValidatedOrder:
+        """The validated order a stored job was made from (the inverse of `prepare`)."""
+        params = job.params
+        model = self._settings.catalogue.get(job.model)
+        order = VideoOrder(
+            user_id=job.user_id,
+            guild_id=job.guild_id,
+            channel_id=job.channel_id,
+            prompt=params["prompt"],
+            kind=model.kind,
+            role_ids=tuple(params.get("role_ids", ())),
+            model_id=job.model,
+            image_urls=tuple(params.get("image_urls", ())),
+            locale=params.get("locale", "en-US"),
+        )
+        return ValidatedOrder(
+            order,
+            model,
+            params["duration"],
+            params["aspect_ratio"],
+            params["resolution"],
+            params["seed"],
+            job.quote,
+            params,
+        )
+
+
+__all__ = ["Launch", "Recovery", "RecoveryReport"]
