@@ -32,7 +32,7 @@ from bot.jobs.lifecycle import JobRunner, PreparedJob
 from bot.jobs.media import AttachmentFetcher
 from bot.jobs.moderation import Moderation
 from bot.jobs.offers import MONEY_LIMITS, BudgetRefused, OfferBook
-from bot.jobs.orders import JobRefused, ValidatedOrder, VideoOrder, validate_order
+from bot.jobs.orders import JobRefused, VideoOrder, validate_order
 from bot.jobs.overview import DeleteRefused, QueueEntry, queue_entries
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
 from bot.jobs.queue import JobQueue
@@ -186,7 +186,7 @@ class JobService:
             "job held",
             extra={"job_id": job_id, "user_id": order.user_id, "guild_id": order.guild_id},
         )
-        view = self._initial_view(job_id, validated)
+        view = self.view_of(record)
         if not guild.needs_approval(validated.price):
             return PreparedJob(job_id, validated, view)
         # Decided before the hold could expire, so an approved job never finds it released.
@@ -196,22 +196,6 @@ class JobService:
         self._approvals.open(job_id, order.guild_id, deadline)
         view = view.but(status=JobStatus.AWAITING_APPROVAL, approval_deadline=deadline)
         return PreparedJob(job_id, validated, view, approval_timeout=timeout)
-
-    def _initial_view(self, job_id: str, validated: ValidatedOrder) -> JobView:
-        return JobView(
-            job_id=job_id,
-            requester_id=validated.order.user_id,
-            prompt=validated.params["prompt"],
-            model_label=validated.model.label,
-            duration=validated.duration,
-            resolution=validated.resolution,
-            aspect_ratio=validated.aspect_ratio,
-            seed=validated.seed,
-            image_count=validated.params["image_count"],
-            quote=validated.price,
-            expected_seconds=validated.model.expected_seconds,
-            simulated=self._simulated,
-        )
 
     async def attach_message(self, job_id: str, message_id: int) -> None:
         """Remember which Discord message shows the job (for edits after a restart)."""
