@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.catalogue import Catalogue, ModelKind, ModelSpec
@@ -22,6 +30,11 @@ DISCORD_API_BASE_URL = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 ATLAS_BASE_URL = "https://api.atlascloud.ai/api/v1"
 SIMULATOR_KEY = SecretStr("dry-run")
+DRY_RUN_MARK = "simulate"
+DRY_RUN_ON_POSTGRES = (
+    "ATLAS_MODE=simulate with DATABASE_URL would mix simulated charges into the real ledger: "
+    "unset DATABASE_URL for a dry run"
+)
 
 
 class ConfigError(Exception):
@@ -36,6 +49,7 @@ class EnvSettings(BaseSettings):
     discord_token: SecretStr | None = None
     atlascloud_api_key: SecretStr | None = None
     atlas_base_url: str = ATLAS_BASE_URL
+    # With ATLAS_MODE=simulate, the sibling data/bot.simulate.sqlite3 (see `dry_run_ledger`).
     database_path: Path = Path("data/bot.sqlite3")
     # postgresql://user:password@host/db: the ledger and jobs live there (several processes may
     # share it); unset: the SQLite file at DATABASE_PATH.
@@ -87,6 +101,15 @@ class EnvSettings(BaseSettings):
             parse_shard_ids(value)
         return value
 
+    @model_validator(mode="after")
+    def _dry_run_ledger(self) -> EnvSettings:
+        # A dry run must never spend real budgets: its charges go to a ledger of its own.
+        if self.atlas_mode == "simulate":
+            if self.database_url is not None:
+                raise ValueError(DRY_RUN_ON_POSTGRES)
+            self.database_path = dry_run_ledger(self.database_path)
+        return self
+
     @property
     def shards(self) -> tuple[int, tuple[int, ...]] | None:
         """(shard count, the shard ids this process runs), or None: no sharding."""
@@ -101,6 +124,15 @@ class EnvSettings(BaseSettings):
                 f"SHARD_IDS: shard {max(ids)} does not exist when SHARD_COUNT is {count}"
             )
         return count, ids
+
+
+def dry_run_ledger(path: Path) -> Path:
+    """The dry run's sibling of the SQLite ledger: data/bot.sqlite3 -> data/bot.simulate.sqlite3.
+
+    Idempotent, so settings loaded twice (or from a dry run's own path) name the same file."""
+    if DRY_RUN_MARK in path.name.split(".")[1:]:
+        return path
+    return path.with_name(f"{path.stem}.{DRY_RUN_MARK}{path.suffix}")
 
 
 def parse_shard_ids(text: str) -> tuple[int, ...]:
@@ -262,6 +294,8 @@ class Settings:
 def _one_line(error: ValidationError, *, env: bool) -> str:
     first = error.errors()[0]
     location = ".".join(str(part) for part in first["loc"])
+    if not location:  # a check across settings: its message names them itself
+        return first["msg"].removeprefix("Value error, ")
     name = location.upper() if env else location
     return f"{name}: {first['msg']}"
 
