@@ -70,6 +70,15 @@ class ModelSpec(BaseModel):
         for resolution in self.resolutions:
             if resolution not in self.price and ANY_RESOLUTION not in self.price:
                 raise ValueError(f"{self.id}: no price for resolution {resolution}")
+        # A key that is no resolution (a typo: "4K" for "4k") would leave that resolution on
+        # the "*" price without a word.
+        for key in self.price:
+            if key != ANY_RESOLUTION and key not in self.resolutions:
+                valid = ", ".join(repr(r) for r in (*self.resolutions, ANY_RESOLUTION))
+                raise ValueError(
+                    f"{self.id}: price key {key!r} is not one of its resolutions; "
+                    f"use one of {valid}"
+                )
         if self.kind is ModelKind.IMAGE_TO_VIDEO and self.max_images < 1:
             raise ValueError(f"{self.id}: an image-to-video model needs max_images >= 1")
         return self

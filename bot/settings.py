@@ -267,8 +267,21 @@ class Settings:
                 raise ConfigError(
                     f"config: defaults name model {model_id!r}, which is not in [[models]]"
                 )
-            if self.catalogue.get(model_id).kind is not kind:
+            model = self.catalogue.get(model_id)
+            if model.kind is not kind:
                 raise ConfigError(f"config: default model {model_id!r} is not a {kind} model")
+            # Jobs would quietly get another value; say so at start-up instead.
+            for key, value, offered in (
+                ("duration", self.defaults.duration, model.durations),
+                ("resolution", self.defaults.resolution, model.resolutions),
+                ("aspect_ratio", self.defaults.aspect_ratio, model.aspect_ratios),
+            ):
+                if value not in offered:
+                    choices = ", ".join(repr(option) for option in offered)
+                    raise ConfigError(
+                        f"config: [defaults] {key} = {value!r}: "
+                        f"the default model {model_id} offers {choices}"
+                    )
 
     @property
     def simulated(self) -> bool:
