@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
+from bot.settings import DEFAULT_HEALTH_FILE, env_health_file
+
 __all__ = [
     "DEFAULT_HEALTH_FILE",
     "HEALTH_FILE_ENV",
@@ -30,15 +32,19 @@ __all__ = [
 ]
 
 HEALTH_FILE_ENV = "HEALTH_FILE"
-DEFAULT_HEALTH_FILE = Path("data/health.json")
 WRITE_EVERY_SECONDS = 30.0
 MAX_AGE_SECONDS = 90.0
 """Three missed writes: the event loop is stuck or the process is gone."""
 
 
 def health_file(environ: Mapping[str, str] | None = None) -> Path:
-    """Where the heartbeat lives: `HEALTH_FILE`, or `data/health.json`."""
-    value = (environ if environ is not None else os.environ).get(HEALTH_FILE_ENV, "")
+    """Where the heartbeat lives: `HEALTH_FILE` (environment or `.env`), or `data/health.json`.
+
+    `settings.env.health_file` holds the same value once settings are loaded; `environ`, when
+    given, is read instead (tests)."""
+    if environ is None:
+        return env_health_file()
+    value = environ.get(HEALTH_FILE_ENV, "")
     return Path(value) if value.strip() else DEFAULT_HEALTH_FILE
 
 

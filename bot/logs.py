@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json as jsonlib
 import logging
-import os
 import sys
 import threading
 from collections.abc import Iterator, Mapping
@@ -21,7 +20,7 @@ from typing import Any, TextIO
 
 from pydantic import SecretStr
 
-from bot.settings import ConfigError
+from bot.settings import ConfigError, env_log_format, parse_log_format
 
 __all__ = [
     "CONTEXT_FIELDS",
@@ -184,11 +183,16 @@ class TextFormatter(logging.Formatter):
 
 
 def json_logs_from_env(environ: Mapping[str, str] | None = None) -> bool:
-    """True for `LOG_FORMAT=json` (the default), False for `text`; `ConfigError` otherwise."""
-    value = (environ if environ is not None else os.environ).get("LOG_FORMAT", "json")
-    choice = value.strip().lower() or "json"
-    if choice not in ("json", "text"):
-        raise ConfigError(f"LOG_FORMAT: must be json or text, not {value!r}")
+    """True for `LOG_FORMAT=json` (the default), False for `text`; `ConfigError` otherwise.
+
+    LOG_FORMAT comes from the environment or `.env` (`settings.env.log_format` holds the same
+    value once settings are loaded); `environ`, when given, is read instead (tests)."""
+    if environ is None:
+        return env_log_format() == "json"
+    try:
+        choice = parse_log_format(environ.get("LOG_FORMAT", ""))
+    except ValueError as exc:
+        raise ConfigError(f"LOG_FORMAT: {exc}") from None
     return choice == "json"
 
 

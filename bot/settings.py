@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -41,10 +41,53 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line that names it."""
 
 
-class EnvSettings(BaseSettings):
+LogFormat = Literal["json", "text"]
+_Part = TypeVar("_Part", bound=BaseSettings)
+DEFAULT_HEALTH_FILE = Path("data/health.json")
+_FROM_ENV = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+
+def parse_log_format(value: object) -> object:
+    """ "json" (also when blank) or "text", in any case; ValueError for anything else."""
+    if not isinstance(value, str):
+        return value
+    choice = value.strip().lower() or "json"
+    if choice not in ("json", "text"):
+        raise ValueError(f"must be json or text, not {value!r}")
+    return choice
+
+
+class LogEnv(BaseSettings):
+    """LOG_FORMAT on its own, so logging can be set up without reading every other setting."""
+
+    model_config = _FROM_ENV
+
+    log_format: LogFormat = "json"
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        return parse_log_format(value)
+
+
+class HealthEnv(BaseSettings):
+    """HEALTH_FILE on its own: the health check reads it even when other settings are broken."""
+
+    model_config = _FROM_ENV
+
+    # The heartbeat the bot writes and `atlas-video-bot health` reads.
+    health_file: Path = DEFAULT_HEALTH_FILE
+
+    @field_validator("health_file", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: object) -> object:
+        return DEFAULT_HEALTH_FILE if isinstance(value, str) and not value.strip() else value
+
+
+class EnvSettings(LogEnv, HealthEnv):
     """What comes from the environment: secrets, endpoints, paths."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = _FROM_ENV
 
     discord_token: SecretStr | None = None
     atlascloud_api_key: SecretStr | None = None
@@ -307,18 +350,33 @@ class Settings:
 def _one_line(error: ValidationError, *, env: bool) -> str:
     first = error.errors()[0]
     location = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
     if not location:  # a check across settings: its message names them itself
-        return first["msg"].removeprefix("Value error, ")
+        return message
     name = location.upper() if env else location
-    return f"{name}: {first['msg']}"
+    return f"{name}: {message}"
+
+
+def _read_env(part: type[_Part], overrides: dict[str, object]) -> _Part:
+    try:
+        return part(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc, env=True)) from None
 
 
 def load_env(**overrides: object) -> EnvSettings:
     """Read the environment (and `.env`); `overrides` win, for tests and the CLI."""
-    try:
-        return EnvSettings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        raise ConfigError(_one_line(exc, env=True)) from None
+    return _read_env(EnvSettings, overrides)
+
+
+def env_log_format() -> LogFormat:
+    """LOG_FORMAT from the environment or `.env`, without reading the other settings."""
+    return _read_env(LogEnv, {}).log_format
+
+
+def env_health_file() -> Path:
+    """HEALTH_FILE from the environment or `.env`, without reading the other settings."""
+    return _read_env(HealthEnv, {}).health_file
 
 
 def load_file(path: Path) -> FileConfig:
