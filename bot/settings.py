@@ -122,11 +122,22 @@ class EnvSettings(LogEnv, HealthEnv):
         "database_url",
         "shard_count",
         "shard_ids",
+        "dev_guild_id",
         mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("dev_guild_id")
+    @classmethod
+    def _server_id(cls, value: int | None) -> int | None:
+        if value is not None and value <= 0:
+            raise ValueError(
+                "must be a Discord server id (right-click the server > Copy Server ID), "
+                f"not {value}; leave it empty to sync the commands to every server"
+            )
+        return value
 
     @field_validator("database_url")
     @classmethod
