@@ -3,6 +3,10 @@
 `setup_hook` (run once by discord.py before connecting) opens the database, the Atlas client
 and the attachment fetcher, builds the job service, loads the cogs and syncs the slash
 commands when they changed. `close` releases everything in the reverse order.
+
+`atlas-video-bot sync` builds the bot with `sync_only=True`: it loads the cogs (to know the
+commands) and publishes them, and nothing else. It never opens the database, so a bot
+running at the same time keeps its jobs, leases and ledger to itself.
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import discord
 import yarl
 from discord import app_commands
 from discord.ext import commands
+from pydantic import SecretStr
 
 from bot.atlas import AtlasClient
 from bot.cogs.amounts import BadAmount
@@ -55,6 +60,7 @@ EXTENSIONS = (
     "bot.cogs.review",
 )
 SWEEP_EVERY_SECONDS = 300.0
+_T = TypeVar("_T")
 
 
 def point_discord_py_at(api_base_url: str, gateway_url: str) -> None:
@@ -101,7 +107,7 @@ class VideoBot(commands.Bot):
         refresh_seconds: float | None = None,
         notice_after_seconds: float | None = None,
         simulated: bool = False,
-        force_sync: bool = False,
+        sync_only: bool = False,
         **discord_options: Any,
     ) -> None:
         intents = discord.Intents.none()
@@ -129,7 +135,7 @@ class VideoBot(commands.Bot):
             if value is not None
         }
         self._simulated = simulated
-        self._force_sync = force_sync
+        self._sync_only = sync_only
         self._db: Store | None = None
         self._atlas: AtlasClient | None = None
         self._fetcher: AttachmentFetcher | None = None
@@ -141,27 +147,39 @@ class VideoBot(commands.Bot):
         self._lease_task: asyncio.Task[None] | None = None
         self._simulator: AtlasSimulator | None = None
 
-    # The resources exist from setup_hook on; these accessors keep the types non-optional.
+    # The resources exist from setup_hook on (never with sync_only); these accessors keep the
+    # types non-optional. AttributeError before: `getattr(bot, "jobs", None)` reads None.
     @property
     def jobs(self) -> JobService:
         """The job service."""
-        assert self._jobs is not None, "setup_hook has not run"
-        return self._jobs
+        return _opened(self._jobs, "jobs")
 
     @property
     def ledger(self) -> Ledger:
         """The money ledger."""
-        assert self._ledger is not None, "setup_hook has not run"
-        return self._ledger
+        return _opened(self._ledger, "ledger")
 
     @property
     def job_store(self) -> JobStore:
         """Stored jobs."""
-        assert self._job_store is not None, "setup_hook has not run"
-        return self._job_store
+        return _opened(self._job_store, "job_store")
+
+    async def _load_commands(self) -> None:
+        """Load the cogs: the slash commands, the persistent buttons, the translations."""
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        self.add_dynamic_items(RerollButton, CancelButton, JobActionButton, OfferButton)
+        await self.tree.set_translator(CommandTranslator())
 
     async def setup_hook(self) -> None:
-        """Open long-lived resources once, load the cogs, sync commands if they changed."""
+        """Open long-lived resources once, load the cogs, sync commands if they changed.
+
+        With `sync_only`: load the cogs and publish the commands, nothing more (no database,
+        no recovery, no background tasks), so `sync` is safe next to a running bot."""
+        if self._sync_only:
+            await self._load_commands()
+            await self.sync_commands(force=True)
+            return
         settings = self.settings
         _, api_key = settings.require_secrets()
         atlas_base_url = settings.env.atlas_base_url
@@ -205,11 +223,8 @@ class VideoBot(commands.Bot):
             simulated=self._simulated,
             **extra,
         )
-        for extension in EXTENSIONS:
-            await self.load_extension(extension)
-        self.add_dynamic_items(RerollButton, CancelButton, JobActionButton, OfferButton)
-        await self.tree.set_translator(CommandTranslator())
-        await self.sync_commands(force=self._force_sync)
+        await self._load_commands()
+        await self.sync_commands()
         # Before the gateway connects (so before any command): finish what the last run began.
         await self._jobs.recover(self._progress_for)
         self._health_task = asyncio.create_task(self._beat(health_file()), name="health")
@@ -296,11 +311,16 @@ class VideoBot(commands.Bot):
             return False
         target = self._sync_target()
         synced = await self.tree.sync(guild=target)
-        marker.parent.mkdir(parents=True, exist_ok=True)  # on PostgreSQL, nothing made it
-        marker.write_text(fingerprint)
         log.info(
             "synced %d slash commands to %s", len(synced), target.id if target else "all servers"
         )
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)  # on PostgreSQL, nothing made it
+            marker.write_text(fingerprint)
+        except OSError as exc:  # e.g. `sync` run where the data folder is not writable
+            log.warning(
+                "cannot write %s (%s): the next start syncs the commands again", marker, exc
+            )
         return True
 
     async def close(self) -> None:
@@ -347,6 +367,25 @@ def lease_owner(settings: Settings) -> str:
     return f"shards {','.join(map(str, ids))} of {count}"
 
 
+def _opened(resource: _T | None, name: str) -> _T:
+    if resource is None:
+        raise AttributeError(f"{name}: setup_hook has not opened it (or the bot only syncs)")
+    return resource
+
+
+def discord_token(settings: Settings, *, sync_only: bool) -> SecretStr:
+    """The Discord token; `run` needs the Atlas key as well, `sync` talks to Discord only."""
+    if sync_only:
+        token = settings.env.discord_token
+        if token is None:
+            raise ConfigError(
+                "DISCORD_TOKEN is not set: put your bot token in the environment or in .env"
+            )
+        return token
+    token, _ = settings.require_secrets()
+    return token
+
+
 def make_bot(settings: Settings, **options: Any) -> VideoBot:
     """The bot: sharded over SHARD_IDS of SHARD_COUNT when set, else one connection."""
     shards = settings.env.shards
@@ -357,8 +396,8 @@ def make_bot(settings: Settings, **options: Any) -> VideoBot:
 
 
 async def _serve(settings: Settings, *, sync_only: bool) -> None:
-    token, _ = settings.require_secrets()
-    bot = make_bot(settings, force_sync=sync_only)
+    token = discord_token(settings, sync_only=sync_only)
+    bot = make_bot(settings, sync_only=sync_only)
     loop = asyncio.get_running_loop()
     closing: list[asyncio.Task[None]] = []
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -367,6 +406,7 @@ async def _serve(settings: Settings, *, sync_only: bool) -> None:
         async with bot:
             if sync_only:
                 await bot.login(token.get_secret_value())  # runs setup_hook, which syncs
+                log.info("sync: done")
                 return
             await bot.start(token.get_secret_value())
     finally:
@@ -389,9 +429,9 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 
 def run_bot(settings: Settings, *, sync_only: bool = False) -> int:
-    """Connect to Discord and serve the commands until stopped; returns the exit code."""
-    settings.require_secrets()
-    Path(settings.env.database_path).parent.mkdir(parents=True, exist_ok=True)
+    """Connect to Discord and serve the commands until stopped (`sync_only`: publish the slash
+    commands and return); returns the exit code."""
+    discord_token(settings, sync_only=sync_only)
     try:
         with asyncio.Runner(loop_factory=new_event_loop) as runner:
             runner.run(_serve(settings, sync_only=sync_only))
