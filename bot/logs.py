@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from pydantic import SecretStr
 
-from bot.settings import ConfigError, env_log_format, parse_log_format
+from bot.settings import ConfigError, env_log_format, parse_log_format, plausible_secret
 
 __all__ = [
     "CONTEXT_FIELDS",
@@ -51,12 +51,17 @@ _secrets_lock = threading.Lock()
 
 
 def register_secret(value: str | SecretStr | None) -> None:
-    """Never log this value again: every handler `setup_logging` installs writes `***` instead."""
+    """Never log this value again: every handler `setup_logging` installs writes `***` instead.
+
+    Spaces around it are dropped; a value shorter than `MIN_SECRET_CHARS` then is ignored: it
+    cannot be matched safely ("k" would turn every k of every line into `***`), and settings
+    refuse such a token or key where it reaches the real service."""
     global _secrets
     if isinstance(value, SecretStr):
         value = value.get_secret_value()
-    if not value:
+    if value is None or not plausible_secret(value):
         return
+    value = value.strip()
     with _secrets_lock:
         if value not in _secrets:
             # Longest first, so a secret that contains another is hidden whole.

@@ -30,6 +30,8 @@ DISCORD_API_BASE_URL = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 ATLAS_BASE_URL = "https://api.atlascloud.ai/api/v1"
 SIMULATOR_KEY = SecretStr("dry-run")
+MIN_SECRET_CHARS = 8
+"""Shorter tokens and keys are refused (real ones are dozens of characters) and never redacted."""
 DRY_RUN_MARK = "simulate"
 DRY_RUN_ON_POSTGRES = (
     "ATLAS_MODE=simulate with DATABASE_URL would mix simulated charges into the real ledger: "
@@ -164,6 +166,32 @@ class EnvSettings(LogEnv, HealthEnv):
             self.database_path = dry_run_ledger(self.database_path)
         return self
 
+    @model_validator(mode="after")
+    def _plausible_secrets(self) -> EnvSettings:
+        # "k" or " " is a slip of the hand, and too short to be redacted from logs. Checked
+        # where the value reaches the real service only: a dry run's key unlocks the built-in
+        # simulator, and a simulator or fake at another URL may accept any key.
+        for name, secret, real, where in (
+            (
+                "DISCORD_TOKEN",
+                self.discord_token,
+                self.discord_api_base_url == DISCORD_API_BASE_URL,
+                "the Discord developer portal (Bot > Reset Token)",
+            ),
+            (
+                "ATLASCLOUD_API_KEY",
+                self.atlascloud_api_key,
+                self.atlas_mode == "live" and self.atlas_base_url == ATLAS_BASE_URL,
+                "the Atlas Cloud console (API keys)",
+            ),
+        ):
+            if real and secret is not None and not plausible_secret(secret.get_secret_value()):
+                raise ValueError(
+                    f"{name} looks wrong: too short (a real one has dozens of characters); "
+                    f"copy it again from {where}"
+                )
+        return self
+
     @property
     def shards(self) -> tuple[int, tuple[int, ...]] | None:
         """(shard count, the shard ids this process runs), or None: no sharding."""
@@ -178,6 +206,11 @@ class EnvSettings(LogEnv, HealthEnv):
                 f"SHARD_IDS: shard {max(ids)} does not exist when SHARD_COUNT is {count}"
             )
         return count, ids
+
+
+def plausible_secret(value: str) -> bool:
+    """Long enough, spaces around it aside, to be a real token or key (and to be redacted)."""
+    return len(value.strip()) >= MIN_SECRET_CHARS
 
 
 def dry_run_ledger(path: Path) -> Path:

@@ -256,3 +256,24 @@ async def test_real_clients_at_debug_never_write_the_key_or_token(
     assert {"discord.gateway", "discord.http", "bot.atlas.client"} <= loggers  # it did log
     for secret in (key, wrong, fake.bot_token):
         assert secret not in written
+
+
+@pytest.mark.parametrize("short", ["k", " ", "   ", "sim-key", "\tabc\n"])
+def test_a_short_or_blank_secret_cannot_garble_the_logs(out: io.StringIO, short: str) -> None:
+    long_key = f"  apikey-{secrets.token_urlsafe(24)}\n"  # spaces around it do not count
+    register_secret(short)
+    register_secret(SecretStr(long_key))
+    setup_logging("INFO", json=False, stream=out)
+
+    logging.getLogger("bot.check").info("check ATLAS_BASE_URL and the key %s", long_key.strip())
+
+    (line,) = out.getvalue().splitlines()
+    assert line.endswith(" INFO bot.check check ATLAS_BASE_URL and the key ***")
+    assert redact("a sim-key check") == "a sim-key check"
+    assert redact(f"x{long_key}y") == "x  ***\ny"
+
+
+def test_the_shortest_secret_still_redacted_has_eight_characters() -> None:
+    register_secret("1234567")
+    register_secret("abcdefgh")
+    assert redact("1234567 abcdefgh") == "1234567 ***"

@@ -46,9 +46,9 @@ def test_unknown_model_or_combination_is_an_error_never_zero(settings: Settings)
 
 
 def test_secrets_are_secret_and_required_to_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DISCORD_TOKEN", "tok-123")
+    monkeypatch.setenv("DISCORD_TOKEN", "tok-1234567890")
     env = load_env(bot_config=CONFIG, _env_file=None)
-    assert "tok-123" not in repr(env)
+    assert "tok-1234567890" not in repr(env)
     settings = load(env)
     with pytest.raises(ConfigError, match=r"^ATLASCLOUD_API_KEY is not set"):
         settings.require_secrets()
@@ -97,10 +97,10 @@ def test_cli_prints_one_clear_line_for_a_missing_secret(
 
 
 def test_dry_run_needs_no_atlas_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DISCORD_TOKEN", "tok")
+    monkeypatch.setenv("DISCORD_TOKEN", "tok-for-a-dry-run")
     monkeypatch.setenv("ATLAS_MODE", "simulate")
     settings = load(load_env(bot_config=CONFIG, _env_file=None))
     assert settings.simulated
     token, key = settings.require_secrets()
-    assert token.get_secret_value() == "tok"
+    assert token.get_secret_value() == "tok-for-a-dry-run"
     assert key.get_secret_value() == "dry-run"
