@@ -93,5 +93,5 @@ def test_the_bot_logs_in_the_format_named_in_dotenv(
     logged = capsys.readouterr().err.strip().splitlines()[:-1]
     assert logged, "the bot logged nothing before giving up"
     for line in logged:
-        with pytest.raises(ValueError):
+        with pytest.raises(json.JSONDecodeError):
             json.loads(line)
