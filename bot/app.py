@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import signal
+import sqlite3
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from discord.ext import commands
 from pydantic import SecretStr
 
 from bot.atlas import AtlasClient
+from bot.check import database_problem, dev_guild_refused
 from bot.cogs.amounts import BadAmount
 from bot.cogs.buttons import CancelButton, JobActionButton, RerollButton
 from bot.cogs.delivery import RoutedProgress
@@ -43,7 +45,14 @@ from bot.jobs.delivery import DeliveryTarget
 from bot.jobs.media import AttachmentFetcher
 from bot.jobs.service import JobService
 from bot.jobs.store import SOLO_OWNER, JobRecord, JobStore
-from bot.ledger import Ledger, Store, open_store
+from bot.ledger import (
+    DatabaseCorrupt,
+    DatabaseUnavailable,
+    Ledger,
+    LedgerError,
+    Store,
+    open_store,
+)
 from bot.ledger.deadlines import SharedDeadlines
 from bot.settings import ConfigError, Settings
 from bot.sim import AtlasSimulator
@@ -192,10 +201,7 @@ class VideoBot(commands.Bot):
             atlas_base_url = self._simulator.base_url
             self._simulated = True
             log.warning("ATLAS_MODE=simulate: videos come from the built-in simulator, not Atlas")
-        url = settings.env.database_url
-        self._db = await open_store(
-            None if url is None else url.get_secret_value(), settings.env.database_path
-        )
+        self._db = await open_database(settings)
         self._ledger = Ledger(self._db, settings.budget, clock=self.clock)
         self._job_store = JobStore(
             self._db,
@@ -226,7 +232,10 @@ class VideoBot(commands.Bot):
         await self._load_commands()
         await self.sync_commands()
         # Before the gateway connects (so before any command): finish what the last run began.
-        await self._jobs.recover(self._progress_for)
+        try:
+            await self._jobs.recover(self._progress_for)
+        except (DatabaseUnavailable, DatabaseCorrupt) as exc:  # e.g. locked by another process
+            raise ConfigError(database_problem(settings.env, exc)) from None
         self._health_task = asyncio.create_task(self._beat(health_file()), name="health")
         self._sweep_task = asyncio.create_task(self._sweep(), name="sweep")
         self._lease_task = asyncio.create_task(self._renew_leases(), name="leases")
@@ -310,7 +319,10 @@ class VideoBot(commands.Bot):
             log.info("slash commands unchanged; not syncing")
             return False
         target = self._sync_target()
-        synced = await self.tree.sync(guild=target)
+        try:
+            synced = await self.tree.sync(guild=target)
+        except discord.Forbidden as exc:
+            raise ConfigError(sync_refused(target, exc)) from None
         log.info(
             "synced %d slash commands to %s", len(synced), target.id if target else "all servers"
         )
@@ -365,6 +377,29 @@ def lease_owner(settings: Settings) -> str:
         return SOLO_OWNER
     count, ids = shards
     return f"shards {','.join(map(str, ids))} of {count}"
+
+
+async def open_database(settings: Settings) -> Store:
+    """Open (and migrate) the database, or `ConfigError`: one line naming DATABASE_PATH or
+    DATABASE_URL, what is wrong and what to do."""
+    url = settings.env.database_url
+    try:
+        return await open_store(
+            None if url is None else url.get_secret_value(), settings.env.database_path
+        )
+    except (LedgerError, OSError, sqlite3.Error) as exc:
+        raise ConfigError(database_problem(settings.env, exc)) from None
+
+
+def sync_refused(target: discord.abc.Snowflake | None, exc: discord.Forbidden) -> str:
+    """One line for Discord's 403 to a command sync (50001 Missing Access), and what to do."""
+    why = f"{exc.status} {exc.text or 'Forbidden'}"
+    if target is None:
+        return (
+            f"Discord refused to publish the slash commands ({why}): check that DISCORD_TOKEN "
+            "is the bot token of this application"
+        )
+    return dev_guild_refused(target.id, why)
 
 
 def _opened(resource: _T | None, name: str) -> _T:

@@ -22,12 +22,28 @@ from bot import USER_AGENT, __version__
 from bot.atlas import AtlasClient, RetryPolicy
 from bot.atlas.errors import AtlasConnectionError, AtlasError, AuthenticationError
 from bot.health import health_file
-from bot.ledger import Database, LedgerError, open_store
+from bot.ledger import (
+    Database,
+    DatabaseCorrupt,
+    DatabaseTooNew,
+    DatabaseUnavailable,
+    LedgerError,
+    open_store,
+)
 from bot.ledger.pg import display_url
 from bot.logs import json_logs_from_env, redact, register_secret
-from bot.settings import ConfigError, EnvSettings, load, load_env
+from bot.settings import ConfigError, EnvSettings, Settings, load, load_env
 
-__all__ = ["CheckResult", "check_main", "render", "run_checks"]
+__all__ = [
+    "CheckResult",
+    "check_main",
+    "config_file_problem",
+    "database_problem",
+    "dev_guild_refused",
+    "load_settings",
+    "render",
+    "run_checks",
+]
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -49,6 +65,49 @@ def _fail(name: str, detail: str) -> CheckResult:
     return CheckResult(name, False, detail)
 
 
+def config_file_problem(path: Path, exc: OSError) -> str:
+    """One line for a config file the system cannot read: a folder, no permission."""
+    if path.is_dir():
+        empty = " (an empty BOT_CONFIG means the current folder)" if path == Path() else ""
+        return (
+            f"BOT_CONFIG: {path} is a directory, not a TOML file{empty}: point BOT_CONFIG at "
+            "the config file (config/bot.toml), or unset it"
+        )
+    return f"BOT_CONFIG: cannot read {path} ({exc.strerror or exc}): check the path and its rights"
+
+
+def load_settings(env: EnvSettings | None = None) -> Settings:
+    """`load`, with a config file that cannot be read as one `ConfigError` line as well."""
+    env = env or load_env()
+    try:
+        return load(env)
+    except OSError as exc:  # e.g. IsADirectoryError: BOT_CONFIG names a folder
+        raise ConfigError(config_file_problem(env.bot_config, exc)) from None
+
+
+def _named(setting: str, exc: BaseException) -> str:
+    text = str(exc)
+    return text if text.startswith(setting) else f"{setting}: {text}"
+
+
+def database_problem(env: EnvSettings, exc: BaseException) -> str:
+    """One line for a database the bot cannot open: the setting to fix, why, what to do."""
+    if env.database_url is not None:
+        hint = (
+            ""
+            if not isinstance(exc, DatabaseUnavailable)
+            else ". Check DATABASE_URL (host, port, user, password, database) and that "
+            "PostgreSQL runs; unset it to use the SQLite file at DATABASE_PATH"
+        )
+        return f"{_named('DATABASE_URL', exc)}{hint}"
+    problem = _named("DATABASE_PATH", exc)
+    if isinstance(exc, DatabaseCorrupt):
+        return f"{problem}. If DATABASE_PATH names the wrong file, fix DATABASE_PATH"
+    if isinstance(exc, DatabaseTooNew):
+        return problem
+    return f"{problem}. Point DATABASE_PATH at a file in a folder the bot may write"
+
+
 def _settings_check(env: EnvSettings | None) -> tuple[EnvSettings | None, CheckResult]:
     try:
         env = env or load_env()
@@ -62,7 +121,7 @@ def _settings_check(env: EnvSettings | None) -> tuple[EnvSettings | None, CheckR
 
 def _config_check(env: EnvSettings) -> CheckResult:
     try:
-        settings = load(env)
+        settings = load_settings(env)
     except ConfigError as exc:
         return _fail("config", str(exc))
     return _ok(
@@ -74,15 +133,12 @@ def _config_check(env: EnvSettings) -> CheckResult:
 
 async def _database_check(env: EnvSettings) -> CheckResult:
     if env.database_url is not None:
-        return await _postgres_check(env.database_url.get_secret_value())
+        return await _postgres_check(env)
     path = env.database_path
     try:
         db = await Database.open(path)
     except (LedgerError, sqlite3.Error, OSError) as exc:
-        return _fail(
-            "database",
-            f"DATABASE_PATH: {exc}. Point DATABASE_PATH at a file in a folder the bot may write",
-        )
+        return _fail("database", database_problem(env, exc))
     try:
         await db.close()
     except (LedgerError, sqlite3.Error, OSError) as exc:
@@ -90,12 +146,14 @@ async def _database_check(env: EnvSettings) -> CheckResult:
     return _ok("database", f"{path} opens and its schema is up to date")
 
 
-async def _postgres_check(url: str) -> CheckResult:
+async def _postgres_check(env: EnvSettings) -> CheckResult:
+    assert env.database_url is not None
+    url = env.database_url.get_secret_value()
     name = display_url(url)
     try:
         db = await open_store(url, Path())
     except LedgerError as exc:
-        return _fail("database", f"DATABASE_URL: {exc}")
+        return _fail("database", database_problem(env, exc))
     await db.close()
     return _ok("database", f"{name} answers and its schema is up to date")
 
@@ -133,6 +191,24 @@ async def _atlas_check(env: EnvSettings, key: SecretStr | None, timeout: float) 
     return _ok(name, f"ATLASCLOUD_API_KEY accepted by {base}")
 
 
+def dev_guild_refused(guild_id: int, why: str) -> str:
+    """One line for Discord's 403 (50001 Missing Access) on DEV_GUILD_ID's commands."""
+    return (
+        f"DEV_GUILD_ID: Discord refused the slash commands for server {guild_id} ({why}): "
+        "the bot is not in that server, or was invited without the applications.commands "
+        "scope. Invite it again with the invite link in the README (scopes bot and "
+        "applications.commands), or fix DEV_GUILD_ID (leave it empty for every server)"
+    )
+
+
+def _discord_headers(token: SecretStr) -> dict[str, str]:
+    return {
+        "Authorization": f"Bot {token.get_secret_value()}",
+        # Discord asks bots for "DiscordBot (url, version)".
+        "User-Agent": f"DiscordBot (atlas-video-bot, {__version__}) {USER_AGENT}",
+    }
+
+
 async def _discord_check(env: EnvSettings, token: SecretStr | None, timeout: float) -> CheckResult:
     name = "Discord"
     if token is None:
@@ -141,11 +217,7 @@ async def _discord_check(env: EnvSettings, token: SecretStr | None, timeout: flo
             "DISCORD_TOKEN is not set: put your bot token in the environment or in .env",
         )
     base = env.discord_api_base_url
-    headers = {
-        "Authorization": f"Bot {token.get_secret_value()}",
-        # Discord asks bots for "DiscordBot (url, version)".
-        "User-Agent": f"DiscordBot (atlas-video-bot, {__version__}) {USER_AGENT}",
-    }
+    headers = _discord_headers(token)
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http,
@@ -170,10 +242,41 @@ async def _discord_check(env: EnvSettings, token: SecretStr | None, timeout: flo
     return _ok(name, f"DISCORD_TOKEN accepted: logged in as {me.get('username')} ({me.get('id')})")
 
 
+async def _dev_guild_check(
+    env: EnvSettings, token: SecretStr, guild_id: int, timeout: float
+) -> CheckResult:
+    """Whether the bot may publish commands to DEV_GUILD_ID, as `run` and `sync` will: read
+    them (nothing is changed); Discord answers 403 Missing Access exactly when a sync would
+    fail."""
+    name = "dev server"
+    base = env.discord_api_base_url
+    try:
+        async with aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=timeout), headers=_discord_headers(token)
+        ) as http:
+            async with http.get(f"{base}/oauth2/applications/@me") as response:
+                app = await response.json(content_type=None) if response.status == 200 else None
+            if not isinstance(app, dict) or "id" not in app:
+                return _fail(name, f"Discord at {base} did not say which application this is")
+            url = f"{base}/applications/{app['id']}/guilds/{guild_id}/commands"
+            async with http.get(url) as response:
+                status = response.status
+                body = await response.json(content_type=None) if status != 200 else None
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        return _fail(name, f"cannot reach Discord at {base} ({type(exc).__name__})")
+    if status == 403:
+        text = body.get("message", "Forbidden") if isinstance(body, dict) else "Forbidden"
+        return _fail(name, dev_guild_refused(guild_id, f"403 {text}"))
+    if status != 200:
+        return _fail(name, f"DEV_GUILD_ID: Discord answered HTTP {status} for server {guild_id}")
+    return _ok(name, f"DEV_GUILD_ID {guild_id}: the bot may publish its commands there")
+
+
 async def run_checks(
     env: EnvSettings | None = None, *, timeout: float = DEFAULT_TIMEOUT
 ) -> list[CheckResult]:
-    """Every check, in order: settings, config, database, Atlas, Discord."""
+    """Every check, in order: settings, config, database, Atlas, Discord (and, with
+    DEV_GUILD_ID, whether the bot may publish its commands to that server)."""
     env, settings_result = _settings_check(env)
     if env is None:
         skipped = "not checked: fix the settings first"
@@ -192,6 +295,8 @@ async def run_checks(
             _discord_check(env, env.discord_token, timeout),
         )
     )
+    if env.dev_guild_id is not None and env.discord_token is not None and results[-1].ok:
+        results.append(await _dev_guild_check(env, env.discord_token, env.dev_guild_id, timeout))
     return results
 
 

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from bot import __version__
 from bot.health import MAX_AGE_SECONDS, health_main
 from bot.logs import json_logs_from_env, logging_configured, register_secret
-from bot.settings import ConfigError, load, load_env
+from bot.settings import ConfigError, load_env
 
 log = logging.getLogger("bot")
+MAX_PORT = 65535
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,9 +67,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             with logging_configured(logging.WARNING, json=False):
                 return asyncio.run(check_main())
-        settings = load()
+        if command == "simulate":
+            _check_port(args.port)
+        from bot.check import load_settings
+
+        settings = load_settings()
         register_secret(settings.env.discord_token)
         register_secret(settings.env.atlascloud_api_key)
+        register_secret(settings.env.database_url)
         with logging_configured(settings.env.log_level, json=json_logs_from_env()):
             if command == "simulate":
                 from bot.sim.server import serve_forever
@@ -90,6 +96,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _check_port(port: int) -> None:
+    if not 0 <= port <= MAX_PORT:
+        raise ConfigError(f"--port {port}: a port is a number from 0 to {MAX_PORT}")
 
 
 def _migrate_to_postgres() -> int:

@@ -233,3 +233,54 @@ async def test_a_bad_setting_fails_the_settings_line_and_skips_the_rest(
     assert lines[0].startswith("FAIL  settings")
     assert "ATLAS_BASE_URL" in lines[0]
     assert all(line.startswith("FAIL") and "not checked" in line for line in lines[1:5])
+
+
+@pytest.mark.parametrize("folder", [CONFIG.parent, Path()], ids=["folder", "empty"])
+async def test_a_config_path_that_is_a_folder_fails_naming_BOT_CONFIG(
+    world: World, folder: Path
+) -> None:
+    results = by_name(await run_checks(make_env(**world.env_values(bot_config=folder))))
+
+    assert results["config"].detail.startswith(
+        f"BOT_CONFIG: {folder} is a directory, not a TOML file"
+    )
+    assert [r.name for r in results.values() if not r.ok] == ["config"]
+
+
+async def test_a_database_path_naming_some_other_file_fails_and_leaves_it_alone(
+    world: World, tmp_path: Path
+) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("# Not a database\n" * 300)
+
+    code, text = await report(world, database_path=readme)
+
+    assert code == 1
+    (line,) = [line for line in text.splitlines() if line.startswith("FAIL")]
+    assert f"DATABASE_PATH: the database {readme} is damaged" in line
+    assert line.endswith("If DATABASE_PATH names the wrong file, fix DATABASE_PATH")
+    assert readme.read_text() == "# Not a database\n" * 300
+
+
+async def test_a_dev_guild_the_bot_is_not_in_fails_naming_DEV_GUILD_ID(world: World) -> None:
+    world.discord.add_guild(1000, name="Video Club")
+
+    code, text = await report(world, dev_guild_id=4242)
+
+    assert code == 1
+    lines = text.splitlines()
+    assert [line.split()[:2] for line in lines[:6]][-2:] == [["OK", "Discord"], ["FAIL", "dev"]]
+    assert "DEV_GUILD_ID: Discord refused the slash commands for server 4242" in lines[5]
+    assert "applications.commands" in lines[5]
+    assert world.discord.requests_to("PUT", "commands") == [], "the check changes nothing"
+    assert_no_secrets(text, world)
+
+
+async def test_a_dev_guild_the_bot_is_in_passes(world: World) -> None:
+    world.discord.add_guild(1000, name="Video Club")
+
+    code, text = await report(world, dev_guild_id=1000)
+
+    assert code == 0, text
+    assert "OK    dev server   DEV_GUILD_ID 1000: the bot may publish its commands there" in text
+    assert world.discord.requests_to("PUT", "commands") == []

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 from bot.sim.simulator import AtlasSimulator
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,11 @@ async def serve_forever(
         api_key=key.get_secret_value() if key is not None else DEFAULT_KEY,
         generation_seconds=generation_seconds,
     )
-    await simulator.start(host, port)
+    try:
+        await simulator.start(host, port)
+    except OSError as exc:
+        await simulator.close()
+        raise ConfigError(_cannot_listen(host, port, exc)) from None
     log.info(
         "Atlas simulator listening: set ATLAS_BASE_URL=%s (jobs take %.1f s)",
         simulator.base_url,
@@ -35,3 +40,21 @@ async def serve_forever(
         await asyncio.Event().wait()
     finally:
         await simulator.close()
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> str:
+    """One line for a listener that failed: which option to change, and to what."""
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"simulate: port {port} on {host} is already in use: stop what uses it, "
+            "or pick another --port"
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            f"simulate: port {port} needs more rights than this user has: pick a --port above 1023"
+        )
+    reason = exc.strerror or str(exc)
+    return (
+        f"simulate: cannot listen on {host}:{port} ({reason}): --host must be a name or "
+        "address of this machine, e.g. 127.0.0.1"
+    )
