@@ -240,6 +240,19 @@ class VideoBot(commands.Bot):
         self._sweep_task = asyncio.create_task(self._sweep(), name="sweep")
         self._lease_task = asyncio.create_task(self._renew_leases(), name="leases")
 
+    async def on_ready(self) -> None:
+        """Say in the log that the bot is connected and serving (again after a full reconnect:
+        discord.py dispatches this once all shards are ready, not on a resumed session)."""
+        user = self.user
+        count = len(self.guilds)
+        log.info(
+            "ready: logged in as %s (%s) in %d server%s; /video is live",
+            user.name if user else "?",
+            user.id if user else "?",
+            count,
+            "" if count == 1 else "s",
+        )
+
     def _is_mine(self, guild_id: int) -> bool:
         """Whether this process runs the shard of the server (always, without sharding)."""
         return True
