@@ -6,7 +6,8 @@ commands when they changed. `close` releases everything in the reverse order.
 
 `atlas-video-bot sync` builds the bot with `sync_only=True`: it loads the cogs (to know the
 commands) and publishes them, and nothing else. It never opens the database, so a bot
-running at the same time keeps its jobs, leases and ledger to itself.
+running at the same time keeps its jobs, leases and ledger to itself. `sync --clear` removes
+the copy of the commands a DEV_GUILD_ID server keeps from testing.
 """
 
 from __future__ import annotations
@@ -69,6 +70,10 @@ EXTENSIONS = (
     "bot.cogs.review",
 )
 SWEEP_EVERY_SECONDS = 300.0
+NO_DEV_GUILD_TO_CLEAR = (
+    "DEV_GUILD_ID is not set: sync --clear removes the commands of that one test server, "
+    "so set DEV_GUILD_ID=<its id> for this command"
+)
 _T = TypeVar("_T")
 
 
@@ -117,6 +122,7 @@ class VideoBot(commands.Bot):
         notice_after_seconds: float | None = None,
         simulated: bool = False,
         sync_only: bool = False,
+        clear_dev_guild: bool = False,
         **discord_options: Any,
     ) -> None:
         intents = discord.Intents.none()
@@ -144,7 +150,8 @@ class VideoBot(commands.Bot):
             if value is not None
         }
         self._simulated = simulated
-        self._sync_only = sync_only
+        self._sync_only = sync_only or clear_dev_guild
+        self._clear_dev_guild = clear_dev_guild
         self._db: Store | None = None
         self._atlas: AtlasClient | None = None
         self._fetcher: AttachmentFetcher | None = None
@@ -185,6 +192,9 @@ class VideoBot(commands.Bot):
 
         With `sync_only`: load the cogs and publish the commands, nothing more (no database,
         no recovery, no background tasks), so `sync` is safe next to a running bot."""
+        if self._clear_dev_guild:
+            await self.clear_dev_guild_commands()
+            return
         if self._sync_only:
             await self._load_commands()
             await self.sync_commands(force=True)
@@ -303,6 +313,10 @@ class VideoBot(commands.Bot):
             clock=self.monotonic,
         )
 
+    def _sync_marker(self) -> Path:
+        """Where the fingerprint of the last synced commands is kept."""
+        return self.settings.env.database_path.parent / "commands.sha256"
+
     def _sync_target(self) -> discord.Object | None:
         guild_id = self.settings.env.dev_guild_id
         return discord.Object(guild_id) if guild_id else None
@@ -327,7 +341,7 @@ class VideoBot(commands.Bot):
     async def sync_commands(self, *, force: bool = False) -> bool:
         """Publish the slash commands, only when they changed since the last sync (or `force`)."""
         fingerprint = await self.commands_fingerprint()
-        marker = self.settings.env.database_path.parent / "commands.sha256"
+        marker = self._sync_marker()
         if not force and marker.exists() and marker.read_text().strip() == fingerprint:
             log.info("slash commands unchanged; not syncing")
             return False
@@ -347,6 +361,21 @@ class VideoBot(commands.Bot):
                 "cannot write %s (%s): the next start syncs the commands again", marker, exc
             )
         return True
+
+    async def clear_dev_guild_commands(self) -> None:
+        """Remove the DEV_GUILD_ID server's own copy of the commands (the global ones stay)."""
+        target = self._sync_target()
+        if target is None:
+            raise ConfigError(NO_DEV_GUILD_TO_CLEAR)
+        self.tree.clear_commands(guild=target)
+        try:
+            await self.tree.sync(guild=target)
+        except discord.Forbidden as exc:
+            raise ConfigError(sync_refused(target, exc)) from None
+        # The fingerprint may be this server's: without it the next start syncs afresh.
+        with contextlib.suppress(OSError):
+            self._sync_marker().unlink(missing_ok=True)
+        log.info("removed the slash commands of server %d; the global ones stay", target.id)
 
     async def close(self) -> None:
         """Stop taking commands, stop jobs, then close Discord, Atlas and the database."""
@@ -443,9 +472,9 @@ def make_bot(settings: Settings, **options: Any) -> VideoBot:
     return ShardedVideoBot(settings, shard_count=count, shard_ids=list(ids), **options)
 
 
-async def _serve(settings: Settings, *, sync_only: bool) -> None:
+async def _serve(settings: Settings, *, sync_only: bool, clear_dev_guild: bool) -> None:
     token = discord_token(settings, sync_only=sync_only)
-    bot = make_bot(settings, sync_only=sync_only)
+    bot = make_bot(settings, sync_only=sync_only, clear_dev_guild=clear_dev_guild)
     loop = asyncio.get_running_loop()
     closing: list[asyncio.Task[None]] = []
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -476,13 +505,17 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def run_bot(settings: Settings, *, sync_only: bool = False) -> int:
+def run_bot(settings: Settings, *, sync_only: bool = False, clear_dev_guild: bool = False) -> int:
     """Connect to Discord and serve the commands until stopped (`sync_only`: publish the slash
-    commands and return); returns the exit code."""
+    commands and return; `clear_dev_guild`: remove DEV_GUILD_ID's copy instead); returns the
+    exit code."""
+    sync_only = sync_only or clear_dev_guild
     discord_token(settings, sync_only=sync_only)
+    if clear_dev_guild and settings.env.dev_guild_id is None:
+        raise ConfigError(NO_DEV_GUILD_TO_CLEAR)
     try:
         with asyncio.Runner(loop_factory=new_event_loop) as runner:
-            runner.run(_serve(settings, sync_only=sync_only))
+            runner.run(_serve(settings, sync_only=sync_only, clear_dev_guild=clear_dev_guild))
     except aiohttp.ClientConnectionError as exc:
         raise ConfigError(
             f"DISCORD_API_BASE_URL: cannot reach Discord at {settings.env.discord_api_base_url} "

@@ -25,7 +25,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="connect to Discord and serve /video and /animate (default)")
-    commands.add_parser("sync", help="publish the slash commands to Discord, then exit")
+    sync = commands.add_parser("sync", help="publish the slash commands to Discord, then exit")
+    sync.add_argument(
+        "--clear",
+        action="store_true",
+        help="instead, remove the commands the DEV_GUILD_ID server keeps from testing",
+    )
     commands.add_parser(
         "check", help="check settings, config, database, Atlas key and Discord token, then exit"
     )
@@ -90,7 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 0
             from bot.app import run_bot
 
-            return run_bot(settings, sync_only=command == "sync")
+            return run_bot(
+                settings,
+                sync_only=command == "sync",
+                clear_dev_guild=command == "sync" and args.clear,
+            )
     except ConfigError as exc:
         print(f"atlas-video-bot: {exc}", file=sys.stderr)
         return 2

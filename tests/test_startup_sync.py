@@ -19,7 +19,7 @@ from bot.jobs.store import JobState
 from tests.conftest import BOT_ENV_VARS, CONFIG
 from tests.crash.bot_process import ROOT
 from tests.crash.waiting import until
-from tests.e2e.conftest import ATLAS_KEY, OTHER_MEMBER, World, running_world, status_of
+from tests.e2e.conftest import ATLAS_KEY, GUILD, OTHER_MEMBER, World, running_world, status_of
 
 TABLES = ("jobs", "holds", "entries", "totals", "moderation_events", "admin_log")
 
@@ -114,3 +114,34 @@ async def test_sync_while_the_bot_runs_leaves_its_queue_and_ledger_alone(tmp_pat
         world.sim.complete_now(prediction)
         assert status_of(await world.final(first)).startswith("Done")
         assert status_of(await world.final(second)).startswith("Done")
+
+
+async def test_sync_clear_removes_the_test_servers_copy_and_keeps_the_global_commands(
+    tmp_path: Path,
+) -> None:
+    async with running_world(tmp_path) as world:
+        global_commands = dict(world.discord.global_commands)
+        assert "video" in global_commands
+        tester = sync_env(world, DEV_GUILD_ID=str(GUILD))
+
+        code, output = await run_cli(tester, "sync", cwd=tmp_path)
+        assert code == 0, output
+        assert "video" in world.discord.guild_commands[GUILD], "the test server's own copy"
+
+        code, output = await run_cli(tester, "sync", "--clear", cwd=tmp_path)
+        assert code == 0, output
+        assert "Traceback" not in output
+        assert f"removed the slash commands of server {GUILD}; the global ones stay" in output
+        assert world.discord.guild_commands[GUILD] == {}
+        assert world.discord.global_commands == global_commands
+        assert not (world.settings.env.database_path.parent / "commands.sha256").exists(), (
+            "the next start syncs afresh"
+        )
+
+        code, output = await run_cli(sync_env(world), "sync", "--clear", cwd=tmp_path)
+        assert code == 2
+        assert output.strip().splitlines()[-1] == (
+            "atlas-video-bot: DEV_GUILD_ID is not set: sync --clear removes the commands of "
+            "that one test server, so set DEV_GUILD_ID=<its id> for this command"
+        )
+        assert world.discord.global_commands == global_commands
