@@ -32,6 +32,7 @@ from discord import app_commands
 from discord.ext import commands
 from pydantic import SecretStr
 
+from bot import __version__
 from bot.atlas import AtlasClient
 from bot.check import database_problem, dev_guild_refused
 from bot.cogs.amounts import BadAmount
@@ -55,6 +56,7 @@ from bot.ledger import (
     open_store,
 )
 from bot.ledger.deadlines import SharedDeadlines
+from bot.ledger.pg import display_url
 from bot.settings import ConfigError, Settings
 from bot.sim import AtlasSimulator
 
@@ -472,8 +474,24 @@ def make_bot(settings: Settings, **options: Any) -> VideoBot:
     return ShardedVideoBot(settings, shard_count=count, shard_ids=list(ids), **options)
 
 
+def starting_line(settings: Settings) -> str:
+    """What the bot is about to use, in one line an admin can check before it connects."""
+    env = settings.env
+    atlas = "the built-in simulator (dry run)" if settings.simulated else env.atlas_base_url
+    ledger = (
+        str(env.database_path)
+        if env.database_url is None
+        else display_url(env.database_url.get_secret_value())
+    )
+    return (
+        f"starting {__version__}: Discord at {env.discord_api_base_url}, Atlas at {atlas}, "
+        f"ledger {ledger}"
+    )
+
+
 async def _serve(settings: Settings, *, sync_only: bool, clear_dev_guild: bool) -> None:
     token = discord_token(settings, sync_only=sync_only)
+    log.info("%s", starting_line(settings))
     bot = make_bot(settings, sync_only=sync_only, clear_dev_guild=clear_dev_guild)
     loop = asyncio.get_running_loop()
     closing: list[asyncio.Task[None]] = []
