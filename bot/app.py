@@ -34,7 +34,9 @@ from pydantic import SecretStr
 
 from bot import __version__
 from bot.atlas import AtlasClient
-from bot.check import database_problem, dev_guild_refused
+from bot.atlas.webhook_server import WebhookServer
+from bot.atlas.webhooks import PredictionNotices, WebhookKeys, WebhookVerifier
+from bot.check import cannot_listen, database_problem, dev_guild_refused
 from bot.cogs.amounts import BadAmount
 from bot.cogs.buttons import CancelButton, JobActionButton, RerollButton
 from bot.cogs.delivery import RoutedProgress
@@ -164,6 +166,7 @@ class VideoBot(commands.Bot):
         self._sweep_task: asyncio.Task[None] | None = None
         self._lease_task: asyncio.Task[None] | None = None
         self._simulator: AtlasSimulator | None = None
+        self._webhooks: WebhookServer | None = None
 
     # The resources exist from setup_hook on (never with sync_only); these accessors keep the
     # types non-optional. AttributeError before: `getattr(bot, "jobs", None)` reads None.
@@ -224,7 +227,8 @@ class VideoBot(commands.Bot):
         )
         # With several processes on one PostgreSQL database, a 429 one of them got holds all.
         calm = SharedDeadlines(self._db) if self._db.dialect == "postgres" else None
-        self._atlas = AtlasClient(atlas_base_url, api_key, shared_calm=calm)
+        notices = PredictionNotices() if settings.env.public_webhook_url is not None else None
+        self._atlas = AtlasClient(atlas_base_url, api_key, shared_calm=calm, notices=notices)
         self._fetcher = AttachmentFetcher(
             settings.attachments.allowed_hosts, max_bytes=settings.attachments.max_bytes
         )
@@ -241,6 +245,8 @@ class VideoBot(commands.Bot):
             simulated=self._simulated,
             **extra,
         )
+        if notices is not None:
+            await self._serve_webhooks(self._atlas, notices)
         await self._load_commands()
         await self.sync_commands()
         # Before the gateway connects (so before any command): finish what the last run began.
@@ -251,6 +257,31 @@ class VideoBot(commands.Bot):
         self._health_task = asyncio.create_task(self._beat(health_file()), name="health")
         self._sweep_task = asyncio.create_task(self._sweep(), name="sweep")
         self._lease_task = asyncio.create_task(self._renew_leases(), name="leases")
+
+    async def _serve_webhooks(self, atlas: AtlasClient, notices: PredictionNotices) -> None:
+        """Listen for Atlas's signed calls at PUBLIC_WEBHOOK_URL's path (before recovery, so
+        the jobs it resumes hear of their ending too)."""
+        env = self.settings.env
+        verifier = WebhookVerifier(WebhookKeys(atlas.webhook_keys))
+        self._webhooks = WebhookServer(verifier, notices, path=env.webhook_path)
+        try:
+            await self._webhooks.start(env.webhook_host, env.webhook_port)
+        except OSError as exc:
+            raise ConfigError(
+                cannot_listen(
+                    "webhooks",
+                    env.webhook_host,
+                    env.webhook_port,
+                    exc,
+                    port_option="WEBHOOK_PORT",
+                    host_option="WEBHOOK_HOST",
+                )
+            ) from None
+        log.info(
+            "webhooks: listening on %s for %s; polling only as a safety net",
+            self._webhooks.url,
+            env.public_webhook_url,
+        )
 
     async def on_ready(self) -> None:
         """Say in the log that the bot is connected and serving (again after a full reconnect:
@@ -392,6 +423,8 @@ class VideoBot(commands.Bot):
         if self._jobs is not None:
             await self._jobs.close()
         await super().close()
+        if self._webhooks is not None:
+            await self._webhooks.close()
         if self._atlas is not None:
             await self._atlas.close()
         if self._fetcher is not None:

@@ -8,6 +8,7 @@ each, every FAIL with what to fix. Nothing is billed; the token and key are neve
 from __future__ import annotations
 
 import asyncio
+import errno
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -320,3 +321,24 @@ async def check_main(
     results = await run_checks(env, timeout=timeout)
     print(render(results), file=out if out is not None else sys.stdout)
     return 0 if all(r.ok for r in results) else 1
+
+
+def cannot_listen(
+    who: str, host: str, port: int, exc: OSError, *, port_option: str, host_option: str
+) -> str:
+    """One line for a listener that failed: which option to change, and to what."""
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"{who}: port {port} on {host} is already in use: stop what uses it, "
+            f"or pick another {port_option}"
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            f"{who}: port {port} needs more rights than this user has: "
+            f"pick a {port_option} above 1023"
+        )
+    reason = exc.strerror or str(exc)
+    return (
+        f"{who}: cannot listen on {host}:{port} ({reason}): {host_option} must be a name or "
+        "address of this machine, e.g. 127.0.0.1"
+    )

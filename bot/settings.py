@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from yarl import URL
 
 from bot.catalogue import Catalogue, ModelKind, ModelSpec
 from bot.money import Micros, usd
@@ -31,6 +32,7 @@ DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 ATLAS_BASE_URL = "https://api.atlascloud.ai/api/v1"
 SIMULATOR_KEY = SecretStr("dry-run")
 MIN_SECRET_CHARS = 8
+MAX_WEBHOOK_URL_CHARS = 1024
 """Shorter tokens and keys are refused (real ones are dozens of characters) and never redacted."""
 DRY_RUN_MARK = "simulate"
 DRY_RUN_ON_POSTGRES = (
@@ -110,6 +112,12 @@ class EnvSettings(LogEnv, HealthEnv):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # "simulate": a built-in Atlas simulator replaces Atlas Cloud (a zero-cost dry run).
     atlas_mode: Literal["live", "simulate"] = "live"
+    # Where Atlas can reach this bot (https://bot.example.org/atlas/webhook): Atlas calls it
+    # when a video is ready, and the bot polls only as a slow safety net. Unset: it polls.
+    public_webhook_url: str | None = None
+    # Where the webhook endpoint listens (behind the proxy that serves PUBLIC_WEBHOOK_URL).
+    webhook_host: str = "0.0.0.0"  # noqa: S104 - in a container, the proxy is another host
+    webhook_port: Annotated[int, Field(ge=0, le=65535)] = 8080
 
     @field_validator("atlas_base_url", "discord_api_base_url", "discord_gateway_url")
     @classmethod
@@ -125,6 +133,7 @@ class EnvSettings(LogEnv, HealthEnv):
         "shard_count",
         "shard_ids",
         "dev_guild_id",
+        "public_webhook_url",
         mode="before",
     )
     @classmethod
@@ -140,6 +149,29 @@ class EnvSettings(LogEnv, HealthEnv):
                 f"not {value}; leave it empty to sync the commands to every server"
             )
         return value
+
+    @field_validator("public_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        scheme, _, rest = value.partition("://")
+        if scheme not in ("http", "https") or not rest or rest.startswith("/"):
+            raise ValueError(
+                "must be the https URL where Atlas reaches the bot, e.g. "
+                "https://bot.example.org/atlas/webhook (unset: the bot polls)"
+            )
+        if len(value) > MAX_WEBHOOK_URL_CHARS:
+            raise ValueError(f"Atlas accepts at most {MAX_WEBHOOK_URL_CHARS} characters")
+        return value
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the webhook endpoint serves: PUBLIC_WEBHOOK_URL's."""
+        if self.public_webhook_url is None:
+            return "/"
+        return URL(self.public_webhook_url).path or "/"
 
     @field_validator("database_url")
     @classmethod
@@ -190,6 +222,18 @@ class EnvSettings(LogEnv, HealthEnv):
                     f"{name} looks wrong: too short (a real one has dozens of characters); "
                     f"copy it again from {where}"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _https_for_atlas(self) -> EnvSettings:
+        # Atlas Cloud refuses a plain-http webhook_url (400, every submit): say so at start.
+        url = self.public_webhook_url
+        real = self.atlas_mode == "live" and self.atlas_base_url == ATLAS_BASE_URL
+        if real and url is not None and not url.startswith("https://"):
+            raise ValueError(
+                "PUBLIC_WEBHOOK_URL must be https: Atlas Cloud refuses to call plain http "
+                "(put the bot behind a TLS proxy, or unset it to poll)"
+            )
         return self
 
     @property
@@ -301,6 +345,9 @@ class PollingConfig(_Section):
     tight_interval_seconds: Annotated[float, Field(gt=0)] = 2.5
     total_timeout_seconds: Annotated[float, Field(gt=0)] = 600.0
     not_registered_grace_seconds: Annotated[float, Field(ge=0)] = 30.0
+    # With PUBLIC_WEBHOOK_URL set, Atlas says when a job ends; the bot still polls, this
+    # seldom, from the latest it expects the job to end, in case a call is lost.
+    webhook_safety_interval_seconds: Annotated[float, Field(gt=0)] = 30.0
 
 
 class JobsConfig(_Section):

@@ -42,6 +42,7 @@ from bot.atlas.errors import (
 from bot.atlas.models import Prediction, PredictionState, VideoRequest
 from bot.atlas.retry import RetryMode, RetryPolicy, is_retryable, parse_retry_after
 from bot.atlas.schedule import PollSchedule
+from bot.atlas.webhooks import Notice, PredictionNotices
 
 __all__ = ["AtlasClient", "RetryPolicy"]
 
@@ -88,6 +89,7 @@ class AtlasClient:
         rng: random.Random | None = None,
         shared_calm: SharedCalm | None = None,
         wall_clock: Callable[[], float] = time.time,
+        notices: PredictionNotices | None = None,
     ) -> None:
         self._base = URL(base_url.rstrip("/"))
         self._api_key = api_key
@@ -108,6 +110,8 @@ class AtlasClient:
         self._shared = shared_calm
         self._wall_clock = wall_clock
         self._shared_read_at = -SHARED_CALM_READ_EVERY
+        # With webhooks on, a wait wakes as soon as Atlas calls back (see `wait`).
+        self.notices = notices
 
     @property
     def base_url(self) -> str:
@@ -218,17 +222,24 @@ class AtlasClient:
         polls = 0
         last: Prediction | None = None
         while True:
-            await self._sleep(schedule.next_delay(self._clock() - started, polls))
-            polls += 1
-            try:
-                prediction = await self.get(prediction_id)
-            except (BadRequest, NotFound) as exc:
-                if self._clock() - started > schedule.not_registered_grace_seconds:
-                    raise
-                log.info("prediction %s not registered yet (%s); polling again", prediction_id, exc)
-            except (AtlasConnectionError, RateLimited, ServerError, UnexpectedResponse) as exc:
-                log.warning("poll of %s failed (%s); polling again", prediction_id, exc)
-            else:
+            notice = await self._pause(
+                prediction_id, schedule.next_delay(self._clock() - started, polls)
+            )
+            # A signed webhook's prediction needs no poll, unless it lacks what we act on.
+            prediction = _usable(notice)
+            if prediction is None:
+                polls += 1
+                try:
+                    prediction = await self.get(prediction_id)
+                except (BadRequest, NotFound) as exc:
+                    if self._clock() - started > schedule.not_registered_grace_seconds:
+                        raise
+                    log.info(
+                        "prediction %s not registered yet (%s); polling again", prediction_id, exc
+                    )
+                except (AtlasConnectionError, RateLimited, ServerError, UnexpectedResponse) as exc:
+                    log.warning("poll of %s failed (%s); polling again", prediction_id, exc)
+            if prediction is not None:
                 changed = last is None or prediction.status != last.status
                 if changed and on_update is not None:
                     await on_update(prediction)
@@ -239,6 +250,13 @@ class AtlasClient:
                     raise job_failure(prediction)
             if self._clock() - started >= schedule.total_timeout_seconds:
                 raise JobTimedOut(prediction_id, last=last)
+
+    async def _pause(self, prediction_id: str, seconds: float) -> Notice | None:
+        """Sleep until the next poll, or until a webhook says the prediction ended."""
+        if self.notices is None:
+            await self._sleep(seconds)
+            return None
+        return await self.notices.pause(prediction_id, seconds, self._sleep)
 
     async def download(self, url: str, dest: Path, *, max_bytes: int) -> int:
         """Stream an output file to `dest` in chunks; return its size.
@@ -272,6 +290,13 @@ class AtlasClient:
                     raise error from (None if exc is error else exc)
                 await self._backoff(attempt, retry_after, error, "download")
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def webhook_keys(self) -> Any:
+        """Atlas's public webhook signing keys (a JWKS document)."""
+        body, _ = await self._call(
+            "GET", self._base / "webhooks/jwks.json", mode=RetryMode.IDEMPOTENT
+        )
+        return body
 
     async def check_key(self) -> None:
         """Prove the API key is accepted, with a cheap authenticated call that bills nothing.
@@ -387,6 +412,17 @@ class AtlasClient:
                 request_id=request_id,
             ) from None
         return prediction.model_copy(update={"request_id": request_id})
+
+
+def _usable(notice: Notice | None) -> Prediction | None:
+    """The prediction a webhook carried, when it is an ending the job can act on at once
+    (a success must name its output); else None, and the job polls."""
+    prediction = notice.prediction if notice is not None else None
+    if prediction is None or prediction.state is PredictionState.IN_PROGRESS:
+        return None
+    if prediction.state is PredictionState.SUCCEEDED and not prediction.outputs:
+        return None
+    return prediction
 
 
 def _network_error(exc: BaseException) -> AtlasConnectionError:

@@ -173,6 +173,8 @@ class VideoRequest(BaseModel):
     images: list[str] = Field(default_factory=list)
     aspect_ratio_param: str = "aspect_ratio"
     images_param: str = "images"
+    # Where Atlas calls back when the job ends (PUBLIC_WEBHOOK_URL); None: the bot polls.
+    webhook_url: str | None = None
 
     def payload(self) -> dict[str, Any]:
         """The flat JSON body Atlas expects for this model."""
@@ -189,4 +191,6 @@ class VideoRequest(BaseModel):
             body[self.images_param] = (
                 self.images[0] if self.images_param == "image" else list(self.images)
             )
+        if self.webhook_url:
+            body["webhook_url"] = self.webhook_url
         return body

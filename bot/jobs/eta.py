@@ -22,7 +22,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.atlas.models import Prediction
@@ -156,6 +156,16 @@ class LearnedSchedule(PollSchedule):
         else:
             delay = self.interval_seconds
         return min(delay, remaining)
+
+    def safety_net(self, interval_seconds: float) -> LearnedSchedule:
+        """The schedule when a webhook says when the job ends: no poll before the latest the
+        job is expected to end, then one every `interval_seconds`, in case the call is lost."""
+        return replace(
+            self,
+            first_poll_seconds=max(self.first_poll_seconds, self.tight_until_seconds),
+            tight_until_seconds=0.0,
+            interval_seconds=max(self.interval_seconds, interval_seconds),
+        )
 
 
 @dataclass

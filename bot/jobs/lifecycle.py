@@ -175,6 +175,7 @@ class JobRunner:
             images=image_urls,
             aspect_ratio_param=order.model.aspect_ratio_param,
             images_param=order.model.images_param,
+            webhook_url=self._settings.env.public_webhook_url,
         )
         try:
             prediction_id = await self._atlas.submit(request)
@@ -243,6 +244,8 @@ class JobRunner:
             ),
             polling=self._settings.polling,
         )
+        if self._atlas.notices is not None:  # Atlas calls back: poll only in case it does not
+            schedule = schedule.safety_net(self._settings.polling.webhook_safety_interval_seconds)
         current = view.but(
             status=JobStatus.GENERATING,
             started_at=view.started_at or self._clock(),

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 
+from bot.check import cannot_listen
 from bot.settings import ConfigError, Settings
 from bot.sim.simulator import AtlasSimulator
 
@@ -30,7 +30,9 @@ async def serve_forever(
         await simulator.start(host, port)
     except OSError as exc:
         await simulator.close()
-        raise ConfigError(_cannot_listen(host, port, exc)) from None
+        raise ConfigError(
+            cannot_listen("simulate", host, port, exc, port_option="--port", host_option="--host")
+        ) from None
     log.info(
         "Atlas simulator listening: set ATLAS_BASE_URL=%s (jobs take %.1f s)",
         simulator.base_url,
@@ -40,21 +42,3 @@ async def serve_forever(
         await asyncio.Event().wait()
     finally:
         await simulator.close()
-
-
-def _cannot_listen(host: str, port: int, exc: OSError) -> str:
-    """One line for a listener that failed: which option to change, and to what."""
-    if exc.errno == errno.EADDRINUSE:
-        return (
-            f"simulate: port {port} on {host} is already in use: stop what uses it, "
-            "or pick another --port"
-        )
-    if exc.errno == errno.EACCES:
-        return (
-            f"simulate: port {port} needs more rights than this user has: pick a --port above 1023"
-        )
-    reason = exc.strerror or str(exc)
-    return (
-        f"simulate: cannot listen on {host}:{port} ({reason}): --host must be a name or "
-        "address of this machine, e.g. 127.0.0.1"
-    )

@@ -19,15 +19,17 @@ from types import TracebackType
 from typing import Any, Literal, Self
 
 from aiohttp import BodyPartReader, web
+from yarl import URL
 
 from bot.catalogue import Catalogue
 from bot.sim.imaging import NotAnImage, sniff_image
 from bot.sim.jobs import Outcome, Script, SimJob, video_chunks
 from bot.sim.validation import Refusal, validate_submit
+from bot.sim.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
 
-Endpoint = Literal["submit", "poll", "upload", "download", "balance", "any"]
+Endpoint = Literal["submit", "poll", "upload", "download", "balance", "jwks", "any"]
 FaultStatus = int | Literal["drop"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -107,6 +109,9 @@ class AtlasSimulator:
         self._faults: list[_Fault] = []
         self._scripts: list[Script] = []
         self._ids = itertools.count(1)
+        # Jobs submitted with a webhook_url are called back when they end (`webhooks.calls`).
+        self.webhooks = WebhookSender()
+        self._webhook_timers: dict[str, asyncio.TimerHandle] = {}
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self.app = web.Application(middlewares=[self._middleware])
@@ -116,6 +121,7 @@ class AtlasSimulator:
         routes.add_get("/api/v1/model/prediction/{id}", self._poll, name="poll")
         routes.add_post("/api/v1/model/uploadMedia", self._upload, name="upload")
         routes.add_get("/public/v1/balance", self._balance, name="balance")
+        routes.add_get("/api/v1/webhooks/jwks.json", self._jwks, name="jwks")
         routes.add_get("/media/outputs/{id}.mp4", self._output, name="download")
         routes.add_get("/media/uploads/{id}/{name}", self._uploaded, name="uploaded")
 
@@ -130,7 +136,11 @@ class AtlasSimulator:
         self.base_url = f"http://{bound_host}:{bound_port}/api/v1"
 
     async def close(self) -> None:
-        """Stop listening."""
+        """Stop listening and calling back."""
+        for timer in self._webhook_timers.values():
+            timer.cancel()
+        self._webhook_timers.clear()
+        await self.webhooks.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -169,8 +179,14 @@ class AtlasSimulator:
         self._scripts.append(Script(marker, outcome, nsfw, output_bytes, generation_seconds))
 
     def complete_now(self, prediction_id: str) -> None:
-        """Finish a job at once (a stuck one completes)."""
-        self.jobs[prediction_id].forced_done = True
+        """Finish a job at once (a stuck one completes), and call its webhook now."""
+        job = self.jobs[prediction_id]
+        job.forced_done = True
+        timer = self._webhook_timers.pop(prediction_id, None)
+        if timer is not None:
+            timer.cancel()
+        if job.body.get("webhook_url"):
+            self._call_back(prediction_id)
 
     def requests_to(self, path_suffix: str, method: str | None = None) -> list[RecordedRequest]:
         """The recorded requests whose path ends with `path_suffix`."""
@@ -213,7 +229,8 @@ class AtlasSimulator:
         route = request.match_info.route.name
         if route is None:  # Atlas answers 401 for a path it does not serve
             return error_response(401, "unauthorized", request_id)
-        if route not in ("download", "uploaded") and not self._authorised(request):
+        public = ("download", "uploaded", "jwks")
+        if route not in public and not self._authorised(request):
             return error_response(401, "unauthorized", request_id)
         if route == "submit" and isinstance(body, dict) and isinstance(body.get("prompt"), str):
             self.submits_by_prompt[body["prompt"]] += 1
@@ -272,6 +289,8 @@ class AtlasSimulator:
             output_bytes=script.output_bytes,
         )
         self.jobs[job.id] = job
+        if body.get("webhook_url") and job.outcome != "stuck":
+            self._arm_webhook(job.id, job.generation_seconds)
         origin = str(request.url.origin())
         data = {
             "id": job.id,
@@ -332,6 +351,33 @@ class AtlasSimulator:
             return web.json_response({"code": 200, "url": url, "data": data})
         data[self.upload_url_field] = url
         return web.json_response({"code": 200, "data": data})
+
+    def _arm_webhook(self, prediction_id: str, delay: float) -> None:
+        loop = asyncio.get_running_loop()
+        self._webhook_timers[prediction_id] = loop.call_later(
+            max(delay, 0.0), self._webhook_due, prediction_id
+        )
+
+    def _webhook_due(self, prediction_id: str) -> None:
+        """A job's time is up: call back once it has ended on the simulator's clock."""
+        self._webhook_timers.pop(prediction_id, None)
+        job = self.jobs[prediction_id]
+        now = self.clock()
+        if job.status(now) in ("completed", "failed"):
+            self._call_back(prediction_id)
+        else:  # the simulator's clock runs slower than the loop's
+            self._arm_webhook(
+                prediction_id, max(0.05, job.generation_seconds - (now - job.created))
+            )
+
+    def _call_back(self, prediction_id: str) -> None:
+        job = self.jobs[prediction_id]
+        origin = str(URL(self.base_url).origin())
+        data = job.data(self.clock(), origin=origin, price_usd=self.price_usd)
+        self.webhooks.send(str(job.body["webhook_url"]), data)
+
+    async def _jwks(self, request: web.Request) -> web.Response:
+        return web.json_response(self.webhooks.jwks())
 
     async def _balance(self, request: web.Request) -> web.Response:
         return web.json_response({"code": 200, "data": {"balance": "10.00", "currency": "USD"}})
