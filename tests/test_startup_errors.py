@@ -280,3 +280,19 @@ def test_simulate_with_a_bad_port_or_host(
     assert main(["simulate", *args]) == 2
 
     assert one_line(capsys).startswith(start)
+
+
+def test_a_busy_webhook_port(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sock, port = busy_port()
+    monkeypatch.setenv("PUBLIC_WEBHOOK_URL", "https://bot.example.org/atlas/webhook")
+    monkeypatch.setenv("WEBHOOK_HOST", "127.0.0.1")
+    monkeypatch.setenv("WEBHOOK_PORT", str(port))
+    with sock:
+        assert main(["run"]) == 2
+
+    assert one_line(capsys, ATLAS_KEY) == (
+        f"webhooks: port {port} on 127.0.0.1 is already in use: stop what uses it, "
+        "or pick another WEBHOOK_PORT"
+    )

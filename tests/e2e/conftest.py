@@ -35,13 +35,19 @@ MANAGE_GUILD = 1 << 5
 
 
 def fast_settings(
-    tmp_path: Path, env: EnvSettings, *, max_in_flight: int = 20, **budget: str
+    tmp_path: Path,
+    env: EnvSettings,
+    *,
+    max_in_flight: int = 20,
+    polling: dict[str, float] | None = None,
+    **budget: str,
 ) -> Settings:
     """The shipped config with test timings and the fake's host allowed for attachments."""
     raw = tomllib.loads(CONFIG.read_text())
     raw["polling"].update(
         interval_seconds=0.02, total_timeout_seconds=5, not_registered_grace_seconds=2
     )
+    raw["polling"].update(polling or {})
     raw["attachments"]["allowed_hosts"].append("127.0.0.1")
     for model in raw["models"]:
         model["expected_seconds"] = 0.05
@@ -127,6 +133,7 @@ async def running_world(
     clock: Any = None,
     max_in_flight: int = 20,
     env: dict[str, Any] | None = None,
+    polling: dict[str, float] | None = None,
     **budget: str,
 ) -> AsyncIterator[World]:
     """Start the simulator, the fake Discord and the bot; stop all three at the end."""
@@ -150,7 +157,9 @@ async def running_world(
             "database_path": tmp_path / "data" / "bot.sqlite3",
         }
         bot_env = make_env(**(values | (env or {})))
-        settings = fast_settings(tmp_path, bot_env, max_in_flight=max_in_flight, **budget)
+        settings = fast_settings(
+            tmp_path, bot_env, max_in_flight=max_in_flight, polling=polling, **budget
+        )
         extra: dict[str, Any] = {"refresh_seconds": 0.05, "guild_ready_timeout": 0.1}
         if monotonic is not None:
             extra["monotonic"] = monotonic
