@@ -44,6 +44,8 @@ WORKDIR /app
 COPY config/ /app/config/
 USER bot
 VOLUME ["/data"]
+# The webhook endpoint, only when PUBLIC_WEBHOOK_URL is set (WEBHOOK_PORT).
+EXPOSE 8080
 # `health` exits 1 when the heartbeat file is missing, older than 90 s or says disconnected,
 # or when the SQLite database cannot be opened read-only (on PostgreSQL: the heartbeat only).
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \

@@ -22,6 +22,7 @@ from pydantic import SecretStr
 from bot import USER_AGENT, __version__
 from bot.atlas import AtlasClient, RetryPolicy
 from bot.atlas.errors import AtlasConnectionError, AtlasError, AuthenticationError
+from bot.atlas.webhooks import parse_jwks
 from bot.health import health_file
 from bot.ledger import (
     Database,
@@ -192,6 +193,32 @@ async def _atlas_check(env: EnvSettings, key: SecretStr | None, timeout: float) 
     return _ok(name, f"ATLASCLOUD_API_KEY accepted by {base}")
 
 
+async def _webhooks_check(env: EnvSettings, key: SecretStr, timeout: float) -> CheckResult:
+    """With PUBLIC_WEBHOOK_URL: can the bot read the keys that prove a call is Atlas's?"""
+    name = "webhooks"
+    base = env.atlas_base_url
+    try:
+        async with AtlasClient(
+            base, key, request_timeout=timeout, retry=RetryPolicy(attempts=1)
+        ) as atlas:
+            keys = parse_jwks(await atlas.webhook_keys())
+    except AtlasError as exc:
+        return _fail(
+            name,
+            f"cannot read Atlas's webhook keys at {base}/webhooks/jwks.json ({exc}): without "
+            "them every call is refused; unset PUBLIC_WEBHOOK_URL to poll instead",
+        )
+    if not keys:
+        return _fail(
+            name, f"{base}/webhooks/jwks.json lists no Ed25519 key: calls cannot be checked"
+        )
+    return _ok(
+        name,
+        f"Atlas will call {env.public_webhook_url} (served on {env.webhook_host}:"
+        f"{env.webhook_port}); {len(keys)} signing key{'s' if len(keys) > 1 else ''} readable",
+    )
+
+
 def dev_guild_refused(guild_id: int, why: str) -> str:
     """One line for Discord's 403 (50001 Missing Access) on DEV_GUILD_ID's commands."""
     return (
@@ -298,6 +325,9 @@ async def run_checks(
     )
     if env.dev_guild_id is not None and env.discord_token is not None and results[-1].ok:
         results.append(await _dev_guild_check(env, env.discord_token, env.dev_guild_id, timeout))
+    live = env.atlas_mode == "live"
+    if env.public_webhook_url is not None and live and env.atlascloud_api_key is not None:
+        results.append(await _webhooks_check(env, env.atlascloud_api_key, timeout))
     return results
 
 

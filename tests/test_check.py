@@ -284,3 +284,21 @@ async def test_a_dev_guild_the_bot_is_in_passes(world: World) -> None:
     assert code == 0, text
     assert "OK    dev server   DEV_GUILD_ID 1000: the bot may publish its commands there" in text
     assert world.discord.requests_to("PUT", "commands") == []
+
+
+async def test_with_webhooks_it_checks_that_atlas_signing_keys_are_readable(world: World) -> None:
+    url = "http://127.0.0.1:8088/atlas/webhook"
+    code, text = await report(world, public_webhook_url=url)
+
+    assert code == 0, text
+    line = text.splitlines()[-2]
+    assert line.split()[:2] == ["OK", "webhooks"]
+    assert f"Atlas will call {url} (served on 0.0.0.0:8080); 1 signing key readable" in line
+    assert world.atlas.requests_to("/webhooks/jwks.json", "GET")
+
+    world.atlas.fail_next("jwks", 503)
+    code, text = await report(world, public_webhook_url=url)
+    assert code == 1
+    assert "FAIL  webhooks" in text
+    assert "unset PUBLIC_WEBHOOK_URL to poll instead" in text
+    assert_no_secrets(text, world)
