@@ -46,6 +46,7 @@ def bench_settings(config: dict[str, Any]) -> Settings:
         "tight_interval_seconds",
         "total_timeout_seconds",
         "not_registered_grace_seconds",
+        "webhook_safety_interval_seconds",
     ):
         polling[key] = float(polling[key]) * scale
     for model in raw["models"]:
@@ -58,6 +59,14 @@ def bench_settings(config: dict[str, Any]) -> Settings:
     )
     raw["jobs"]["max_in_flight"] = int(config["max_in_flight"])
     raw["attachments"]["allowed_hosts"].append("127.0.0.1")
+    webhooks: dict[str, Any] = {}
+    if config.get("webhook_port"):  # --webhooks: Atlas (the simulator) calls the bot back
+        port = int(config["webhook_port"])
+        webhooks = {
+            "public_webhook_url": f"http://127.0.0.1:{port}/atlas/webhook",
+            "webhook_host": "127.0.0.1",
+            "webhook_port": port,
+        }
     env = load_env(
         discord_token=config["discord_token"],
         atlascloud_api_key=config["atlas_key"],
@@ -67,6 +76,7 @@ def bench_settings(config: dict[str, Any]) -> Settings:
         database_path=Path(config["database_path"]),
         bot_config=shipped,
         _env_file=None,
+        **webhooks,
     )
     return Settings(env, FileConfig.model_validate(raw))
 

@@ -148,6 +148,7 @@ class Bench:
             "refresh_seconds": self.args.refresh,
             "plain_asyncio": self.args.plain_asyncio,
             "profile_path": str(self.args.profile.resolve()) if self.args.profile else None,
+            "webhook_port": kit.free_port() if self.args.webhooks else None,
         }
         config_path = self.folder / "bot.json"
         config_path.write_text(json.dumps(config))
@@ -388,7 +389,9 @@ class Bench:
             if r.path.rsplit("/", 1)[1].removesuffix(".mp4") in ids
         )
         n = max(1, len(markers))
+        webhooks = sum(1 for call in self.sim.webhooks.calls if call.prediction_id in ids)
         return {
+            "webhook_calls_per_job": webhooks / n,
             "submits_per_job": sum(submits.values()) / n,
             "polls_per_job": sum(polls.values()) / n,
             "calls_per_job": (sum(submits.values()) + sum(polls.values())) / n,
@@ -506,6 +509,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--keep", type=Path, help="keep the database, logs and samples here")
     parser.add_argument("--profile", type=Path, help="cProfile the bot process into this file")
     parser.add_argument("--smoke", action="store_true", help="N=10 on a 1/20 clock, no relay")
+    parser.add_argument(
+        "--webhooks", action="store_true", help="PUBLIC_WEBHOOK_URL set: Atlas calls the bot"
+    )
     return parser
 
 

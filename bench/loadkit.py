@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import socket
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -232,3 +233,10 @@ def summary(values: list[float]) -> dict[str, Any]:
         "p99": percentile(values, 99),
         "max": max(values) if values else float("nan"),
     }
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 free right now (for the bot's webhook endpoint)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -176,7 +176,12 @@ def print_report(
     p(
         f"Atlas calls/job (submit+polls): {a['calls_per_job']:.2f}  "
         f"(polls {a['polls_per_job']:.2f}, downloads {a['downloads_per_job']:.2f}; "
-        f"{bot['atlas_connections_per_job']:.2f} new connections/job)"
+        f"{bot['atlas_connections_per_job']:.2f} new connections/job"
+        + (
+            f"; webhook calls {a['webhook_calls_per_job']:.2f}/job)"
+            if a.get("webhook_calls_per_job")
+            else ")"
+        )
     )
     polls = ", ".join(f"{k} {v:.2f}" for k, v in bot["polls_per_job_by_kind"].items())
     p(f"  polls/job by kind: {polls}")
