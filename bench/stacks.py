@@ -20,6 +20,7 @@ MAIN_BUCKETS = (
     ("slash command: discord.py dispatch", "app_commands/"),
     ("gateway: receive and parse events", "gateway.py"),
     ("Atlas: download the video", "_stream_to|download \\(bot/atlas"),
+    ("webhook endpoint (aiohttp server, verify)", "webhook_server.py|atlas/webhooks.py|web_"),
     ("Atlas: submit and polls", "bot/atlas/client.py"),
     ("database (event-loop side)", "bot/ledger/|bot/jobs/store.py|aiosqlite"),
     ("learned times", "bot/jobs/eta.py"),

@@ -11,32 +11,31 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.timeout(240)
-def test_the_load_benchmark_smoke_run_delivers_every_job(tmp_path: Path) -> None:
+def run_load(tmp_path: Path, *args: str, timeout: float) -> tuple[str, dict[str, Any]]:
+    """Run bench/load.py with `args`; its report and figures (failing on a non-zero exit)."""
     figures_path = tmp_path / "figures.json"
     done = subprocess.run(  # noqa: S603 (our own interpreter and script)
-        [
-            sys.executable,
-            str(ROOT / "bench" / "load.py"),
-            "--smoke",
-            "--baseline",
-            "--json",
-            str(figures_path),
-        ],
+        [sys.executable, str(ROOT / "bench" / "load.py"), *args, "--json", str(figures_path)],
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=220,
+        timeout=timeout,
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    report = done.stdout
+    return done.stdout, json.loads(figures_path.read_text())
+
+
+@pytest.mark.timeout(240)
+def test_the_load_benchmark_smoke_run_delivers_every_job(tmp_path: Path) -> None:
+    report, figures = run_load(tmp_path, "--smoke", "--baseline", timeout=220)
     for line in (
         "ended 10/10, delivered with the video 10",
         "Atlas calls/job (submit+polls):",
@@ -49,5 +48,12 @@ def test_the_load_benchmark_smoke_run_delivers_every_job(tmp_path: Path) -> None
         "ratios bot/baseline:",
     ):
         assert line in report, f"{line!r} missing from:\n{report}"
-    figures = json.loads(figures_path.read_text())
+    assert figures["all_ended"] is True
+
+
+@pytest.mark.timeout(120)
+def test_the_smoke_run_with_webhooks_is_called_back(tmp_path: Path) -> None:
+    report, figures = run_load(tmp_path, "--smoke", "--webhooks", timeout=100)
+    assert "ended 10/10, delivered with the video 10" in report
+    assert "webhook calls 1.00/job" in report, report
     assert figures["all_ended"] is True

@@ -216,7 +216,8 @@ class AtlasClient:
         Raises `ContentRejected` / `JobFailed` for a failed job and `JobTimedOut` past the
         schedule's total timeout. `submitted_at` (a `clock()` value) lets a restarted bot count
         from the original submit. Transient poll failures do not end the wait: the job lives on
-        at Atlas whatever happens to one poll.
+        at Atlas whatever happens to one poll. With `notices` (webhooks on), a verified call
+        from Atlas ends the wait at once, without a poll when it carries the outcome.
         """
         started = self._clock() if submitted_at is None else submitted_at
         polls = 0
