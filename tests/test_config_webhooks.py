@@ -3,6 +3,9 @@ they read when it cannot work."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from bot.settings import ATLAS_BASE_URL, ConfigError, load_env
@@ -56,3 +59,12 @@ def test_a_url_atlas_could_not_call_is_one_line(value: str, message: str) -> Non
 def test_a_port_out_of_range_is_one_line() -> None:
     with pytest.raises(ConfigError, match=r"^WEBHOOK_PORT: "):
         load_env(webhook_port=70000, _env_file=None)
+
+
+def test_a_bot_that_polls_does_not_load_cryptography() -> None:
+    # ~7 MiB per process, needed only with PUBLIC_WEBHOOK_URL (or a simulator calling back).
+    probe = "import sys, bot.app, bot.check, bot.cli; print('cryptography' in sys.modules)"
+    done = subprocess.run(  # noqa: S603 (our own interpreter)
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "False", done.stderr

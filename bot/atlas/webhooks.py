@@ -19,13 +19,17 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
 from bot.atlas.models import Prediction
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+# `cryptography` is imported where a key is first read: it adds ~7 MiB to every process, and a
+# bot without PUBLIC_WEBHOOK_URL never needs it.
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +75,8 @@ def b64url_decode(text: str) -> bytes:
 
 def parse_jwks(body: Any) -> dict[str, Ed25519PublicKey]:
     """The Ed25519 keys of a JWKS document by key id (other key types are skipped)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     keys: dict[str, Ed25519PublicKey] = {}
     entries = body.get("keys") if isinstance(body, dict) else None
     for index, entry in enumerate(entries if isinstance(entries, list) else []):
@@ -192,6 +198,8 @@ def _timestamp(text: str) -> float | None:
 def _signed_by_any(keys: list[Ed25519PublicKey], header: str, message: bytes) -> bool:
     """Whether one of the header's signatures (comma or space separated, each optionally
     `v1=`-prefixed) verifies under one of the keys."""
+    from cryptography.exceptions import InvalidSignature
+
     for part in header.replace(",", " ").split():
         try:
             signature = b64url_decode(part.split("=", 1)[1] if part.startswith("v1=") else part)

@@ -17,11 +17,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from bot import USER_AGENT
 from bot.atlas.webhooks import (
@@ -32,6 +30,9 @@ from bot.atlas.webhooks import (
     TERMINAL_EVENT,
     TIMESTAMP_HEADER,
 )
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 log = logging.getLogger(__name__)
 
@@ -62,22 +63,32 @@ class WebhookSender:
         self, *, key_id: str = "sim-webhook-key-1", wall_clock: Callable[[], float] = time.time
     ) -> None:
         self.key_id = key_id
-        self._key = Ed25519PrivateKey.generate()
+        self._key: Ed25519PrivateKey | None = None  # made on first use, see `_private`
         self._wall_clock = wall_clock
         self.calls: list[WebhookCall] = []
         self._faults: list[WebhookFault] = []
         self._session: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
+    def _private(self) -> Ed25519PrivateKey:
+        # Imported here: a dry-run bot's simulator that never calls back needs no cryptography.
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        if self._key is None:
+            self._key = Ed25519PrivateKey.generate()
+        return self._key
+
     def jwks(self) -> dict[str, Any]:
         """The public key set, as `{base}/webhooks/jwks.json` serves it."""
-        raw = self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+        raw = self._private().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         key = {"kty": "OKP", "crv": "Ed25519", "kid": self.key_id, "use": "sig", "x": _b64url(raw)}
         return {"keys": [key]}
 
     def sign(self, timestamp: str, body: bytes) -> str:
         """The signature header's value for a body sent at `timestamp`."""
-        return _b64url(self._key.sign(timestamp.encode() + b"." + body))
+        return _b64url(self._private().sign(timestamp.encode() + b"." + body))
 
     def fail_next(self, fault: WebhookFault, count: int = 1) -> None:
         """Spoil the next `count` calls this way."""
