@@ -7,6 +7,7 @@ traceback.
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
@@ -234,6 +235,12 @@ class EnvSettings(LogEnv, HealthEnv):
                 "PUBLIC_WEBHOOK_URL must be https: Atlas Cloud refuses to call plain http "
                 "(put the bot behind a TLS proxy, or unset it to poll)"
             )
+        if real and url is not None and not _publicly_routable(URL(url).host or ""):
+            raise ValueError(
+                f"PUBLIC_WEBHOOK_URL must be reachable from the internet, not {URL(url).host}: "
+                "Atlas Cloud refuses such a URL (every submit would fail); give your proxy's "
+                "public name, or unset it to poll"
+            )
         return self
 
     @property
@@ -250,6 +257,18 @@ class EnvSettings(LogEnv, HealthEnv):
                 f"SHARD_IDS: shard {max(ids)} does not exist when SHARD_COUNT is {count}"
             )
         return count, ids
+
+
+def _publicly_routable(host: str) -> bool:
+    """False for localhost and for loopback, private and link-local addresses."""
+    name = host.strip("[]").lower()
+    if name == "localhost" or name.endswith((".localhost", ".local", ".internal")):
+        return False
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return True  # a name: only DNS knows
+    return address.is_global
 
 
 def plausible_secret(value: str) -> bool:

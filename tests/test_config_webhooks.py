@@ -68,3 +68,12 @@ def test_a_bot_that_polls_does_not_load_cryptography() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "False", done.stderr
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost", "127.0.0.1", "10.0.0.5", "192.168.1.20", "[::1]", "bot.local"]
+)
+def test_a_url_atlas_cloud_cannot_reach_is_refused_at_start(host: str) -> None:
+    with pytest.raises(ConfigError, match="PUBLIC_WEBHOOK_URL must be reachable from the internet"):
+        load_env(public_webhook_url=f"https://{host}/hook", _env_file=None)
+    assert load_env(public_webhook_url="https://8.8.8.8/hook", _env_file=None) is not None
