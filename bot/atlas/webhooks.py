@@ -45,6 +45,8 @@ TOLERANCE_SECONDS = 300.0
 MAX_BODY_BYTES = 1_000_000
 KEY_REFETCH_SECONDS = 60.0
 """An unknown key id fetches the key set again, at most this often."""
+KEY_RETRY_SECONDS = 5.0
+"""After a failed fetch of the key set, calls are answered 503 this long without fetching."""
 
 
 class WebhookRejected(Exception):
@@ -110,6 +112,7 @@ class WebhookKeys:
         self._refetch_seconds = refetch_seconds
         self._keys: dict[str, Ed25519PublicKey] | None = None
         self._fetched_at = 0.0
+        self._failed_at = -KEY_RETRY_SECONDS
         self._lock = asyncio.Lock()
 
     async def candidates(self, key_id: str | None) -> list[Ed25519PublicKey]:
@@ -117,11 +120,19 @@ class WebhookKeys:
 
         Raises whatever `fetch` raises when the key set cannot be read at all."""
         async with self._lock:
+            now = self._clock()
+            if self._keys is None and now - self._failed_at < KEY_RETRY_SECONDS:
+                # A call anyone can send must not make the bot hammer an Atlas that is down.
+                raise ConnectionError("Atlas's webhook keys could not be read a moment ago")
             known = self._keys is not None and (key_id is None or key_id in self._keys)
-            stale = self._clock() - self._fetched_at >= self._refetch_seconds
+            stale = now - self._fetched_at >= self._refetch_seconds
             if self._keys is None or (not known and stale):
-                self._fetched_at = self._clock()
-                self._keys = parse_jwks(await self._fetch())
+                self._fetched_at = now
+                try:
+                    self._keys = parse_jwks(await self._fetch())
+                except Exception:
+                    self._failed_at = now
+                    raise
             keys = self._keys
         if key_id is None:
             return list(keys.values())

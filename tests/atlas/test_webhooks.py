@@ -187,17 +187,23 @@ async def test_a_rotated_key_is_fetched_once_and_then_known(keys: Keys) -> None:
 
 
 async def test_unreadable_keys_answer_503_so_atlas_sends_again(
-    signer: WebhookSender, keys: Keys, verifier: WebhookVerifier
+    signer: WebhookSender, keys: Keys
 ) -> None:
+    clock = [100.0]
+    verifier = WebhookVerifier(WebhookKeys(keys, clock=lambda: clock[0]), clock=lambda: NOW)
     keys.fail = True
     headers, body = signed(signer, {"data": DONE})
 
-    with pytest.raises(WebhookRejected) as refused:
-        await verifier.verify(headers, body)
-    assert refused.value.status == 503
+    for _ in range(3):
+        with pytest.raises(WebhookRejected) as refused:
+            await verifier.verify(headers, body)
+        assert refused.value.status == 503
+    assert keys.fetches == 1, "calls right after a failed fetch do not fetch again"
 
     keys.fail = False
+    clock[0] += 5
     assert await verifier.verify(headers, body) is not None, "not remembered as seen"
+    assert keys.fetches == 2
 
 
 async def test_a_signed_body_that_is_not_json_is_a_400(
