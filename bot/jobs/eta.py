@@ -164,7 +164,7 @@ class LearnedSchedule(PollSchedule):
             self,
             first_poll_seconds=max(self.first_poll_seconds, self.tight_until_seconds),
             tight_until_seconds=0.0,
-            interval_seconds=max(self.interval_seconds, interval_seconds),
+            interval_seconds=interval_seconds,
         )
 
 

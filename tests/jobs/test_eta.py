@@ -211,6 +211,19 @@ def test_the_schedule_polls_once_early_then_tightly_then_at_the_configured_inter
     assert schedule.next_delay(100, 21) == 0
 
 
+def test_with_webhooks_the_first_poll_waits_for_the_latest_expected_end() -> None:
+    schedule = LearnedSchedule(
+        interval_seconds=3,
+        total_timeout_seconds=600,
+        first_poll_seconds=50,
+        tight_interval_seconds=1,
+        tight_until_seconds=70,
+    ).safety_net(30)
+    assert schedule.next_delay(0.2, 0) == pytest.approx(69.8), "no poll before 70 s"
+    assert schedule.next_delay(70, 1) == 30, "then only a slow safety net"
+    assert schedule.next_delay(590, 9) == 10, "never past the total timeout"
+
+
 def test_tight_polling_is_never_slower_than_the_configured_interval() -> None:
     fast = PollingConfig(
         interval_seconds=0.02, total_timeout_seconds=5, not_registered_grace_seconds=2
