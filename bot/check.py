@@ -160,6 +160,11 @@ async def _postgres_check(env: EnvSettings) -> CheckResult:
     return _ok("database", f"{name} answers and its schema is up to date")
 
 
+def _probe_client(base: str, key: SecretStr, timeout: float) -> AtlasClient:
+    """An Atlas client for one check: one attempt, the check's timeout."""
+    return AtlasClient(base, key, request_timeout=timeout, retry=RetryPolicy(attempts=1))
+
+
 async def _atlas_check(env: EnvSettings, key: SecretStr | None, timeout: float) -> CheckResult:
     name = "Atlas Cloud"
     if env.atlas_mode == "simulate":
@@ -174,9 +179,7 @@ async def _atlas_check(env: EnvSettings, key: SecretStr | None, timeout: float) 
         )
     base = env.atlas_base_url
     try:
-        async with AtlasClient(
-            base, key, request_timeout=timeout, retry=RetryPolicy(attempts=1)
-        ) as atlas:
+        async with _probe_client(base, key, timeout) as atlas:
             await atlas.check_key()
     except AuthenticationError:
         return _fail(
@@ -198,9 +201,7 @@ async def _webhooks_check(env: EnvSettings, key: SecretStr, timeout: float) -> C
     name = "webhooks"
     base = env.atlas_base_url
     try:
-        async with AtlasClient(
-            base, key, request_timeout=timeout, retry=RetryPolicy(attempts=1)
-        ) as atlas:
+        async with _probe_client(base, key, timeout) as atlas:
             keys = parse_jwks(await atlas.webhook_keys())
     except AtlasError as exc:
         return _fail(

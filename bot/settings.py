@@ -230,14 +230,17 @@ class EnvSettings(LogEnv, HealthEnv):
         # Atlas Cloud refuses a plain-http webhook_url (400, every submit): say so at start.
         url = self.public_webhook_url
         real = self.atlas_mode == "live" and self.atlas_base_url == ATLAS_BASE_URL
-        if real and url is not None and not url.startswith("https://"):
+        if not real or url is None:
+            return self
+        if not url.startswith("https://"):
             raise ValueError(
                 "PUBLIC_WEBHOOK_URL must be https: Atlas Cloud refuses to call plain http "
                 "(put the bot behind a TLS proxy, or unset it to poll)"
             )
-        if real and url is not None and not _publicly_routable(URL(url).host or ""):
+        host = URL(url).host or ""
+        if not _publicly_routable(host):
             raise ValueError(
-                f"PUBLIC_WEBHOOK_URL must be reachable from the internet, not {URL(url).host}: "
+                f"PUBLIC_WEBHOOK_URL must be reachable from the internet, not {host}: "
                 "Atlas Cloud refuses such a URL (every submit would fail); give your proxy's "
                 "public name, or unset it to poll"
             )
