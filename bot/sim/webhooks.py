@@ -66,6 +66,7 @@ class WebhookSender:
         self._key: Ed25519PrivateKey | None = None  # made on first use, see `_private`
         self._wall_clock = wall_clock
         self.calls: list[WebhookCall] = []
+        self._called = asyncio.Condition()
         self._faults: list[WebhookFault] = []
         self._session: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -103,6 +104,13 @@ class WebhookSender:
         task = asyncio.create_task(self._deliver(url, data, fault))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def wait_for_calls(self, count: int, timeout: float = 5.0) -> list[WebhookCall]:
+        """The calls made so far, once there are at least `count` (TimeoutError after
+        `timeout`): calls run in the background."""
+        async with self._called:
+            await asyncio.wait_for(self._called.wait_for(lambda: len(self.calls) >= count), timeout)
+        return list(self.calls)
 
     async def close(self) -> None:
         """Stop sending: cancel calls under way, close the HTTP session."""
@@ -155,6 +163,8 @@ class WebhookSender:
             except (aiohttp.ClientError, TimeoutError) as exc:
                 log.info("simulator: webhook call to %s failed: %s", url, exc)
             self.calls.append(WebhookCall(url, prediction_id, event_id, status))
+            async with self._called:
+                self._called.notify_all()
             if status is not None and status < 500:
                 return
             await asyncio.sleep(0.2 * attempt)

@@ -39,11 +39,7 @@ class Hooked:
         return len(self.sim.requests_to(f"/model/prediction/{prediction_id}", "GET"))
 
     async def calls_answered(self, count: int) -> list[int | None]:
-        deadline = time.monotonic() + 5
-        # The simulator's calls run in the background: give them a moment to be answered.
-        while len(self.sim.webhooks.calls) < count and time.monotonic() < deadline:  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
-        return [call.status for call in self.sim.webhooks.calls]
+        return [call.status for call in await self.sim.webhooks.wait_for_calls(count)]
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ arrives while the bot restarts, only costs the slow safety poll."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -86,9 +84,7 @@ async def test_a_call_during_a_restart_is_covered_by_the_next_start(hooked: Worl
     interaction = await hooked.video(prompt="[long] a heron in the rain")
     await hooked.discord.wait_until(lambda: hooked.sim.jobs, 5, "the submit")
     await hooked.stop_bot()  # Atlas calls while no one listens: refused, retried, given up
-    deadline = time.monotonic() + 5
-    while len(hooked.sim.webhooks.calls) < RETRIES and time.monotonic() < deadline:  # noqa: ASYNC110 - the simulator's calls run in the background
-        await asyncio.sleep(0.05)
+    await hooked.sim.webhooks.wait_for_calls(RETRIES)
     await hooked.start_bot()
 
     message = await hooked.final(interaction)
