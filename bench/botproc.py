@@ -109,15 +109,15 @@ def _caller() -> str:
     names: list[str] = []
     while frame is not None and len(names) < 2:
         path = frame.f_code.co_filename
-        if "/bot/" in path and not path.endswith(("ledger/db.py", "ledger/store.py")):
+        if "/bot/" in path and not path.endswith(("db/sqlite.py", "db/store.py")):
             names.append(f"{Path(path).stem}.{frame.f_code.co_name}")
         frame = frame.f_back  # type: ignore[assignment]
     return " <- ".join(names)
 
 
 def trace_database(hops: list[tuple[float, float]]) -> None:
-    """Time every hop to the SQLite thread and the lock (bench only: wraps bot.ledger.db)."""
-    from bot.ledger import db
+    """Time every hop to the SQLite thread and the lock (bench only: wraps bot.db.sqlite)."""
+    from bot.db import sqlite as db
 
     original_init, original_call = db.Database.__init__, db.Database._call
 

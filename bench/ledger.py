@@ -22,8 +22,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.db import Database, Store
 from bot.jobs.store import JobRecord, JobState, JobStore
-from bot.ledger import Database, Ledger, Store
+from bot.ledger import SERVER_CODE, Ledger
 from bot.settings import BudgetConfig
 
 Opener = Callable[[str], Awaitable[Store]]
@@ -169,7 +170,7 @@ async def main() -> None:
 
 def _postgres() -> Opener:
     """Fresh schemas on TEST_DATABASE_URL or on a throwaway server (stopped at exit)."""
-    from bot.ledger.pg import PostgresDatabase
+    from bot.db.postgres import PostgresDatabase
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's tests/
     from tests.engines import pg_url, shared_admin_url
@@ -179,7 +180,7 @@ def _postgres() -> Opener:
         raise SystemExit(f"no PostgreSQL: install postgresql or set TEST_DATABASE_URL ({admin})")
 
     async def open_db(name: str) -> Store:
-        return await PostgresDatabase.open(pg_url(admin))
+        return await PostgresDatabase.open(pg_url(admin), server_code=SERVER_CODE)
 
     return open_db
 

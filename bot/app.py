@@ -43,22 +43,16 @@ from bot.cogs.delivery import RoutedProgress
 from bot.cogs.errors import report_unexpected, tell
 from bot.cogs.offers import OfferButton
 from bot.cogs.translator import CommandTranslator
+from bot.db import DatabaseCorrupt, DatabaseError, DatabaseUnavailable, Store, open_store
+from bot.db.deadlines import SharedDeadlines
+from bot.db.postgres import display_url
 from bot.health import WRITE_EVERY_SECONDS, health_file, write_health
 from bot.i18n import t
 from bot.jobs.delivery import DeliveryTarget
 from bot.jobs.media import AttachmentFetcher
 from bot.jobs.service import JobService
 from bot.jobs.store import SOLO_OWNER, JobRecord, JobStore
-from bot.ledger import (
-    DatabaseCorrupt,
-    DatabaseUnavailable,
-    Ledger,
-    LedgerError,
-    Store,
-    open_store,
-)
-from bot.ledger.deadlines import SharedDeadlines
-from bot.ledger.pg import display_url
+from bot.ledger import SERVER_CODE, Ledger
 from bot.settings import ConfigError, Settings
 from bot.sim import AtlasSimulator
 
@@ -462,9 +456,11 @@ async def open_database(settings: Settings) -> Store:
     url = settings.env.database_url
     try:
         return await open_store(
-            None if url is None else url.get_secret_value(), settings.env.database_path
+            None if url is None else url.get_secret_value(),
+            settings.env.database_path,
+            server_code=SERVER_CODE,
         )
-    except (LedgerError, OSError, sqlite3.Error) as exc:
+    except (DatabaseError, OSError, sqlite3.Error) as exc:
         raise ConfigError(database_problem(settings.env, exc)) from None
 
 

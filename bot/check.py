@@ -23,16 +23,17 @@ from bot import USER_AGENT, __version__
 from bot.atlas import AtlasClient, RetryPolicy
 from bot.atlas.errors import AtlasConnectionError, AtlasError, AuthenticationError
 from bot.atlas.webhooks import parse_jwks
-from bot.health import health_file
-from bot.ledger import (
+from bot.db import (
     Database,
     DatabaseCorrupt,
+    DatabaseError,
     DatabaseTooNew,
     DatabaseUnavailable,
-    LedgerError,
     open_store,
 )
-from bot.ledger.pg import display_url
+from bot.db.postgres import display_url
+from bot.health import health_file
+from bot.ledger import SERVER_CODE
 from bot.logs import json_logs_from_env, redact, register_secret
 from bot.settings import ConfigError, EnvSettings, Settings, load, load_env
 
@@ -139,11 +140,11 @@ async def _database_check(env: EnvSettings) -> CheckResult:
     path = env.database_path
     try:
         db = await Database.open(path)
-    except (LedgerError, sqlite3.Error, OSError) as exc:
+    except (DatabaseError, sqlite3.Error, OSError) as exc:
         return _fail("database", database_problem(env, exc))
     try:
         await db.close()
-    except (LedgerError, sqlite3.Error, OSError) as exc:
+    except (DatabaseError, sqlite3.Error, OSError) as exc:
         return _fail("database", f"DATABASE_PATH: {path} opened but did not close cleanly: {exc}")
     return _ok("database", f"{path} opens and its schema is up to date")
 
@@ -153,8 +154,8 @@ async def _postgres_check(env: EnvSettings) -> CheckResult:
     url = env.database_url.get_secret_value()
     name = display_url(url)
     try:
-        db = await open_store(url, Path())
-    except LedgerError as exc:
+        db = await open_store(url, Path(), server_code=SERVER_CODE)
+    except DatabaseError as exc:
         return _fail("database", database_problem(env, exc))
     await db.close()
     return _ok("database", f"{name} answers and its schema is up to date")

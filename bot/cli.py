@@ -114,9 +114,9 @@ def _check_port(port: int) -> None:
 
 def _migrate_to_postgres() -> int:
     """Move the SQLite ledger to PostgreSQL; 0 when every row arrived and the sums match."""
-    from bot.ledger import LedgerError
-    from bot.ledger.move import describe, migrate_to_postgres
-    from bot.ledger.pg import display_url
+    from bot.db import DatabaseError
+    from bot.db.move import describe, migrate_to_postgres
+    from bot.db.postgres import display_url
 
     try:
         env = load_env()
@@ -124,7 +124,7 @@ def _migrate_to_postgres() -> int:
             raise ConfigError("DATABASE_URL is not set: name the PostgreSQL database to fill")
         url = env.database_url.get_secret_value()
         report = asyncio.run(migrate_to_postgres(env.database_path, url))
-    except (ConfigError, LedgerError) as exc:
+    except (ConfigError, DatabaseError) as exc:
         print(f"atlas-video-bot: {exc}", file=sys.stderr)
         return 2
     print(f"moved {env.database_path} to {display_url(url)}:\n{describe(report)}")

@@ -28,7 +28,8 @@ from typing import Any
 
 import pytest
 
-from bot.ledger import Database, Store
+from bot.db import Database, Store
+from bot.ledger import SERVER_CODE
 
 HOW_TO = (
     "PostgreSQL tests skipped: install PostgreSQL's server (apt-get install postgresql: the "
@@ -51,10 +52,10 @@ class Target:
         if self.engine == "sqlite":
             assert self.path is not None
             return await Database.open(self.path)
-        from bot.ledger.pg import PostgresDatabase
+        from bot.db.postgres import PostgresDatabase
 
         assert self.url is not None
-        return await PostgresDatabase.open(self.url)
+        return await PostgresDatabase.open(self.url, server_code=SERVER_CODE)
 
     @property
     def env(self) -> dict[str, str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.db import Database
 from bot.health import (
     DEFAULT_HEALTH_FILE,
     MAX_AGE_SECONDS,
@@ -21,7 +22,6 @@ from bot.health import (
     health_file,
     write_health,
 )
-from bot.ledger import Database
 
 
 @pytest.fixture

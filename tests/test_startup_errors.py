@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-import bot.ledger.pg
+import bot.db.postgres
 from bot.cli import main
 from bot.logs import clear_secrets
 from tests.conftest import CONFIG
@@ -175,7 +175,7 @@ def test_an_unreachable_postgresql(
 def test_postgresql_without_asyncpg(
     env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(bot.ledger.pg, "asyncpg", None)
+    monkeypatch.setattr(bot.db.postgres, "asyncpg", None)
     monkeypatch.setenv("DATABASE_URL", f"postgresql://bot:{PASSWORD}@127.0.0.1/atlas")
 
     assert main(["run"]) == 2

@@ -27,8 +27,8 @@ from datetime import datetime
 
 from bot.atlas.models import Prediction
 from bot.atlas.schedule import PollSchedule
-from bot.ledger.errors import LedgerError
-from bot.ledger.store import Conn, Store
+from bot.db.errors import DatabaseError
+from bot.db.store import Conn, Store
 from bot.settings import PollingConfig
 
 log = logging.getLogger(__name__)
@@ -330,7 +330,7 @@ class Eta:
             if not self._loaded:
                 try:
                     stored = await self._db.read(_load)
-                except LedgerError as exc:
+                except DatabaseError as exc:
                     log.warning("learned generation times unavailable: %s", exc)
                     stored = {}
                 # Observations made meanwhile (none, normally) are newer than the stored rows.
@@ -371,7 +371,7 @@ class Eta:
         updated_us = int(stats.at * 1_000_000)
         try:
             await self._db.run(lambda conn: conn.execute(_UPSERT, (*row, updated_us)))
-        except LedgerError as exc:
+        except DatabaseError as exc:
             log.warning("could not store a learned generation time: %s", exc)
 
 

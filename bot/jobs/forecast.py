@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.db.times import to_micros
 from bot.ledger import Ledger
-from bot.ledger.periods import PeriodRule, to_micros
+from bot.ledger.periods import PeriodRule
 from bot.money import Micros
 from bot.settings import BudgetConfig
 

@@ -16,10 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from bot.catalogue import Catalogue, ModelKind, UnknownModel
+from bot.db.store import Conn, Store
+from bot.db.times import from_micros, to_micros, utc_now
 from bot.jobs.delivery import MAX_CHANNEL_OVERRIDES, delivery_problem
 from bot.jobs.prompt_rules import PromptRule, RuleProblem, check_rules
-from bot.ledger.periods import from_micros, to_micros, utc_now
-from bot.ledger.store import Conn, Store
 from bot.money import Micros
 
 DEFAULT_APPROVAL_TIMEOUT_SECONDS = 600.0

@@ -45,6 +45,7 @@ from bot.atlas import (
     expected_seconds,
 )
 from bot.catalogue import ModelKind
+from bot.db import Store
 from bot.jobs.eta import Eta, generation_seconds
 from bot.jobs.media import AttachmentFetcher, MediaError
 from bot.jobs.moderation import Moderation
@@ -52,7 +53,7 @@ from bot.jobs.orders import ValidatedOrder
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
 from bot.jobs.queue import JobQueue
 from bot.jobs.store import IllegalTransition, JobState, JobStore
-from bot.ledger import Ledger, SettlementConflict, Store
+from bot.ledger import Ledger, SettlementConflict
 from bot.settings import Settings
 
 # Logged as the job service: one logger for a job's whole life (as in bot.ledger's modules).

@@ -24,6 +24,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from bot.db.store import Store
+from bot.db.times import utc_now
 from bot.jobs.guild_settings import GuildSettings, GuildSettingsStore, SettingsRefused
 from bot.jobs.orders import JobRefused, VideoOrder
 from bot.jobs.prompt_rules import (
@@ -38,8 +40,6 @@ from bot.jobs.prompt_rules import (
 from bot.jobs.regex_sandbox import RegexSandbox, SandboxError, SandboxTimeout
 from bot.jobs.store import JobRecord, JobState, JobStore
 from bot.jobs.strikes import DEFAULT_REJECTION_LIMIT, Strike, StrikeStore
-from bot.ledger.periods import utc_now
-from bot.ledger.store import Store
 
 log = logging.getLogger(__name__)
 

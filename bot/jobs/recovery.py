@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.atlas import AtlasError
+from bot.db import Store
 from bot.jobs.lifecycle import JobRunner
 from bot.jobs.orders import ValidatedOrder, VideoOrder
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
 from bot.jobs.store import JobRecord, JobState, JobStore
-from bot.ledger import Ledger, Store
+from bot.ledger import Ledger
 from bot.settings import Settings
 
 # Logged as the job service: one logger for a job's whole life (as in bot.ledger's modules).

@@ -24,6 +24,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.atlas import AtlasClient
+from bot.db import DatabaseUnavailable, Store
 from bot.jobs.approval import Approvals
 from bot.jobs.delivery import Posted, delivery_for
 from bot.jobs.eta import Eta
@@ -38,7 +39,7 @@ from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
 from bot.jobs.queue import JobQueue
 from bot.jobs.recovery import Recovery, RecoveryReport
 from bot.jobs.store import IllegalTransition, JobRecord, JobState, JobStore
-from bot.ledger import BudgetExceeded, DatabaseUnavailable, Ledger, Store
+from bot.ledger import BudgetExceeded, Ledger
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -22,10 +22,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from bot.ledger.errors import ConstraintViolation, LedgerError
-from bot.ledger.periods import from_micros, to_micros, utc_now
-from bot.ledger.schema import TERMINAL_JOB_STATES, UNFINISHED_JOBS_WHERE
-from bot.ledger.store import Conn, Store, Tx, sql_in
+from bot.db.errors import ConstraintViolation
+from bot.db.schema import TERMINAL_JOB_STATES, UNFINISHED_JOBS_WHERE
+from bot.db.store import Conn, Store, Tx, sql_in
+from bot.db.times import from_micros, to_micros, utc_now
 
 
 class JobState(StrEnum):
@@ -86,15 +86,19 @@ class JobRecord:
     submitted_at: datetime | None
 
 
-class IllegalTransition(LedgerError):
+class JobStoreError(Exception):
+    """Base of the job table's errors."""
+
+
+class IllegalTransition(JobStoreError):
     """A backward move, a move out of a terminal state, or a state other than expected."""
 
 
-class JobNotFound(LedgerError):
+class JobNotFound(JobStoreError):
     """No job has this id."""
 
 
-class JobExists(LedgerError):
+class JobExists(JobStoreError):
     """A job with this id is already stored."""
 
 

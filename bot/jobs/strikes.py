@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.ledger.periods import to_micros, utc_now
-from bot.ledger.store import Conn, Store
+from bot.db.store import Conn, Store
+from bot.db.times import to_micros, utc_now
 
 DEFAULT_REJECTION_LIMIT = 3
 """Rejections within a day that pause a member, when the server did not choose."""

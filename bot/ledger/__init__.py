@@ -1,17 +1,10 @@
 """Money: quotes held, captured or released per job, limits, grants and reports.
 
-Knows nothing of Discord or Atlas. The invariants it keeps are listed in `bot.ledger.ledger`.
+Knows nothing of Discord or Atlas, and reaches its tables through `bot.db`. The invariants it
+keeps are listed in `bot.ledger.ledger`.
 """
 
-from bot.ledger.db import (
-    Database,
-    DatabaseCorrupt,
-    DatabaseTooNew,
-    DatabaseUnavailable,
-    LedgerError,
-)
-from bot.ledger.engines import is_postgres, open_store
-from bot.ledger.errors import ConstraintViolation
+from bot.ledger.errors import LedgerError
 from bot.ledger.ledger import Ledger
 from bot.ledger.models import (
     BudgetExceeded,
@@ -23,17 +16,12 @@ from bot.ledger.models import (
     Settlement,
     SettlementConflict,
 )
-from bot.ledger.store import Conn, Store, Tx
+from bot.ledger.pg_money import SERVER_CODE
 
 __all__ = [
+    "SERVER_CODE",
     "BudgetExceeded",
     "BudgetSummary",
-    "Conn",
-    "ConstraintViolation",
-    "Database",
-    "DatabaseCorrupt",
-    "DatabaseTooNew",
-    "DatabaseUnavailable",
     "GuildReport",
     "Hold",
     "HoldNotFound",
@@ -42,8 +30,4 @@ __all__ = [
     "LedgerError",
     "Settlement",
     "SettlementConflict",
-    "Store",
-    "Tx",
-    "is_postgres",
-    "open_store",
 ]

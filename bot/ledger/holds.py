@@ -1,4 +1,4 @@
-"""The two-phase money moves, as steps run inside one transaction on either engine.
+"""The two-phase money moves as steps run inside one transaction: SQLite's, and the reference.
 
 reserve -> (pin) -> capture | release, each keyed by the job id. `totals` caches each
 member's, each guild's and (with a bot-wide cap) the whole bot's spent and held sums per
@@ -7,7 +7,8 @@ in the same transaction as the move.
 
 SQLite runs one writer at a time (`BEGIN IMMEDIATE`), and runs these steps as they read. On
 PostgreSQL several transactions run at once: `reserve` and `settle` run there as one call of
-a server-side function each (bot/ledger/pg_money.py, the same steps), which first locks the
+a server-side function each (`bot.ledger.pg_money`, the same steps; `MoneySteps` names the
+pair an engine uses, chosen once by the ledger), which first locks the
 `totals` rows its limits are checked against (`SELECT ... FOR UPDATE`, in one global order; a
 missing row is inserted first, and a racing insert waits for it); a settle first locks its
 hold. Under READ COMMITTED every later statement then sees what the transactions before it
@@ -19,102 +20,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from bot.ledger.errors import LedgerError
-from bot.ledger.limits import limit_columns, resolve, roles_json
-from bot.ledger.models import (
-    BudgetExceeded,
-    Hold,
-    HoldNotFound,
-    Outcome,
-    Settlement,
-    SettlementConflict,
+from bot.db.store import Conn, Dialect, sql_in
+from bot.db.times import from_micros
+from bot.ledger.book import (
+    BOT_ROW,
+    GUILD_ROW,
+    Balance,
+    Book,
+    Key,
+    MoneySteps,
+    Settle,
+    derive,
+    existing_hold,
+    outcome_of,
+    repeated_settlement,
 )
-from bot.ledger.periods import Period, PeriodRule, from_micros
-from bot.ledger.store import Conn, Dialect, sql_in
+from bot.ledger.limits import limit_columns, resolve, roles_json
+from bot.ledger.models import BudgetExceeded, Hold, HoldNotFound, Settlement, SettlementConflict
+from bot.ledger.periods import Period
 from bot.settings import BudgetConfig
 
 log = logging.getLogger("bot.ledger")
-
-GUILD_ROW = 0
-"""`totals.user_id` of a guild's own row (Discord ids are never 0)."""
-
-BOT_ROW = (0, 0)
-"""`totals` (guild_id, user_id) of the whole bot's row, kept while a bot-wide cap is set."""
-
-Key = tuple[int, int]
-
-
-@dataclass(frozen=True)
-class Balance:
-    """Spent and held in one period, for one member, one guild or the whole bot."""
-
-    spent: int
-    held: int
-
-    @property
-    def used(self) -> int:
-        """Spent plus held."""
-        return self.spent + self.held
-
-
-@dataclass(frozen=True)
-class Book:
-    """The rules the cache follows: the period rule, and whether the bot's row is kept."""
-
-    rule: PeriodRule
-    bot_cap: int | None
-
-    @classmethod
-    def of(cls, rule: PeriodRule, budget: BudgetConfig) -> Book:
-        """The book of a configured budget."""
-        return cls(rule, budget.default_bot_cap)
-
-    @property
-    def key(self) -> str:
-        """What `ledger_meta.totals_rule` says when the cache follows this book."""
-        return self.rule.key + ("+bot" if self.bot_cap is not None else "")
-
-    def keys(self, guild_id: int, user_id: int) -> list[Key]:
-        """The totals rows a move of this member touches, in lock order."""
-        keys = [(guild_id, GUILD_ROW), (guild_id, user_id)]
-        return [BOT_ROW, *keys] if self.bot_cap is not None else keys
-
-
-# Spend counts in the period of its hold (entries.period_at = holds.created_at), so the sums
-# walk `holds_member` and look each settled hold's entry up by its key.
-_DERIVE = """
-    SELECT coalesce(sum(CASE WHEN h.settled IS NULL THEN 0 ELSE e.amount END), 0),
-           coalesce(sum(CASE WHEN h.settled IS NULL THEN h.amount ELSE 0 END), 0)
-      FROM holds h {index} LEFT JOIN entries e ON e.job_id = h.job_id
-     WHERE {where} h.created_at >= :start AND h.created_at < :end"""
-_DERIVE_MEMBER = _DERIVE.format(
-    index="INDEXED BY holds_member", where="h.guild_id = :guild AND h.user_id = :user AND"
-)
-_DERIVE_GUILD = _DERIVE.format(index="INDEXED BY holds_member", where="h.guild_id = :guild AND")
-_DERIVE_BOT = _DERIVE.format(index="", where="")
-
-
-async def derive(conn: Conn, period: Period, guild_id: int, user_id: int) -> Balance:
-    """Add up the period's entries and open holds (user 0: the guild; guild 0: the bot)."""
-    if guild_id == BOT_ROW[0]:
-        query = _DERIVE_BOT
-    else:
-        query = _DERIVE_GUILD if user_id == GUILD_ROW else _DERIVE_MEMBER
-    args = {"guild": guild_id, "user": user_id, "start": period.start_us, "end": period.end_us}
-    row = await conn.fetchone(query, args)
-    assert row is not None
-    return Balance(int(row[0]), int(row[1]))
-
-
-async def balance(conn: Conn, period: Period, guild_id: int, user_id: int) -> Balance:
-    """The cached balance (user_id 0: the guild), or the derived one if none is cached."""
-    row = await conn.fetchone(
-        "SELECT spent, held FROM totals WHERE period_id = ? AND guild_id = ? AND user_id = ?",
-        (period.id, guild_id, user_id),
-    )
-    return await derive(conn, period, guild_id, user_id) if row is None else Balance(*row)
 
 
 _CACHE_RULE = "(SELECT value FROM ledger_meta WHERE key = 'totals_rule')"
@@ -225,11 +152,6 @@ _SETTLE_FACTS = f"""
 """The hold, its settlement if any, and the cache's rule: what `settle` decides on."""
 
 
-def outcome_of(kind: str) -> Outcome:
-    """The settlement outcome an entry's kind stands for."""
-    return "captured" if kind == "capture" else "released"
-
-
 def _used(value: int | None, key: Key, balances: dict[Key, Balance] | None) -> int | None:
     if balances is not None and key in balances:
         return balances[key].used
@@ -251,12 +173,6 @@ async def reserve(
     """Check every limit and record a pending hold, or raise `BudgetExceeded` having
     recorded nothing. A second call for the same job returns its hold unchanged."""
     period = book.rule.period_at_micros(now_us)
-    if conn.dialect == "postgres":
-        from bot.ledger import pg_money  # it builds on this module
-
-        return await pg_money.reserve(
-            conn, budget, book, period, job_id, user_id, guild_id, role_ids, amount, now_us
-        )
     keys = book.keys(guild_id, user_id)
     facts = await conn.fetchone(
         _RESERVE_FACTS_IN[conn.dialect],
@@ -312,23 +228,6 @@ async def reserve(
     return Hold(job_id, user_id, guild_id, amount, from_micros(expires_us))
 
 
-async def existing_hold(conn: Conn, job_id: str, guild_id: int, user_id: int, amount: int) -> Hold:
-    row = await conn.fetchone(
-        "SELECT guild_id, user_id, amount, expires_at, settled FROM holds WHERE job_id = ?",
-        (job_id,),
-    )
-    assert row is not None
-    held_guild, held_user, held_amount, expires_us, settled = row
-    if (held_guild, held_user, held_amount) != (guild_id, user_id, amount):
-        raise LedgerError(
-            f"job {job_id} already holds {held_amount} for user {held_user} in guild "
-            f"{held_guild}; a retry must repeat the same figures"
-        )
-    if settled is not None:
-        raise SettlementConflict(f"job {job_id} was already {settled}; it cannot hold again")
-    return Hold(job_id, user_id, guild_id, amount, from_micros(expires_us))
-
-
 def _locked(conn: Conn, sql: str) -> str:
     return sql + sql_in(conn.dialect, "", " FOR UPDATE")
 
@@ -366,10 +265,6 @@ async def settle(
     A repeat of the same outcome returns the first settlement; the other outcome is refused.
     The spend counts in the period of the hold, not of the capture.
     """
-    if conn.dialect == "postgres":
-        from bot.ledger import pg_money  # it builds on this module
-
-        return await pg_money.settle(conn, book, job_id, capture, amount, reason, now_us)
     row = await conn.fetchone(_SETTLE_FACTS, (job_id,))
     if row is None:
         raise HoldNotFound(f"no hold for job {job_id}")
@@ -396,34 +291,9 @@ async def settle(
     return Settlement(job_id, outcome_of(wanted), spent, held, reason)
 
 
-def repeated_settlement(
-    job_id: str,
-    wanted: str,
-    amount: int | None,
-    kind: str,
-    spent_before: int,
-    quoted_before: int,
-    reason_before: str | None,
-) -> Settlement:
-    """A second settle of a settled job: the first outcome again, or refused if it differs."""
-    first = Settlement(job_id, outcome_of(kind), spent_before, quoted_before, reason_before)
-    if kind != wanted:
-        log.error("refused to %s job %s: it was already %s", wanted, job_id, first.outcome)
-        raise SettlementConflict(
-            f"job {job_id} was already {first.outcome}; it cannot be {wanted}d now"
-        )
-    if wanted == "capture" and amount is not None and amount != spent_before:
-        log.warning(
-            "job %s captured again with %d; keeping the first capture of %d",
-            job_id,
-            amount,
-            spent_before,
-        )
-    return first
-
-
-async def expire(conn: Conn, book: Book, *, now_us: int) -> list[str]:
-    """Release every unpinned hold whose expiry has passed; their job ids."""
+async def expire(conn: Conn, book: Book, settle: Settle, *, now_us: int) -> list[str]:
+    """Release every unpinned hold whose expiry has passed, with the engine's `settle`;
+    their job ids."""
     candidates = await conn.fetchall(
         "SELECT job_id FROM holds INDEXED BY holds_open"
         " WHERE settled IS NULL AND pinned_at IS NULL"
@@ -443,3 +313,7 @@ async def expire(conn: Conn, book: Book, *, now_us: int) -> list[str]:
         )
         expired.append(job_id)
     return expired
+
+
+SQLITE_STEPS = MoneySteps(reserve=reserve, settle=settle)
+"""SQLite runs the steps as they read."""

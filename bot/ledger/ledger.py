@@ -39,8 +39,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from bot.db.store import Conn, Store, Tx
+from bot.db.times import to_micros, utc_now
 from bot.ledger import holds, limits, reports
-from bot.ledger.holds import Book
+from bot.ledger.book import Book, outcome_of
+from bot.ledger.holds import SQLITE_STEPS
 from bot.ledger.models import (
     BudgetExceeded,
     BudgetSummary,
@@ -51,8 +54,8 @@ from bot.ledger.models import (
     Settlement,
     SettlementConflict,
 )
-from bot.ledger.periods import PeriodRule, to_micros, utc_now
-from bot.ledger.store import Conn, Store, Tx
+from bot.ledger.periods import PeriodRule
+from bot.ledger.pg_money import PG_STEPS
 from bot.settings import BudgetConfig
 
 __all__ = [
@@ -101,6 +104,7 @@ class Ledger:
         self._book = Book.of(self._rule, budget)
         # On PostgreSQL reserve and settle are one call of a server-side function each.
         self._server_side = db.dialect == "postgres"
+        self._money = PG_STEPS if self._server_side else SQLITE_STEPS
 
     def _now_us(self, now: datetime | None = None) -> int:
         return to_micros(now if now is not None else self._clock())
@@ -125,7 +129,7 @@ class Ledger:
         _amount(amount)
         now_us = self._now_us()
         return await self._db.run(
-            lambda conn: holds.reserve(
+            lambda conn: self._money.reserve(
                 conn,
                 self._budget,
                 self._book,
@@ -156,7 +160,7 @@ class Ledger:
         if amount is not None:
             _amount(amount)
         return await self._db.run(
-            lambda conn: holds.settle(
+            lambda conn: self._money.settle(
                 conn,
                 self._book,
                 job_id=job_id,
@@ -173,7 +177,7 @@ class Ledger:
         """The job did not run: the hold goes, nothing is spent."""
         job_id, now_us = _job(job_id), self._now_us()
         return await self._db.run(
-            lambda conn: holds.settle(
+            lambda conn: self._money.settle(
                 conn,
                 self._book,
                 job_id=job_id,
@@ -189,7 +193,9 @@ class Ledger:
     async def expire_stale_holds(self, now: datetime | None = None) -> list[str]:
         """Release the holds of jobs that never reached Atlas (unpinned) and are past expiry."""
         now_us = self._now_us(now)
-        return await self._db.run(lambda conn: holds.expire(conn, self._book, now_us=now_us))
+        return await self._db.run(
+            lambda conn: holds.expire(conn, self._book, self._money.settle, now_us=now_us)
+        )
 
     async def settlement(self, job_id: str) -> Settlement | None:
         """How the job's hold ended, or None while it is held (`HoldNotFound` if never held)."""
@@ -204,7 +210,7 @@ class Ledger:
                 raise HoldNotFound(f"no hold for job {job_id}")
             if row[1] is None:
                 return None
-            return Settlement(job_id, holds.outcome_of(row[1]), row[2], row[3], row[4])
+            return Settlement(job_id, outcome_of(row[1]), row[2], row[3], row[4])
 
         return await self._db.read(read)
 

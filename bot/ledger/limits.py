@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.db.store import Conn, Dialect, sql_in
 from bot.ledger.periods import Period
-from bot.ledger.store import Conn, Dialect, sql_in
 from bot.settings import BudgetConfig
 
 Scope = Literal["user", "role", "guild", "user_concurrency", "guild_concurrency"]

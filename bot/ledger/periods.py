@@ -1,7 +1,6 @@
-"""Budget periods (calendar day, week or month in the configured time zone) and stored times.
+"""Budget periods: a calendar day, week or month in the configured time zone.
 
-Stored times are integer microseconds since the Unix epoch, UTC: exact, compact and ordered.
-Public datetimes are timezone-aware UTC.
+Periods are computed on stored times (`bot.db.times`: integer microseconds since the epoch, UTC).
 """
 
 from __future__ import annotations
@@ -11,27 +10,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from bot.db.times import from_micros, to_micros
+
 PeriodKind = Literal["day", "week", "month"]
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def utc_now() -> datetime:
-    """The current time, timezone-aware UTC (the default clock)."""
-    return datetime.now(UTC)
-
-
-def to_micros(at: datetime) -> int:
-    """A timezone-aware datetime as integer microseconds since the epoch."""
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"{at!r} has no time zone: the ledger only takes aware datetimes")
-    delta = at - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def from_micros(micros: int) -> datetime:
-    """The UTC datetime of a stored time."""
-    return _EPOCH + timedelta(microseconds=micros)
 
 
 @dataclass(frozen=True)

@@ -8,21 +8,20 @@ afresh, decide, write. The limits' defaults and the period come from Python (the
 `PeriodRule`), the decision goes back as a row that Python turns into the same `Hold`,
 `Settlement` or `BudgetExceeded`. Every ledger test runs on both engines, so the two agree.
 
-The functions are code, not schema: `install` replaces them on every start, under the
-migration lock.
+The functions are code, not schema: the database replaces them on every start, under its
+migration lock (`bot.db.postgres.prepare`), from `SERVER_CODE`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
+from bot.db.store import Conn
+from bot.db.times import from_micros
+from bot.ledger.book import Book, MoneySteps, existing_hold, outcome_of, repeated_settlement
 from bot.ledger.errors import LedgerError
-from bot.ledger.holds import Book, existing_hold, outcome_of, repeated_settlement
 from bot.ledger.models import BudgetExceeded, Hold, HoldNotFound, Settlement
-from bot.ledger.periods import Period, from_micros
-from bot.ledger.store import Conn
 from bot.settings import BudgetConfig
 
 log = logging.getLogger("bot.ledger")
@@ -218,13 +217,14 @@ BEGIN
     outcome := 'done';
 END $$"""
 
-FUNCTIONS = (
+SERVER_CODE = (
     _LOCK_TOTALS,
     _CLAIM_CACHE,
     _RESERVE,
     _SETTLE,
 )
-"""Installed in this order (each one's callees first)."""
+"""What a PostgreSQL database runs for this ledger, installed in this order (each one's
+callees first): pass it when opening one (`bot.db.open_store(..., server_code=...)`)."""
 
 RESERVE_CALL = (
     "SELECT outcome, room FROM avb_reserve("
@@ -236,17 +236,11 @@ SETTLE_CALL = (
 )
 
 
-async def install(conn: Any) -> None:
-    """(Re)create the functions on an asyncpg connection, inside the caller's transaction."""
-    for statement in FUNCTIONS:
-        await conn.execute(statement)
-
-
 async def reserve(
     conn: Conn,
     budget: BudgetConfig,
     book: Book,
-    period: Period,
+    *,
     job_id: str,
     user_id: int,
     guild_id: int,
@@ -254,7 +248,8 @@ async def reserve(
     amount: int,
     now_us: int,
 ) -> Hold:
-    """`reserve` as one call of `avb_reserve` (bot/ledger/pg_money.py): the same steps."""
+    """`holds.reserve` as one call of `avb_reserve`: the same steps, server-side."""
+    period = book.rule.period_at_micros(now_us)
     expires_us = now_us + budget.hold_ttl_seconds * 1_000_000
     row = await conn.fetchone(
         RESERVE_CALL,
@@ -294,6 +289,7 @@ async def reserve(
 async def settle(
     conn: Conn,
     book: Book,
+    *,
     job_id: str,
     capture: bool,
     amount: int | None,
@@ -322,3 +318,7 @@ async def settle(
             return Settlement(job_id, outcome_of(kind), spent, quoted, reason_stored)
         period = book.rule.period_at_micros(created_us)  # "period": ask again with its own
     raise LedgerError(f"job {job_id}: the database and the period rule disagree")
+
+
+PG_STEPS = MoneySteps(reserve=reserve, settle=settle)
+"""PostgreSQL runs each step as one call of a server-side function."""

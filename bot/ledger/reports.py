@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Literal
 
-from bot.ledger.holds import GUILD_ROW, Book, balance, derive
+from bot.db.store import Conn
+from bot.db.times import from_micros
+from bot.ledger.book import GUILD_ROW, Book, balance, derive
 from bot.ledger.limits import granted, load_limits
 from bot.ledger.models import BudgetSummary, GuildReport, JobActivity
-from bot.ledger.periods import PeriodRule, from_micros
-from bot.ledger.store import Conn
+from bot.ledger.periods import PeriodRule
 from bot.money import MICROS_PER_USD
 from bot.settings import BudgetConfig
 

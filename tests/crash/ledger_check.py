@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.db import Conn, Database, Store
 from bot.jobs.store import JobRecord, JobState, JobStore
-from bot.ledger import BudgetSummary, Conn, Database, Ledger, Settlement, Store
+from bot.ledger import BudgetSummary, Ledger, Settlement
 from bot.settings import Settings
 
 RELEASED_STATES = frozenset(

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.db import Database, DatabaseUnavailable
+from bot.db.times import utc_now
 from bot.jobs.store import JobRecord, JobState, JobStore
-from bot.ledger import Database, DatabaseUnavailable, HoldNotFound, Ledger
-from bot.ledger.periods import utc_now
+from bot.ledger import HoldNotFound, Ledger
 from bot.settings import Settings, load
 from tests.conftest import make_env
 from tests.crash.ledger_check import check_db, check_ledger

@@ -9,8 +9,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bot.ledger import Store
-from bot.ledger.pg import PostgresDatabase
+from bot.db import Store
+from bot.db.postgres import PostgresDatabase
+from bot.ledger import SERVER_CODE
 from tests.crash.ledger_check import check_db
 from tests.crash.world import crash_world, message_status
 from tests.engines import pg_url, shared_admin_url
@@ -39,7 +40,7 @@ async def _until(ready: Callable[[], Awaitable[bool]], what: str, timeout: float
 
 async def test_a_job_of_a_killed_process_is_taken_over_by_another(tmp_path: Path) -> None:
     url = pg_url(shared_admin_url())
-    db = await PostgresDatabase.open(url)
+    db = await PostgresDatabase.open(url, server_code=SERVER_CODE)
     async with crash_world(tmp_path) as world:
         config = tmp_path / "bot.toml"
         text = config.read_text().replace(

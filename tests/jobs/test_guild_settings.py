@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.catalogue import ModelKind
+from bot.db import Database
 from bot.jobs.guild_settings import (
     DEFAULT_APPROVAL_TIMEOUT_SECONDS,
     GuildSettings,
@@ -20,7 +21,6 @@ from bot.jobs.guild_settings import (
     to_json,
 )
 from bot.jobs.orders import JobRefused, VideoOrder, validate_order
-from bot.ledger import Database
 from bot.settings import Settings
 
 GUILD = 1000

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
+from bot.db import Store
 from bot.jobs.store import SOLO_OWNER, JobState, JobStore
-from bot.ledger import Store
 from tests.engines import Target, target
 from tests.jobs.test_store import T0, job
 from tests.ledger.helpers import GUILD, Clock

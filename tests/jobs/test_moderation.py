@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.catalogue import ModelKind
+from bot.db import Database
 from bot.jobs.guild_settings import (
     GuildSettings,
     GuildSettingsStore,
@@ -25,7 +26,6 @@ from bot.jobs.orders import JobRefused, VideoOrder
 from bot.jobs.prompt_rules import PromptRule
 from bot.jobs.regex_sandbox import RegexSandbox
 from bot.jobs.store import JobStore
-from bot.ledger import Database
 from bot.settings import Settings
 
 GUILD = 1000

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.db import Store
 from bot.jobs.store import (
     IllegalTransition,
     JobExists,
@@ -19,7 +20,7 @@ from bot.jobs.store import (
     JobStore,
     can_move,
 )
-from bot.ledger import BudgetExceeded, Ledger, Store
+from bot.ledger import BudgetExceeded, Ledger
 from tests.engines import Target, peek, target
 from tests.ledger.helpers import ALICE, BOB, GUILD, USD, Clock, budget
 

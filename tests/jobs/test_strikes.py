@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.db import Conn, Database
 from bot.jobs.strikes import StrikeStore
-from bot.ledger import Conn, Database
 
 GUILD, OTHER_GUILD = 1000, 1001
 MEMBER, OTHER = 11, 12

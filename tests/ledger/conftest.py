@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.ledger import Ledger, Store
+from bot.db import Store
+from bot.ledger import Ledger
 from tests.engines import Target, target
 from tests.ledger.helpers import Clock, budget
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.ledger import BudgetExceeded, Ledger, Store
+from bot.db import Store
+from bot.ledger import BudgetExceeded, Ledger
 from tests.engines import Target, peek
 from tests.ledger.helpers import ALICE, BOB, GUILD, USD, Clock, budget
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.ledger import BudgetExceeded, Ledger, Store
+from bot.db import Store
+from bot.ledger import BudgetExceeded, Ledger
 from tests.engines import Target, peek
 from tests.ledger.helpers import ADMIN, ALICE, GUILD, USD, Clock, budget
 
@@ -177,11 +178,12 @@ _CRASHING_BOT = """
 import asyncio, os, sys
 from datetime import UTC, datetime
 from pathlib import Path
-from bot.ledger import Ledger, open_store
+from bot.ledger import SERVER_CODE, Ledger
+from bot.db import open_store
 from tests.ledger.helpers import ALICE, GUILD, USD, Clock, budget
 
 async def main() -> None:
-    db = await open_store(sys.argv[2] or None, Path(sys.argv[1]))
+    db = await open_store(sys.argv[2] or None, Path(sys.argv[1]), server_code=SERVER_CODE)
     ledger = Ledger(db, budget(), clock=Clock())
     await ledger.reserve("committed", ALICE, GUILD, [], 2 * USD)
     async with db.transaction() as tx:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.db import Store
 from bot.ledger import (
     BudgetExceeded,
     HoldNotFound,
@@ -14,7 +15,6 @@ from bot.ledger import (
     LedgerError,
     Settlement,
     SettlementConflict,
-    Store,
 )
 from bot.settings import Settings
 from tests.engines import peek

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.ledger.periods import PeriodRule, from_micros, to_micros
+from bot.db.times import from_micros, to_micros
+from bot.ledger.periods import PeriodRule
 
 
 def _utc(*args: int) -> datetime:

@@ -19,12 +19,13 @@ PER_PROCESS = 250
 _RACER = """
 import asyncio, json, sys
 from pathlib import Path
-from bot.ledger import BudgetExceeded, Ledger, open_store
+from bot.ledger import SERVER_CODE, BudgetExceeded, Ledger
+from bot.db import open_store
 from tests.ledger.helpers import USD, budget
 
 async def main() -> None:
     name, path, url = sys.argv[1], Path(sys.argv[2]), sys.argv[3] or None
-    db = await open_store(url, path)
+    db = await open_store(url, path, server_code=SERVER_CODE)
     ledger = Ledger(db, budget(
         default_bot_cap_usd="10.00", max_concurrent_jobs_per_user=1000,
         max_concurrent_jobs_per_guild=1000))

@@ -21,16 +21,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.db import Conn, Store
 from bot.ledger import (
     BudgetExceeded,
-    Conn,
     Hold,
     HoldNotFound,
     Ledger,
     LedgerError,
     Settlement,
     SettlementConflict,
-    Store,
 )
 from tests.engines import ENGINES, Target, pg_url, shared_admin_url
 from tests.ledger.helpers import ADMIN, GUILD, Clock, budget

@@ -7,8 +7,8 @@ and PostgreSQL, with `?` or `:name` parameters; the PostgreSQL engine rewrites t
 and drops SQLite's `INDEXED BY` hints. The few real differences are chosen with
 `conn.dialect`.
 
-Engines: `bot.ledger.db.Database` (SQLite via aiosqlite, the default) and
-`bot.ledger.pg.PostgresDatabase` (asyncpg, `DATABASE_URL=postgresql://...`). On SQLite a step
+Engines: `bot.db.sqlite.Database` (SQLite via aiosqlite, the default) and
+`bot.db.postgres.PostgresDatabase` (asyncpg, `DATABASE_URL=postgresql://...`). On SQLite a step
 never really suspends: the engine drives its coroutine to the end inside the database's own
 thread, in one hop, exactly as a plain function.
 """
@@ -19,7 +19,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, Protocol, TypeVar
 
-from bot.ledger.errors import LedgerError
+from bot.db.errors import DatabaseError
 
 T = TypeVar("T")
 Dialect = Literal["sqlite", "postgres"]
@@ -106,7 +106,7 @@ def drive(coro: Coroutine[Any, Any, T]) -> T:
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
     coro.close()
-    raise LedgerError("a step suspended on SQLite: steps may only await the Conn they are given")
+    raise DatabaseError("a step suspended on SQLite: steps may only await the Conn they are given")
 
 
 def sql_in(dialect: Dialect, sqlite: str, postgres: str) -> str:

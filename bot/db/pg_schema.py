@@ -9,7 +9,7 @@ compares the two schemas column by column. The version lives in `avb_schema`.
 
 from __future__ import annotations
 
-from bot.ledger.schema import UNFINISHED_JOBS_WHERE
+from bot.db.schema import UNFINISHED_JOBS_WHERE
 
 APPLICATION = "atlas-video-bot"
 """`avb_schema.application`: tells our databases from others."""

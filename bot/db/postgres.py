@@ -21,16 +21,15 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from bot.ledger.errors import (
+from bot.db.errors import (
     ConstraintViolation,
     DatabaseCorrupt,
+    DatabaseError,
     DatabaseTooNew,
     DatabaseUnavailable,
-    LedgerError,
 )
-from bot.ledger.pg_money import install
-from bot.ledger.pg_schema import APPLICATION, BOOTSTRAP, PG_MIGRATIONS
-from bot.ledger.store import Args, Dialect, Row, Step, Tx
+from bot.db.pg_schema import APPLICATION, BOOTSTRAP, PG_MIGRATIONS
+from bot.db.store import Args, Dialect, Row, Step, Tx
 
 try:  # an optional extra: pip install atlas-video-bot[postgres]
     import asyncpg
@@ -76,7 +75,7 @@ def _translate(sql: str) -> tuple[str, tuple[str, ...] | None]:
 
     text = _PARAM.sub(number, _HINT.sub("", sql))
     if names and count:
-        raise LedgerError(f"mixed ? and :name parameters in {sql!r}")
+        raise DatabaseError(f"mixed ? and :name parameters in {sql!r}")
     return text, (tuple(names) if names else None)
 
 
@@ -213,10 +212,12 @@ class PostgresDatabase:
         *,
         pool_size: int = POOL_SIZE,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        server_code: Sequence[str] = (),
     ) -> PostgresDatabase:
-        """Connect, check the database is ours (or empty) and not too new, migrate it."""
+        """Connect, check the database is ours (or empty) and not too new, migrate it, and
+        install `server_code` (the ledger passes its money functions: `bot.ledger.SERVER_CODE`)."""
         if asyncpg is None:
-            raise LedgerError(
+            raise DatabaseError(
                 "DATABASE_URL names PostgreSQL but asyncpg is not installed: "
                 "pip install 'atlas-video-bot[postgres]'"
             )
@@ -237,7 +238,7 @@ class PostgresDatabase:
         db = cls(pool, name)
         try:
             async with pool.acquire() as conn:
-                await prepare(conn, name)
+                await prepare(conn, name, server_code)
         except BaseException as exc:
             await pool.close()
             if isinstance(exc, Exception):
@@ -266,7 +267,7 @@ class PostgresDatabase:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise LedgerError(f"the database {self._name} is closed")
+            raise DatabaseError(f"the database {self._name} is closed")
 
     def _own_tx(self) -> PgTx | None:
         task = asyncio.current_task()
@@ -276,7 +277,7 @@ class PostgresDatabase:
     async def transaction(self) -> AsyncIterator[Tx]:
         """READ COMMITTED; commit when the block ends, roll back if it raises."""
         if self._own_tx() is not None:
-            raise LedgerError("a transaction is already open in this task: pass its tx= on")
+            raise DatabaseError("a transaction is already open in this task: pass its tx= on")
         self._check_open()
         task = asyncio.current_task()
         assert task is not None
@@ -304,7 +305,7 @@ class PostgresDatabase:
         COMMIT around it, no savepoint inside `tx`; two round trips saved."""
         if tx is not None:
             if not isinstance(tx, PgTx) or tx._db is not self or not tx._open:
-                raise LedgerError("the tx passed is closed or belongs to another database")
+                raise DatabaseError("the tx passed is closed or belongs to another database")
             try:
                 if one_statement:
                     return await fn(PgConn(tx.conn))
@@ -313,7 +314,7 @@ class PostgresDatabase:
             except Exception as exc:
                 raise _translated(exc, self._name) from exc
         if self._own_tx() is not None:
-            raise LedgerError("this task has a transaction open: pass tx= to join it")
+            raise DatabaseError("this task has a transaction open: pass tx= to join it")
         self._check_open()
         # A write once asked for is carried out even if its caller is cancelled meanwhile.
         write = asyncio.ensure_future(self._write(fn, one_statement))
@@ -383,15 +384,17 @@ async def _version(conn: Any, name: str) -> int:
     return version
 
 
-async def prepare(conn: Any, name: str) -> int:
+async def prepare(conn: Any, name: str, server_code: Sequence[str] = ()) -> int:
     """Check the database and apply the missing migrations, each in its own transaction,
-    under an advisory lock so two processes starting at once migrate it once."""
+    under an advisory lock so two processes starting at once migrate it once; then (re)install
+    `server_code` (functions of this version of the code, e.g. the ledger's) under that lock."""
     while True:
         async with conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
             version = await _version(conn, name)
             if version == len(PG_MIGRATIONS):
-                await install(conn)  # the money functions of this version of the code
+                for statement in server_code:  # code, not schema: replaced on every start
+                    await conn.execute(statement)
                 return version
             for statement in PG_MIGRATIONS[version]:
                 await conn.execute(statement)

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.db import Database, Store
+from bot.db.move import TABLES
 from bot.jobs.guild_settings import GuildSettingsStore
 from bot.jobs.store import JobState, JobStore
-from bot.ledger import Database, Ledger, Store
-from bot.ledger.move import TABLES
+from bot.ledger import Ledger
 from bot.settings import load
 from tests.conftest import make_env
 from tests.engines import Target, peek, pg_url, shared_admin_url

@@ -6,7 +6,7 @@ only ever moves it later, in one statement, so racing processes keep the latest.
 
 from __future__ import annotations
 
-from bot.ledger.store import Store, sql_in
+from bot.db.store import Store, sql_in
 
 ATLAS_BACKOFF = "atlas-429"
 """Until when every process holds its requests to Atlas after a 429."""

@@ -11,8 +11,8 @@ from pydantic import SecretStr
 
 from bot.atlas import AtlasClient
 from bot.atlas import client as atlas_client
-from bot.ledger import Store
-from bot.ledger.deadlines import ATLAS_BACKOFF, SharedDeadlines
+from bot.db import Store
+from bot.db.deadlines import ATLAS_BACKOFF, SharedDeadlines
 from bot.settings import Settings
 from bot.sim import AtlasSimulator
 from tests.atlas.conftest import FAST_RETRY, SleepLog, video_request

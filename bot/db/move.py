@@ -15,10 +15,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bot.ledger.db import Database
-from bot.ledger.errors import LedgerError
-from bot.ledger.pg import PgTx, PostgresDatabase
-from bot.ledger.store import Conn
+from bot.db.errors import DatabaseError
+from bot.db.postgres import PgTx, PostgresDatabase
+from bot.db.sqlite import Database
+from bot.db.store import Conn
 
 TABLES = (
     "jobs",
@@ -50,7 +50,7 @@ MONEY_SUMS = {
 """Figures that must come out the same on both sides."""
 
 
-class MoveRefused(LedgerError):
+class MoveRefused(DatabaseError):
     """The move cannot start (the target holds data) or did not add up (rolled back)."""
 
 

@@ -7,16 +7,10 @@ import asyncio
 
 import pytest
 
-from bot.ledger import (
-    ConstraintViolation,
-    DatabaseCorrupt,
-    DatabaseTooNew,
-    Ledger,
-    LedgerError,
-    Store,
-)
-from bot.ledger.pg_schema import PG_MIGRATIONS
-from bot.ledger.schema import MIGRATIONS
+from bot.db import ConstraintViolation, DatabaseCorrupt, DatabaseError, DatabaseTooNew, Store
+from bot.db.pg_schema import PG_MIGRATIONS
+from bot.db.schema import MIGRATIONS
+from bot.ledger import BudgetExceeded, Ledger
 from tests.engines import Target, peek, pg_url, shared_admin_url
 from tests.ledger.helpers import ALICE, GUILD, USD, budget
 
@@ -128,7 +122,7 @@ async def test_a_transaction_commits_together_or_not_at_all(db: Store, ledger: L
         await ledger.reserve("job-1", ALICE, GUILD, [], USD, tx=tx)
         assert (await ledger.summary(ALICE, GUILD, [])).held == USD  # reads see the open tx
     assert not tx.is_open
-    with pytest.raises(LedgerError, match="closed"):
+    with pytest.raises(DatabaseError, match="closed"):
         await ledger.capture("job-1", tx=tx)
 
 
@@ -137,7 +131,7 @@ async def test_a_failed_step_inside_a_transaction_leaves_the_rest_of_it(
 ) -> None:
     async with db.transaction() as tx:
         await ledger.reserve("job-1", ALICE, GUILD, [], 3 * USD, tx=tx)
-        with pytest.raises(LedgerError):
+        with pytest.raises(BudgetExceeded):
             await ledger.reserve("job-2", ALICE, GUILD, [], 3 * USD, tx=tx)
 
     assert (await ledger.summary(ALICE, GUILD, [])).held == 3 * USD
@@ -147,9 +141,9 @@ async def test_writing_without_tx_inside_an_open_transaction_is_an_error(
     db: Store, ledger: Ledger
 ) -> None:
     async with db.transaction():
-        with pytest.raises(LedgerError, match="pass tx="):
+        with pytest.raises(DatabaseError, match="pass tx="):
             await ledger.reserve("job-1", ALICE, GUILD, [], USD)
-        with pytest.raises(LedgerError, match="already open"):
+        with pytest.raises(DatabaseError, match="already open"):
             async with db.transaction():
                 pass
 
@@ -160,7 +154,7 @@ async def test_writes_after_close_are_refused(target: Target) -> None:
     await db.close()
     await db.close()  # twice is fine
 
-    with pytest.raises(LedgerError, match="closed"):
+    with pytest.raises(DatabaseError, match="closed"):
         await ledger.reserve("job-1", ALICE, GUILD, [], USD)
 
 

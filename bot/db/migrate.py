@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bot.ledger.checkpoint import BACKSTOP_PAGES
-from bot.ledger.errors import DatabaseCorrupt, DatabaseTooNew
-from bot.ledger.schema import APPLICATION_ID, MIGRATIONS
+from bot.db.checkpoint import BACKSTOP_PAGES
+from bot.db.errors import DatabaseCorrupt, DatabaseTooNew
+from bot.db.schema import APPLICATION_ID, MIGRATIONS
 
 CACHE_KIB = 16_384
 """Page cache per connection: a year of a busy guild's hot pages."""

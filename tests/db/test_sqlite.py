@@ -13,19 +13,18 @@ from typing import Any
 
 import pytest
 
-from bot.ledger import (
+from bot.db import (
     Conn,
     Database,
     DatabaseCorrupt,
+    DatabaseError,
     DatabaseTooNew,
     DatabaseUnavailable,
-    HoldNotFound,
-    Ledger,
-    LedgerError,
 )
-from bot.ledger import db as db_module
-from bot.ledger import migrate as migrate_module
-from bot.ledger.schema import APPLICATION_ID, MIGRATIONS
+from bot.db import migrate as migrate_module
+from bot.db import sqlite as db_module
+from bot.db.schema import APPLICATION_ID, MIGRATIONS
+from bot.ledger import BudgetExceeded, HoldNotFound, Ledger
 from tests.engines import Target
 from tests.ledger.helpers import (
     ALICE,
@@ -233,7 +232,7 @@ async def test_a_transaction_commits_together_or_not_at_all(ledger: Ledger, db: 
         await ledger.reserve("job-1", ALICE, GUILD, [], USD, tx=tx)
         assert (await ledger.summary(ALICE, GUILD, [])).held == USD  # reads see the open tx
     assert not tx.is_open
-    with pytest.raises(LedgerError, match="closed"):
+    with pytest.raises(DatabaseError, match="closed"):
         await ledger.capture("job-1", tx=tx)
 
 
@@ -242,7 +241,7 @@ async def test_a_failed_step_inside_a_transaction_leaves_the_rest_of_it(
 ) -> None:
     async with db.transaction() as tx:
         await ledger.reserve("job-1", ALICE, GUILD, [], 3 * USD, tx=tx)
-        with pytest.raises(LedgerError):
+        with pytest.raises(BudgetExceeded):
             await ledger.reserve("job-2", ALICE, GUILD, [], 3 * USD, tx=tx)
 
     assert (await ledger.summary(ALICE, GUILD, [])).held == 3 * USD
@@ -252,9 +251,9 @@ async def test_writing_without_tx_inside_an_open_transaction_is_an_error_not_a_d
     ledger: Ledger, db: Database
 ) -> None:
     async with db.transaction():
-        with pytest.raises(LedgerError, match="pass tx="):
+        with pytest.raises(DatabaseError, match="pass tx="):
             await ledger.reserve("job-1", ALICE, GUILD, [], USD)
-        with pytest.raises(LedgerError, match="already open"):
+        with pytest.raises(DatabaseError, match="already open"):
             async with db.transaction():
                 pass
 
@@ -293,7 +292,7 @@ async def test_writes_after_close_are_refused(db_path: Path) -> None:
     await db.close()
     await db.close()  # twice is fine
 
-    with pytest.raises(LedgerError, match="closed"):
+    with pytest.raises(DatabaseError, match="closed"):
         await ledger.reserve("job-1", ALICE, GUILD, [], USD)
 
 
@@ -315,7 +314,7 @@ async def test_a_full_disk_inside_a_transaction_says_so_and_keeps_none_of_it(
                 outcome.append(exc)
             await ledger.reserve("after", ALICE, GUILD, [], 1, tx=tx)  # must not run bare
 
-    with pytest.raises(LedgerError, match="already rolled back"):
+    with pytest.raises(DatabaseError, match="already rolled back"):
         await fill_one_transaction()
 
     assert "disk is full" in str(outcome[0])

@@ -22,24 +22,24 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from bot.ledger.checkpoint import Checkpointer
-from bot.ledger.errors import (
+from bot.db.checkpoint import Checkpointer
+from bot.db.errors import (
     ConstraintViolation,
     DatabaseCorrupt,
+    DatabaseError,
     DatabaseTooNew,
     DatabaseUnavailable,
-    LedgerError,
     translate,
 )
-from bot.ledger.migrate import prepare
-from bot.ledger.store import Args, Dialect, Row, Step, Tx, drive
+from bot.db.migrate import prepare
+from bot.db.store import Args, Dialect, Row, Step, Tx, drive
 
 __all__ = [
     "Database",
     "DatabaseCorrupt",
+    "DatabaseError",
     "DatabaseTooNew",
     "DatabaseUnavailable",
-    "LedgerError",
     "SqliteConn",
     "Tx",
 ]
@@ -93,7 +93,7 @@ def _step(fn: Step[T], conn: sqlite3.Connection) -> T:
 def _in_savepoint(fn: Step[T], conn: sqlite3.Connection) -> T:
     # Inside a transaction: a failed step leaves the transaction as it was before the step.
     if not conn.in_transaction:  # SQLite ended it (e.g. a full disk): never run unprotected
-        raise LedgerError("the transaction was already rolled back by the database")
+        raise DatabaseError("the transaction was already rolled back by the database")
     conn.execute("SAVEPOINT step")
     try:
         result = _step(fn, conn)
@@ -187,7 +187,7 @@ class Database:
             raise translate(exc, path) from None
         if not callable(getattr(conn, "_execute", None)):  # pragma: no cover - aiosqlite changed
             await conn.close()
-            raise LedgerError("this aiosqlite version cannot run functions in its thread")
+            raise DatabaseError("this aiosqlite version cannot run functions in its thread")
         db = cls(conn, path, busy_timeout)
         try:
             await db._call(partial(prepare, path=path, busy_timeout=busy_timeout))
@@ -217,7 +217,7 @@ class Database:
             try:
                 if self._checkpointer is not None:
                     await asyncio.to_thread(self._checkpointer.stop)
-                with contextlib.suppress(LedgerError):  # best effort (e.g. a full disk)
+                with contextlib.suppress(DatabaseError):  # best effort (e.g. a full disk)
                     await self._call(lambda conn: conn.execute("PRAGMA optimize"))
             finally:
                 self._closed = True
@@ -225,7 +225,7 @@ class Database:
 
     async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed:
-            raise LedgerError(f"the database {self.path} is closed")
+            raise DatabaseError(f"the database {self.path} is closed")
         try:
             result: T = await self._conn._execute(fn, self._conn._conn)
         except sqlite3.Error as exc:
@@ -243,7 +243,7 @@ class Database:
         the database before it); a block that ran none commits nothing.
         """
         if self._in_own_transaction():
-            raise LedgerError("a transaction is already open in this task: pass its tx= on")
+            raise DatabaseError("a transaction is already open in this task: pass its tx= on")
         async with self._lock:
             self._owner = asyncio.current_task()
             self._begun = False
@@ -267,12 +267,12 @@ class Database:
         (`one_statement` changes nothing here: a group commit costs no round trips)."""
         if tx is not None:
             if tx._db is not self or not tx._open:
-                raise LedgerError("the tx passed is closed or belongs to another database")
+                raise DatabaseError("the tx passed is closed or belongs to another database")
             return await self._in_transaction(partial(_in_savepoint, fn))
         if self._in_own_transaction():
-            raise LedgerError("this task has a transaction open: pass tx= to join it")
+            raise DatabaseError("this task has a transaction open: pass tx= to join it")
         if self._closed:
-            raise LedgerError(f"the database {self.path} is closed")
+            raise DatabaseError(f"the database {self.path} is closed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append((fn, future))
         if self._flusher is None:
