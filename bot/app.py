@@ -46,9 +46,9 @@ from bot.cogs.translator import CommandTranslator
 from bot.db import DatabaseCorrupt, DatabaseError, DatabaseUnavailable, Store, open_store
 from bot.db.deadlines import SharedDeadlines
 from bot.db.postgres import display_url
+from bot.guilds.delivery import DeliveryTarget
 from bot.health import WRITE_EVERY_SECONDS, health_file, write_health
 from bot.i18n import t
-from bot.jobs.delivery import DeliveryTarget
 from bot.jobs.media import AttachmentFetcher
 from bot.jobs.service import JobService
 from bot.jobs.store import SOLO_OWNER, JobRecord, JobStore

@@ -1,7 +1,7 @@
 """Delivering a finished video where the server wants it: a thread, a gallery channel, a DM.
 
 `RoutedProgress` is the job message's `MessageProgress` with one more step at the end: once the
-job is delivered and its target (stored with the job, see `bot.jobs.delivery`) is not the
+job is delivered and its target (stored with the job, see `bot.guilds.delivery`) is not the
 channel, the video is posted at the target through the bot's own token, so it works after a
 restart and after the interaction token expired, and the job message says where it went. If
 posting there fails (closed DMs, a deleted gallery, a missing permission), the video lands in
@@ -22,8 +22,8 @@ import discord
 from bot.cogs.listings import jump_url
 from bot.cogs.render import job_content, job_embed, video_file
 from bot.cogs.reporter import DEFAULT_UPLOAD_LIMIT, MessageProgress
+from bot.guilds.delivery import DeliveryJournal, DeliveryMode, DeliveryTarget, Posted
 from bot.i18n import t
-from bot.jobs.delivery import DeliveryJournal, DeliveryMode, DeliveryTarget, Posted
 from bot.jobs.progress import JobStatus, JobView
 
 log = logging.getLogger(__name__)

@@ -18,10 +18,11 @@ from discord.ext import commands
 from bot.cogs.delivery import RoutedProgress
 from bot.cogs.listings import jump_url
 from bot.cogs.review_buttons import ReviewButton
+from bot.guilds.delivery import DeliveryTarget
 from bot.i18n import t
-from bot.jobs.delivery import DeliveryTarget
-from bot.jobs.moderation import Notice, ReviewRefused
+from bot.jobs.moderation import ReviewRefused
 from bot.jobs.progress import JobStatus
+from bot.safety.notices import Notice
 
 if TYPE_CHECKING:
     from bot.app import VideoBot

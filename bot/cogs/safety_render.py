@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import discord
 
+from bot.guilds.settings import GuildSettings
 from bot.i18n import t
-from bot.jobs.guild_settings import GuildSettings
-from bot.jobs.moderation import FlaggedOutputs
-from bot.jobs.strikes import DEFAULT_REJECTION_LIMIT
+from bot.safety.held import FlaggedOutputs
+from bot.safety.strikes import DEFAULT_REJECTION_LIMIT
 
 FIELD_MAX = 1024
 

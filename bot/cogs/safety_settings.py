@@ -13,9 +13,9 @@ import discord
 from discord import app_commands
 
 from bot.cogs.settings import TextChannelOption, settings_embed
+from bot.guilds.settings import GuildSettings, SettingsRefused
 from bot.i18n import t
-from bot.jobs.guild_settings import GuildSettings, SettingsRefused
-from bot.jobs.prompt_rules import MAX_LABEL_CHARS, MAX_REGEX_CHARS
+from bot.safety.prompt_rules import MAX_LABEL_CHARS, MAX_REGEX_CHARS
 
 if TYPE_CHECKING:
     from bot.app import VideoBot

@@ -1,7 +1,7 @@
 """/settings: a server's own defaults and rules for videos (Manage Server, checked at run time).
 
 Every subcommand answers with the whole settings embed, so an admin always sees the result.
-The rules themselves live in `bot.jobs.guild_settings`; this module only turns options into
+The rules themselves live in `bot.guilds.settings`; this module only turns options into
 changes and renders them. The safety subcommands (prompt-rules, safety, unpause) are added to
 the group by `bot.cogs.safety_settings`.
 """
@@ -17,9 +17,9 @@ from bot.catalogue import ModelKind
 from bot.cogs.amounts import CLEAR_WORDS, parse_amount
 from bot.cogs.render import timestamp
 from bot.cogs.safety_render import add_safety_fields
+from bot.guilds.delivery import DeliveryMode
+from bot.guilds.settings import GuildSettings, SettingsRefused
 from bot.i18n import t
-from bot.jobs.delivery import DeliveryMode
-from bot.jobs.guild_settings import GuildSettings, SettingsRefused
 from bot.jobs.overview import model_label
 from bot.money import format_usd
 from bot.settings import Settings

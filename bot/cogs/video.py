@@ -16,8 +16,8 @@ from bot.cogs.buttons import job_buttons
 from bot.cogs.delivery import RoutedProgress
 from bot.cogs.offers import offer_text, offer_view
 from bot.cogs.render import job_embed, refusal_text
+from bot.guilds.delivery import DeliveryTarget
 from bot.i18n import t
-from bot.jobs.delivery import DeliveryTarget
 from bot.jobs.offers import BudgetRefused
 from bot.jobs.orders import ImageInput, JobRefused, VideoOrder
 from bot.jobs.progress import JobStatus

@@ -173,7 +173,7 @@ _V2: list[str] = [
 ]
 
 _V3: list[str] = [
-    # Per-server settings (bot/jobs/guild_settings.py): one JSON object of the values an admin
+    # Per-server settings (bot/guilds/settings.py): one JSON object of the values an admin
     # set with /settings; a key left out means "use the config file's value".
     """CREATE TABLE guild_settings (
         guild_id INTEGER PRIMARY KEY,
@@ -184,7 +184,7 @@ _V3: list[str] = [
 ]
 
 _V4: list[str] = [
-    # Atlas's content moderation and a server's answer to it (bot/jobs/strikes.py), one
+    # Atlas's content moderation and a server's answer to it (bot/safety/strikes.py), one
     # append-only log per member: each rejected job, and each pause and its lifting. A member
     # is paused when the latest of their 'paused'/'unpaused' rows is a pause; rejections count
     # towards a pause within a day, and only those after the last lifting.

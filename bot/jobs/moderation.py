@@ -1,12 +1,15 @@
-"""A server's safety rules around a job, before money moves and after Atlas answers.
+"""A server's safety rules applied to a job, before money moves and after Atlas answers.
+
+The rules, the regex sandbox, strikes and held files are `bot.safety`; this module ties them to
+the job table (a held video marks its job delivered, a review is noted in the job row).
 
 Before: `screen` refuses (with `JobRefused`, nothing held) a job in a channel that is not
 age-restricted when the server asks for one, a job by a paused member, and a prompt that breaks
 one of the server's prompt rules, naming the rule's label, never the word that matched.
 
 After: `record_rejection` counts a job Atlas's moderation rejected (error_code 1039) and may
-pause the member (`bot.jobs.strikes`); `announce` tells the server's log channel. An output Atlas
-flags (`has_nsfw_contents`) is either delivered behind a spoiler or, in review mode, kept on disk
+pause the member (`bot.safety.strikes`); `announce` tells the server's log channel. An output
+Atlas flags (`has_nsfw_contents`) is either delivered behind a spoiler or, in review mode, kept on disk
 (`HeldVideos`) until a moderator approves or removes it; `review` records that decision.
 Knows nothing of Discord: notices go to a `NoticeSink` that the Discord layer provides.
 """
@@ -14,77 +17,31 @@ Knows nothing of Discord: notices go to a `NoticeSink` that the Discord layer pr
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
 
 from bot.db.store import Store
 from bot.db.times import utc_now
-from bot.jobs.guild_settings import GuildSettings, GuildSettingsStore, SettingsRefused
+from bot.guilds.settings import GuildSettings, GuildSettingsStore, SettingsRefused
 from bot.jobs.orders import JobRefused, VideoOrder
-from bot.jobs.prompt_rules import (
+from bot.jobs.store import JobRecord, JobState, JobStore
+from bot.safety.held import FlaggedOutputs, HeldVideos, Review
+from bot.safety.notices import Notice, NoticeSink
+from bot.safety.prompt_rules import (
     PromptRule,
     RuleProblem,
     check_rules,
-    compile_rules,
     fold,
     parse_words,
-    windows,
 )
-from bot.jobs.regex_sandbox import RegexSandbox, SandboxError, SandboxTimeout
-from bot.jobs.store import JobRecord, JobState, JobStore
-from bot.jobs.strikes import DEFAULT_REJECTION_LIMIT, Strike, StrikeStore
+from bot.safety.regex_sandbox import RegexSandbox
+from bot.safety.screening import PromptScreen, RulesUnavailable
+from bot.safety.strikes import DEFAULT_REJECTION_LIMIT, Strike, StrikeStore
 
 log = logging.getLogger(__name__)
-
-
-class FlaggedOutputs(StrEnum):
-    """What happens to a video Atlas flags as sensitive."""
-
-    SPOILER = "spoiler"
-    REVIEW = "review"
-
-
-class Review(StrEnum):
-    """Where a held video stands (`params["review"]` of its job)."""
-
-    PENDING = "pending"
-    APPROVED = "approved"
-    REMOVED = "removed"
-
-
-@dataclass(frozen=True)
-class Notice:
-    """One line for a server's log channel."""
-
-    kind: str
-    """"rejected", "paused", "unpaused", "held", "approved" or "removed"."""
-    guild_id: int
-    channel_id: int
-    """The log channel."""
-    user_id: int
-    """The member concerned."""
-    job_id: str | None = None
-    count: int = 0
-    limit: int = 0
-    by: int | None = None
-    """The admin or moderator who acted."""
-    job_channel_id: int | None = None
-    job_message_id: int | None = None
-
-
-class NoticeSink(Protocol):
-    """Where notices go (the Discord layer posts them in the log channel)."""
-
-    async def post(self, notice: Notice) -> None:
-        """Deliver one notice; may raise, the caller logs it."""
-        ...
 
 
 class ReviewRefused(Exception):
@@ -93,38 +50,6 @@ class ReviewRefused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-class HeldVideos:
-    """Flagged videos waiting for a moderator, one file per job in `folder`."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def path(self, job_id: str) -> Path:
-        """Where the job's held video is (or would be)."""
-        return self.folder / f"{job_id}.mp4"
-
-    async def keep(self, job_id: str, video: Path) -> Path:
-        """Move a downloaded video into the folder; its new path."""
-        target = self.path(job_id)
-
-        def move() -> None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            shutil.move(video, target)
-
-        await asyncio.to_thread(move)
-        return target
-
-    def find(self, job_id: str) -> Path | None:
-        """The held video, if it is on disk."""
-        path = self.path(job_id)
-        return path if path.is_file() else None
-
-    def drop(self, job_id: str) -> None:
-        """Delete a held video (approved and delivered, or removed)."""
-        with contextlib.suppress(FileNotFoundError):
-            self.path(job_id).unlink()
 
 
 class Moderation:
@@ -143,7 +68,7 @@ class Moderation:
         self._settings = guild_settings
         self._jobs = jobs
         self.strikes = StrikeStore(db, clock=clock)
-        self.sandbox = sandbox or RegexSandbox()
+        self.screen_rules = PromptScreen(sandbox)
         self.held = HeldVideos(held_folder)
         self.notices: NoticeSink | None = None
         self._reviewing: set[str] = set()
@@ -156,7 +81,10 @@ class Moderation:
             raise JobRefused("refused.nsfw_only")
         if await self.strikes.is_paused(order.guild_id, order.user_id):
             raise JobRefused("refused.member_paused")
-        label = await self.broken_rule(guild.prompt_rules, order.prompt)
+        try:
+            label = await self.screen_rules.broken_rule(guild.prompt_rules, order.prompt)
+        except RulesUnavailable:
+            raise JobRefused("refused.prompt_rules_unavailable") from None
         if label is not None:
             log.info(
                 "prompt refused by rule %r",
@@ -164,27 +92,6 @@ class Moderation:
                 extra={"user_id": order.user_id, "guild_id": order.guild_id},
             )
             raise JobRefused("refused.prompt_rule", rule=label)
-
-    async def broken_rule(self, rules: tuple[PromptRule, ...], prompt: str) -> str | None:
-        """The label of the first rule `prompt` breaks, or None.
-
-        A regex check that does not finish in time refuses the prompt: spending is never
-        allowed on a check that did not happen.
-        """
-        if not rules:
-            return None
-        compiled = compile_rules(rules)
-        folded = fold(prompt)
-        label = compiled.blocked_word(folded)
-        if label is not None or not compiled.regexes:
-            return label
-        patterns = [pattern for _, pattern in compiled.regexes]
-        try:
-            index = await self.sandbox.search(patterns, windows(folded))
-        except (SandboxTimeout, SandboxError) as exc:
-            log.warning("prompt rules could not be checked: %s", exc)
-            raise JobRefused("refused.prompt_rules_unavailable") from None
-        return None if index is None else compiled.regexes[index][0]
 
     async def add_rule(
         self, guild_id: int, *, by: int, label: str, words: str | None, regex: str | None
@@ -201,7 +108,7 @@ class Moderation:
             check_rules([rule])
         except RuleProblem as problem:
             raise SettingsRefused(problem.key, **problem.params) from None
-        if regex is not None and not await self.sandbox.vet(fold(regex, casefold=False)):
+        if regex is not None and not await self.screen_rules.regex_is_fast(regex):
             raise SettingsRefused("rules.regex.slow")
         key = fold(label)
 
@@ -346,7 +253,7 @@ class Moderation:
 
     async def close(self) -> None:
         """Stop the regex worker."""
-        await self.sandbox.close()
+        await self.screen_rules.close()
 
 
 __all__ = [

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot.catalogue import Catalogue, ModelSpec
-from bot.jobs.guild_settings import GuildSettings
+from bot.guilds.settings import GuildSettings
 from bot.jobs.orders import JobRefused, ValidatedOrder, VideoOrder
 from bot.money import Micros
 from bot.pricing import quote

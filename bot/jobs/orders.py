@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.catalogue import ModelKind, ModelSpec, UnknownModel
-from bot.jobs.guild_settings import GuildSettings
+from bot.guilds.settings import GuildSettings
 from bot.money import Micros
 from bot.pricing import InvalidOptions, check_options, quote
 from bot.settings import Settings

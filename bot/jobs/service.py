@@ -25,10 +25,10 @@ from datetime import UTC, datetime, timedelta
 
 from bot.atlas import AtlasClient
 from bot.db import DatabaseUnavailable, Store
+from bot.guilds.delivery import Posted, delivery_for
+from bot.guilds.settings import GuildSettingsStore
 from bot.jobs.approval import Approvals
-from bot.jobs.delivery import Posted, delivery_for
 from bot.jobs.eta import Eta
-from bot.jobs.guild_settings import GuildSettingsStore
 from bot.jobs.lifecycle import JobRunner, PreparedJob
 from bot.jobs.media import AttachmentFetcher
 from bot.jobs.moderation import Moderation
@@ -209,7 +209,7 @@ class JobService:
 
     async def note_delivery(self, job_id: str, posted: Posted) -> None:
         """Remember where the video was posted, so a retry after a restart does not post it
-        twice (see `bot.jobs.delivery.DeliveryJournal`)."""
+        twice (see `bot.guilds.delivery.DeliveryJournal`)."""
         job = await self._jobs.get(job_id)
         if job is not None:
             params = {**job.params, "delivered_to": posted.to_params()}

@@ -10,7 +10,7 @@ import pytest
 from bot.cli import main
 from bot.db import Database, Store
 from bot.db.move import TABLES
-from bot.jobs.guild_settings import GuildSettingsStore
+from bot.guilds.settings import GuildSettingsStore
 from bot.jobs.store import JobState, JobStore
 from bot.ledger import Ledger
 from bot.settings import load

@@ -13,7 +13,7 @@ import pytest
 
 from bot.catalogue import ModelKind
 from bot.db import Database
-from bot.jobs.guild_settings import (
+from bot.guilds.settings import (
     GuildSettings,
     GuildSettingsStore,
     SettingsRefused,
@@ -23,9 +23,9 @@ from bot.jobs.guild_settings import (
 )
 from bot.jobs.moderation import Moderation
 from bot.jobs.orders import JobRefused, VideoOrder
-from bot.jobs.prompt_rules import PromptRule
-from bot.jobs.regex_sandbox import RegexSandbox
 from bot.jobs.store import JobStore
+from bot.safety.prompt_rules import PromptRule
+from bot.safety.regex_sandbox import RegexSandbox
 from bot.settings import Settings
 
 GUILD = 1000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.catalogue import ModelKind
-from bot.jobs.guild_settings import GuildSettings
+from bot.guilds.settings import GuildSettings
 from bot.jobs.offers import OfferBook, OfferGone, cheapest_fit
 from bot.jobs.orders import ImageInput, ValidatedOrder, VideoOrder, validate_order
 from bot.settings import Settings

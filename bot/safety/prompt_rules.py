@@ -8,7 +8,7 @@ all read "nude".
 
 Blocked words are matched here, in-process: each is an escaped literal (no quantifier can
 backtrack), compiled once per rule set. Regular expressions are the admin's own and may
-backtrack badly, so they never run in this process: `bot.jobs.regex_sandbox` runs them in a
+backtrack badly, so they never run in this process: `bot.safety.regex_sandbox` runs them in a
 worker process with a time limit. `regex_problem` refuses, before a pattern is stored, what
 is too long, does not compile, uses back-references or nests quantifiers (`(a+)+`); the
 sandbox's `vet` then times it against `adversarial_inputs`.

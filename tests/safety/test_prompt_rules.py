@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.jobs.prompt_rules import (
+from bot.safety.prompt_rules import (
     MAX_MATCH_CHARS,
     MAX_REGEX_CHARS,
     PromptRule,
@@ -23,7 +23,7 @@ from bot.jobs.prompt_rules import (
     regex_problem,
     windows,
 )
-from bot.jobs.regex_sandbox import RegexSandbox, SandboxTimeout
+from bot.safety.regex_sandbox import RegexSandbox, SandboxTimeout
 
 
 def blocked(words: str, prompt: str) -> str | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.db import Conn, Database
-from bot.jobs.strikes import StrikeStore
+from bot.safety.strikes import StrikeStore
 
 GUILD, OTHER_GUILD = 1000, 1001
 MEMBER, OTHER = 11, 12

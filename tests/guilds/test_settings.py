@@ -12,7 +12,7 @@ import pytest
 
 from bot.catalogue import ModelKind
 from bot.db import Database
-from bot.jobs.guild_settings import (
+from bot.guilds.settings import (
     DEFAULT_APPROVAL_TIMEOUT_SECONDS,
     GuildSettings,
     GuildSettingsStore,

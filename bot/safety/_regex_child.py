@@ -1,4 +1,4 @@
-"""The regex worker process (run by `bot.jobs.regex_sandbox`; the standard library only).
+"""The regex worker process (run by `bot.safety.regex_sandbox`; the standard library only).
 
 One JSON request per line on stdin, one JSON answer per line on stdout. Patterns are compiled
 once and kept; a runaway match is the parent's business: it kills this process.

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bot.cogs.delivery import thread_name
+from bot.guilds.delivery import DeliveryMode, DeliveryTarget, delivery_for, delivery_problem
+from bot.guilds.settings import GuildSettings, from_json, to_json
 from bot.i18n import ENGLISH, MESSAGES
 from bot.i18n_zh_tw import TRADITIONAL_CHINESE
-from bot.jobs.delivery import DeliveryMode, DeliveryTarget, delivery_for, delivery_problem
-from bot.jobs.guild_settings import GuildSettings, from_json, to_json
 
 CHANNEL, OTHER, GALLERY = 10, 20, 30
 

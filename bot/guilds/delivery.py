@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from bot.jobs.guild_settings import GuildSettings
+    from bot.guilds.settings import GuildSettings
 
 MAX_CHANNEL_OVERRIDES = 25
 

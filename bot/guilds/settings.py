@@ -18,9 +18,9 @@ from typing import Any
 from bot.catalogue import Catalogue, ModelKind, UnknownModel
 from bot.db.store import Conn, Store
 from bot.db.times import from_micros, to_micros, utc_now
-from bot.jobs.delivery import MAX_CHANNEL_OVERRIDES, delivery_problem
-from bot.jobs.prompt_rules import PromptRule, RuleProblem, check_rules
+from bot.guilds.delivery import MAX_CHANNEL_OVERRIDES, delivery_problem
 from bot.money import Micros
+from bot.safety.prompt_rules import PromptRule, RuleProblem, check_rules
 
 DEFAULT_APPROVAL_TIMEOUT_SECONDS = 600.0
 """How long a job waits for an admin's approval when the server did not say."""
@@ -51,7 +51,7 @@ class GuildSettings:
     channel_ids: tuple[int, ...] = ()
     approval_threshold: Micros | None = None
     approval_timeout_seconds: float | None = None
-    # Where finished videos go (bot/jobs/delivery.py): the server's mode, its gallery channel,
+    # Where finished videos go (bot/guilds/delivery.py): the server's mode, its gallery channel,
     # and the channels with a mode of their own, as (channel id, mode) pairs.
     delivery: str | None = None
     gallery_channel_id: int | None = None

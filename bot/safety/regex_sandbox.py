@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.jobs.prompt_rules import REGEX_FLAGS, adversarial_inputs
+from bot.safety.prompt_rules import REGEX_FLAGS, adversarial_inputs
 
 log = logging.getLogger(__name__)
 
