@@ -25,7 +25,8 @@ from typing import Any, ClassVar
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.loadkit import NOTICE_AFTER_SECONDS, REFRESH_SECONDS, ROOT
-from bot.app import VideoBot, new_event_loop
+from bot.app import VideoBot
+from bot.launcher import new_event_loop
 from bot.logs import register_secret, setup_logging
 from bot.settings import FileConfig, Settings, load_env
 

@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.db import Database, Store
-from bot.jobs.store import JobRecord, JobState, JobStore
+from bot.jobs.record import JobRecord, JobState
+from bot.jobs.store import JobStore
 from bot.ledger import SERVER_CODE, Ledger
 from bot.settings import BudgetConfig
 

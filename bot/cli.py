@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
                 )
                 return 0
-            from bot.app import run_bot
+            from bot.launcher import run_bot
 
             return run_bot(
                 settings,

@@ -120,7 +120,7 @@ async def test_check_in_a_dry_run_opens_the_dry_run_ledger(tmp_path: Path) -> No
 async def test_a_dry_run_charges_its_own_ledger_never_the_live_one(tmp_path: Path) -> None:
     dry_run = {"atlas_mode": "simulate", "atlascloud_api_key": None}
     async with running_world(tmp_path, env=dry_run) as world:
-        world.bot._simulator.generation_seconds = 0.1  # type: ignore[union-attr]
+        world.bot.services.simulator.generation_seconds = 0.1  # type: ignore[union-attr]
         message = await world.final(await world.video(prompt="a free test video"))
         assert status_of(message).startswith("Done")
         assert world.settings.env.database_path == tmp_path / "data" / "bot.simulate.sqlite3"

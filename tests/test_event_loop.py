@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.app import new_event_loop
+from bot.launcher import new_event_loop
 
 
 async def _round_trip() -> str:

@@ -15,19 +15,19 @@ from discord.app_commands import TranslationContext
 from discord.app_commands import TranslationContextLocation as Location
 from discord.ext import commands
 
-from bot.app import EXTENSIONS
-from bot.cogs.translator import (
+from bot.exts import walk_extensions
+from bot.i18n import ENGLISH, MESSAGES, t
+from bot.i18n_zh_tw import TRADITIONAL_CHINESE
+from bot.jobs.progress import FailureReason, JobStatus
+from bot.jobs.record import JobState
+from bot.ledger.limits import Scope
+from bot.ui.translator import (
     ZH_TW,
     CommandTable,
     CommandTranslator,
     is_valid_command_name,
     table_problems,
 )
-from bot.i18n import ENGLISH, MESSAGES, t
-from bot.i18n_zh_tw import TRADITIONAL_CHINESE
-from bot.jobs.progress import FailureReason, JobStatus
-from bot.jobs.store import JobState
-from bot.ledger.limits import Scope
 
 ZH = discord.Locale.taiwan_chinese
 
@@ -94,7 +94,7 @@ def test_chinese_example_uses_the_chinese_command_names() -> None:
 async def command_tree() -> AsyncIterator[app_commands.CommandTree[Any]]:
     """The bot's real command tree: its extensions loaded into a client that never connects."""
     client = commands.Bot(command_prefix="!", intents=discord.Intents.none(), help_command=None)
-    for extension in EXTENSIONS:
+    for extension in walk_extensions():
         await client.load_extension(extension)
     yield client.tree
     await client.close()

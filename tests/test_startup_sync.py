@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.jobs.store import JobState
+from bot.jobs.record import JobState
 from tests.conftest import BOT_ENV_VARS, CONFIG
 from tests.crash.bot_process import ROOT
 from tests.crash.waiting import until

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 CONTENT_MODERATION_CODE = 1039
 """`error_code` of a job rejected by Atlas's content moderation."""
 
+SUBMIT_REFUSED_STATUSES = frozenset({400, 401, 402, 403, 404, 413, 422, 429, 451, 503})
+"""Answers to generateVideo that prove Atlas did not start the job (so nothing is billed)."""
+
 
 class AtlasError(Exception):
     """Anything that went wrong talking to Atlas; keeps Atlas's request id for support."""
@@ -31,6 +34,18 @@ class AtlasError(Exception):
         self.status = status
         self.request_id = request_id
         self.error_code = error_code
+
+    @property
+    def submit_may_have_started(self) -> bool:
+        """Raised by generateVideo: could Atlas have started (and so bill) the job, although
+        no prediction id came back? Decided here alone: the job keeps its hold if so."""
+        if isinstance(self, UnexpectedResponse):
+            return True
+        if isinstance(self, AtlasConnectionError):
+            return self.sent_may_have_reached
+        if isinstance(self, AtlasStatusError) and self.status is not None:
+            return self.status not in SUBMIT_REFUSED_STATUSES and self.status >= 500
+        return False
 
     def __str__(self) -> str:
         parts = [self.message]

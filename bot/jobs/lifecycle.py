@@ -18,16 +18,12 @@ import contextlib
 import logging
 import tempfile
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.atlas import (
-    AtlasClient,
-    AtlasConnectionError,
     AtlasError,
-    AtlasStatusError,
     AuthenticationError,
     BadRequest,
     ContentRejected,
@@ -40,29 +36,23 @@ from bot.atlas import (
     Prediction,
     PredictionState,
     RateLimited,
-    UnexpectedResponse,
     VideoRequest,
     expected_seconds,
 )
 from bot.catalogue import ModelKind
-from bot.db import Store
-from bot.jobs.eta import Eta, generation_seconds
-from bot.jobs.media import AttachmentFetcher, MediaError
-from bot.jobs.moderation import Moderation
+from bot.jobs.context import JobContext
+from bot.jobs.eta import generation_seconds
+from bot.jobs.media import MediaError
 from bot.jobs.orders import ValidatedOrder
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
-from bot.jobs.queue import JobQueue
-from bot.jobs.store import IllegalTransition, JobState, JobStore
-from bot.ledger import Ledger, SettlementConflict
-from bot.settings import Settings
+from bot.jobs.record import JobState
+from bot.jobs.store import IllegalTransition
+from bot.ledger import SettlementConflict
 
 # Logged as the job service: one logger for a job's whole life (as in bot.ledger's modules).
 log = logging.getLogger("bot.jobs.service")
 
 _T = TypeVar("_T")
-
-# Submit errors that prove Atlas did not start the job (so nothing can be billed).
-_SUBMIT_REFUSED_STATUSES = frozenset({400, 401, 402, 403, 404, 413, 422, 429, 451, 503})
 
 
 @dataclass(frozen=True)
@@ -79,36 +69,20 @@ class PreparedJob:
 class JobRunner:
     """Carries one job at a time through Atlas and the ledger; shared by all jobs."""
 
-    def __init__(
-        self,
-        *,
-        settings: Settings,
-        atlas: AtlasClient,
-        db: Store,
-        ledger: Ledger,
-        jobs: JobStore,
-        fetcher: AttachmentFetcher,
-        eta: Eta,
-        moderation: Moderation,
-        queue: JobQueue,
-        clock: Callable[[], datetime],
-        monotonic: Callable[[], float],
-        refresh_seconds: float,
-        notice_after_seconds: float,
-    ) -> None:
-        self._settings = settings
-        self._atlas = atlas
-        self._db = db
-        self._ledger = ledger
-        self._jobs = jobs
-        self._fetcher = fetcher
-        self._eta = eta  # learned generation times: when to poll
-        self._moderation = moderation
-        self._queue = queue
-        self._clock = clock
-        self._monotonic = monotonic
-        self._refresh_seconds = refresh_seconds
-        self._notice_after_seconds = notice_after_seconds
+    def __init__(self, ctx: JobContext) -> None:
+        self._settings = ctx.settings
+        self._atlas = ctx.atlas
+        self._db = ctx.db
+        self._ledger = ctx.ledger
+        self._jobs = ctx.jobs
+        self._fetcher = ctx.fetcher
+        self._eta = ctx.eta
+        self._moderation = ctx.moderation
+        self._queue = ctx.queue
+        self._clock = ctx.clock
+        self._monotonic = ctx.monotonic
+        self._refresh_seconds = ctx.refresh_seconds
+        self._notice_after_seconds = ctx.notice_after_seconds
 
     # -- wait in line, submit ------------------------------------------------------------
 
@@ -131,7 +105,7 @@ class JobRunner:
         """Upload, submit and follow the job; it holds a queue slot throughout."""
         order = job.order
         view = job.view
-        image_urls = list(order.params["image_urls"])
+        image_urls = list(order.meta.image_urls)
         if order.model.kind is ModelKind.IMAGE_TO_VIDEO and not image_urls:
             view = view.but(status=JobStatus.UPLOADING)
             await self._jobs.advance(job.job_id, JobState.UPLOADING)
@@ -144,13 +118,11 @@ class JobRunner:
                     reason = _failure_reason(exc)
                 await self.fail(job.job_id, progress, view, reason, JobState.FAILED, str(exc))
                 return
-            order.params["image_urls"] = image_urls
+            order = replace(order, meta=order.meta.but(image_urls=tuple(image_urls)))
         # The point of no return: once generateVideo may have reached Atlas, the hold is pinned.
         try:
             async with self._db.transaction() as tx:
-                await self._jobs.advance(
-                    job.job_id, JobState.SUBMITTING, tx=tx, params=order.params
-                )
+                await self._jobs.advance(job.job_id, JobState.SUBMITTING, tx=tx, meta=order.meta)
                 await self._ledger.pin(job.job_id, tx=tx)
         except IllegalTransition:
             log.info("job cancelled before submit", extra={"job_id": job.job_id})
@@ -168,7 +140,7 @@ class JobRunner:
             return
         request = VideoRequest(
             model=order.model.id,
-            prompt=order.params["prompt"],
+            prompt=order.meta.prompt,
             duration=order.duration,
             aspect_ratio=order.aspect_ratio,
             resolution=order.resolution,
@@ -181,7 +153,7 @@ class JobRunner:
         try:
             prediction_id = await self._atlas.submit(request)
         except AtlasError as exc:
-            if _submit_may_have_started(exc):
+            if exc.submit_may_have_started:
                 await self.mark_uncertain(job.job_id, progress, view, exc)
             else:
                 await self.fail(
@@ -403,17 +375,6 @@ class JobRunner:
             raise
         except Exception:
             log.exception("could not update the member's message", extra={"job_id": view.job_id})
-
-
-def _submit_may_have_started(exc: AtlasError) -> bool:
-    """Could Atlas have started (and so bill) the job, although we got no prediction id?"""
-    if isinstance(exc, UnexpectedResponse):
-        return True
-    if isinstance(exc, AtlasConnectionError):
-        return exc.sent_may_have_reached
-    if isinstance(exc, AtlasStatusError) and exc.status is not None:
-        return exc.status not in _SUBMIT_REFUSED_STATUSES and exc.status >= 500
-    return False
 
 
 def _ending_without_video(exc: AtlasError) -> tuple[FailureReason, JobState]:

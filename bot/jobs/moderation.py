@@ -9,8 +9,8 @@ one of the server's prompt rules, naming the rule's label, never the word that m
 
 After: `record_rejection` counts a job Atlas's moderation rejected (error_code 1039) and may
 pause the member (`bot.safety.strikes`); `announce` tells the server's log channel. An output
-Atlas flags (`has_nsfw_contents`) is either delivered behind a spoiler or, in review mode, kept on disk
-(`HeldVideos`) until a moderator approves or removes it; `review` records that decision.
+Atlas flags (`has_nsfw_contents`) is either delivered behind a spoiler or, in review mode, kept
+on disk (`HeldVideos`) until a moderator approves or removes it; `review` records that decision.
 Knows nothing of Discord: notices go to a `NoticeSink` that the Discord layer provides.
 """
 
@@ -27,7 +27,8 @@ from bot.db.store import Store
 from bot.db.times import utc_now
 from bot.guilds.settings import GuildSettings, GuildSettingsStore, SettingsRefused
 from bot.jobs.orders import JobRefused, VideoOrder
-from bot.jobs.store import JobRecord, JobState, JobStore
+from bot.jobs.record import JobRecord, JobState
+from bot.jobs.store import JobStore
 from bot.safety.held import FlaggedOutputs, HeldVideos, Review
 from bot.safety.notices import Notice, NoticeSink
 from bot.safety.prompt_rules import (
@@ -176,8 +177,8 @@ class Moderation:
             await self.held.keep(job_id, video)
         job = await self._jobs.get(job_id)
         assert job is not None, "a job being delivered exists"
-        params = {**job.params, "review": Review.PENDING.value, "output_url": output_url}
-        record = await self._jobs.advance(job_id, JobState.DELIVERED, params=params)
+        meta = job.meta.but(review=Review.PENDING, output_url=output_url)
+        record = await self._jobs.advance(job_id, JobState.DELIVERED, meta=meta)
         log.info("flagged video held for review", extra={"job_id": job_id})
         return record
 
@@ -199,15 +200,11 @@ class Moderation:
         self._reviewing.add(job_id)
         try:
             job = await self._jobs.get(job_id)
-            if (
-                job is None
-                or job.guild_id != guild_id
-                or job.params.get("review") != Review.PENDING.value
-            ):
+            if job is None or job.guild_id != guild_id or job.meta.review is not Review.PENDING:
                 raise ReviewRefused("unknown")
             decision = Review.APPROVED if approve else Review.REMOVED
-            params = {**job.params, "review": decision.value, "reviewed_by": by}
-            job = await self._jobs.advance(job_id, job.state, params=params)
+            meta = job.meta.but(review=decision, reviewed_by=by)
+            job = await self._jobs.advance(job_id, job.state, meta=meta)
         finally:
             self._reviewing.discard(job_id)
         video = self.held.find(job_id)

@@ -74,9 +74,9 @@ def _fits(
     """Every duration x resolution of `model` the server allows, priced within `budget`."""
     if validated.aspect_ratio not in model.aspect_ratios:
         return []
-    if len(validated.params["prompt"]) > model.max_prompt_chars:
+    if len(validated.meta.prompt) > model.max_prompt_chars:
         return []
-    if model.is_image_to_video and validated.params["image_count"] > model.max_images:
+    if model.is_image_to_video and validated.meta.image_count > model.max_images:
         return []
     found = []
     for resolution in model.resolutions:

@@ -8,12 +8,13 @@ the Discord layer renders in the member's language.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.catalogue import ModelKind, ModelSpec, UnknownModel
+from bot.catalogue import Catalogue, ModelKind, ModelSpec, UnknownModel
 from bot.guilds.settings import GuildSettings
+from bot.jobs.record import DEFAULT_LOCALE, JobMeta, JobRecord
 from bot.money import Micros
 from bot.pricing import InvalidOptions, check_options, quote
 from bot.settings import Settings
@@ -42,15 +43,16 @@ class ImageInput:
     height: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VideoOrder:
-    """A member's request, as typed: options left out are None."""
+    """A member's request, as typed: options left out are None. Who asks and where is filled
+    in from the interaction (`bot.ui.orders.for_member`)."""
 
-    user_id: int
-    guild_id: int
-    channel_id: int
     prompt: str
     kind: ModelKind
+    user_id: int = 0
+    guild_id: int = 0
+    channel_id: int = 0
     role_ids: tuple[int, ...] = ()
     model_id: str | None = None
     duration: int | None = None
@@ -61,7 +63,7 @@ class VideoOrder:
     # Atlas URLs of images uploaded by an earlier job (a re-roll reuses them).
     image_urls: tuple[str, ...] = ()
     # The member's Discord language, kept so a job resumed after a restart still speaks it.
-    locale: str = "en-US"
+    locale: str = DEFAULT_LOCALE
     # The channel is age-restricted (a server may allow videos only in such channels).
     channel_nsfw: bool = False
 
@@ -77,7 +79,8 @@ class ValidatedOrder:
     resolution: str
     seed: int
     price: Micros
-    params: dict[str, Any] = field(default_factory=dict)
+    meta: JobMeta
+    """What the job row keeps of it (see `bot.jobs.record`)."""
 
 
 def validate_order(
@@ -111,18 +114,53 @@ def validate_order(
     if order.seed is not None and not 0 <= order.seed <= MAX_SEED:
         raise JobRefused("refused.bad_seed", max=MAX_SEED)
     seed = order.seed if order.seed is not None else secrets.randbelow(MAX_SEED + 1)
-    params = {
-        "prompt": prompt,
-        "duration": duration,
-        "aspect_ratio": aspect_ratio,
-        "resolution": resolution,
-        "seed": seed,
-        "role_ids": list(order.role_ids),
-        "image_count": max(len(order.images), len(order.image_urls)),
-        "image_urls": list(order.image_urls),
-        "locale": order.locale,
-    }
-    return ValidatedOrder(order, model, duration, aspect_ratio, resolution, seed, price, params)
+    meta = JobMeta(
+        prompt=prompt,
+        duration=duration,
+        aspect_ratio=aspect_ratio,
+        resolution=resolution,
+        seed=seed,
+        role_ids=order.role_ids,
+        image_count=max(len(order.images), len(order.image_urls)),
+        image_urls=order.image_urls,
+        locale=order.locale,
+    )
+    return ValidatedOrder(order, model, duration, aspect_ratio, resolution, seed, price, meta)
+
+
+def order_of(job: JobRecord, catalogue: Catalogue) -> ValidatedOrder:
+    """The validated order a stored job was made from (the inverse of `validate_order`): to
+    resume it after a restart, or to make it again (re-roll, edit prompt) for another member.
+
+    Raises `UnknownModel` when the job's model left the catalogue.
+    """
+    meta = job.meta
+    model = catalogue.get(job.model)
+    order = VideoOrder(
+        user_id=job.user_id,
+        guild_id=job.guild_id,
+        channel_id=job.channel_id,
+        prompt=meta.prompt,
+        kind=model.kind,
+        role_ids=meta.role_ids,
+        model_id=job.model,
+        duration=meta.duration,
+        aspect_ratio=meta.aspect_ratio,
+        resolution=meta.resolution,
+        seed=meta.seed,
+        image_urls=meta.image_urls,
+        locale=meta.locale,
+    )
+    return ValidatedOrder(
+        order,
+        model,
+        meta.duration,
+        meta.aspect_ratio,
+        meta.resolution,
+        meta.seed,
+        job.quote,
+        meta,
+    )
 
 
 def _pick_model(order: VideoOrder, settings: Settings, guild: GuildSettings) -> ModelSpec:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Literal
 
 from bot.catalogue import Catalogue
-from bot.jobs.store import JobRecord, JobState
+from bot.jobs.record import JobRecord, JobState
 
 Stage = Literal["approval", "waiting", "running"]
 

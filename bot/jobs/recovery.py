@@ -12,16 +12,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.atlas import AtlasError
-from bot.db import Store
+from bot.jobs.context import JobContext
 from bot.jobs.lifecycle import JobRunner
-from bot.jobs.orders import ValidatedOrder, VideoOrder
+from bot.jobs.orders import order_of
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
-from bot.jobs.store import JobRecord, JobState, JobStore
-from bot.ledger import Ledger
-from bot.settings import Settings
+from bot.jobs.record import JobRecord, JobState
 
 # Logged as the job service: one logger for a job's whole life (as in bot.ledger's modules).
 log = logging.getLogger("bot.jobs.service")
@@ -45,24 +43,19 @@ class Recovery:
 
     def __init__(
         self,
+        ctx: JobContext,
         *,
-        settings: Settings,
-        db: Store,
-        ledger: Ledger,
-        jobs: JobStore,
         runner: JobRunner,
-        clock: Callable[[], datetime],
-        monotonic: Callable[[], float],
         view_of: Callable[[JobRecord], JobView],
         launch: Launch,
     ) -> None:
-        self._settings = settings
-        self._db = db
-        self._ledger = ledger
-        self._jobs = jobs
+        self._settings = ctx.settings
+        self._db = ctx.db
+        self._ledger = ctx.ledger
+        self._jobs = ctx.jobs
+        self._clock = ctx.clock
+        self._monotonic = ctx.monotonic
         self._runner = runner
-        self._clock = clock
-        self._monotonic = monotonic
         self._view_of = view_of
         self._launch = launch
 
@@ -148,7 +141,7 @@ class Recovery:
         assert job.prediction_id is not None
         submitted_at = job.submitted_at or job.created_at
         age = (self._clock() - submitted_at).total_seconds()
-        order = self._order_of(job)
+        order = order_of(job, self._settings.catalogue)
         view = view.but(status=JobStatus.GENERATING, elapsed_seconds=age, started_at=submitted_at)
         started = self._monotonic() - age
         self._launch(
@@ -156,32 +149,6 @@ class Recovery:
             progress,
             view,
             self._runner.follow(job.id, job.prediction_id, order, progress, view, started),
-        )
-
-    def _order_of(self, job: JobRecord) -> ValidatedOrder:
-        """The validated order a stored job was made from (the inverse of `prepare`)."""
-        params = job.params
-        model = self._settings.catalogue.get(job.model)
-        order = VideoOrder(
-            user_id=job.user_id,
-            guild_id=job.guild_id,
-            channel_id=job.channel_id,
-            prompt=params["prompt"],
-            kind=model.kind,
-            role_ids=tuple(params.get("role_ids", ())),
-            model_id=job.model,
-            image_urls=tuple(params.get("image_urls", ())),
-            locale=params.get("locale", "en-US"),
-        )
-        return ValidatedOrder(
-            order,
-            model,
-            params["duration"],
-            params["aspect_ratio"],
-            params["resolution"],
-            params["seed"],
-            job.quote,
-            params,
         )
 
 

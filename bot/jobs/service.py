@@ -17,37 +17,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from bot.atlas import AtlasClient
-from bot.db import DatabaseUnavailable, Store
+from bot.db import DatabaseUnavailable
 from bot.guilds.delivery import Posted, delivery_for
 from bot.guilds.settings import GuildSettingsStore
 from bot.jobs.approval import Approvals
-from bot.jobs.eta import Eta
+from bot.jobs.context import JobContext
 from bot.jobs.lifecycle import JobRunner, PreparedJob
-from bot.jobs.media import AttachmentFetcher
-from bot.jobs.moderation import Moderation
 from bot.jobs.offers import MONEY_LIMITS, BudgetRefused, OfferBook
 from bot.jobs.orders import JobRefused, VideoOrder, validate_order
 from bot.jobs.overview import DeleteRefused, QueueEntry, queue_entries
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
-from bot.jobs.queue import JobQueue
+from bot.jobs.record import JobRecord, JobState
 from bot.jobs.recovery import Recovery, RecoveryReport
-from bot.jobs.store import IllegalTransition, JobRecord, JobState, JobStore
-from bot.ledger import BudgetExceeded, Ledger
-from bot.settings import Settings
+from bot.jobs.store import IllegalTransition
+from bot.ledger import BudgetExceeded
 
 log = logging.getLogger(__name__)
 
-REFRESH_SECONDS = 5.0
-"""A job waiting in line shows its new place at most this often."""
-NOTICE_AFTER_SECONDS = 1.0
-"""A step shorter than this (e.g. downloading a small video) gets no edit of its own."""
+SWEEP_EVERY_SECONDS = 300.0
+"""How often stale holds and overdue uncertain jobs are swept."""
 
 
 class CancelRefused(Exception):
@@ -59,72 +52,60 @@ class CancelRefused(Exception):
 
 
 class JobService:
-    """Runs jobs; the Discord layer calls `prepare`, then `start` with a `Progress` sink."""
+    """Runs jobs; the Discord layer calls `prepare`, then `run` with a `Progress` sink."""
 
     def __init__(
         self,
+        ctx: JobContext,
         *,
-        settings: Settings,
-        atlas: AtlasClient,
-        db: Store,
-        ledger: Ledger,
-        jobs: JobStore,
-        fetcher: AttachmentFetcher,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        monotonic: Callable[[], float] = time.monotonic,
-        refresh_seconds: float = REFRESH_SECONDS,
-        notice_after_seconds: float = NOTICE_AFTER_SECONDS,
-        simulated: bool = False,
-        guild_settings: GuildSettingsStore | None = None,
+        guild_settings: GuildSettingsStore,
+        offers: OfferBook,
+        approvals: Approvals | None = None,
     ) -> None:
-        self._settings = settings
-        self._db = db
-        self._ledger = ledger
-        self._jobs = jobs
-        self._clock = clock
-        self._simulated = simulated
+        self._settings = ctx.settings
+        self._db = ctx.db
+        self._ledger = ctx.ledger
+        self._jobs = ctx.jobs
+        self._clock = ctx.clock
+        self._simulated = ctx.simulated
+        self._queue = ctx.queue
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._queue = JobQueue(settings.jobs.max_in_flight)
-        self._eta = Eta(db)  # learned generation times: when to poll
-        self.guild_settings = guild_settings or GuildSettingsStore(
-            db, settings.catalogue, clock=clock
-        )
-        self._approvals = Approvals()
-        # Safety (#11): prompt rules, pauses, flagged videos; held ones beside the database.
-        self.moderation = Moderation(
-            db,
-            self.guild_settings,
-            jobs,
-            held_folder=settings.env.database_path.parent / "held",
-            clock=clock,
-        )
-        self.offers = OfferBook(settings.catalogue, monotonic=monotonic)
-        self._runner = JobRunner(
-            settings=settings,
-            atlas=atlas,
-            db=db,
-            ledger=ledger,
-            jobs=jobs,
-            fetcher=fetcher,
-            eta=self._eta,
-            moderation=self.moderation,
-            queue=self._queue,
-            clock=clock,
-            monotonic=monotonic,
-            refresh_seconds=refresh_seconds,
-            notice_after_seconds=notice_after_seconds,
-        )
+        self._upkeep: list[asyncio.Task[None]] = []
+        self.guild_settings = guild_settings
+        self.moderation = ctx.moderation
+        self.offers = offers
+        self._approvals = approvals or Approvals()
+        self._runner = JobRunner(ctx)
         self._recovery = Recovery(
-            settings=settings,
-            db=db,
-            ledger=ledger,
-            jobs=jobs,
-            runner=self._runner,
-            clock=clock,
-            monotonic=monotonic,
-            view_of=self.view_of,
-            launch=self._launch,
+            ctx, runner=self._runner, view_of=self.view_of, launch=self._launch
         )
+
+    # -- upkeep ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the upkeep loops: renew this process's job leases, sweep stale holds."""
+        self._upkeep = [
+            asyncio.create_task(self._renew_leases(), name="leases"),
+            asyncio.create_task(self._sweep_now_and_then(), name="sweep"),
+        ]
+
+    async def _renew_leases(self) -> None:
+        """Keep the leases of the jobs this process follows (see `JobStore`)."""
+        while True:
+            await asyncio.sleep(self._jobs.lease_seconds / 3)
+            try:
+                await self._jobs.renew_leases()
+            except Exception:
+                log.exception("could not renew the job leases; trying again")
+
+    async def _sweep_now_and_then(self) -> None:
+        """Expire stale holds and overdue uncertain jobs now and then."""
+        while True:
+            await asyncio.sleep(SWEEP_EVERY_SECONDS)
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("periodic sweep failed; trying again later")
 
     # -- before money moves -------------------------------------------------------------
 
@@ -141,7 +122,8 @@ class JobService:
         await self.moderation.screen(guild, order)  # age-restricted channels, pauses, rules
         validated = validate_order(order, self._settings, guild)
         # Where the video goes is decided now and kept with the job, for a restart to follow.
-        validated.params["delivery"] = delivery_for(guild, order.channel_id).to_params()
+        delivery = delivery_for(guild, order.channel_id)
+        validated = replace(validated, meta=validated.meta.but(delivery=delivery))
         job_id = uuid.uuid4().hex
         now = self._clock()
         record = JobRecord(
@@ -151,7 +133,7 @@ class JobService:
             channel_id=order.channel_id,
             message_id=None,
             model=validated.model.id,
-            params=validated.params,
+            meta=validated.meta,
             state=JobState.HELD,
             prediction_id=None,
             quote=validated.price,
@@ -205,19 +187,18 @@ class JobService:
     async def delivered_to(self, job_id: str) -> Posted | None:
         """Where the job's video was already posted away from its channel, if it was."""
         job = await self._jobs.get(job_id)
-        return None if job is None else Posted.from_params(job.params.get("delivered_to"))
+        return None if job is None else job.meta.delivered_to
 
     async def note_delivery(self, job_id: str, posted: Posted) -> None:
         """Remember where the video was posted, so a retry after a restart does not post it
         twice (see `bot.guilds.delivery.DeliveryJournal`)."""
         job = await self._jobs.get(job_id)
         if job is not None:
-            params = {**job.params, "delivered_to": posted.to_params()}
-            await self._jobs.advance(job_id, job.state, params=params)
+            await self._jobs.advance(job_id, job.state, meta=job.meta.but(delivered_to=posted))
 
     # -- running -------------------------------------------------------------------------
 
-    def start(self, job: PreparedJob, progress: Progress) -> asyncio.Task[None]:
+    def run(self, job: PreparedJob, progress: Progress) -> asyncio.Task[None]:
         """Run the job in the background; the task never raises (failures are reported)."""
         return self._launch(job.job_id, progress, job.view, self._execute(job, progress))
 
@@ -267,14 +248,14 @@ class JobService:
         decision = await self._approvals.wait(job.job_id, job.approval_timeout)
         try:
             if decision is not None and decision.approved:
-                job.order.params["approved_by"] = decision.by
+                order = replace(job.order, meta=job.order.meta.but(approved_by=decision.by))
                 await self._jobs.advance(
-                    job.job_id, JobState.HELD, expect=(JobState.HELD,), params=job.order.params
+                    job.job_id, JobState.HELD, expect=(JobState.HELD,), meta=order.meta
                 )
                 log.info("job approved", extra={"job_id": job.job_id, "user_id": decision.by})
                 view = job.view.but(status=JobStatus.QUEUED, approval_deadline=None)
                 await self._runner.show(progress, view)
-                return replace(job, view=view)
+                return replace(job, order=order, view=view)
             if decision is None:
                 state, reason = JobState.EXPIRED, FailureReason.APPROVAL_TIMED_OUT
                 detail = "no admin approved it in time"
@@ -367,12 +348,12 @@ class JobService:
         if not job.state.is_terminal:
             raise DeleteRefused("not_finished")
         await remove()
-        await self._jobs.advance(job_id, job.state, params={**job.params, "deleted_by": user_id})
+        await self._jobs.advance(job_id, job.state, meta=job.meta.but(deleted_by=user_id))
         log.info("job message deleted", extra={"job_id": job_id, "user_id": user_id})
 
     def view_of(self, job: JobRecord) -> JobView:
         """The member's view of a stored job (for buttons and for jobs resumed after a restart)."""
-        params = job.params
+        meta = job.meta
         try:
             model = self._settings.catalogue.get(job.model)
             label, expected = model.label, model.expected_seconds
@@ -381,13 +362,13 @@ class JobService:
         return JobView(
             job_id=job.id,
             requester_id=job.user_id,
-            prompt=params["prompt"],
+            prompt=meta.prompt,
             model_label=label,
-            duration=params["duration"],
-            resolution=params["resolution"],
-            aspect_ratio=params["aspect_ratio"],
-            seed=params["seed"],
-            image_count=params.get("image_count", 0),
+            duration=meta.duration,
+            resolution=meta.resolution,
+            aspect_ratio=meta.aspect_ratio,
+            seed=meta.seed,
+            image_count=meta.image_count,
             quote=job.quote,
             expected_seconds=expected,
             simulated=self._simulated,
@@ -419,8 +400,11 @@ class JobService:
         return await self._jobs.get(job_id)
 
     async def close(self) -> None:
-        """Stop running jobs; their rows stay as they are, for recovery on the next start."""
-        tasks = list(self._tasks.values())
+        """Stop the upkeep and the running jobs; their rows stay as they are, for recovery on
+        the next start."""
+        for task in self._upkeep:
+            task.cancel()
+        tasks = [*self._upkeep, *self._tasks.values()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

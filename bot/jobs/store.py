@@ -19,71 +19,13 @@ import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from bot.db.errors import ConstraintViolation
-from bot.db.schema import TERMINAL_JOB_STATES, UNFINISHED_JOBS_WHERE
+from bot.db.schema import UNFINISHED_JOBS_WHERE
 from bot.db.store import Conn, Store, Tx, sql_in
 from bot.db.times import from_micros, to_micros, utc_now
-
-
-class JobState(StrEnum):
-    """Where a job stands; forward-only in this order."""
-
-    QUOTED = "quoted"
-    HELD = "held"
-    UPLOADING = "uploading"
-    SUBMITTING = "submitting"
-    SUBMITTED = "submitted"
-    GENERATING = "generating"
-    DOWNLOADING = "downloading"
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
-    UNCERTAIN = "uncertain"
-
-    @property
-    def is_terminal(self) -> bool:
-        """True for the states a job never leaves (UNCERTAIN waits for an admin)."""
-        return self.value in TERMINAL_JOB_STATES
-
-
-_ORDER = {state: index for index, state in enumerate(JobState)}
-
-
-def can_move(current: JobState, new: JobState) -> bool:
-    """Whether a job may go from `current` to `new` (same state: yes, to update fields)."""
-    if new is current:
-        return True
-    if current.is_terminal:
-        return False
-    if current is JobState.UNCERTAIN:
-        return new.is_terminal
-    return _ORDER[new] > _ORDER[current]
-
-
-@dataclass(frozen=True)
-class JobRecord:
-    """One row of the job table. Times are timezone-aware UTC; money is micro-dollars."""
-
-    id: str
-    user_id: int
-    guild_id: int
-    channel_id: int
-    message_id: int | None
-    model: str
-    params: dict[str, Any]
-    state: JobState
-    prediction_id: str | None
-    quote: int
-    actual_price: int | None
-    error: str | None
-    created_at: datetime
-    updated_at: datetime
-    submitted_at: datetime | None
+from bot.jobs.record import JobMeta, JobRecord, JobState, can_move
 
 
 class JobStoreError(Exception):
@@ -109,13 +51,16 @@ _COLUMNS = (
 _SELECT = f"SELECT {_COLUMNS} FROM jobs"  # noqa: S608 - constant column list
 
 _FIELDS = frozenset(
-    {"message_id", "prediction_id", "actual_price", "error", "submitted_at", "params"}
+    {"message_id", "prediction_id", "actual_price", "error", "submitted_at", "meta"}
 )
 """What `advance` may change besides the state."""
 
+_COLUMN = {"meta": "params"}
+"""Fields stored under another column name (the metadata is the `params` JSON)."""
 
-def _params_json(params: dict[str, Any]) -> str:
-    return json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+def _params_json(meta: JobMeta) -> str:
+    return json.dumps(meta.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _record(row: tuple[Any, ...]) -> JobRecord:
@@ -128,7 +73,7 @@ def _record(row: tuple[Any, ...]) -> JobRecord:
         channel_id=channel_id,
         message_id=message_id,
         model=model,
-        params=json.loads(params),
+        meta=JobMeta.from_json(json.loads(params)),
         state=JobState(state),
         prediction_id=prediction_id,
         quote=quote,
@@ -145,7 +90,7 @@ def _column_value(name: str, value: Any) -> Any:
         return None
     if name == "submitted_at":
         return to_micros(value)
-    if name == "params":
+    if name == "meta":
         return _params_json(value)
     if name == "actual_price" and (isinstance(value, bool) or value < 0):
         raise ValueError(f"actual_price must be micro-dollars >= 0, not {value!r}")
@@ -170,7 +115,7 @@ async def _insert(conn: Conn, job: JobRecord, owner: str, lease_us: int) -> None
                 job.channel_id,
                 job.message_id,
                 job.model,
-                _params_json(job.params),
+                _params_json(job.meta),
                 JobState(job.state).value,
                 job.prediction_id,
                 job.quote,
@@ -217,7 +162,7 @@ async def _advance(
     columns = ["state = ?", "updated_at = ?"]
     values: list[Any] = [state.value, now_us]
     for name in sorted(fields):
-        columns.append(f"{name} = ?")
+        columns.append(f"{_COLUMN.get(name, name)} = ?")
         values.append(_column_value(name, fields[name]))
     await conn.execute(f"UPDATE jobs SET {', '.join(columns)} WHERE id = ?", (*values, job_id))  # noqa: S608
     stored = await conn.fetchone(f"{_SELECT} WHERE id = ?", (job_id,))
@@ -325,7 +270,7 @@ class JobStore:
     ) -> JobRecord:
         """Move the job to `state` (or stay, updating `fields`) and return the stored row.
 
-        `fields`: message_id, prediction_id, actual_price, error, submitted_at, params.
+        `fields`: message_id, prediction_id, actual_price, error, submitted_at, meta.
         Raises `IllegalTransition` for a backward move, leaving a terminal state, or (with
         `expect`) when the job is not in one of the expected states.
         """

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.db import Conn, Database, Store
-from bot.jobs.store import JobRecord, JobState, JobStore
+from bot.jobs.record import JobRecord, JobState
+from bot.jobs.store import JobStore
 from bot.ledger import BudgetSummary, Ledger, Settlement
 from bot.settings import Settings
 

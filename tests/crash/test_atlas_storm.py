@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from bot.jobs.store import JobState
+from bot.jobs.record import JobState
 from tests.crash.gates import FaultStorm, created_by_prompt
 from tests.crash.ledger_check import check_ledger
 from tests.crash.waiting import until

@@ -18,7 +18,8 @@ import pytest
 
 from bot.db import Database, DatabaseUnavailable
 from bot.db.times import utc_now
-from bot.jobs.store import JobRecord, JobState, JobStore
+from bot.jobs.record import JobMeta, JobRecord, JobState
+from bot.jobs.store import JobStore
 from bot.ledger import HoldNotFound, Ledger
 from bot.settings import Settings, load
 from tests.conftest import make_env
@@ -119,7 +120,7 @@ async def test_disk_refusing_writes_leaves_the_ledger_whole(tmp_path: Path) -> N
 
 def _job(job_id: str, user_id: int, guild_id: int) -> JobRecord:
     now = utc_now()
-    params = {"prompt": "p", "duration": 8, "resolution": "1080p", "aspect_ratio": "16:9"}
+    meta = JobMeta(prompt="p", duration=8, resolution="1080p", aspect_ratio="16:9", seed=1)
     return JobRecord(
         id=job_id,
         user_id=user_id,
@@ -127,7 +128,7 @@ def _job(job_id: str, user_id: int, guild_id: int) -> JobRecord:
         channel_id=1,
         message_id=None,
         model="google/gemini-omni-flash/text-to-video-developer",
-        params={**params, "seed": 1, "image_count": 0},
+        meta=meta,
         state=JobState.HELD,
         prediction_id=None,
         quote=ONE_JOB,

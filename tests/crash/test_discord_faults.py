@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.jobs.store import JobState
+from bot.jobs.record import JobState
 from tests.crash.gates import created_by_prompt
 from tests.crash.ledger_check import check_ledger
 from tests.crash.waiting import until

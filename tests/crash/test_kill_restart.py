@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.jobs.store import JobState
+from bot.jobs.record import JobState
 from tests.crash.gates import created_by_prompt
 from tests.crash.ledger_check import LedgerFacts, check_ledger
 from tests.crash.world import CHANNEL, GUILD, MEMBER, CrashWorld, crash_world, message_status

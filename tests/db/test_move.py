@@ -11,7 +11,8 @@ from bot.cli import main
 from bot.db import Database, Store
 from bot.db.move import TABLES
 from bot.guilds.settings import GuildSettingsStore
-from bot.jobs.store import JobState, JobStore
+from bot.jobs.record import JobState
+from bot.jobs.store import JobStore
 from bot.ledger import Ledger
 from bot.settings import load
 from tests.conftest import make_env

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.guilds.delivery import Posted
 from bot.jobs.progress import JobStatus
 from tests.e2e.conftest import (
     CHANNEL,
@@ -259,7 +260,7 @@ async def test_a_retried_delivery_does_not_post_the_video_twice(
     message = await world.final(await world.video(prompt="a single swan"))
     post, note = delivered(world, mode, message)
     job = (await world.bot.job_store.recent(MEMBER, GUILD))[0]
-    assert job.params["delivered_to"] == {"channel_id": post.channel_id, "message_id": post.id}
+    assert job.meta.delivered_to == Posted(post.channel_id, post.id)
 
     # A restart between the post and the job's last state runs the delivery again.
     video = tmp_path / "again.mp4"

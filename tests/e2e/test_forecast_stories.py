@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.cogs.chart import BAR, HEIGHT, TODAY, WIDTH
+from bot.exts.budget._chart import BAR, HEIGHT, TODAY, WIDTH
 from tests.e2e.conftest import (
     ADMIN,
     CHANNEL,

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from bot.jobs.moderation import ReviewRefused
-from bot.jobs.store import JobState
+from bot.jobs.record import JobState
+from bot.safety.held import Review
 from tests.e2e.conftest import ADMIN, CHANNEL, GUILD, MEMBER, World, running_world, status_of
 from tests.fake_discord import FakeInteraction, FakeMessage
 from tests.fake_discord.models import DEFAULT_EVERYONE_PERMISSIONS
@@ -335,7 +336,7 @@ async def test_in_review_mode_a_flagged_video_waits_for_a_moderator(world: World
     assert [c.split(":")[1] for c in held.custom_ids()] == ["approve", "delete"]
     assert await money(world) == (PRICE, 0), "charged: Atlas made it"
     job = (await world.bot.job_store.recent(MEMBER, GUILD))[0]
-    assert (job.state, job.params["review"]) == (JobState.DELIVERED, "pending")
+    assert (job.state, job.meta.review) == (JobState.DELIVERED, Review.PENDING)
     link = f"https://discord.com/channels/{GUILD}/{CHANNEL}/{held.id}"
     assert (await wait_log(world, 1))[0] == (
         f"🔞 Atlas flagged a video by <@{MEMBER}> (job `{job.id}`) as sensitive; it waits for a "

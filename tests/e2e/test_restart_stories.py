@@ -3,7 +3,7 @@ from the same database, without charging twice or forgetting a hold."""
 
 from __future__ import annotations
 
-from bot.jobs.store import JobState
+from bot.jobs.record import JobState
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, OTHER_MEMBER, World, status_of
 from tests.images import png
 

@@ -13,7 +13,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.app import ShardedVideoBot, VideoBot, lease_owner, make_bot
+from bot.app import ShardedVideoBot, VideoBot, make_bot
+from bot.builder import lease_owner
 from bot.jobs.store import SOLO_OWNER
 from bot.settings import ConfigError, parse_shard_ids
 from tests.conftest import make_env

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.jobs.approval import DecisionRefused
-from bot.jobs.store import JobState
+from bot.jobs.record import JobState
 from tests.e2e.conftest import (
     ADMIN,
     CHANNEL,
@@ -394,7 +394,7 @@ async def test_delete_by_a_stranger_is_refused_the_requester_and_moderators_may(
     assert await money(world) == (PRICE, 0), "the ledger keeps what was spent"
     job = (await world.bot.job_store.recent(MEMBER, GUILD))[0]
     assert job.state is JobState.DELIVERED
-    assert job.params["deleted_by"] == MEMBER
+    assert job.meta.deleted_by == MEMBER
     settlement = await world.bot.ledger.settlement(job.id)
     assert settlement is not None
     assert settlement.amount == PRICE

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.cogs.chart import TODAY
+from bot.exts.budget._chart import TODAY
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World, running_world
 from tests.e2e.test_forecast_stories import FrozenClock, chart_of, ts
 from tests.e2e.test_locale_stories import ZH, button_labels, zh_fields, zh_status, zh_video

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.jobs.store import JobState
+from bot.jobs.record import JobState
 from tests.e2e.conftest import (
     CHANNEL,
     GUILD,
@@ -328,7 +328,7 @@ async def test_jobs_beyond_the_in_flight_limit_wait_their_turn(tmp_path: Path) -
 async def test_dry_run_uses_the_built_in_simulator_and_says_so(tmp_path: Path) -> None:
     dry_run = {"atlas_mode": "simulate", "atlascloud_api_key": None}
     async with running_world(tmp_path, env=dry_run) as world:
-        world.bot._simulator.generation_seconds = 0.1  # type: ignore[union-attr]
+        world.bot.services.simulator.generation_seconds = 0.1  # type: ignore[union-attr]
         interaction = await world.video(prompt="a free test video")
         message = await world.final(interaction)
         assert status_of(message).startswith("Done")

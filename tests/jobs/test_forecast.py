@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from bot.cogs.chart import BAR, HEIGHT, PACE, TODAY, WIDTH, spend_chart_png
+from bot.exts.budget._chart import BAR, HEIGHT, PACE, TODAY, WIDTH, spend_chart_png
 from bot.jobs.forecast import DaySpend, forecast
 from tests.png_reader import read_png
 

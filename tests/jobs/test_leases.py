@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 
 from bot.db import Store
-from bot.jobs.store import SOLO_OWNER, JobState, JobStore
+from bot.jobs.record import JobState
+from bot.jobs.store import SOLO_OWNER, JobStore
 from tests.engines import Target, target
 from tests.jobs.test_store import T0, job
 from tests.ledger.helpers import GUILD, Clock

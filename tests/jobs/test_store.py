@@ -11,15 +11,9 @@ from typing import Any
 import pytest
 
 from bot.db import Store
-from bot.jobs.store import (
-    IllegalTransition,
-    JobExists,
-    JobNotFound,
-    JobRecord,
-    JobState,
-    JobStore,
-    can_move,
-)
+from bot.guilds.delivery import Posted
+from bot.jobs.record import JobMeta, JobRecord, JobState, can_move
+from bot.jobs.store import IllegalTransition, JobExists, JobNotFound, JobStore
 from bot.ledger import BudgetExceeded, Ledger
 from tests.engines import Target, peek, target
 from tests.ledger.helpers import ALICE, BOB, GUILD, USD, Clock, budget
@@ -36,7 +30,13 @@ def job(job_id: str = "job-1", **changes: Any) -> JobRecord:
         channel_id=CHANNEL,
         message_id=None,
         model="google/gemini-omni-flash/text-to-video-developer",
-        params={"prompt": "a fox in the snow, 雪の中の狐", "duration": 8, "seed": 42},
+        meta=JobMeta(
+            prompt="a fox in the snow, 雪の中の狐",
+            duration=8,
+            aspect_ratio="16:9",
+            resolution="1080p",
+            seed=42,
+        ),
         state=JobState.HELD,
         prediction_id=None,
         quote=USD,
@@ -77,8 +77,40 @@ async def test_a_created_job_reads_back_exactly(store: JobStore, db: Store) -> N
     assert await store.get("job-1") == record
     assert await store.get("nope") is None
     assert await peek(db, "SELECT state, params FROM jobs") == [
-        ("held", '{"duration":8,"prompt":"a fox in the snow, 雪の中の狐","seed":42}')
+        (
+            "held",
+            '{"aspect_ratio":"16:9","delivery":{"mode":"channel"},"duration":8,"image_count":0,'
+            '"image_urls":[],"locale":"en-US","prompt":"a fox in the snow, 雪の中の狐",'
+            '"resolution":"1080p","role_ids":[],"seed":42}',
+        )
     ]
+
+
+async def test_a_row_written_by_an_earlier_version_reads_back(store: JobStore, db: Store) -> None:
+    await store.create(job())
+    await db.run(
+        lambda conn: conn.execute(
+            "UPDATE jobs SET params = ? WHERE id = ?",
+            (
+                '{"prompt":"p","duration":4,"aspect_ratio":"9:16","resolution":"720p","seed":7,'
+                '"approved_by":13,"delivered_to":{"channel_id":5,"message_id":6}}',
+                "job-1",
+            ),
+        )
+    )
+
+    record = await store.get("job-1")
+
+    assert record is not None
+    assert record.meta == JobMeta(
+        prompt="p",
+        duration=4,
+        aspect_ratio="9:16",
+        resolution="720p",
+        seed=7,
+        approved_by=13,
+        delivered_to=Posted(5, 6),
+    )
 
 
 async def test_creating_the_same_id_twice_is_refused(store: JobStore) -> None:
@@ -95,7 +127,8 @@ async def test_a_job_moves_forward_and_keeps_its_fields(store: JobStore, clock: 
     submitted = clock.now + timedelta(seconds=5)
 
     await store.advance("job-1", JobState.UPLOADING, message_id=555)
-    await store.advance("job-1", JobState.SUBMITTING, params={"prompt": "p", "image_urls": ["u"]})
+    meta = job().meta.but(prompt="p", image_urls=("u",))
+    await store.advance("job-1", JobState.SUBMITTING, meta=meta)
     await store.advance("job-1", JobState.SUBMITTED, prediction_id="pred-1", submitted_at=submitted)
     clock.advance(minutes=1)
     record = await store.advance("job-1", JobState.DOWNLOADING, actual_price=900_000)
@@ -106,7 +139,7 @@ async def test_a_job_moves_forward_and_keeps_its_fields(store: JobStore, clock: 
         "pred-1",
         900_000,
     )
-    assert record.params == {"prompt": "p", "image_urls": ["u"]}
+    assert record.meta == meta
     assert record.submitted_at == submitted
     assert record.updated_at == clock.now
     assert record.created_at == T0

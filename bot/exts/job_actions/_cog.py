@@ -1,79 +1,38 @@
-"""The buttons beside a job beyond Cancel and Re-roll: Approve and Deny for admins while a job
-waits for them; Edit prompt, Info and Delete once it has ended. Who may press what is checked
+"""The buttons beside a job that do not start one: Approve and Deny for admins while a job
+waits for them; Info, Copy command and Delete once it has ended. Who may press what is checked
 here, at the moment of the click (a server can hand out any button's message)."""
 
 from __future__ import annotations
 
 import logging
-import secrets
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
 
-from bot.cogs.copy_command import copy_reply
-from bot.cogs.listings import info_embed
+from bot.exts.job_actions._copy import copy_reply
 from bot.i18n import t
 from bot.jobs.approval import DecisionRefused
 from bot.jobs.overview import DeleteRefused, model_label
 from bot.ledger import HoldNotFound
+from bot.ui.listings import info_embed
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
-    from bot.cogs.video import VideoCog
 
 log = logging.getLogger(__name__)
 
-PROMPT_MAX = 2000
-MODAL_TIMEOUT_SECONDS = 15 * 60
-
-
-class EditPromptModal(discord.ui.Modal):
-    """The job's prompt, ready to edit; submitting it runs a new job (through the budget)."""
-
-    def __init__(self, cog: JobActionsCog, job_id: str, prompt: str, locale: str) -> None:
-        # A fresh id per opening: two members editing the same job each keep their own modal.
-        super().__init__(
-            title=t("edit.title", locale),
-            timeout=MODAL_TIMEOUT_SECONDS,
-            custom_id=f"job:edit-prompt:{job_id}:{secrets.token_hex(4)}",
-        )
-        self.cog = cog
-        self.job_id = job_id
-        self.prompt: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label=t("edit.label", locale),
-            style=discord.TextStyle.paragraph,
-            default=prompt[:PROMPT_MAX],
-            min_length=1,
-            max_length=PROMPT_MAX,
-            custom_id="prompt",
-        )
-        self.add_item(self.prompt)
-
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        """Run the edited prompt with the original job's other options and seed."""
-        await self.cog.video.reroll(interaction, self.job_id, prompt=self.prompt.value)
-
 
 class JobActionsCog(commands.Cog):
-    """Approve, Deny, Edit prompt, Info and Delete on job messages."""
+    """Approve, Deny, Info, Copy command and Delete on job messages."""
 
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
-
-    @property
-    def video(self) -> VideoCog:
-        """The cog that starts jobs."""
-        cog = self.bot.get_cog("VideoCog")
-        assert cog is not None, "the video cog is loaded in setup_hook"
-        return cast("VideoCog", cog)
 
     async def act(self, interaction: discord.Interaction[Any], action: str, job_id: str) -> None:
         """Carry out a button's action for whoever pressed it."""
         if action in ("approve", "deny"):
             await self.decide(interaction, job_id, approved=action == "approve")
-        elif action == "edit":
-            await self.edit_prompt(interaction, job_id)
         elif action == "info":
             await self.info(interaction, job_id)
         elif action == "delete":
@@ -102,17 +61,6 @@ class JobActionsCog(commands.Cog):
             await self._tell(interaction, "approval.unknown")
             return
         await self._tell(interaction, "approval.approved" if approved else "approval.denied")
-
-    async def edit_prompt(self, interaction: discord.Interaction[Any], job_id: str) -> None:
-        """Open the prompt in a modal; its submission becomes a new job."""
-        record = await self.bot.jobs.job(job_id)
-        if record is None:
-            await self._tell(interaction, "reroll.unknown")
-            return
-        modal = EditPromptModal(
-            self, job_id, str(record.params.get("prompt", "")), str(interaction.locale)
-        )
-        await interaction.response.send_modal(modal)
 
     async def info(self, interaction: discord.Interaction[Any], job_id: str) -> None:
         """Everything about the job, for whoever asks (only they see it)."""
@@ -159,6 +107,4 @@ class JobActionsCog(commands.Cog):
         await interaction.followup.send(t("delete.done", str(interaction.locale)), ephemeral=True)
 
 
-async def setup(bot: VideoBot) -> None:
-    """Extension entry point."""
-    await bot.add_cog(JobActionsCog(bot))
+__all__ = ["JobActionsCog"]

@@ -11,12 +11,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.amounts import BadAmount, parse_amount, parse_day
-from bot.cogs.outlook import add_outlook
-from bot.cogs.render import timestamp
+from bot.exts.budget._outlook import add_outlook
 from bot.i18n import t
 from bot.jobs.forecast import outlook
 from bot.money import format_usd
+from bot.ui.admin import AdminGroup
+from bot.ui.amounts import BadAmount, parse_amount, parse_day
+from bot.ui.render import timestamp
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -51,7 +52,7 @@ class BudgetCog(commands.Cog):
         recent = await self.bot.job_store.recent(user.id, guild_id, limit=5)
         lines = [
             f"`{job.state.value}` {format_usd(job.actual_price or job.quote)} · "
-            f"{discord.utils.escape_markdown(str(job.params.get('prompt', ''))[:60])}"
+            f"{discord.utils.escape_markdown(job.meta.prompt[:60])}"
             for job in recent
         ]
         embed.add_field(
@@ -80,26 +81,14 @@ class BudgetCog(commands.Cog):
         await interaction.response.send_message(embed=embed, ephemeral=True, **extra)
 
 
-class BudgetAdmin(app_commands.Group):
+class BudgetAdmin(AdminGroup):
     """/budget-admin: limits, caps, grants, reports. Manage Server, checked again at run time."""
 
     def __init__(self, bot: VideoBot) -> None:
         super().__init__(
-            name="budget-admin",
-            description="Set video budgets and see what the server spends.",
-            default_permissions=discord.Permissions(manage_guild=True),
-            guild_only=True,
+            name="budget-admin", description="Set video budgets and see what the server spends."
         )
         self.bot = bot
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        """A server can override default permissions, so check Manage Server on every call."""
-        if not interaction.permissions.manage_guild:
-            await interaction.response.send_message(
-                t("error.not_admin", str(interaction.locale)), ephemeral=True
-            )
-            return False
-        return True
 
     @property
     def _period(self) -> str:
@@ -276,9 +265,3 @@ class BudgetAdmin(app_commands.Group):
             file=file,
             ephemeral=True,
         )
-
-
-async def setup(bot: VideoBot) -> None:
-    """Extension entry point."""
-    await bot.add_cog(BudgetCog(bot))
-    bot.tree.add_command(BudgetAdmin(bot))

@@ -14,9 +14,9 @@ from typing import Any
 import discord
 
 from bot.catalogue import Catalogue, ModelKind
-from bot.cogs.translator import TABLES
 from bot.i18n import t
-from bot.jobs.store import JobRecord
+from bot.jobs.record import JobRecord
+from bot.ui.translator import TABLES
 
 MESSAGE_MAX = 2000
 FENCE = "```"
@@ -34,15 +34,15 @@ def _names(locale: str) -> dict[str, str]:
 def command_line(job: JobRecord, catalogue: Catalogue, locale: str) -> str:
     """The slash command that asks for this job's video again, option by option."""
     names = _names(locale)
-    params = job.params
+    meta = job.meta
     kind = catalogue.get(job.model).kind if job.model in catalogue else ModelKind.TEXT_TO_VIDEO
     command = "animate" if kind is ModelKind.IMAGE_TO_VIDEO else "video"
     options = [
-        ("prompt", " ".join(str(params.get("prompt", "")).split())),
-        ("duration", params["duration"]),
-        ("aspect_ratio", params["aspect_ratio"]),
-        ("resolution", params["resolution"]),
-        ("seed", params["seed"]),
+        ("prompt", " ".join(meta.prompt.split())),
+        ("duration", meta.duration),
+        ("aspect_ratio", meta.aspect_ratio),
+        ("resolution", meta.resolution),
+        ("seed", meta.seed),
         ("model", job.model),
     ]
     parts = [f"/{names.get(command, command)}"]
@@ -54,7 +54,7 @@ def copy_reply(job: JobRecord, catalogue: Catalogue, locale: str) -> dict[str, A
     """The ephemeral answer: the line in a code block (a file when too long for a message)."""
     line = command_line(job, catalogue, locale)
     lines = [t("copy.intro", locale)]
-    images = int(job.params.get("image_count", 0))
+    images = job.meta.image_count
     if images:
         lines.append(t("copy.images", locale, count=images))
     safe = line.replace(FENCE, "`\u200b``")  # a prompt cannot close the code block

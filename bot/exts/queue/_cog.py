@@ -8,9 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.listings import history_embed, queue_embed
 from bot.i18n import t
 from bot.ledger import HoldNotFound, Settlement
+from bot.ui.listings import history_embed, queue_embed
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -64,8 +64,3 @@ class QueueCog(commands.Cog):
         await interaction.response.send_message(
             embed=history_embed(jobs, settlements, title, locale), ephemeral=True
         )
-
-
-async def setup(bot: VideoBot) -> None:
-    """Extension entry point."""
-    await bot.add_cog(QueueCog(bot))

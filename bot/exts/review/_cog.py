@@ -15,14 +15,12 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
-from bot.cogs.delivery import RoutedProgress
-from bot.cogs.listings import jump_url
-from bot.cogs.review_buttons import ReviewButton
-from bot.guilds.delivery import DeliveryTarget
 from bot.i18n import t
 from bot.jobs.moderation import ReviewRefused
 from bot.jobs.progress import JobStatus
 from bot.safety.notices import Notice
+from bot.ui.delivery import job_progress
+from bot.ui.listings import jump_url
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -90,15 +88,14 @@ class ReviewCog(commands.Cog):
             status=JobStatus.DELIVERED if approve else JobStatus.REMOVED,
             flagged=True,
             charged=job.actual_price if job.actual_price is not None else job.quote,
-            video_url=job.params.get("output_url"),
+            video_url=job.meta.output_url,
         )
-        progress = RoutedProgress(
+        progress = job_progress(
             self.bot,
-            target=DeliveryTarget.from_params(job.params.get("delivery")),
             guild_id=job.guild_id,
             channel_id=job.channel_id,
             message_id=job.message_id,
-            locale=str(job.params.get("locale", "en-US")),
+            meta=job.meta,
             clock=self.bot.monotonic,
         )
         try:
@@ -110,10 +107,4 @@ class ReviewCog(commands.Cog):
         await interaction.followup.send(t(key, locale), ephemeral=True)
 
 
-async def setup(bot: VideoBot) -> None:
-    """Extension entry point: the cog, its buttons, and the log channel for notices."""
-    bot.add_dynamic_items(ReviewButton)
-    await bot.add_cog(ReviewCog(bot))
-    jobs = getattr(bot, "jobs", None)  # absent when only the commands are loaded (tests)
-    if jobs is not None:
-        jobs.moderation.notices = ChannelNotices(bot)
+__all__ = ["ChannelNotices", "ReviewCog", "notice_text"]

@@ -15,9 +15,9 @@ from typing import Any
 
 import discord
 
-from bot.cogs.buttons import job_buttons
-from bot.cogs.render import job_content, job_embed, video_file
 from bot.jobs.progress import JobView
+from bot.ui.buttons import job_buttons
+from bot.ui.render import job_content, job_embed, video_file
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Every subcommand answers with the whole settings embed, so an admin always sees the result.
 The rules themselves live in `bot.guilds.settings`; this module only turns options into
 changes and renders them. The safety subcommands (prompt-rules, safety, unpause) are added to
-the group by `bot.cogs.safety_settings`.
+the group by `bot.exts.settings._safety`.
 """
 
 from __future__ import annotations
@@ -14,15 +14,16 @@ import discord
 from discord import app_commands
 
 from bot.catalogue import ModelKind
-from bot.cogs.amounts import CLEAR_WORDS, parse_amount
-from bot.cogs.render import timestamp
-from bot.cogs.safety_render import add_safety_fields
+from bot.exts.settings._safety_render import add_safety_fields
 from bot.guilds.delivery import DeliveryMode
 from bot.guilds.settings import GuildSettings, SettingsRefused
 from bot.i18n import t
 from bot.jobs.overview import model_label
 from bot.money import format_usd
 from bot.settings import Settings
+from bot.ui.admin import AdminGroup
+from bot.ui.amounts import CLEAR_WORDS, parse_amount
+from bot.ui.render import timestamp
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -144,27 +145,15 @@ def settings_embed(guild: GuildSettings, config: Settings, locale: str) -> disco
     return embed
 
 
-class SettingsGroup(app_commands.Group):
+class SettingsGroup(AdminGroup):
     """/settings show | defaults | model-access | resolution-access | channel | approval |
-    delivery."""
+    delivery (and the safety commands, `bot.exts.settings._safety`)."""
 
     def __init__(self, bot: VideoBot) -> None:
         super().__init__(
-            name="settings",
-            description="See and change this server's video settings.",
-            default_permissions=discord.Permissions(manage_guild=True),
-            guild_only=True,
+            name="settings", description="See and change this server's video settings."
         )
         self.bot = bot
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        """A server can override default permissions, so check Manage Server on every call."""
-        if not interaction.permissions.manage_guild:
-            await interaction.response.send_message(
-                t("error.not_admin", str(interaction.locale)), ephemeral=True
-            )
-            return False
-        return True
 
     async def _reply(
         self, interaction: discord.Interaction[Any], guild: GuildSettings, *, saved: bool
@@ -407,11 +396,6 @@ class SettingsGroup(app_commands.Group):
             for d in durations
             if current in str(d)
         ][:25]
-
-
-async def setup(bot: VideoBot) -> None:
-    """Extension entry point."""
-    bot.tree.add_command(SettingsGroup(bot))
 
 
 __all__ = ["SettingsGroup", "TextChannelOption", "settings_embed"]

@@ -1,5 +1,6 @@
-"""/video and /animate, and the Re-roll and Cancel buttons. Thin: it turns an interaction into
-a `VideoOrder`, lets the job service prepare and run it, and renders what comes back."""
+"""/video and /animate, and what Re-roll, Edit prompt, Cancel and offers do. Thin: it turns an
+interaction into a `VideoOrder`, lets the job service prepare and run it, and renders what
+comes back."""
 
 from __future__ import annotations
 
@@ -12,16 +13,16 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.catalogue import ModelKind, ModelSpec
-from bot.cogs.buttons import job_buttons
-from bot.cogs.delivery import RoutedProgress
-from bot.cogs.offers import offer_text, offer_view
-from bot.cogs.render import job_embed, refusal_text
-from bot.guilds.delivery import DeliveryTarget
+from bot.exts.video._offers import offer_text, offer_view
 from bot.i18n import t
 from bot.jobs.offers import BudgetRefused
-from bot.jobs.orders import ImageInput, JobRefused, VideoOrder
+from bot.jobs.orders import JobRefused, VideoOrder, order_of
 from bot.jobs.progress import JobStatus
 from bot.jobs.service import CancelRefused
+from bot.ui.buttons import job_buttons
+from bot.ui.delivery import job_progress
+from bot.ui.orders import PROMPT_MAX, for_member, image_input
+from bot.ui.render import job_embed, refusal_text
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -30,30 +31,6 @@ log = logging.getLogger(__name__)
 
 PREPARE_BEFORE_DEFER_SECONDS = 2.0
 """Discord wants an answer within 3 s: if preparing takes longer, defer first."""
-
-PROMPT_MAX = 2000
-
-
-def _role_ids(interaction: discord.Interaction[Any]) -> tuple[int, ...]:
-    user = interaction.user
-    return tuple(role.id for role in user.roles) if isinstance(user, discord.Member) else ()
-
-
-def _channel_nsfw(interaction: discord.Interaction[Any]) -> bool:
-    """The channel is age-restricted (a thread follows its parent, as Discord shows it)."""
-    is_nsfw = getattr(interaction.channel, "is_nsfw", None)
-    return bool(is_nsfw()) if callable(is_nsfw) else False
-
-
-def _image(attachment: discord.Attachment) -> ImageInput:
-    return ImageInput(
-        url=attachment.url,
-        filename=attachment.filename,
-        content_type=attachment.content_type,
-        size=attachment.size,
-        width=attachment.width,
-        height=attachment.height,
-    )
 
 
 class VideoCog(commands.Cog):
@@ -150,24 +127,16 @@ class VideoCog(commands.Cog):
         model: str | None = None,
     ) -> None:
         """/video: text to video."""
-        await self.start_job(
-            interaction,
-            VideoOrder(
-                user_id=interaction.user.id,
-                guild_id=interaction.guild_id or 0,
-                channel_id=interaction.channel_id or 0,
-                role_ids=_role_ids(interaction),
-                channel_nsfw=_channel_nsfw(interaction),
-                locale=str(interaction.locale),
-                prompt=prompt,
-                kind=ModelKind.TEXT_TO_VIDEO,
-                model_id=model,
-                duration=duration,
-                aspect_ratio=aspect_ratio,
-                resolution=resolution,
-                seed=seed,
-            ),
+        order = VideoOrder(
+            prompt=prompt,
+            kind=ModelKind.TEXT_TO_VIDEO,
+            model_id=model,
+            duration=duration,
+            aspect_ratio=aspect_ratio,
+            resolution=resolution,
+            seed=seed,
         )
+        await self.start_job(interaction, for_member(interaction, order))
 
     @app_commands.command(name="animate", description="Turn 1-7 images and a prompt into a video.")
     @app_commands.guild_only()
@@ -205,25 +174,17 @@ class VideoCog(commands.Cog):
     ) -> None:
         """/animate: images plus prompt to video."""
         attachments = [a for a in (image, image2, image3, image4, image5, image6, image7) if a]
-        await self.start_job(
-            interaction,
-            VideoOrder(
-                user_id=interaction.user.id,
-                guild_id=interaction.guild_id or 0,
-                channel_id=interaction.channel_id or 0,
-                role_ids=_role_ids(interaction),
-                channel_nsfw=_channel_nsfw(interaction),
-                locale=str(interaction.locale),
-                prompt=prompt,
-                kind=ModelKind.IMAGE_TO_VIDEO,
-                model_id=model,
-                duration=duration,
-                aspect_ratio=aspect_ratio,
-                resolution=resolution,
-                seed=seed,
-                images=tuple(_image(a) for a in attachments),
-            ),
+        order = VideoOrder(
+            prompt=prompt,
+            kind=ModelKind.IMAGE_TO_VIDEO,
+            model_id=model,
+            duration=duration,
+            aspect_ratio=aspect_ratio,
+            resolution=resolution,
+            seed=seed,
+            images=tuple(image_input(a) for a in attachments),
         )
+        await self.start_job(interaction, for_member(interaction, order))
 
     for _command in (video, animate):
         _command.autocomplete("model")(model_choices)
@@ -279,18 +240,17 @@ class VideoCog(commands.Cog):
             await self.bot.jobs.discard(prepared.job_id, "message could not be sent")
             raise
         await self.bot.jobs.attach_message(prepared.job_id, message_id)
-        progress = RoutedProgress(
+        progress = job_progress(
             self.bot,
-            target=DeliveryTarget.from_params(prepared.order.params.get("delivery")),
             guild_id=order.guild_id,
-            journal=self.bot.jobs,
             channel_id=order.channel_id,
             message_id=message_id,
-            locale=locale,
+            meta=prepared.order.meta,
+            journal=self.bot.jobs,
             interaction=interaction,
             clock=self.bot.monotonic,
         )
-        self.bot.jobs.start(prepared, progress)
+        self.bot.jobs.run(prepared, progress)
 
     async def reroll(
         self, interaction: discord.Interaction[Any], job_id: str, *, prompt: str | None = None
@@ -303,27 +263,14 @@ class VideoCog(commands.Cog):
                 t("reroll.unknown", str(interaction.locale)), ephemeral=True
             )
             return
-        model = self.bot.settings.catalogue.get(record.model)
-        params = record.params
-        await self.start_job(
+        stored = order_of(record, self.bot.settings.catalogue).order
+        order = for_member(
             interaction,
-            VideoOrder(
-                user_id=interaction.user.id,
-                guild_id=interaction.guild_id or record.guild_id,
-                channel_id=interaction.channel_id or record.channel_id,
-                role_ids=_role_ids(interaction),
-                channel_nsfw=_channel_nsfw(interaction),
-                locale=str(interaction.locale),
-                prompt=params["prompt"] if prompt is None else prompt,
-                kind=model.kind,
-                model_id=record.model,
-                duration=params["duration"],
-                aspect_ratio=params["aspect_ratio"],
-                resolution=params["resolution"],
-                seed=None if prompt is None else params["seed"],
-                image_urls=tuple(params.get("image_urls", ())),
-            ),
+            stored,
+            prompt=stored.prompt if prompt is None else prompt,
+            seed=None if prompt is None else stored.seed,
         )
+        await self.start_job(interaction, order)
 
     async def cancel(self, interaction: discord.Interaction[Any], job_id: str) -> None:
         """Cancel: requester only, and only before the job reached Atlas."""
@@ -341,6 +288,4 @@ class VideoCog(commands.Cog):
         )
 
 
-async def setup(bot: VideoBot) -> None:
-    """Extension entry point."""
-    await bot.add_cog(VideoCog(bot))
+__all__ = ["VideoCog"]

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 from discord import app_commands
 
-from bot.cogs.settings import TextChannelOption, settings_embed
+from bot.exts.settings._cog import TextChannelOption, settings_embed
 from bot.guilds.settings import GuildSettings, SettingsRefused
 from bot.i18n import t
 from bot.safety.prompt_rules import MAX_LABEL_CHARS, MAX_REGEX_CHARS
+from bot.ui.admin import require_manage_server
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -26,16 +27,6 @@ REJECTION_LIMIT_MAX = 20
 
 def _bot(interaction: discord.Interaction[Any]) -> VideoBot:
     return cast("VideoBot", interaction.client)
-
-
-async def _is_admin(interaction: discord.Interaction[Any]) -> bool:
-    """Manage Server, checked on every call (a server can override default permissions)."""
-    if not interaction.permissions.manage_guild:
-        await interaction.response.send_message(
-            t("error.not_admin", str(interaction.locale)), ephemeral=True
-        )
-        return False
-    return True
 
 
 async def _answer(
@@ -70,7 +61,7 @@ class PromptRulesGroup(app_commands.Group):
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         """Manage Server only."""
-        return await _is_admin(interaction)
+        return await require_manage_server(interaction)
 
     @app_commands.command(name="add", description="Add a rule, or replace the one with its label.")
     @app_commands.describe(
@@ -198,11 +189,3 @@ def safety_commands() -> list[app_commands.Command[Any, ..., Any] | app_commands
             callback=_unpause,
         ),
     ]
-
-
-async def setup(bot: VideoBot) -> None:
-    """Extension entry point: add the commands to /settings (loaded after bot.cogs.settings)."""
-    group = bot.tree.get_command("settings")
-    assert isinstance(group, app_commands.Group), "bot.cogs.settings is loaded first"
-    for command in safety_commands():
-        group.add_command(command)

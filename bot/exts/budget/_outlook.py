@@ -7,11 +7,11 @@ import io
 
 import discord
 
-from bot.cogs.chart import spend_chart_png
-from bot.cogs.render import timestamp
+from bot.exts.budget._chart import spend_chart_png
 from bot.i18n import t
 from bot.jobs.forecast import Outlook
 from bot.money import Micros, format_usd
+from bot.ui.render import timestamp
 
 CHART_FILENAME = "spend.png"
 

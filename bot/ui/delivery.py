@@ -14,17 +14,19 @@ the video twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, Literal
 
 import discord
 
-from bot.cogs.listings import jump_url
-from bot.cogs.render import job_content, job_embed, video_file
-from bot.cogs.reporter import DEFAULT_UPLOAD_LIMIT, MessageProgress
 from bot.guilds.delivery import DeliveryJournal, DeliveryMode, DeliveryTarget, Posted
 from bot.i18n import t
 from bot.jobs.progress import JobStatus, JobView
+from bot.jobs.record import JobMeta
+from bot.ui.listings import jump_url
+from bot.ui.message import DEFAULT_UPLOAD_LIMIT, MessageProgress
+from bot.ui.render import job_content, job_embed, video_file
 
 log = logging.getLogger(__name__)
 
@@ -201,4 +203,31 @@ class RoutedProgress(MessageProgress):
         )
 
 
-__all__ = ["DM_UPLOAD_LIMIT", "RoutedProgress", "Undeliverable", "thread_name"]
+def job_progress(
+    client: discord.Client,
+    *,
+    guild_id: int,
+    channel_id: int,
+    message_id: int | None,
+    meta: JobMeta,
+    clock: Callable[[], float],
+    journal: DeliveryJournal | None = None,
+    interaction: discord.Interaction[Any] | None = None,
+) -> RoutedProgress:
+    """The progress sink of one job's message: edited through `interaction` while its token
+    lives (else the channel API), the video delivered where the job's row says, in its
+    member's language."""
+    return RoutedProgress(
+        client,
+        target=meta.delivery,
+        guild_id=guild_id,
+        journal=journal,
+        channel_id=channel_id,
+        message_id=message_id,
+        locale=meta.locale,
+        interaction=interaction,
+        clock=clock,
+    )
+
+
+__all__ = ["DM_UPLOAD_LIMIT", "RoutedProgress", "Undeliverable", "job_progress", "thread_name"]

@@ -6,12 +6,12 @@ from collections.abc import Mapping, Sequence
 
 import discord
 
-from bot.cogs.render import duration_text, timestamp
 from bot.i18n import t
 from bot.jobs.overview import QueueEntry
-from bot.jobs.store import JobRecord
+from bot.jobs.record import JobRecord
 from bot.ledger import Settlement
 from bot.money import format_usd
+from bot.ui.render import duration_text, timestamp
 
 LINES_PER_FIELD = 10
 PROMPT_IN_LIST = 60
@@ -82,8 +82,8 @@ def history_embed(
     """A member's latest jobs, newest first: prompt (linking to the result), cost, state."""
     lines = []
     for number, job in enumerate(jobs, start=1):
-        prompt = _short(str(job.params.get("prompt", "")), PROMPT_IN_LIST)
-        if job.params.get("deleted_by") is not None:
+        prompt = _short(job.meta.prompt, PROMPT_IN_LIST)
+        if job.meta.deleted_by is not None:
             shown = f"{prompt} ({t('history.deleted', locale)})"
         elif job.message_id is not None:
             shown = f"[{prompt}]({jump_url(job.guild_id, job.channel_id, job.message_id)})"
@@ -127,20 +127,19 @@ def info_embed(
     job: JobRecord, settlement: Settlement | None, model_label: str, locale: str
 ) -> discord.Embed:
     """Every parameter of a job, its Atlas prediction id, its money and its timings."""
-    params = job.params
+    meta = job.meta
     embed = discord.Embed(
         title=t("info.title", locale),
-        description=_short(str(params.get("prompt", "")), PROMPT_IN_INFO),
+        description=_short(meta.prompt, PROMPT_IN_INFO),
         colour=discord.Colour.blurple(),
     )
     embed.add_field(name=t("info.field.requester", locale), value=f"<@{job.user_id}>")
     embed.add_field(name=t("job.field.model", locale), value=f"{model_label}\n`{job.model}`")
-    options = f"{params.get('duration')} s · {params.get('aspect_ratio')} · "
-    options += str(params.get("resolution"))
+    options = f"{meta.duration} s · {meta.aspect_ratio} · {meta.resolution}"
     embed.add_field(name=t("info.field.options", locale), value=options)
-    embed.add_field(name=t("job.field.seed", locale), value=str(params.get("seed")))
-    if params.get("image_count"):
-        embed.add_field(name=t("job.field.images", locale), value=str(params["image_count"]))
+    embed.add_field(name=t("job.field.seed", locale), value=str(meta.seed))
+    if meta.image_count:
+        embed.add_field(name=t("job.field.images", locale), value=str(meta.image_count))
     embed.add_field(name=t("info.field.state", locale), value=t(f"state.{job.state.value}", locale))
     embed.add_field(
         name=t("info.field.prediction", locale),
@@ -155,10 +154,8 @@ def info_embed(
     else:
         charged = t("info.released", locale)
     embed.add_field(name=t("info.field.charged", locale), value=charged)
-    if params.get("approved_by") is not None:
-        embed.add_field(
-            name=t("info.field.approved_by", locale), value=f"<@{params['approved_by']}>"
-        )
+    if meta.approved_by is not None:
+        embed.add_field(name=t("info.field.approved_by", locale), value=f"<@{meta.approved_by}>")
     embed.add_field(name=t("info.field.timings", locale), value=_timings(job, locale), inline=False)
     embed.set_footer(text=f"job {job.id}")
     return embed

@@ -1,0 +1,20 @@
+"""Flagged videos held for a moderator, and the server's log channel for safety notices."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.exts.review._cog import ChannelNotices, ReviewCog
+from bot.exts.review._views import ReviewButton
+
+if TYPE_CHECKING:
+    from bot.app import VideoBot
+
+
+async def setup(bot: VideoBot) -> None:
+    """Extension entry point: the cog, its buttons, and the log channel for notices."""
+    bot.add_dynamic_items(ReviewButton)
+    await bot.add_cog(ReviewCog(bot))
+    jobs = getattr(bot, "jobs", None)  # absent when only the commands are loaded (tests)
+    if jobs is not None:
+        jobs.moderation.notices = ChannelNotices(bot)

@@ -1,0 +1,51 @@
+"""What every part of a job's life works with, built once (by `bot.builder`) and shared by the
+job service, the runner and recovery, so none of them builds or lists its collaborators."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.atlas import AtlasClient
+from bot.db import Store
+from bot.db.times import utc_now
+from bot.jobs.eta import Eta
+from bot.jobs.media import AttachmentFetcher
+from bot.jobs.moderation import Moderation
+from bot.jobs.queue import JobQueue
+from bot.jobs.store import JobStore
+from bot.ledger import Ledger
+from bot.settings import Settings
+
+REFRESH_SECONDS = 5.0
+"""A job waiting in line shows its new place at most this often."""
+NOTICE_AFTER_SECONDS = 1.0
+"""A step shorter than this (e.g. downloading a small video) gets no edit of its own."""
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """The long-lived collaborators of every job, and the clocks and timings they run on."""
+
+    settings: Settings
+    atlas: AtlasClient
+    db: Store
+    ledger: Ledger
+    jobs: JobStore
+    fetcher: AttachmentFetcher
+    eta: Eta
+    """Learned generation times: when to poll."""
+    moderation: Moderation
+    queue: JobQueue
+    clock: Callable[[], datetime] = utc_now
+    """Wall clock: job and ledger times."""
+    monotonic: Callable[[], float] = time.monotonic
+    refresh_seconds: float = REFRESH_SECONDS
+    notice_after_seconds: float = NOTICE_AFTER_SECONDS
+    simulated: bool = False
+    """A dry run: messages say the videos are simulated."""
+
+
+__all__ = ["NOTICE_AFTER_SECONDS", "REFRESH_SECONDS", "JobContext"]

@@ -1,0 +1,173 @@
+"""A stored job: where it stands (`JobState`) and its typed metadata (`JobMeta`).
+
+`JobMeta` is everything a job carries besides its columns: the options it was made with (the
+ones Atlas gets), where its video goes and went, and who approved, reviewed or deleted it. It is
+stored as the row's JSON `params`, with the same keys as ever, so rows written by earlier
+versions read back unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from bot.db.schema import TERMINAL_JOB_STATES
+from bot.guilds.delivery import DeliveryTarget, Posted
+from bot.safety.held import Review
+
+DEFAULT_LOCALE = "en-US"
+
+
+class JobState(StrEnum):
+    """Where a job stands; forward-only in this order."""
+
+    QUOTED = "quoted"
+    HELD = "held"
+    UPLOADING = "uploading"
+    SUBMITTING = "submitting"
+    SUBMITTED = "submitted"
+    GENERATING = "generating"
+    DOWNLOADING = "downloading"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    UNCERTAIN = "uncertain"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True for the states a job never leaves (UNCERTAIN waits for an admin)."""
+        return self.value in TERMINAL_JOB_STATES
+
+    @property
+    def never_submitted(self) -> bool:
+        """The job never reached Atlas: nothing can be billed, its hold may be released."""
+        return self in (JobState.QUOTED, JobState.HELD, JobState.UPLOADING)
+
+
+_ORDER = {state: index for index, state in enumerate(JobState)}
+
+
+def can_move(current: JobState, new: JobState) -> bool:
+    """Whether a job may go from `current` to `new` (same state: yes, to update fields)."""
+    if new is current:
+        return True
+    if current.is_terminal:
+        return False
+    if current is JobState.UNCERTAIN:
+        return new.is_terminal
+    return _ORDER[new] > _ORDER[current]
+
+
+@dataclass(frozen=True)
+class JobMeta:
+    """A job's options and bookkeeping (the row's `params`)."""
+
+    prompt: str
+    duration: int
+    aspect_ratio: str
+    resolution: str
+    seed: int
+    role_ids: tuple[int, ...] = ()
+    """The member's roles when the job was made (their limit may come from one)."""
+    image_count: int = 0
+    image_urls: tuple[str, ...] = ()
+    """Atlas URLs of the uploaded images (a re-roll reuses them)."""
+    locale: str = DEFAULT_LOCALE
+    """The member's Discord language: a job resumed after a restart still speaks it."""
+    delivery: DeliveryTarget = field(default_factory=DeliveryTarget)
+    """Where the video goes, decided when the job was made."""
+    delivered_to: Posted | None = None
+    """Where the video was posted away from its channel (so a retry does not post twice)."""
+    approved_by: int | None = None
+    deleted_by: int | None = None
+    review: Review | None = None
+    """A flagged video held for a moderator: where the review stands."""
+    reviewed_by: int | None = None
+    output_url: str | None = None
+    """Atlas's link to a held video (to deliver it once approved)."""
+
+    def but(self, **changes: Any) -> JobMeta:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form: the same keys as the untyped params of earlier versions."""
+        stored: dict[str, Any] = {
+            "prompt": self.prompt,
+            "duration": self.duration,
+            "aspect_ratio": self.aspect_ratio,
+            "resolution": self.resolution,
+            "seed": self.seed,
+            "role_ids": list(self.role_ids),
+            "image_count": self.image_count,
+            "image_urls": list(self.image_urls),
+            "locale": self.locale,
+            "delivery": self.delivery.to_params(),
+        }
+        optional = {
+            "delivered_to": None if self.delivered_to is None else self.delivered_to.to_params(),
+            "approved_by": self.approved_by,
+            "deleted_by": self.deleted_by,
+            "review": None if self.review is None else self.review.value,
+            "reviewed_by": self.reviewed_by,
+        }
+        stored.update({key: value for key, value in optional.items() if value is not None})
+        if self.review is not None:
+            stored["output_url"] = self.output_url  # kept even when None: the link was missing
+        return stored
+
+    @classmethod
+    def from_json(cls, stored: Mapping[str, Any]) -> JobMeta:
+        """Read the stored form, also as rows of earlier versions wrote it."""
+        review = stored.get("review")
+        return cls(
+            prompt=str(stored["prompt"]),
+            duration=int(stored["duration"]),
+            aspect_ratio=str(stored["aspect_ratio"]),
+            resolution=str(stored["resolution"]),
+            seed=int(stored["seed"]),
+            role_ids=tuple(int(role) for role in stored.get("role_ids", ())),
+            image_count=int(stored.get("image_count", 0)),
+            image_urls=tuple(str(url) for url in stored.get("image_urls", ())),
+            locale=str(stored.get("locale", DEFAULT_LOCALE)),
+            delivery=DeliveryTarget.from_params(stored.get("delivery")),
+            delivered_to=Posted.from_params(stored.get("delivered_to")),
+            approved_by=_int_or_none(stored.get("approved_by")),
+            deleted_by=_int_or_none(stored.get("deleted_by")),
+            review=None if review is None else Review(review),
+            reviewed_by=_int_or_none(stored.get("reviewed_by")),
+            output_url=stored.get("output_url"),
+        )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One row of the job table. Times are timezone-aware UTC; money is micro-dollars."""
+
+    id: str
+    user_id: int
+    guild_id: int
+    channel_id: int
+    message_id: int | None
+    model: str
+    meta: JobMeta
+    state: JobState
+    prediction_id: str | None
+    quote: int
+    actual_price: int | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+
+
+__all__ = ["DEFAULT_LOCALE", "JobMeta", "JobRecord", "JobState", "can_move"]
