@@ -16,18 +16,13 @@ from discord.app_commands import TranslationContextLocation as Location
 from discord.ext import commands
 
 from bot.exts import walk_extensions
-from bot.i18n import ENGLISH, MESSAGES, t
-from bot.i18n_zh_tw import TRADITIONAL_CHINESE
+from bot.i18n import ENGLISH, MESSAGES, TRADITIONAL_CHINESE, t
+from bot.i18n.commands import CommandTable, is_valid_command_name, table_problems
+from bot.i18n.zh_tw import COMMANDS as ZH_TW
 from bot.jobs.progress import FailureReason, JobStatus
 from bot.jobs.record import JobState
 from bot.ledger.limits import Scope
-from bot.ui.translator import (
-    ZH_TW,
-    CommandTable,
-    CommandTranslator,
-    is_valid_command_name,
-    table_problems,
-)
+from bot.ui.translator import CommandTranslator
 
 ZH = discord.Locale.taiwan_chinese
 
@@ -131,7 +126,7 @@ async def test_every_command_string_has_a_zh_tw_translation(
         for choice in node.get("choices") or []:
             if "zh-TW" not in (choice.get("name_localizations") or {}):
                 missing.append(f"choice {choice['name']!r} of {where}")
-    assert not missing, "add these to bot/cogs/translator.py: " + "; ".join(missing)
+    assert not missing, "add these to bot/i18n/zh_tw.py: " + "; ".join(missing)
 
 
 async def test_translated_names_obey_discords_rules_and_stay_distinct(

@@ -6,8 +6,7 @@ import pytest
 
 from bot.guilds.delivery import DeliveryMode, DeliveryTarget, delivery_for, delivery_problem
 from bot.guilds.settings import GuildSettings, from_json, to_json
-from bot.i18n import ENGLISH, MESSAGES
-from bot.i18n_zh_tw import TRADITIONAL_CHINESE
+from bot.i18n import ENGLISH, MESSAGES, TRADITIONAL_CHINESE
 from bot.ui.delivery import thread_name
 
 CHANNEL, OTHER, GALLERY = 10, 20, 30

@@ -1,0 +1,355 @@
+"""English: every message a member or admin reads, by key. The slash commands are declared in
+English in the extensions, so this language needs no command table.
+
+Keys are dotted: `refused.*` for requests turned down before any money moved, `status.*` and
+`failure.*` for a job's message, `budget.*` for /budget.
+"""
+
+from __future__ import annotations
+
+LOCALE = "en-US"
+
+MESSAGES: dict[str, str] = {
+    # Refusals: nothing was held or charged.
+    "refused.prompt_empty": "Your prompt is empty. Describe the video you want, e.g. "
+    "`/video prompt: a red fox running through snow`.",
+    "refused.prompt_too_long": "Your prompt has {length} characters; this model takes at "
+    "most {limit}. Shorten it and try again.",
+    "refused.unknown_model": "There is no model called `{model}` here. Pick one from the "
+    "list the command offers.",
+    "refused.wrong_model_kind": "{model} cannot be used with this command. Pick a model from "
+    "the list the command offers.",
+    "refused.invalid_option": "That combination is not on offer: {detail}.",
+    "refused.bad_seed": "The seed must be a whole number from 0 to {max}.",
+    "refused.no_images": "Attach at least one image (PNG, JPEG or WebP) to animate.",
+    "refused.too_many_images": "{model} takes at most {max} image(s). Remove some and try again.",
+    "refused.image_type": "`{filename}` is not a PNG, JPEG or WebP image. Attach one of those.",
+    "refused.image_too_big": "`{filename}` is larger than {max_mb} MB. Attach a smaller image.",
+    "refused.image_too_small": "`{filename}` is too small: images need at least "
+    "{min_px}x{min_px} pixels.",
+    "refused.image_host": "`{filename}` is not hosted on Discord. Attach the image to the "
+    "command itself.",
+    "refused.budget.user": "This video costs {needed}, but you have {remaining} left until "
+    "{resets}. Try a shorter or lower-resolution video, or ask an admin for more.",
+    "refused.budget.role": "This video costs {needed}, but you have {remaining} left until "
+    "{resets}. Try a shorter or lower-resolution video, or ask an admin for more.",
+    "refused.budget.guild": "This server has used its video budget: {remaining} left until "
+    "{resets}, and this video costs {needed}. An admin can raise the server cap.",
+    "refused.budget.bot": "The bot has used its video budget for every server: {remaining} "
+    "left until {resets}, and this video costs {needed}. Please try again after the reset.",
+    "refused.budget.not_allowed": "Video generation is not enabled for you on this server. "
+    "Ask an admin if you think it should be.",
+    "refused.budget.user_concurrency": "You already have the most videos in progress that "
+    "you may run at once. Wait for one to finish, then try again.",
+    "refused.budget.guild_concurrency": "This server has the most videos in progress it "
+    "allows at once. Try again in a minute.",
+    "refused.wrong_channel": "Videos are made in {channels} on this server. Run the command there.",
+    "refused.model_not_allowed": "{model} is not available on this server. Pick another "
+    "model, or leave the option out for the server's default.",
+    "refused.no_model_allowed": "No model for this command is available on this server. "
+    "Ask an admin.",
+    "refused.resolution_not_allowed": "{resolution} videos are not available on this "
+    "server. Pick a lower resolution, or leave the option out.",
+    "refused.no_resolution_allowed": "{model} offers no resolution this server allows. "
+    "Pick another model.",
+    "refused.guild_only": "Videos can only be made in a server, not in direct messages.",
+    "refused.shutting_down": "The bot is restarting. Try again in a minute.",
+    "refused.ledger_busy": "The bot's ledger is busy right now, so nothing was held or "
+    "charged. Try again in a minute; tell an admin if it keeps happening.",
+    "error.unexpected": "Something went wrong on our side (job {job_id}). Nothing was "
+    "charged. Try again, and tell an admin if it keeps happening.",
+    "error.not_admin": "Only members with the Manage Server permission can do this.",
+    # The job's message.
+    "job.title": "Video",
+    "job.title_simulated": "Video (simulated: nothing is billed)",
+    "job.field.model": "Model",
+    "job.field.duration": "Duration",
+    "job.field.resolution": "Resolution",
+    "job.field.seed": "Seed",
+    "job.field.images": "Images",
+    "job.field.cost": "Cost",
+    "job.field.status": "Status",
+    "job.field.left": "You have left",
+    "job.quoted": "{amount} (quoted)",
+    "job.charged": "{amount} charged",
+    "job.left": "{remaining} until {resets}",
+    "status.awaiting_approval": "Waiting for an admin's approval (until {deadline}). The "
+    "amount is on hold; nothing is charged unless the video is made.",
+    "status.queued": "Queued",
+    "status.queued_position": "Queued: number {position} in line",
+    "status.uploading": "Uploading your images",
+    "status.submitted": "Submitted to Atlas Cloud",
+    "status.generating": "Generating: started {started}, usually takes about {expected}",
+    "status.generating_unstarted": "Generating: usually takes about {expected}",
+    "status.downloading": "Downloading the video",
+    "status.delivered": "Done in {elapsed}",
+    "status.failed": "Failed: nothing was charged",
+    "status.cancelled": "Cancelled: nothing was charged",
+    "status.uncertain": "We could not confirm whether Atlas started this video. The amount "
+    "stays on hold until an admin checks; you are only charged if it ran.",
+    "job.too_big": "The video is too large to attach here: [download it]({url}). Atlas "
+    "keeps it only for a limited time, so save it soon.",
+    "job.no_output": "Atlas finished the job but sent no video file.",
+    "failure.content_rejected": "Atlas's content moderation rejected this request. Try a "
+    "different prompt or images.",
+    "failure.atlas_unavailable": "Atlas Cloud is not answering right now. Try again in a few "
+    "minutes.",
+    "failure.atlas_busy": "Atlas Cloud is busy (rate limited). Try again in a minute.",
+    "failure.atlas_key_rejected": "Atlas Cloud rejected the bot's API key. An admin needs to "
+    "check ATLASCLOUD_API_KEY.",
+    "failure.atlas_no_balance": "The server owner's Atlas Cloud account is out of balance. "
+    "An admin needs to top it up.",
+    "failure.atlas_refused": "Atlas Cloud refused the request: {detail}",
+    "failure.image_unusable": "One of the images could not be used: {detail}",
+    "failure.timed_out": "Atlas did not finish the video in time.",
+    "failure.hold_expired": "The job waited too long to start. Press Re-roll to try again.",
+    "failure.restarted": "The bot restarted before this video was started. Press Re-roll "
+    "to try again.",
+    "failure.generation_failed": "Atlas could not generate this video.",
+    "failure.internal": "Something went wrong on our side.",
+    "failure.approval_denied": "An admin declined this video.",
+    "failure.approval_timed_out": "No admin approved this video in time.",
+    "button.reroll": "Re-roll",
+    "button.cancel": "Cancel",
+    "button.approve": "Approve",
+    "button.deny": "Deny",
+    "button.edit": "Edit prompt",
+    "button.info": "Info",
+    "button.delete": "Delete",
+    "cancel.done": "Cancelled. The hold was released; nothing was charged.",
+    "cancel.not_yours": "Only the member who asked for this video can cancel it.",
+    "cancel.too_late": "Too late to cancel: the video is already being generated.",
+    "cancel.unknown": "This job is no longer known to the bot.",
+    "reroll.unknown": "The original job is no longer known, so it cannot be re-rolled.",
+    "approval.approved": "Approved: the video takes its place in line.",
+    "approval.denied": "Denied: the hold is released and the member sees why.",
+    "approval.unknown": "This job is no longer waiting for an approval.",
+    "delete.done": "Deleted. The job stays in the ledger and in /history.",
+    "delete.not_yours": "Only the member who asked for this video or a moderator (Manage "
+    "Messages) can delete it.",
+    "delete.not_finished": "This job is still running: cancel it or wait until it ends.",
+    "delete.unknown": "This job is no longer known to the bot.",
+    "edit.title": "Edit the prompt",
+    "edit.label": "Prompt",
+    # Info on a job.
+    "info.title": "Job details",
+    "info.field.requester": "Requested by",
+    "info.field.options": "Options",
+    "info.field.state": "State",
+    "info.field.prediction": "Prediction id",
+    "info.field.quoted": "Quoted",
+    "info.field.charged": "Charged",
+    "info.field.approved_by": "Approved by",
+    "info.field.timings": "Timings",
+    "info.none": "none",
+    "info.released": "nothing (the hold was released)",
+    "info.on_hold": "{amount} on hold",
+    "info.requested": "Requested {at}",
+    "info.submitted": "Sent to Atlas {at}, {wait} after the request",
+    "info.ended": "Ended {at}, {took} after it was sent",
+    "info.ended_unsent": "Ended {at}",
+    # What became of a job (/history, Info).
+    "state.quoted": "Quoted",
+    "state.held": "Waiting",
+    "state.uploading": "Uploading",
+    "state.submitting": "Submitting",
+    "state.submitted": "Submitted",
+    "state.generating": "Generating",
+    "state.downloading": "Downloading",
+    "state.delivered": "Delivered",
+    "state.failed": "Failed",
+    "state.rejected": "Rejected by moderation",
+    "state.cancelled": "Cancelled",
+    "state.expired": "Expired",
+    "state.uncertain": "Uncertain (on hold)",
+    # /history and /queue.
+    "history.title": "Your recent videos",
+    "history.title_member": "Recent videos of {name}",
+    "history.none": "No videos yet.",
+    "history.released": "nothing charged",
+    "history.deleted": "message deleted",
+    "history.not_admin": "Only members with the Manage Server permission can see another "
+    "member's videos.",
+    "queue.title": "Videos waiting and running on this server",
+    "queue.empty": "Nothing is waiting or running right now.",
+    "queue.yours": "Yours",
+    "queue.others": "Everyone else",
+    "queue.more": "…and {count} more",
+    "queue.stage.approval": "waiting for an admin's approval",
+    "queue.stage.waiting": "number {position} in line",
+    "queue.stage.running": "running",
+    "queue.elapsed": "for {elapsed}",
+    # /settings.
+    "settings.title": "Video settings of this server",
+    "settings.saved": "Saved.",
+    "settings.updated": "Last changed {when} by {user}.",
+    "settings.never": "Nothing changed yet: every value comes from the bot's config.",
+    "settings.field.video_model": "Default model for /video",
+    "settings.field.animate_model": "Default model for /animate",
+    "settings.field.duration": "Default duration",
+    "settings.field.resolution": "Default resolution",
+    "settings.field.aspect_ratio": "Default aspect ratio",
+    "settings.field.blocked_models": "Models members may not use",
+    "settings.field.blocked_resolutions": "Resolutions members may not use",
+    "settings.field.channels": "Channels for videos",
+    "settings.field.approval": "Approval",
+    "settings.from_config": "{value} (bot default)",
+    "settings.none_blocked": "None: all are allowed",
+    "settings.everywhere": "Every channel",
+    "settings.approval_off": "Off: no video waits for an admin",
+    "settings.approval_on": "Videos quoted above {amount} wait up to {minutes} min for an "
+    "admin's Approve or Deny",
+    "settings.unknown_model": "There is no model called `{model}` here. Pick one from the "
+    "list the command offers.",
+    "settings.wrong_model_kind": "{model} cannot be the default of that command.",
+    "settings.default_blocked": "{model} is the server's default model: choose another "
+    "default before forbidding it.",
+    "settings.all_blocked": "At least one model must stay allowed for each command.",
+    "settings.unknown_value": "`{value}` is not offered by any model.",
+    "settings.default_resolution_blocked": "{resolution} is the server's default "
+    "resolution: choose another default before forbidding it.",
+    "settings.all_resolutions_blocked": "At least one resolution must stay allowed.",
+    "settings.too_many_channels": "At most {max} channels can be listed.",
+    "settings.bad_threshold": "The approval threshold cannot be negative.",
+    "settings.bad_timeout": "The waiting time must be at least a minute.",
+    # Where finished videos go (/settings delivery) and what the job message then says.
+    "settings.field.delivery": "Where finished videos go",
+    "settings.delivery_override": "{channel}: {mode}",
+    "settings.unknown_delivery": "That is not a way to deliver videos.",
+    "settings.gallery_missing": "Choose the gallery channel too, with the `gallery` option.",
+    "settings.too_many_overrides": "At most {max} channels can have a delivery mode of their own.",
+    "delivery.mode.channel": "In the channel where the video was asked for",
+    "delivery.mode.thread": "In a thread started from the video's message",
+    "delivery.mode.gallery": "In the gallery channel {channel}, with a link back",
+    "delivery.mode.dm": "By direct message to the member (in the channel when their direct "
+    "messages are closed)",
+    "delivery.in_thread": "Your video is in the thread {thread}.",
+    "delivery.in_gallery": "Your video is in {channel}: [open it]({url}).",
+    "delivery.in_dm": "Your video was sent to you by direct message.",
+    "delivery.dm_closed": "Your direct messages are closed, so your video is here instead.",
+    "delivery.fallback": "The video could not be posted where this server sends videos, so "
+    "it is here instead.",
+    "delivery.thread_post": "{user}, here is your video.",
+    "delivery.from": "Requested by {user}: [see the request]({url}).",
+    # A cheaper way, offered with a refusal for an exhausted budget.
+    "offer.fits": "{options} costs {price} and fits. Press the button to make that instead.",
+    "offer.options": "{duration} s at {resolution}",
+    "offer.options_model": "{model}, {duration} s at {resolution},",
+    "button.offer": "Make it for {price}",
+    "offer.gone": "This offer was already used or has expired. Run the command again.",
+    "offer.not_yours": "This offer is for the member who asked for the video.",
+    # The budget forecast on /budget and /budget-admin report.
+    "forecast.field": "At this pace",
+    "forecast.member.runs_out": "At your pace of {pace} a day, your budget runs out around "
+    "{date} ({when}).",
+    "forecast.member.lasts": "At your pace of {pace} a day, your budget lasts until it "
+    "resets {resets}.",
+    "forecast.member.used_up": "Your budget is used up until it resets {resets}.",
+    "forecast.server.runs_out": "At this server's pace of {pace} a day, the server cap is "
+    "reached around {date} ({when}).",
+    "forecast.server.lasts": "At this server's pace of {pace} a day, the server cap lasts "
+    "until it resets {resets}.",
+    "forecast.server.used_up": "The server cap is used up until it resets {resets}.",
+    "forecast.no_spend": "Nothing spent yet this {period}.",
+    "forecast.chart": "Daily spend this {period}: the chart below.",
+    # The Copy command button on a finished video.
+    "button.copy": "Copy command",
+    "copy.intro": "Run this to make the same video again:",
+    "copy.images": "Attach the same {count} image(s) to the image options.",
+    # Safety (#11): prompt rules, age-restricted channels, pauses, flagged videos, the log.
+    "refused.prompt_rule": "This server's rules do not allow this prompt (rule: {rule}). "
+    "Nothing was held or charged. Change the prompt and try again.",
+    "refused.prompt_rules_unavailable": "This server's prompt rules could not be checked "
+    "just now, so nothing was held or charged. Try again, perhaps with a shorter prompt; "
+    "tell an admin if it keeps happening.",
+    "refused.nsfw_only": "On this server, videos are made only in age-restricted channels. "
+    "Run the command in one of those.",
+    "refused.member_paused": "Your video access on this server is paused after repeated "
+    "rejections by Atlas's content moderation. An admin can lift the pause.",
+    "failure.content_rejected_paused": "Atlas's content moderation rejected this request. "
+    "It has rejected too many of your requests today, so your video access on this server "
+    "is paused until an admin lifts it.",
+    "status.held_for_review": "Atlas flagged this video as possibly sensitive, so it is "
+    "held until a moderator approves or removes it. It was charged: Atlas made it.",
+    "status.removed": "A moderator removed this video, which Atlas had flagged as "
+    "sensitive. It was charged: Atlas made it.",
+    "job.flagged_note": "⚠️ Content note: Atlas flagged this video as possibly sensitive, "
+    "so it is hidden behind a spoiler.",
+    "review.not_moderator": "Only moderators (Manage Messages) can approve or remove a held video.",
+    "review.unknown": "This video is no longer waiting for a moderator.",
+    "review.approved": "Approved: the video is now shown, behind a spoiler.",
+    "review.removed": "Removed: the video is deleted. The job stays in the ledger.",
+    "modlog.rejected": "🚫 Atlas's content moderation rejected a video by {user} (job "
+    "`{job}`): {count} of {limit} today.",
+    "modlog.paused": "⏸️ Atlas's content moderation rejected a video by {user} (job "
+    "`{job}`): {count} of {limit} today, so their video access is now paused. An admin can "
+    "lift it with /settings unpause.",
+    "modlog.unpaused": "▶️ {by} lifted the pause on {user}'s video access.",
+    "modlog.held": "🔞 Atlas flagged a video by {user} (job `{job}`) as sensitive; it waits "
+    "for a moderator: {link}",
+    "modlog.approved": "✅ {by} approved the flagged video by {user} (job `{job}`).",
+    "modlog.removed": "🗑️ {by} removed the flagged video by {user} (job `{job}`).",
+    "settings.field.prompt_rules": "Prompt rules",
+    "settings.no_rules": "None: every prompt is allowed",
+    "settings.rule_words": "**{label}**: {count} word(s): {words}",
+    "settings.rule_regex": "**{label}**: pattern `{pattern}`",
+    "settings.field.safety": "Safety",
+    "settings.nsfw_only_on": "Videos only in age-restricted channels",
+    "settings.nsfw_only_off": "Videos in any channel, age-restricted or not",
+    "settings.log_channel": "Moderation events are written in {channel}",
+    "settings.no_log_channel": "No log channel for moderation events",
+    "settings.rejection_limit": "A member is paused after {count} rejections by Atlas's "
+    "moderation in a day",
+    "settings.flagged.spoiler": "Videos Atlas flags are shown behind a spoiler, with a "
+    "content note",
+    "settings.flagged.review": "Videos Atlas flags wait for a moderator's Approve or Delete",
+    "settings.unpaused": "{user} may make videos again.",
+    "settings.not_paused": "{user} is not paused.",
+    "settings.bad_rejection_limit": "The rejection limit must be from 1 to {max}.",
+    "settings.bad_flagged_outputs": "`{value}` is not a way to handle flagged videos.",
+    "rules.too_many": "A server can have at most {max} prompt rules.",
+    "rules.bad_label": "A rule needs a label of 1 to {max} characters.",
+    "rules.duplicate_label": "Two rules cannot share the label {label}.",
+    "rules.words_or_regex": "Give a rule either words or a regular expression: one of the two.",
+    "rules.too_many_words": "A rule can hold at most {max} words.",
+    "rules.bad_word": "Each blocked word needs 1 to {max} characters, letters included.",
+    "rules.unknown_label": "There is no rule labelled {label}.",
+    "rules.regex.too_long": "A regular expression can be at most {max} characters long.",
+    "rules.regex.invalid": "That is not a valid regular expression.",
+    "rules.regex.backreference": "Back-references (like \\1) are not allowed in a rule's "
+    "regular expression.",
+    "rules.regex.nested": "This regular expression repeats a repetition (like (a+)+), which "
+    "can take forever on some prompts, so it was not saved. Simplify it.",
+    "rules.regex.huge_repeat": "Repeat counts above 1000 are not allowed in a rule.",
+    "rules.regex.slow": "This regular expression is too slow on long prompts, so it was not "
+    "saved. Simplify it: avoid repeating a repetition, or starting with .*",
+    # /budget and /budget-admin.
+    "budget.title": "Your video budget",
+    "budget.spent": "Spent",
+    "budget.held": "On hold",
+    "budget.limit": "Limit",
+    "budget.granted": "Extra credit",
+    "budget.remaining": "Left",
+    "budget.resets": "Resets",
+    "budget.recent": "Recent jobs",
+    "budget.none": "No jobs yet.",
+    "admin.user_limit_set": "Limit for {user} set to {amount} per {period}.",
+    "admin.user_limit_cleared": "Limit for {user} is back to the default.",
+    "admin.role_limit_set": "Limit for members with {role} set to {amount} per {period}.",
+    "admin.role_limit_cleared": "Role {role} no longer has a limit of its own.",
+    "admin.cap_set": "Server cap set to {amount} per {period}.",
+    "admin.cap_cleared": "Server cap is back to the default.",
+    "admin.granted": "Granted {amount} to {user}: {reason}",
+    "admin.bad_amount": "`{value}` is not an amount in USD. Write it like `2.50`.",
+    "admin.report_title": "Video spend this {period}",
+    "admin.report_top": "Top spenders",
+    "admin.report_uncertain": "Uncertain jobs (settle with /budget-admin resolve)",
+    "admin.resolved_charge": "Job `{job}` is charged.",
+    "admin.resolved_release": "Job `{job}` is released: nothing is charged.",
+    "admin.resolve_unknown": "`{job}` is not an uncertain job of this server.",
+    "admin.export_done": "Ledger export from {since} to {until}.",
+    # Words filled into other messages as `{period}`.
+    "period.day": "day",
+    "period.week": "week",
+    "period.month": "month",
+}
