@@ -32,7 +32,9 @@ from bot.check import database_problem
 from bot.db import DatabaseCorrupt, DatabaseUnavailable
 from bot.db.times import utc_now
 from bot.exts import walk_extensions
+from bot.guilds.settings import GuildSettingsStore
 from bot.health import WRITE_EVERY_SECONDS, health_file, write_health
+from bot.jobs.moderation import Moderation
 from bot.jobs.record import JobRecord
 from bot.jobs.service import JobService
 from bot.jobs.store import JobStore
@@ -121,6 +123,16 @@ class VideoBot(commands.Bot):
     def job_store(self) -> JobStore:
         """Stored jobs."""
         return self.services.job_store
+
+    @property
+    def server_settings(self) -> GuildSettingsStore:
+        """What each server's admins set with /settings."""
+        return self.services.server_settings
+
+    @property
+    def moderation(self) -> Moderation:
+        """Prompt rules, pauses and flagged videos, applied to jobs."""
+        return self.services.moderation
 
     @property
     def services(self) -> Services:

@@ -51,6 +51,8 @@ class Services:
     job_store: JobStore
     atlas: AtlasClient
     jobs: JobService
+    server_settings: GuildSettingsStore
+    moderation: Moderation
     _opened: contextlib.AsyncExitStack
     simulator: AtlasSimulator | None = None
     """The dry run's stand-in for Atlas (ATLAS_MODE=simulate)."""
@@ -164,7 +166,7 @@ def _wire(
         guild_settings=guild_settings,
         offers=OfferBook(settings.catalogue, monotonic=monotonic),
     )
-    return Services(db, ledger, job_store, atlas, jobs, opened)
+    return Services(db, ledger, job_store, atlas, jobs, guild_settings, moderation, opened)
 
 
 async def serve_webhooks(

@@ -182,6 +182,10 @@ class Moderation:
         log.info("flagged video held for review", extra={"job_id": job_id})
         return record
 
+    def drop_held(self, job_id: str) -> None:
+        """Forget a held video's file (delivered after approval, or removed)."""
+        self.held.drop(job_id)
+
     async def unpause(self, guild_id: int, user_id: int, *, by: int) -> bool:
         """An admin lifts a member's pause; False when the member was not paused."""
         lifted = await self.strikes.unpause(guild_id, user_id, by=by)

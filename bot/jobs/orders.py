@@ -163,26 +163,30 @@ def order_of(job: JobRecord, catalogue: Catalogue) -> ValidatedOrder:
     )
 
 
+def default_model(kind: ModelKind, settings: Settings, guild: GuildSettings) -> ModelSpec | None:
+    """The model a job of `kind` uses when the member names none: the server's default, else
+    the config's, else the first model of that kind the server allows (None: none allowed)."""
+    config_default = (
+        settings.defaults.text_to_video_model
+        if kind is ModelKind.TEXT_TO_VIDEO
+        else settings.defaults.image_to_video_model
+    )
+    candidates = [guild.default_model(kind), config_default]
+    candidates += [m.id for m in settings.catalogue.of_kind(kind)]
+    for model_id in candidates:
+        if model_id is not None and model_id in settings.catalogue and guild.allows_model(model_id):
+            model = settings.catalogue.get(model_id)
+            if model.kind is kind:
+                return model
+    return None
+
+
 def _pick_model(order: VideoOrder, settings: Settings, guild: GuildSettings) -> ModelSpec:
     if order.model_id is None:
-        # The server's default, else the config's, else the first model members may use.
-        config_default = (
-            settings.defaults.text_to_video_model
-            if order.kind is ModelKind.TEXT_TO_VIDEO
-            else settings.defaults.image_to_video_model
-        )
-        candidates = [guild.default_model(order.kind), config_default]
-        candidates += [m.id for m in settings.catalogue.of_kind(order.kind)]
-        for model_id in candidates:
-            if (
-                model_id is not None
-                and model_id in settings.catalogue
-                and guild.allows_model(model_id)
-            ):
-                model = settings.catalogue.get(model_id)
-                if model.kind is order.kind:
-                    return model
-        raise JobRefused("refused.no_model_allowed")
+        model = default_model(order.kind, settings, guild)
+        if model is None:
+            raise JobRefused("refused.no_model_allowed")
+        return model
     try:
         model = settings.catalogue.get(order.model_id)
     except UnknownModel:

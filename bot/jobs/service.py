@@ -28,7 +28,7 @@ from bot.guilds.settings import GuildSettingsStore
 from bot.jobs.approval import Approvals
 from bot.jobs.context import JobContext
 from bot.jobs.lifecycle import JobRunner, PreparedJob
-from bot.jobs.offers import MONEY_LIMITS, BudgetRefused, OfferBook
+from bot.jobs.offers import MONEY_LIMITS, BudgetRefused, Offer, OfferBook
 from bot.jobs.orders import JobRefused, VideoOrder, validate_order
 from bot.jobs.overview import DeleteRefused, QueueEntry, queue_entries
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
@@ -71,9 +71,9 @@ class JobService:
         self._queue = ctx.queue
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._upkeep: list[asyncio.Task[None]] = []
-        self.guild_settings = guild_settings
-        self.moderation = ctx.moderation
-        self.offers = offers
+        self._guild_settings = guild_settings
+        self._moderation = ctx.moderation
+        self._offers = offers
         self._approvals = approvals or Approvals()
         self._runner = JobRunner(ctx)
         self._recovery = Recovery(
@@ -116,10 +116,10 @@ class JobService:
         with a message key. A job priced above the server's approval threshold is prepared
         waiting for an admin (`approval_timeout` set).
         """
-        guild = await self.guild_settings.get(order.guild_id)
+        guild = await self._guild_settings.get(order.guild_id)
         if not guild.allows_channel(order.channel_id):
             raise JobRefused("refused.wrong_channel", channel_ids=guild.channel_ids)
-        await self.moderation.screen(guild, order)  # age-restricted channels, pauses, rules
+        await self._moderation.screen(guild, order)  # age-restricted channels, pauses, rules
         validated = validate_order(order, self._settings, guild)
         # Where the video goes is decided now and kept with the job, for a restart to follow.
         delivery = delivery_for(guild, order.channel_id)
@@ -153,7 +153,7 @@ class JobService:
             # A cheaper video that fits what is left, as a button beside the refusal.
             offer = None
             if exc.limit in MONEY_LIMITS:
-                offer = self.offers.propose(validated, guild, exc.remaining)
+                offer = self._offers.propose(validated, guild, exc.remaining)
             raise BudgetRefused(
                 f"refused.budget.{exc.limit}",
                 offer,
@@ -179,6 +179,10 @@ class JobService:
         self._approvals.open(job_id, order.guild_id, deadline)
         view = view.but(status=JobStatus.AWAITING_APPROVAL, approval_deadline=deadline)
         return PreparedJob(job_id, validated, view, approval_timeout=timeout)
+
+    def take_offer(self, token: str, user_id: int) -> Offer:
+        """The cheaper order a refusal offered this member (`OfferGone`: taken or expired)."""
+        return self._offers.take(token, user_id)
 
     async def attach_message(self, job_id: str, message_id: int) -> None:
         """Remember which Discord message shows the job (for edits after a restart)."""
@@ -408,7 +412,7 @@ class JobService:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await self.moderation.close()
+        await self._moderation.close()
 
 
 __all__ = [

@@ -171,7 +171,7 @@ async def test_a_pathological_regex_is_refused_when_saved(world: World) -> None:
     assert (await answer(slow)).startswith("This regular expression is too slow on long prompts")
     backref = await settings(world, "prompt-rules add", label="Twice", regex=r"(\w+) \1")
     assert "Back-references" in await answer(backref)
-    assert (await world.bot.jobs.guild_settings.get(GUILD)).prompt_rules == (), "nothing stored"
+    assert (await world.bot.server_settings.get(GUILD)).prompt_rules == (), "nothing stored"
 
     fine = await settings(world, "prompt-rules add", label="Nude", regex=r"\bn[uú]de\b")
     assert await answer(fine) == "Saved."
@@ -185,7 +185,7 @@ async def test_a_member_may_not_use_prompt_rules_settings(world: World) -> None:
     assert "Manage Server" in await answer(refused)
     unpause = await settings(world, "unpause", user_id=MEMBER, member=MEMBER)
     assert "Manage Server" in await answer(unpause)
-    assert (await world.bot.jobs.guild_settings.get(GUILD)).prompt_rules == ()
+    assert (await world.bot.server_settings.get(GUILD)).prompt_rules == ()
 
 
 # -- age-restricted channels ------------------------------------------------------------------
@@ -385,7 +385,7 @@ async def test_a_moderator_removes_a_held_video_even_after_a_restart(tmp_path: P
         assert await money(world) == (PRICE, 0), "still charged: Atlas made it"
         assert not has_button(gone, "review:")
         with pytest.raises(ReviewRefused):  # an Approve still in flight finds nothing to decide
-            await world.bot.jobs.moderation.review(job.id, GUILD, approve=True, by=MODERATOR)
+            await world.bot.moderation.review(job.id, GUILD, approve=True, by=MODERATOR)
 
 
 # -- in Traditional Chinese -------------------------------------------------------------------

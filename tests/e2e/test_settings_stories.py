@@ -128,7 +128,7 @@ async def test_settings_are_for_admins_only_checked_again_at_run_time(world: Wor
     refused = await settings(world, "approval", user_id=MEMBER, threshold="off")
     assert data(refused)["flags"] & EPHEMERAL
     assert "Manage Server" in data(refused)["content"]
-    assert (await world.bot.jobs.guild_settings.get(GUILD)).updated_by is None, "nothing stored"
+    assert (await world.bot.server_settings.get(GUILD)).updated_by is None, "nothing stored"
     assert world.discord.commands["settings"]["default_member_permissions"] == str(1 << 5)
 
 
@@ -142,7 +142,7 @@ async def test_invalid_settings_are_explained_and_not_stored(world: World) -> No
         world, "resolution-access", resolution="720p", allowed=False
     )
     assert "choose another default" in data(forbidding_default)["content"]
-    stored = await world.bot.jobs.guild_settings.get(GUILD)
+    stored = await world.bot.server_settings.get(GUILD)
     assert stored.blocked_resolutions == ()
     assert stored.approval_threshold is None
 
@@ -224,9 +224,7 @@ async def _expensive_video(
         in fields(data(saved)["embeds"][0])["Approval"]
     )
     # Minutes are too long for a test: the stored value takes seconds.
-    await world.bot.jobs.guild_settings.set(
-        GUILD, by=ADMIN, approval_timeout_seconds=timeout_seconds
-    )
+    await world.bot.server_settings.set(GUILD, by=ADMIN, approval_timeout_seconds=timeout_seconds)
     interaction = await world.video(prompt="an expensive fox")
     message = await interaction.wait_message(lambda m: has_button(m, "job:approve:"))
     return interaction, message

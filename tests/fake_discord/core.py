@@ -354,6 +354,33 @@ class FakeDiscord:
             2, data, user_id, guild_id, channel_id, locale, attachment_size_limit
         )
 
+    async def autocomplete(
+        self,
+        name: str,
+        focused: str,
+        *,
+        user_id: int,
+        guild_id: int,
+        channel_id: int,
+        typed: str = "",
+        options: dict[str, Any] | None = None,
+        locale: str = "en-US",
+    ) -> list[dict[str, Any]]:
+        """A member types ``typed`` into option ``focused`` of ``/name``: the choices the bot
+        offers (its type-8 callback), as Discord's client would list them."""
+        await self.wait_ready()
+        await self.wait_until(
+            lambda: self.command_for(name, guild_id) is not None, 5, f"/{name} to be synced"
+        )
+        data = interactions.autocomplete_data(
+            self, name, guild_id, user_id, channel_id, options or {}, focused, typed
+        )
+        asked = await self._dispatch_interaction(
+            4, data, user_id, guild_id, channel_id, locale, 10 * 1024 * 1024
+        )
+        await asked.wait_response()
+        return list((asked.response_data or {}).get("choices", []))
+
     async def click(
         self,
         message_id: int,

@@ -138,6 +138,34 @@ def command_data(
     return data
 
 
+def autocomplete_data(
+    fake: FakeDiscord,
+    name: str,
+    guild_id: int,
+    user_id: int,
+    channel_id: int,
+    options: dict[str, Any],
+    focused: str,
+    typed: str,
+) -> dict[str, Any]:
+    """``data`` of an APPLICATION_COMMAND_AUTOCOMPLETE interaction: the options filled in so far
+    and the one being typed (``focused``, its text as typed, whatever the option's type)."""
+    command = fake.command_for(name, guild_id)
+    assert command is not None
+    _check_visible(command, fake.guilds[guild_id], user_id, channel_id)
+    by_name = {d["name"]: d for d in command.get("options") or []}
+    if focused not in by_name or not by_name[focused].get("autocomplete"):
+        raise ValueError(f"/{name} has no option {focused!r} with autocomplete")
+    sent = [{"name": k, "type": by_name[k]["type"], "value": v} for k, v in options.items()]
+    sent.append(
+        {"name": focused, "type": by_name[focused]["type"], "value": typed, "focused": True}
+    )
+    data: dict[str, Any] = {"id": command["id"], "name": name, "type": 1, "options": sent}
+    if command.get("guild_id"):
+        data["guild_id"] = command["guild_id"]
+    return data
+
+
 def _check_visible(
     command: dict[str, Any], guild: FakeGuild, user_id: int, channel_id: int
 ) -> None:

@@ -15,6 +15,6 @@ async def setup(bot: VideoBot) -> None:
     """Extension entry point: the cog, its buttons, and the log channel for notices."""
     bot.add_dynamic_items(ReviewButton)
     await bot.add_cog(ReviewCog(bot))
-    jobs = getattr(bot, "jobs", None)  # absent when only the commands are loaded (tests)
-    if jobs is not None:
-        jobs.moderation.notices = ChannelNotices(bot)
+    moderation = getattr(bot, "moderation", None)  # absent when only commands are loaded
+    if moderation is not None:
+        moderation.notices = ChannelNotices(bot)

@@ -77,7 +77,7 @@ class ReviewCog(commands.Cog):
             return
         approve = action == "approve"
         try:
-            job, video = await self.bot.jobs.moderation.review(
+            job, video = await self.bot.moderation.review(
                 job_id, interaction.guild_id or 0, approve=approve, by=interaction.user.id
             )
         except ReviewRefused:
@@ -102,7 +102,7 @@ class ReviewCog(commands.Cog):
             await progress.show(view, video)
         finally:
             if video is not None:
-                self.bot.jobs.moderation.held.drop(job_id)
+                self.bot.moderation.drop_held(job_id)
         key = "review.approved" if approve else "review.removed"
         await interaction.followup.send(t(key, locale), ephemeral=True)
 

@@ -168,7 +168,7 @@ class SettingsGroup(AdminGroup):
     async def _change(self, interaction: discord.Interaction[Any], **values: Any) -> None:
         """Store the new values and show the result, or say why they cannot be stored."""
         try:
-            guild = await self.bot.jobs.guild_settings.set(
+            guild = await self.bot.server_settings.set(
                 interaction.guild_id or 0, by=interaction.user.id, **values
             )
         except SettingsRefused as refused:
@@ -179,7 +179,7 @@ class SettingsGroup(AdminGroup):
         await self._reply(interaction, guild, saved=True)
 
     async def _current(self, interaction: discord.Interaction[Any]) -> GuildSettings:
-        return await self.bot.jobs.guild_settings.get(interaction.guild_id or 0)
+        return await self.bot.server_settings.get(interaction.guild_id or 0)
 
     @app_commands.command(name="show", description="Show every setting of this server.")
     async def show(self, interaction: discord.Interaction[Any]) -> None:

@@ -80,7 +80,7 @@ class PromptRulesGroup(app_commands.Group):
         if regex is not None:
             await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            guild = await _bot(interaction).jobs.moderation.add_rule(
+            guild = await _bot(interaction).moderation.add_rule(
                 interaction.guild_id or 0,
                 by=interaction.user.id,
                 label=label,
@@ -97,7 +97,7 @@ class PromptRulesGroup(app_commands.Group):
     async def remove(self, interaction: discord.Interaction[Any], label: str) -> None:
         """Forget the rule with this label."""
         try:
-            guild = await _bot(interaction).jobs.moderation.remove_rule(
+            guild = await _bot(interaction).moderation.remove_rule(
                 interaction.guild_id or 0, by=interaction.user.id, label=label
             )
         except SettingsRefused as refused:
@@ -109,7 +109,7 @@ class PromptRulesGroup(app_commands.Group):
     async def _labels(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        guild = await _bot(interaction).jobs.guild_settings.get(interaction.guild_id or 0)
+        guild = await _bot(interaction).server_settings.get(interaction.guild_id or 0)
         typed = current.lower()
         return [
             app_commands.Choice(name=rule.label, value=rule.label)
@@ -154,7 +154,7 @@ async def _safety(
         values["flagged_outputs"] = flagged_videos.value
     bot = _bot(interaction)
     try:
-        guild = await bot.jobs.guild_settings.set(
+        guild = await bot.server_settings.set(
             interaction.guild_id or 0, by=interaction.user.id, **values
         )
     except SettingsRefused as refused:
@@ -167,7 +167,7 @@ async def _safety(
 async def _unpause(interaction: discord.Interaction[Any], member: discord.Member) -> None:
     """Lift a member's pause (after repeated rejections by Atlas's moderation)."""
     locale = str(interaction.locale)
-    lifted = await _bot(interaction).jobs.moderation.unpause(
+    lifted = await _bot(interaction).moderation.unpause(
         interaction.guild_id or 0, member.id, by=interaction.user.id
     )
     key = "settings.unpaused" if lifted else "settings.not_paused"

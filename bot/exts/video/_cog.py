@@ -16,7 +16,7 @@ from bot.catalogue import ModelKind, ModelSpec
 from bot.exts.video._offers import offer_text, offer_view
 from bot.i18n import t
 from bot.jobs.offers import BudgetRefused
-from bot.jobs.orders import JobRefused, VideoOrder, order_of
+from bot.jobs.orders import JobRefused, VideoOrder, default_model, order_of
 from bot.jobs.progress import JobStatus
 from bot.jobs.service import CancelRefused
 from bot.ui.buttons import job_buttons
@@ -44,18 +44,18 @@ class VideoCog(commands.Cog):
     def _models(self, kind: ModelKind) -> list[ModelSpec]:
         return self.bot.settings.catalogue.of_kind(kind)
 
-    def _chosen_model(self, interaction: discord.Interaction[Any], kind: ModelKind) -> ModelSpec:
+    async def _chosen_model(
+        self, interaction: discord.Interaction[Any], kind: ModelKind
+    ) -> ModelSpec:
+        """The model the job will use: the one typed so far, else the one `validate_order`
+        picks (the server's default first), so the options offered are that model's."""
         chosen = getattr(interaction.namespace, "model", None)
         catalogue = self.bot.settings.catalogue
         if isinstance(chosen, str) and chosen in catalogue and catalogue.get(chosen).kind is kind:
             return catalogue.get(chosen)
-        defaults = self.bot.settings.defaults
-        default = (
-            defaults.text_to_video_model
-            if kind is ModelKind.TEXT_TO_VIDEO
-            else defaults.image_to_video_model
-        )
-        return catalogue.get(default)
+        guild = await self.bot.server_settings.get(interaction.guild_id or 0)
+        model = default_model(kind, self.bot.settings, guild)
+        return model or catalogue.of_kind(kind)[0]
 
     @staticmethod
     def _kind_of(interaction: discord.Interaction[Any]) -> ModelKind:
@@ -67,7 +67,7 @@ class VideoCog(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         """Models of the command's kind, allowed on this server, matching what was typed."""
         typed = current.lower()
-        guild = await self.bot.jobs.guild_settings.get(interaction.guild_id or 0)
+        guild = await self.bot.server_settings.get(interaction.guild_id or 0)
         return [
             app_commands.Choice(name=f"{model.label} ({model.id})"[:100], value=model.id)
             for model in self._models(self._kind_of(interaction))
@@ -79,7 +79,7 @@ class VideoCog(commands.Cog):
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[int]]:
         """The durations the chosen (or default) model makes."""
-        model = self._chosen_model(interaction, self._kind_of(interaction))
+        model = await self._chosen_model(interaction, self._kind_of(interaction))
         return [
             app_commands.Choice(name=app_commands.locale_str(f"{d} s"), value=d)
             for d in model.durations
@@ -89,8 +89,8 @@ class VideoCog(commands.Cog):
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         """The resolutions the chosen model offers and this server allows."""
-        model = self._chosen_model(interaction, self._kind_of(interaction))
-        guild = await self.bot.jobs.guild_settings.get(interaction.guild_id or 0)
+        model = await self._chosen_model(interaction, self._kind_of(interaction))
+        guild = await self.bot.server_settings.get(interaction.guild_id or 0)
         return [
             app_commands.Choice(name=r, value=r)
             for r in model.resolutions
@@ -101,7 +101,7 @@ class VideoCog(commands.Cog):
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         """The aspect ratios the chosen model offers."""
-        model = self._chosen_model(interaction, self._kind_of(interaction))
+        model = await self._chosen_model(interaction, self._kind_of(interaction))
         return [app_commands.Choice(name=r, value=r) for r in model.aspect_ratios][:25]
 
     # -- commands ----------------------------------------------------------------------

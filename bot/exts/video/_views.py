@@ -85,7 +85,7 @@ class OfferButton(PersistentButton, prefix="offer"):
         cog = loaded(interaction.client, VideoCog)
         locale = str(interaction.locale)
         try:
-            offer = cog.bot.jobs.offers.take(self.subject, interaction.user.id)
+            offer = cog.bot.jobs.take_offer(self.subject, interaction.user.id)
         except OfferGone as gone:
             await interaction.response.send_message(
                 t(f"offer.{gone.reason}", locale), ephemeral=True
