@@ -13,6 +13,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot.catalogue import Catalogue
+from bot.jobs.record import JobRecord, JobState
+from bot.safety.held import Review
+
 
 class JobStatus(StrEnum):
     """What the member sees of a job's state."""
@@ -107,6 +111,58 @@ class JobView:
     def but(self, **changes: Any) -> JobView:
         """A copy with some fields changed."""
         return replace(self, **changes)
+
+
+STATUS_OF: dict[JobState, JobStatus] = {
+    JobState.QUOTED: JobStatus.QUEUED,
+    JobState.HELD: JobStatus.QUEUED,
+    JobState.UPLOADING: JobStatus.UPLOADING,
+    JobState.SUBMITTING: JobStatus.SUBMITTED,
+    JobState.SUBMITTED: JobStatus.SUBMITTED,
+    JobState.GENERATING: JobStatus.GENERATING,
+    JobState.DOWNLOADING: JobStatus.DOWNLOADING,
+    JobState.DELIVERED: JobStatus.DELIVERED,
+    JobState.FAILED: JobStatus.FAILED,
+    JobState.REJECTED: JobStatus.FAILED,
+    JobState.CANCELLED: JobStatus.CANCELLED,
+    JobState.EXPIRED: JobStatus.FAILED,
+    JobState.UNCERTAIN: JobStatus.UNCERTAIN,
+}
+"""What a member is shown of each stored state (the one place the two meet)."""
+
+_REVIEWED: dict[Review, JobStatus] = {
+    Review.PENDING: JobStatus.HELD_FOR_REVIEW,
+    Review.APPROVED: JobStatus.DELIVERED,
+    Review.REMOVED: JobStatus.REMOVED,
+}
+
+
+def view_of(job: JobRecord, catalogue: Catalogue, *, simulated: bool = False) -> JobView:
+    """The member's view of a stored job, its status from its state (and a flagged video's
+    review): for buttons, and for jobs resumed after a restart."""
+    meta = job.meta
+    try:
+        model = catalogue.get(job.model)
+        label, expected = model.label, model.expected_seconds
+    except LookupError:
+        label, expected = job.model, 60.0
+    status = STATUS_OF[job.state] if meta.review is None else _REVIEWED[meta.review]
+    return JobView(
+        job_id=job.id,
+        requester_id=job.user_id,
+        prompt=meta.prompt,
+        model_label=label,
+        duration=meta.duration,
+        resolution=meta.resolution,
+        aspect_ratio=meta.aspect_ratio,
+        seed=meta.seed,
+        image_count=meta.image_count,
+        quote=job.quote,
+        status=status,
+        expected_seconds=expected,
+        simulated=simulated,
+        flagged=meta.review is not None,
+    )
 
 
 class Progress(Protocol):

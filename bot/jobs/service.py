@@ -31,7 +31,7 @@ from bot.jobs.lifecycle import JobRunner, PreparedJob
 from bot.jobs.offers import MONEY_LIMITS, BudgetRefused, Offer, OfferBook
 from bot.jobs.orders import JobRefused, VideoOrder, validate_order
 from bot.jobs.overview import DeleteRefused, QueueEntry, queue_entries
-from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
+from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress, view_of
 from bot.jobs.record import JobRecord, JobState
 from bot.jobs.recovery import Recovery, RecoveryReport
 from bot.jobs.store import IllegalTransition
@@ -357,26 +357,7 @@ class JobService:
 
     def view_of(self, job: JobRecord) -> JobView:
         """The member's view of a stored job (for buttons and for jobs resumed after a restart)."""
-        meta = job.meta
-        try:
-            model = self._settings.catalogue.get(job.model)
-            label, expected = model.label, model.expected_seconds
-        except LookupError:
-            label, expected = job.model, 60.0
-        return JobView(
-            job_id=job.id,
-            requester_id=job.user_id,
-            prompt=meta.prompt,
-            model_label=label,
-            duration=meta.duration,
-            resolution=meta.resolution,
-            aspect_ratio=meta.aspect_ratio,
-            seed=meta.seed,
-            image_count=meta.image_count,
-            quote=job.quote,
-            expected_seconds=expected,
-            simulated=self._simulated,
-        )
+        return view_of(job, self._settings.catalogue, simulated=self._simulated)
 
     # -- after a restart (see `bot.jobs.recovery`) -----------------------------------------
 
