@@ -28,7 +28,6 @@ import yarl
 from discord.ext import commands
 
 from bot.builder import Services, build
-from bot.check import database_problem
 from bot.db import DatabaseCorrupt, DatabaseUnavailable
 from bot.db.times import utc_now
 from bot.exts import walk_extensions
@@ -39,6 +38,7 @@ from bot.jobs.record import JobRecord
 from bot.jobs.service import JobService
 from bot.jobs.store import JobStore
 from bot.ledger import Ledger
+from bot.problems import database_problem
 from bot.settings import ConfigError, Settings
 from bot.sync import CommandSync
 from bot.ui.delivery import RoutedProgress, job_progress

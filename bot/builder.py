@@ -19,7 +19,6 @@ from typing import Any
 from bot.atlas import AtlasClient
 from bot.atlas.webhook_server import WebhookServer
 from bot.atlas.webhooks import PredictionNotices, WebhookKeys, WebhookVerifier
-from bot.check import cannot_listen, database_problem
 from bot.db import DatabaseError, Store, open_store
 from bot.db.deadlines import SharedDeadlines
 from bot.db.times import utc_now
@@ -33,6 +32,7 @@ from bot.jobs.queue import JobQueue
 from bot.jobs.service import JobService
 from bot.jobs.store import SOLO_OWNER, JobStore
 from bot.ledger import SERVER_CODE, Ledger
+from bot.problems import cannot_listen, database_problem
 from bot.settings import ConfigError, Settings
 from bot.sim import AtlasSimulator
 

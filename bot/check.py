@@ -8,7 +8,6 @@ each, every FAIL with what to fix. Nothing is billed; the token and key are neve
 from __future__ import annotations
 
 import asyncio
-import errno
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -25,24 +24,19 @@ from bot.atlas.errors import AtlasConnectionError, AtlasError, AuthenticationErr
 from bot.atlas.webhooks import parse_jwks
 from bot.db import (
     Database,
-    DatabaseCorrupt,
     DatabaseError,
-    DatabaseTooNew,
-    DatabaseUnavailable,
     open_store,
 )
 from bot.db.postgres import display_url
 from bot.health import health_file
 from bot.ledger import SERVER_CODE
 from bot.logs import json_logs_from_env, redact, register_secret
+from bot.problems import config_file_problem, database_problem, dev_guild_refused
 from bot.settings import ConfigError, EnvSettings, Settings, load, load_env
 
 __all__ = [
     "CheckResult",
     "check_main",
-    "config_file_problem",
-    "database_problem",
-    "dev_guild_refused",
     "load_settings",
     "render",
     "run_checks",
@@ -68,17 +62,6 @@ def _fail(name: str, detail: str) -> CheckResult:
     return CheckResult(name, False, detail)
 
 
-def config_file_problem(path: Path, exc: OSError) -> str:
-    """One line for a config file the system cannot read: a folder, no permission."""
-    if path.is_dir():
-        empty = " (an empty BOT_CONFIG means the current folder)" if path == Path() else ""
-        return (
-            f"BOT_CONFIG: {path} is a directory, not a TOML file{empty}: point BOT_CONFIG at "
-            "the config file (config/bot.toml), or unset it"
-        )
-    return f"BOT_CONFIG: cannot read {path} ({exc.strerror or exc}): check the path and its rights"
-
-
 def load_settings(env: EnvSettings | None = None) -> Settings:
     """`load`, with a config file that cannot be read as one `ConfigError` line as well."""
     env = env or load_env()
@@ -86,29 +69,6 @@ def load_settings(env: EnvSettings | None = None) -> Settings:
         return load(env)
     except OSError as exc:  # e.g. IsADirectoryError: BOT_CONFIG names a folder
         raise ConfigError(config_file_problem(env.bot_config, exc)) from None
-
-
-def _named(setting: str, exc: BaseException) -> str:
-    text = str(exc)
-    return text if text.startswith(setting) else f"{setting}: {text}"
-
-
-def database_problem(env: EnvSettings, exc: BaseException) -> str:
-    """One line for a database the bot cannot open: the setting to fix, why, what to do."""
-    if env.database_url is not None:
-        hint = (
-            ""
-            if not isinstance(exc, DatabaseUnavailable)
-            else ". Check DATABASE_URL (host, port, user, password, database) and that "
-            "PostgreSQL runs; unset it to use the SQLite file at DATABASE_PATH"
-        )
-        return f"{_named('DATABASE_URL', exc)}{hint}"
-    problem = _named("DATABASE_PATH", exc)
-    if isinstance(exc, DatabaseCorrupt):
-        return f"{problem}. If DATABASE_PATH names the wrong file, fix DATABASE_PATH"
-    if isinstance(exc, DatabaseTooNew):
-        return problem
-    return f"{problem}. Point DATABASE_PATH at a file in a folder the bot may write"
 
 
 def _settings_check(env: EnvSettings | None) -> tuple[EnvSettings | None, CheckResult]:
@@ -218,16 +178,6 @@ async def _webhooks_check(env: EnvSettings, key: SecretStr, timeout: float) -> C
         name,
         f"Atlas will call {env.public_webhook_url} (served on {env.webhook_host}:"
         f"{env.webhook_port}); {len(keys)} signing key{'s' if len(keys) > 1 else ''} readable",
-    )
-
-
-def dev_guild_refused(guild_id: int, why: str) -> str:
-    """One line for Discord's 403 (50001 Missing Access) on DEV_GUILD_ID's commands."""
-    return (
-        f"DEV_GUILD_ID: Discord refused the slash commands for server {guild_id} ({why}): "
-        "the bot is not in that server, or was invited without the applications.commands "
-        "scope. Invite it again with the invite link in the README (scopes bot and "
-        "applications.commands), or fix DEV_GUILD_ID (leave it empty for every server)"
     )
 
 
@@ -353,24 +303,3 @@ async def check_main(
     results = await run_checks(env, timeout=timeout)
     print(render(results), file=out if out is not None else sys.stdout)
     return 0 if all(r.ok for r in results) else 1
-
-
-def cannot_listen(
-    who: str, host: str, port: int, exc: OSError, *, port_option: str, host_option: str
-) -> str:
-    """One line for a listener that failed: which option to change, and to what."""
-    if exc.errno == errno.EADDRINUSE:
-        return (
-            f"{who}: port {port} on {host} is already in use: stop what uses it, "
-            f"or pick another {port_option}"
-        )
-    if exc.errno == errno.EACCES:
-        return (
-            f"{who}: port {port} needs more rights than this user has: "
-            f"pick a {port_option} above 1023"
-        )
-    reason = exc.strerror or str(exc)
-    return (
-        f"{who}: cannot listen on {host}:{port} ({reason}): {host_option} must be a name or "
-        "address of this machine, e.g. 127.0.0.1"
-    )

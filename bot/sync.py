@@ -14,7 +14,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.check import dev_guild_refused
+from bot.problems import dev_guild_refused
 from bot.settings import ConfigError, Settings
 
 log = logging.getLogger("bot.app")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.check import cannot_listen
+from bot.problems import cannot_listen
 from bot.settings import ConfigError, Settings
 from bot.sim.simulator import AtlasSimulator
 
