@@ -72,7 +72,7 @@ class Recovery:
         for job in await self._jobs.claim_unfinished():
             progress = progress_for(job)
             view = self._view_of(job)
-            if job.state in (JobState.QUOTED, JobState.HELD, JobState.UPLOADING):
+            if job.state.never_submitted:
                 # Never reached Atlas: nothing can be billed, so give the money back.
                 await self._runner.settle_failure(
                     job.id, JobState.FAILED, "bot restarted before submit"

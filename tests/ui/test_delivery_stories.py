@@ -21,7 +21,7 @@ from tests.e2e.conftest import (
     running_world,
     status_of,
 )
-from tests.e2e.test_settings_stories import data, fields, settings
+from tests.exts.settings.test_settings_stories import data, fields, settings
 from tests.fake_discord import FakeMessage
 from tests.fake_discord.models import ManualClock
 

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, OTHER_MEMBER, World, status_of
-from tests.e2e.test_settings_stories import click, data, generate_requests
+from tests.exts.settings.test_settings_stories import click, data, generate_requests
 from tests.images import png
 
 OPTION = re.compile(r" (prompt|duration|aspect_ratio|resolution|seed|model):")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from bot.exts.budget._chart import TODAY
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World, running_world
-from tests.e2e.test_forecast_stories import FrozenClock, chart_of, ts
 from tests.e2e.test_locale_stories import ZH, button_labels, zh_fields, zh_status, zh_video
-from tests.e2e.test_settings_stories import data, generate_requests, settings
+from tests.exts.budget.test_forecast_stories import FrozenClock, chart_of, ts
+from tests.exts.settings.test_settings_stories import data, generate_requests, settings
 from tests.fake_discord import FakeInteraction, FakeMessage
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, OTHER_MEMBER, World, running_world, status_of
-from tests.e2e.test_settings_stories import data
+from tests.exts.settings.test_settings_stories import data
 from tests.fake_discord import FakeInteraction, FakeMessage
 
 

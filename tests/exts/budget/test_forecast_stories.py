@@ -19,7 +19,7 @@ from tests.e2e.conftest import (
     running_world,
     status_of,
 )
-from tests.e2e.test_settings_stories import data, fields
+from tests.exts.settings.test_settings_stories import data, fields
 from tests.fake_discord import FakeInteraction
 from tests.png_reader import Picture, read_png
 
