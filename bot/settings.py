@@ -3,6 +3,9 @@
 `load()` is the one entry point. A missing or malformed setting raises `ConfigError`, whose
 message is a single line naming the setting, for the command line to print instead of a
 traceback.
+
+Longer than most modules: it is every setting the bot reads, each with its validation and
+its one-line error, in the order of `config/bot.toml` (a test keeps the two in step).
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 One `AtlasClient` owns one `aiohttp.ClientSession`. It knows nothing about Discord or budgets:
 it turns Atlas's HTTP answers into typed models and `AtlasError`s, and decides retries in one
 place (`bot.atlas.retry`).
+
+Longer than most modules on purpose: it is the whole HTTP surface of one session (each
+endpoint's request, answer and error mapping side by side), so reading one call never means
+chasing another file.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ Written as members in Taiwan read Discord: 影片, 額度, 伺服器, 身分組 
 roles), full-width punctuation, a space between Chinese and Latin text or numbers. Amounts
 arrive already formatted ("USD 1.00"); `{resets}` is a Discord timestamp that each client
 renders in its own language ("3 天後"), so it reads as "（3 天後重設）".
+
+Long because it is data: one entry per message and per command text, key for key with English.
 """
 
 from __future__ import annotations
