@@ -7,9 +7,11 @@ discord.py clients show that the headers make discord.py wait (and retry) as Dis
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -141,6 +143,7 @@ async def test_a_channel_bucket_refuses_the_sixth_message_until_its_window_ends(
         sends = fake.requests_to("POST", rf"^/channels/{CHANNEL}/messages$")
         assert [r.status for r in sends] == [200] * 5 + [429, 200]
         assert len(fake.messages) == 6, "the refused message was not sent"
+        assert fake.exhausted_by_route() == {SEND: 1}, "the fifth send emptied the bucket"
 
 
 async def test_each_channel_and_each_route_counts_apart() -> None:
@@ -292,6 +295,22 @@ async def test_a_scripted_429_is_recorded_with_the_routes_bucket() -> None:
         [hit] = fake.rate_limited
         assert (hit.scope, hit.retry_after, hit.scripted) == ("user", 0.25, True)
         assert (await api.send())[2]["X-RateLimit-Remaining"] == "4", "the 429 spent nothing"
+
+
+async def test_a_suite_can_log_every_fakes_traffic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "traffic.jsonl"
+    monkeypatch.setenv("FAKE_DISCORD_TRAFFIC_LOG", str(log))
+    async with started(limits_clock=ManualClock(0)) as fake, raw(fake) as api:
+        for _ in range(6):
+            await api.send()
+    [entry] = [json.loads(line) for line in log.read_text().splitlines()]
+    assert entry["test"].startswith("tests/test_fake_discord_limits.py::test_a_suite_can_log")
+    assert entry["calls_by_route"] == {SEND: 6}
+    assert entry["exhausted_by_route"] == {SEND: 1}
+    assert [(h["route"], h["scope"]) for h in entry["rate_limited"]] == [(SEND, "user")]
+    assert (entry["peak_global_rate"], entry["invalid_requests_peak"]) == (6, 1)
 
 
 async def test_close_fails_when_discord_would_have_banned_the_bot() -> None:

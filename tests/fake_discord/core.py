@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 import re
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -151,6 +153,7 @@ class FakeDiscord:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self._log_traffic()
         problems = [f"schema: {e}" for e in self.schema_errors]
         problems += [f"not implemented by the fake: {u}" for u in self.unhandled]
         problems += [
@@ -164,6 +167,24 @@ class FakeDiscord:
             )
         if problems:
             raise AssertionError("fake Discord saw bad requests:\n  " + "\n  ".join(problems))
+
+    def _log_traffic(self) -> None:
+        """With FAKE_DISCORD_TRAFFIC_LOG=path, append what the bot asked of Discord as one JSON
+        line (the test, its 429s, peak rate, invalid answers, calls and emptied buckets by
+        route), to survey a whole suite's traffic under the limits."""
+        path = os.environ.get("FAKE_DISCORD_TRAFFIC_LOG")
+        if not path:
+            return
+        entry = {
+            "test": os.environ.get("PYTEST_CURRENT_TEST", ""),
+            "peak_global_rate": self.peak_global_rate,
+            "invalid_requests_peak": self.invalid_requests_peak,
+            "rate_limited": [asdict(hit) for hit in self.rate_limited],
+            "calls_by_route": self.calls_by_route(),
+            "exhausted_by_route": self.exhausted_by_route(),
+        }
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(json.dumps(entry) + "\n")
 
     async def __aenter__(self) -> FakeDiscord:
         await self.start()
@@ -308,6 +329,11 @@ class FakeDiscord:
         """How many requests reached each route (``"PATCH /channels/{channel_id}/messages/..."``),
         refused ones included, most called first."""
         return dict(self.limits.calls.most_common())
+
+    def exhausted_by_route(self) -> dict[str, int]:
+        """How often a route's answer said ``Remaining: 0``: each time, discord.py holds the
+        bucket's next request until ``Reset`` (a wait the bot's members feel)."""
+        return dict(self.limits.exhausted.most_common())
 
     @property
     def invalid_requests(self) -> int:

@@ -175,6 +175,7 @@ class RateLimiter:
         self.global_window = global_window
         self.hits: list[RateLimitHit] = []
         self.calls: Counter[str] = Counter()
+        self.exhausted: Counter[str] = Counter()  # by route: answers with Remaining 0
         self.peak_global_rate = 0
         self.invalid_peak = 0
         self._windows: dict[tuple[str, str], _Window] = {}
@@ -215,6 +216,8 @@ class RateLimiter:
         allowed = window.used < rule.limit
         if allowed:
             window.used += 1
+            if window.used == rule.limit:
+                self.exhausted[route] += 1
         return BucketState(
             rule.limit,
             max(rule.limit - window.used, 0),
