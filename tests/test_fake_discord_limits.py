@@ -175,6 +175,24 @@ async def test_routes_naming_one_bucket_share_its_count() -> None:
         assert (await api.send(OTHER_CHANNEL))[0] == 200
 
 
+async def test_a_compressed_test_clock_compresses_every_window_alike() -> None:
+    clock = ManualClock(0)
+    async with started(limits_clock=clock, window_scale=0.1) as fake, raw(fake) as api:
+        assert (await api.send())[2]["X-RateLimit-Reset-After"] == "0.500", "5 s at a tenth"
+        for _ in range(4):
+            await api.send()
+        clock.advance(0.2)
+        status, body, _ = await api.send()
+        assert (status, body["retry_after"]) == (429, 0.3)
+        clock.advance(0.3)
+        assert (await api.send())[0] == 200
+        for i in range(49):
+            await api.call("GET", f"/channels/{CHANNEL + i}")
+        assert (await api.call("GET", "/users/@me"))[0] == 429, "50 per 0.1 s"
+        clock.advance(0.1)
+        assert (await api.call("GET", "/users/@me"))[0] == 200
+
+
 async def test_each_interaction_token_has_its_own_webhook_bucket() -> None:
     async with started(limits_clock=ManualClock(0)) as fake, raw(fake) as api:
         first, second = interaction(fake), interaction(fake)

@@ -27,7 +27,8 @@ What it checks, as Discord would:
   reads ``rate_limited`` (every 429), ``peak_global_rate``, ``calls_by_route()``,
   ``invalid_requests`` (401/403/429 in 10 minutes; ``close()`` fails at Discord's ban
   threshold) and changes figures with ``route_limits=``/``set_route_limit``, ``global_limit=``,
-  ``global_window=`` and ``limits_clock=`` (a ``ManualClock`` moves the windows by hand).
+  ``global_window=``, ``window_scale=`` (every window, for a bot on a compressed clock) and
+  ``limits_clock=`` (a ``ManualClock`` moves the windows by hand).
 
 Set the world up before the bot connects (GUILD_CREATE is sent at IDENTIFY). discord.py waits
 ``guild_ready_timeout`` (2 s by default) after the last GUILD_CREATE before ``on_ready``: pass a

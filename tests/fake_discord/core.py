@@ -69,7 +69,9 @@ class FakeDiscord:
     ``clock`` is Discord's wall clock (snowflakes, the 3 s answer window, token expiry);
     ``limits_clock`` times the rate limits (ratelimits.py): buckets of ``route_limits`` over
     Discord's observed figures, ``global_limit`` bot-token requests per ``global_window``
-    (None: no global limit).
+    (None: no global limit). ``window_scale`` multiplies every window: a test that runs the bot
+    on a compressed clock (``refresh_seconds=0.05`` for 5 s) gives the same factor (0.01) to
+    keep Discord's ratio of requests to the bot's time; 1 is Discord's own time.
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class FakeDiscord:
         route_limits: Mapping[str, RouteLimit] | None = None,
         global_limit: int | None = GLOBAL_LIMIT,
         global_window: float = GLOBAL_WINDOW,
+        window_scale: float = 1.0,
     ) -> None:
         self.spec_path = spec_path or DEFAULT_SPEC_PATH
         self.clock = clock
@@ -117,6 +120,7 @@ class FakeDiscord:
             route_limits=route_limits,
             global_limit=global_limit,
             global_window=global_window,
+            window_scale=window_scale,
         )
         self.changed = asyncio.Condition()
         self.checker: OpenApiChecker | None = None

@@ -168,11 +168,13 @@ class RateLimiter:
         route_limits: Mapping[str, RouteLimit] | None = None,
         global_limit: int | None = GLOBAL_LIMIT,
         global_window: float = GLOBAL_WINDOW,
+        window_scale: float = 1.0,
     ) -> None:
         self.clock = clock
         self.route_limits: dict[str, RouteLimit] = {**DEFAULT_ROUTE_LIMITS, **(route_limits or {})}
         self.global_limit = global_limit
-        self.global_window = global_window
+        self.window_scale = window_scale
+        self.global_window = global_window * window_scale
         self.hits: list[RateLimitHit] = []
         self.calls: Counter[str] = Counter()
         self.exhausted: Counter[str] = Counter()  # by route: answers with Remaining 0
@@ -184,12 +186,10 @@ class RateLimiter:
         self._invalid: deque[float] = deque()
 
     def limit_for(self, route: str) -> RouteLimit:
-        """The route's figure: listed, or the fallback in a bucket of its own."""
-        listed = self.route_limits.get(route)
-        if listed is not None:
-            return listed
+        """The route's figure (listed, or the fallback in its own bucket), its window scaled."""
         limit, per = FALLBACK_LIMIT
-        return RouteLimit(limit, per, route)
+        rule = self.route_limits.get(route) or RouteLimit(limit, per, route)
+        return RouteLimit(rule.limit, rule.per * self.window_scale, rule.bucket)
 
     def check_global(self, now: float) -> float | None:
         """Count one bot-token request; the wait to tell it if the global limit refuses it."""
