@@ -20,7 +20,15 @@ What it checks, as Discord would:
   interaction's ``attachment_size_limit`` refused (413, 40005);
 - what Discord's client allows: ``invoke`` raises ``ActionUnavailable`` for a command hidden by
   ``default_member_permissions`` (unless ``allow_command``), ``ValueError`` for missing or
-  ill-typed options; ``click`` refuses disabled or absent components.
+  ill-typed options; ``click`` refuses disabled or absent components;
+- Discord's rate limits, on by default (ratelimits.py): per-route buckets per channel, guild or
+  webhook token with ``X-RateLimit-*`` headers on every answer, 50 bot-token requests per second
+  (interaction endpoints exempt), 429s as Discord sends them, which discord.py waits out. A test
+  reads ``rate_limited`` (every 429), ``peak_global_rate``, ``calls_by_route()``,
+  ``invalid_requests`` (401/403/429 in 10 minutes; ``close()`` fails at Discord's ban
+  threshold) and changes figures with ``route_limits=``/``set_route_limit``, ``global_limit=``,
+  ``global_window=``, ``window_scale=`` (every window, for a bot on a compressed clock) and
+  ``limits_clock=`` (a ``ManualClock`` moves the windows by hand).
 
 Set the world up before the bot connects (GUILD_CREATE is sent at IDENTIFY). discord.py waits
 ``guild_ready_timeout`` (2 s by default) after the last GUILD_CREATE before ``on_ready``: pass a
@@ -41,9 +49,11 @@ from .models import (
     ManualClock,
     RecordedRequest,
 )
+from .ratelimits import DEFAULT_ROUTE_LIMITS, RateLimitHit, RouteLimit
 from .schema import SpecMissing
 
 __all__ = [
+    "DEFAULT_ROUTE_LIMITS",
     "ActionUnavailable",
     "FakeChannel",
     "FakeDiscord",
@@ -54,6 +64,8 @@ __all__ = [
     "FakeMessage",
     "FakeRole",
     "ManualClock",
+    "RateLimitHit",
     "RecordedRequest",
+    "RouteLimit",
     "SpecMissing",
 ]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 import re
 import secrets
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -32,6 +34,15 @@ from .models import (
     RecordedRequest,
     Snowflakes,
 )
+from .ratelimits import (
+    GLOBAL_LIMIT,
+    GLOBAL_WINDOW,
+    INVALID_REQUEST_BAN,
+    INVALID_REQUEST_WINDOW,
+    RateLimiter,
+    RateLimitHit,
+    RouteLimit,
+)
 from .rest import build_app
 from .schema import DEFAULT_SPEC_PATH, OpenApiChecker, SpecMissing, checker_for
 
@@ -49,10 +60,19 @@ class Fault:
     count: int
     retry_after: float
     body: dict[str, Any] | None
+    scope: str = "user"  # a 429's X-RateLimit-Scope
 
 
 class FakeDiscord:
-    """Discord's REST API and gateway for one test; see tests/fake_discord/__init__.py."""
+    """Discord's REST API and gateway for one test; see tests/fake_discord/__init__.py.
+
+    ``clock`` is Discord's wall clock (snowflakes, the 3 s answer window, token expiry);
+    ``limits_clock`` times the rate limits (ratelimits.py): buckets of ``route_limits`` over
+    Discord's observed figures, ``global_limit`` bot-token requests per ``global_window``
+    (None: no global limit). ``window_scale`` multiplies every window: a test that runs the bot
+    on a compressed clock (``refresh_seconds=0.05`` for 5 s) gives the same factor (0.01) to
+    keep Discord's ratio of requests to the bot's time; 1 is Discord's own time.
+    """
 
     def __init__(
         self,
@@ -60,6 +80,11 @@ class FakeDiscord:
         spec_path: Path | None = None,
         clock: Callable[[], float] = time.time,
         check_responses: bool = False,
+        limits_clock: Callable[[], float] = time.monotonic,
+        route_limits: Mapping[str, RouteLimit] | None = None,
+        global_limit: int | None = GLOBAL_LIMIT,
+        global_window: float = GLOBAL_WINDOW,
+        window_scale: float = 1.0,
     ) -> None:
         self.spec_path = spec_path or DEFAULT_SPEC_PATH
         self.clock = clock
@@ -90,6 +115,13 @@ class FakeDiscord:
         self.response_errors: list[str] = []  # the fake's own replies vs the spec (self-check)
         self.unhandled: list[str] = []
         self.faults: list[Fault] = []
+        self.limits = RateLimiter(
+            clock=limits_clock,
+            route_limits=route_limits,
+            global_limit=global_limit,
+            global_window=global_window,
+            window_scale=window_scale,
+        )
         self.changed = asyncio.Condition()
         self.checker: OpenApiChecker | None = None
         self.gateway = Gateway(
@@ -125,14 +157,38 @@ class FakeDiscord:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self._log_traffic()
         problems = [f"schema: {e}" for e in self.schema_errors]
         problems += [f"not implemented by the fake: {u}" for u in self.unhandled]
         problems += [
             f"fail_next({f.method} {f.pattern.pattern!r}, {f.status}) never matched a request"
             for f in self.faults
         ]
+        if self.limits.invalid_peak >= INVALID_REQUEST_BAN:
+            problems.append(
+                f"Discord would have banned the bot: {self.limits.invalid_peak} answers with "
+                f"401, 403 or 429 within {INVALID_REQUEST_WINDOW / 60:.0f} minutes"
+            )
         if problems:
             raise AssertionError("fake Discord saw bad requests:\n  " + "\n  ".join(problems))
+
+    def _log_traffic(self) -> None:
+        """With FAKE_DISCORD_TRAFFIC_LOG=path, append what the bot asked of Discord as one JSON
+        line (the test, its 429s, peak rate, invalid answers, calls and emptied buckets by
+        route), to survey a whole suite's traffic under the limits."""
+        path = os.environ.get("FAKE_DISCORD_TRAFFIC_LOG")
+        if not path:
+            return
+        entry = {
+            "test": os.environ.get("PYTEST_CURRENT_TEST", ""),
+            "peak_global_rate": self.peak_global_rate,
+            "invalid_requests_peak": self.invalid_requests_peak,
+            "rate_limited": [asdict(hit) for hit in self.rate_limited],
+            "calls_by_route": self.calls_by_route(),
+            "exhausted_by_route": self.exhausted_by_route(),
+        }
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(json.dumps(entry) + "\n")
 
     async def __aenter__(self) -> FakeDiscord:
         await self.start()
@@ -258,6 +314,49 @@ class FakeDiscord:
         regex = re.compile(path_pattern)
         return [r for r in self.requests if r.method == method.upper() and regex.search(r.path)]
 
+    # -- rate limits -------------------------------------------------------------------------
+
+    @property
+    def rate_limited(self) -> list[RateLimitHit]:
+        """Every 429 served, in order: route, bucket and resource, scope, ``retry_after``."""
+        return self.limits.hits
+
+    @property
+    def peak_global_rate(self) -> int:
+        """The most bot-token requests (interaction endpoints aside) in any ``global_window``.
+
+        Counted as sent, refused ones included: Discord allows 50 per second.
+        """
+        return self.limits.peak_global_rate
+
+    def calls_by_route(self) -> dict[str, int]:
+        """How many requests reached each route (``"PATCH /channels/{channel_id}/messages/..."``),
+        refused ones included, most called first."""
+        return dict(self.limits.calls.most_common())
+
+    def exhausted_by_route(self) -> dict[str, int]:
+        """How often a route's answer said ``Remaining: 0``: each time, discord.py holds the
+        bucket's next request until ``Reset`` (a wait the bot's members feel)."""
+        return dict(self.limits.exhausted.most_common())
+
+    @property
+    def invalid_requests(self) -> int:
+        """Answers with 401, 403 or 429 (not scope ``shared``) in the last 10 minutes of
+        ``limits_clock``: Discord bans the bot's IP at 10,000."""
+        return self.limits.invalid_now()
+
+    @property
+    def invalid_requests_peak(self) -> int:
+        """The most invalid answers within any 10 minutes so far (``close()`` fails at 10,000)."""
+        return self.limits.invalid_peak
+
+    def set_route_limit(
+        self, route: str, limit: int, per: float, *, bucket: str | None = None
+    ) -> None:
+        """Give ``route`` (``"METHOD /template"``) ``limit`` requests per ``per`` seconds per
+        resource; ``bucket`` names the count it shares (its own by default)."""
+        self.limits.route_limits[route] = RouteLimit(limit, per, bucket or route)
+
     async def notify(self) -> None:
         """Wake every waiter: something changed."""
         async with self.changed:
@@ -299,14 +398,17 @@ class FakeDiscord:
         count: int = 1,
         retry_after: float = 0.05,
         body: dict[str, Any] | None = None,
+        scope: str = "user",
     ) -> None:
         """Answer the next ``count`` matching requests (re.search on the API path) with ``status``.
 
-        429 comes with Discord's rate-limit body and headers (``retry_after``); other statuses
-        with ``body`` or Discord's generic ``{"message": "<status>: ...", "code": 0}``.
+        429 comes with Discord's rate-limit body and headers (``retry_after``, the route's
+        bucket, ``scope``: ``"shared"`` is a per-resource limit, not counted as invalid) and is
+        recorded in ``rate_limited``; other statuses with ``body`` or Discord's generic
+        ``{"message": "<status>: ...", "code": 0}``.
         """
         self.faults.append(
-            Fault(method.upper(), re.compile(path_pattern), status, count, retry_after, body)
+            Fault(method.upper(), re.compile(path_pattern), status, count, retry_after, body, scope)
         )
 
     def take_fault(self, method: str, path: str) -> Fault | None:

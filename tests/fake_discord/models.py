@@ -204,6 +204,8 @@ class RecordedRequest:
     at: float
     query: dict[str, str] = field(default_factory=dict)
     status: int = 0
+    route: str = ""  # "METHOD /template", the key of DEFAULT_ROUTE_LIMITS and calls_by_route()
+    limits_at: float = 0.0  # arrival on the fake's limits clock (monotonic unless given)
 
 
 @dataclass

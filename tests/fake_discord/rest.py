@@ -1,35 +1,32 @@
 """The fake's REST API under /api/v10, answering as Discord does (bodies, errors, headers).
 
 A middleware records every request, validates its JSON (or multipart ``payload_json``) against the
-OpenAPI spec and plays scripted faults before the route's handler runs.
+OpenAPI spec, plays scripted faults and applies Discord's rate limits (ratelimits.py) before the
+route's handler runs; every answer carries its bucket's ``X-RateLimit-*`` headers.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
 from . import payloads, rest_messages
 from .models import RecordedRequest
+from .ratelimits import (
+    BucketState,
+    RateLimiter,
+    RateLimitHit,
+    ceil_ms,
+    limited_body,
+    limited_headers,
+)
 from .wire import API, BODY, FAKE, FILES, Upload, error, fake_of, reply
 
 if TYPE_CHECKING:
     from .core import FakeDiscord
-
-
-def _ratelimit_headers() -> dict[str, str]:
-    """Headers of a request well within its bucket (discord.py reads them on every reply)."""
-    return {
-        "X-RateLimit-Limit": "50",
-        "X-RateLimit-Remaining": "49",
-        "X-RateLimit-Reset": f"{time.time() + 1:.3f}",
-        "X-RateLimit-Reset-After": "1.000",
-        "X-RateLimit-Bucket": "fakeok",
-    }
 
 
 def build_app(fake: FakeDiscord) -> web.Application:
@@ -66,18 +63,68 @@ async def _middleware(request: web.Request, handler: Any) -> web.StreamResponse:
         return cdn
     path = request.path.removeprefix(API)
     body, files, multipart = await _read_body(request)
-    record = RecordedRequest(request.method, path, body, files, fake.clock(), dict(request.query))
+    route, resource = _route_of(request, path)
+    now = fake.limits.clock()
+    record = RecordedRequest(
+        request.method,
+        path,
+        body,
+        files,
+        fake.clock(),
+        dict(request.query),
+        route=route,
+        limits_at=now,
+    )
     fake.requests.append(record)
+    fake.limits.calls[route] += 1
     request[BODY], request[FILES] = body, files
     assert fake.checker is not None
     if request.method in ("POST", "PUT", "PATCH"):
         fake.schema_errors.extend(
             fake.checker.check(request.method, path, body, multipart=multipart)
         )
+    response, scope = await _answer(fake, request, handler, path, route, resource, now)
+    fake.limits.answered(response.status, scope, now)
+    record.status = response.status
+    if fake.check_responses and 200 <= response.status < 300 and isinstance(response, web.Response):
+        _check_response(fake, request.method, path, response)
+    await fake.notify()
+    return response
+
+
+async def _answer(
+    fake: FakeDiscord,
+    request: web.Request,
+    handler: Any,
+    path: str,
+    route: str,
+    resource: str,
+    now: float,
+) -> tuple[web.Response, str | None]:
+    """A scripted fault, a 429 from the limits, or the route's own answer; and a 429's scope."""
+    limits = fake.limits
+
+    def hit(bucket: str, scope: str, retry_after: float, scripted: bool = False) -> RateLimitHit:
+        named = bucket if scope == "global" else f"{bucket} {resource}".strip()
+        return RateLimitHit(now, request.method, path, route, named, scope, retry_after, scripted)
+
     fault = fake.take_fault(request.method, path)
     if fault is not None:
-        response = _fault_response(fault.status, fault.retry_after, fault.body)
-    elif not _authorized(fake, request, path):
+        state = limits.peek(route, resource, now)
+        if fault.status != 429:
+            body = fault.body or {"message": f"{fault.status}: fake failure", "code": 0}
+            return reply(fault.status, body, state.headers()), None
+        wait = ceil_ms(fault.retry_after)
+        exhausted = replace(state, remaining=0, reset_after=wait, allowed=False)
+        return _limited(limits, hit(state.bucket, fault.scope, wait, True), exhausted, fault.body)
+    if _global_bound(fake, request, path):
+        global_wait = limits.check_global(now)
+        if global_wait is not None:
+            return _limited(limits, hit("global", "global", global_wait), None)
+    state = limits.take(route, resource, now)
+    if not state.allowed:
+        return _limited(limits, hit(state.bucket, "user", state.reset_after), state)
+    if not _authorized(fake, request, path):
         response = error(401, 0, "401: Unauthorized")
     else:
         try:
@@ -88,13 +135,48 @@ async def _middleware(request: web.Request, handler: Any) -> web.StreamResponse:
         except web.HTTPMethodNotAllowed:
             fake.unhandled.append(f"{request.method} {path}")
             response = error(405, 0, "405: Method Not Allowed")
-    if response.status != 429:
-        response.headers.update(_ratelimit_headers())
-    record.status = response.status
-    if fake.check_responses and 200 <= response.status < 300 and isinstance(response, web.Response):
-        _check_response(fake, request.method, path, response)
-    await fake.notify()
-    return response
+    response.headers.update(state.headers())
+    return response, None
+
+
+def _route_of(request: web.Request, path: str) -> tuple[str, str]:
+    """``"METHOD /template"`` and the top-level resource Discord counts the bucket per."""
+    resource = request.match_info.route.resource
+    if resource is None:  # a path the fake does not serve: its own route
+        return f"{request.method} {path}", ""
+    template = resource.canonical.removeprefix(API)
+    match = request.match_info
+    if "channel_id" in match:
+        top = f"channel:{match['channel_id']}"
+    elif "gid" in match:
+        top = f"guild:{match['gid']}"
+    elif "interaction_id" in match:
+        top = f"interaction:{match['interaction_id']}+{match['token']}"
+    elif "token" in match:
+        top = f"webhook:{match['app_id']}+{match['token']}"
+    else:
+        top = ""
+    return f"{request.method} {template}", top
+
+
+def _global_bound(fake: FakeDiscord, request: web.Request, path: str) -> bool:
+    """Sent with a bot token and not an interaction endpoint (those are exempt, documented)."""
+    if path.startswith(("/interactions/", f"/webhooks/{fake.application_id}/")):
+        return False
+    return request.headers.get("Authorization", "").startswith("Bot ")
+
+
+def _limited(
+    limits: RateLimiter,
+    hit: RateLimitHit,
+    state: BucketState | None,
+    body: dict[str, Any] | None = None,
+) -> tuple[web.Response, str]:
+    """A 429 as Discord sends it (no bucket headers for the global limit), recorded."""
+    limits.hits.append(hit)
+    headers = limited_headers(hit.retry_after, hit.scope, state)
+    payload = body or limited_body(hit.retry_after, is_global=state is None, scope=hit.scope)
+    return reply(429, payload, headers), hit.scope
 
 
 async def _read_body(request: web.Request) -> tuple[Any, list[Upload], bool]:
@@ -123,28 +205,6 @@ def _authorized(fake: FakeDiscord, request: web.Request, path: str) -> bool:
     if path.startswith(("/webhooks/", "/interactions/")):
         return True  # interaction webhooks authenticate by their token
     return request.headers.get("Authorization") == f"Bot {fake.bot_token}"
-
-
-def _fault_response(status: int, retry_after: float, body: dict[str, Any] | None) -> web.Response:
-    if status == 429:
-        headers = {
-            "Retry-After": str(math.ceil(retry_after)),
-            "X-RateLimit-Limit": "5",
-            "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset": f"{time.time() + retry_after:.3f}",
-            "X-RateLimit-Reset-After": f"{retry_after:.3f}",
-            "X-RateLimit-Bucket": "fakebucket",
-            "X-RateLimit-Scope": "user",
-            "Via": "1.1 google",  # discord.py treats a 429 without Via as a Cloudflare ban
-        }
-        limited = {
-            "message": "You are being rate limited.",
-            "retry_after": retry_after,
-            "global": False,
-            "code": 0,
-        }
-        return reply(429, body or limited, headers)
-    return reply(status, body or {"message": f"{status}: fake failure", "code": 0})
 
 
 def _check_response(fake: FakeDiscord, method: str, path: str, response: web.Response) -> None:
