@@ -86,9 +86,14 @@ class JobQueue:
             task.add_done_callback(_background.discard)
 
     async def _announce(self) -> None:
-        for index, waiter in enumerate(list(self._waiting), start=1):
+        for waiter in list(self._waiting):
+            # Each edit may wait for Discord: a job that got its slot meanwhile (and may have
+            # shown "Generating" or even "Done") must never be shown an old place afterwards.
+            place = self.position(waiter.job_id)
+            if place is None:
+                continue
             with contextlib.suppress(Exception):
-                await waiter.on_position(index)
+                await waiter.on_position(place)
 
 
 _background: set[asyncio.Task[None]] = set()
