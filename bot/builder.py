@@ -25,10 +25,10 @@ from bot.db.times import utc_now
 from bot.guilds.settings import GuildSettingsStore
 from bot.jobs.context import JobContext
 from bot.jobs.eta import Eta
+from bot.jobs.line import Line
 from bot.jobs.media import AttachmentFetcher
 from bot.jobs.moderation import Moderation
 from bot.jobs.offers import OfferBook
-from bot.jobs.queue import JobQueue
 from bot.jobs.service import JobService
 from bot.jobs.store import SOLO_OWNER, JobStore
 from bot.ledger import SERVER_CODE, Ledger
@@ -155,17 +155,18 @@ def _wire(
         fetcher=fetcher,
         eta=Eta(db),
         moderation=moderation,
-        queue=JobQueue(settings.jobs.max_in_flight),
+        guild_settings=guild_settings,
+        line=Line(
+            settings.jobs.max_in_flight,
+            per_guild=settings.budget.max_concurrent_jobs_per_guild,
+            per_user=settings.budget.max_concurrent_jobs_per_user,
+        ),
         clock=clock,
         monotonic=monotonic,
         simulated=simulated,
         **timings,
     )
-    jobs = JobService(
-        context,
-        guild_settings=guild_settings,
-        offers=OfferBook(settings.catalogue, monotonic=monotonic),
-    )
+    jobs = JobService(context, offers=OfferBook(settings.catalogue, monotonic=monotonic))
     return Services(db, ledger, job_store, atlas, jobs, guild_settings, moderation, opened)
 
 

@@ -338,6 +338,9 @@ class BudgetConfig(_Section):
     default_bot_cap: Micros | None = Field(None, validation_alias="default_bot_cap_usd")
     max_concurrent_jobs_per_user: Annotated[int, Field(ge=1)] = 2
     max_concurrent_jobs_per_guild: Annotated[int, Field(ge=1)] = 10
+    # Beyond those, jobs wait in line (their price held) up to these many; then refused.
+    max_waiting_jobs_per_user: Annotated[int, Field(ge=0)] = 0
+    max_waiting_jobs_per_guild: Annotated[int, Field(ge=0)] = 0
     hold_ttl_seconds: Annotated[int, Field(gt=0)] = 900
     uncertain_release_hours: Annotated[float, Field(gt=0)] = 72.0
 
@@ -359,6 +362,16 @@ class BudgetConfig(_Section):
     def zone(self) -> ZoneInfo:
         """The time zone that sets period boundaries."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def max_open_jobs_per_user(self) -> int:
+        """Jobs one member may have held at once: running, plus waiting in line."""
+        return self.max_concurrent_jobs_per_user + self.max_waiting_jobs_per_user
+
+    @property
+    def max_open_jobs_per_guild(self) -> int:
+        """Jobs one server may have held at once: running, plus waiting in line."""
+        return self.max_concurrent_jobs_per_guild + self.max_waiting_jobs_per_guild
 
 
 class PollingConfig(_Section):

@@ -39,10 +39,10 @@ MESSAGES: dict[str, str] = {
     "left until {resets}, and this video costs {needed}. Please try again after the reset.",
     "refused.budget.not_allowed": "Video generation is not enabled for you on this server. "
     "Ask an admin if you think it should be.",
-    "refused.budget.user_concurrency": "You already have the most videos in progress that "
-    "you may run at once. Wait for one to finish, then try again.",
-    "refused.budget.guild_concurrency": "This server has the most videos in progress it "
-    "allows at once. Try again in a minute.",
+    "refused.budget.user_concurrency": "You already have {open} videos in line or in "
+    "progress, the most you may have at once. Wait for one to finish, then try again.",
+    "refused.budget.guild_concurrency": "This server's line is full: {waiting} videos are "
+    "waiting and {running} are being made. Try again when some have started.",
     "refused.wrong_channel": "Videos are made in {channels} on this server. Run the command there.",
     "refused.model_not_allowed": "{model} is not available on this server. Pick another "
     "model, or leave the option out for the server's default.",
@@ -76,7 +76,9 @@ MESSAGES: dict[str, str] = {
     "status.awaiting_approval": "Waiting for an admin's approval (until {deadline}). The "
     "amount is on hold; nothing is charged unless the video is made.",
     "status.queued": "Queued",
-    "status.queued_position": "Queued: number {position} in line",
+    "status.queued_position": "Queued: number {position} in line in this server",
+    "status.queued_starts": "Queued: number {position} in line in this server, expected to "
+    "start {starts}",
     "status.uploading": "Uploading your images",
     "status.submitted": "Submitted to Atlas Cloud",
     "status.generating": "Generating: started {started}, usually takes about {expected}",

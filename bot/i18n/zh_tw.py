@@ -43,8 +43,10 @@ MESSAGES: dict[str, str] = {
     "（{resets}重設），而這部影片需要 {needed}。請在重設後再試一次。",
     "refused.budget.not_allowed": "你在這個伺服器上無法使用影片生成。"
     "如果你認為應該可以，請詢問管理員。",
-    "refused.budget.user_concurrency": "你同時進行中的影片已達上限。請等其中一部完成後再試一次。",
-    "refused.budget.guild_concurrency": "這個伺服器同時進行中的影片已達上限。請過一分鐘再試一次。",
+    "refused.budget.user_concurrency": "你已經有 {open} 部影片在排隊或製作中，已達上限。"
+    "請等其中一部完成後再試一次。",
+    "refused.budget.guild_concurrency": "這個伺服器的隊伍已滿：{waiting} 部影片正在排隊，"
+    "{running} 部正在製作。請等其中一些開始後再試一次。",
     "refused.wrong_channel": "這個伺服器只能在 {channels} 製作影片。請到那裡執行指令。",
     "refused.model_not_allowed": "這個伺服器不提供 {model}。請選擇其他模型，"
     "或不填這個選項以使用伺服器的預設模型。",
@@ -76,7 +78,8 @@ MESSAGES: dict[str, str] = {
     "status.awaiting_approval": "等候管理員核准（期限：{deadline}）。這筆金額會先預扣；"
     "只有在影片製作完成時才會收費。",
     "status.queued": "排隊中",
-    "status.queued_position": "排隊中：第 {position} 位",
+    "status.queued_position": "排隊中：這個伺服器的第 {position} 位",
+    "status.queued_starts": "排隊中：這個伺服器的第 {position} 位，預計{starts}開始",
     "status.uploading": "正在上傳你的圖片",
     "status.submitted": "已送交 Atlas Cloud",
     "status.generating": "生成中：{started}開始，通常約需 {expected}",

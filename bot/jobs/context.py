@@ -11,16 +11,17 @@ from datetime import datetime
 from bot.atlas import AtlasClient
 from bot.db import Store
 from bot.db.times import utc_now
+from bot.guilds.settings import GuildSettingsStore
 from bot.jobs.eta import Eta
+from bot.jobs.line import Line
 from bot.jobs.media import AttachmentFetcher
 from bot.jobs.moderation import Moderation
-from bot.jobs.queue import JobQueue
 from bot.jobs.store import JobStore
 from bot.ledger import Ledger
 from bot.settings import Settings
 
 REFRESH_SECONDS = 5.0
-"""A job waiting in line shows its new place at most this often."""
+"""A job waiting in line edits its place at most this often (and at most a few times)."""
 NOTICE_AFTER_SECONDS = 1.0
 """A step shorter than this (e.g. downloading a small video) gets no edit of its own."""
 
@@ -38,7 +39,9 @@ class JobContext:
     eta: Eta
     """Learned generation times: when to poll."""
     moderation: Moderation
-    queue: JobQueue
+    guild_settings: GuildSettingsStore
+    """Each server's settings (defaults, approval, delivery)."""
+    line: Line
     clock: Callable[[], datetime] = utc_now
     """Wall clock: job and ledger times."""
     monotonic: Callable[[], float] = time.monotonic

@@ -19,6 +19,7 @@ import logging
 import tempfile
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,6 +43,7 @@ from bot.atlas import (
 from bot.catalogue import ModelKind
 from bot.jobs.context import JobContext
 from bot.jobs.eta import generation_seconds
+from bot.jobs.line import PlacesShown
 from bot.jobs.media import MediaError
 from bot.jobs.orders import ValidatedOrder
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
@@ -78,7 +80,7 @@ class JobRunner:
         self._fetcher = ctx.fetcher
         self._eta = ctx.eta
         self._moderation = ctx.moderation
-        self._queue = ctx.queue
+        self._line = ctx.line
         self._clock = ctx.clock
         self._monotonic = ctx.monotonic
         self._refresh_seconds = ctx.refresh_seconds
@@ -87,19 +89,51 @@ class JobRunner:
     # -- wait in line, submit ------------------------------------------------------------
 
     async def run(self, job: PreparedJob, progress: Progress) -> None:
-        """Wait for a queue slot (showing the job's place), then carry the job to its end."""
-        last_shown = -self._refresh_seconds
+        """Wait in line for a slot (showing the job's place when it changes meaningfully),
+        then carry the job to its end."""
+        places = PlacesShown(self._monotonic, self._refresh_seconds)
+        order = job.order.order
 
-        async def on_position(position: int) -> None:
-            # Places change often in a long line: refresh at most once per `refresh_seconds`.
-            nonlocal last_shown
-            now = self._monotonic()
-            if now - last_shown >= self._refresh_seconds:
-                last_shown = now
-                await self.show(progress, job.view.but(queue_position=position))
+        async def on_place(place: int) -> None:
+            if places.worth_showing(place):
+                starts_at = await self._start_estimate(job, place)
+                await self.show(progress, job.view.but(queue_position=place, starts_at=starts_at))
 
-        async with self._queue.slot(job.job_id, on_position):
+        # Joined before any await, so jobs resumed after a restart keep their order.
+        ticket = self._line.join(job.job_id, order.guild_id, order.user_id, on_place)
+        try:
+            # However long the line, the price stays held: a pinned hold never expires.
+            await self._ledger.pin(job.job_id)
+        except SettlementConflict:
+            ticket.leave()
+            await self.fail(
+                job.job_id,
+                progress,
+                job.view,
+                FailureReason.HOLD_EXPIRED,
+                JobState.FAILED,
+                "hold released before the job could wait in line",
+            )
+            return
+        except BaseException:
+            ticket.leave()
+            raise
+        async with ticket:
             await self._run_in_slot(job, progress)
+
+    async def _start_estimate(self, job: PreparedJob, place: int) -> datetime:
+        """When a job at `place` in its server's line may start: the jobs ahead run
+        `per_guild` at a time, each about as long as this one is expected to take."""
+        order = job.order
+        expected = await self._eta.expected(
+            order.model.id,
+            order.resolution,
+            order.duration,
+            expected_seconds(order.model, resolution=order.resolution, duration=order.duration),
+        )
+        slots = max(1, min(self._line.capacity, self._line.per_guild))
+        rounds = -(-place // slots)  # ceil: the jobs ahead leave `slots` at a time
+        return self._clock() + timedelta(seconds=rounds * expected)
 
     async def _run_in_slot(self, job: PreparedJob, progress: Progress) -> None:
         """Upload, submit and follow the job; it holds a queue slot throughout."""

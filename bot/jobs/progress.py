@@ -99,6 +99,9 @@ class JobView:
     video_url: str | None = None
     simulated: bool = False
     queue_position: int | None = None
+    """Place in the server's line while the job waits for a slot."""
+    starts_at: datetime | None = None
+    """When a waiting job is expected to start: shown as a live Discord timestamp."""
     approval_deadline: datetime | None = None
     flagged: bool = False
     """Atlas marked the output as sensitive (`has_nsfw_contents`): shown behind a spoiler."""

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from bot.atlas import AtlasError
 from bot.jobs.context import JobContext
-from bot.jobs.lifecycle import JobRunner
+from bot.jobs.lifecycle import JobRunner, PreparedJob
 from bot.jobs.orders import order_of
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
 from bot.jobs.record import JobRecord, JobState
@@ -32,6 +32,8 @@ Launch = Callable[[str, Progress, JobView, Awaitable[None]], asyncio.Task[None]]
 class RecoveryReport:
     """What start-up recovery did, by job id."""
 
+    requeued: list[str] = field(default_factory=list)
+    """Jobs that were waiting in line, back in it in their order."""
     resumed: list[str] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
     uncertain: list[str] = field(default_factory=list)
@@ -55,6 +57,7 @@ class Recovery:
         self._jobs = ctx.jobs
         self._clock = ctx.clock
         self._monotonic = ctx.monotonic
+        self._guild_settings = ctx.guild_settings
         self._runner = runner
         self._view_of = view_of
         self._launch = launch
@@ -72,7 +75,11 @@ class Recovery:
         for job in await self._jobs.claim_unfinished():
             progress = progress_for(job)
             view = self._view_of(job)
-            if job.state.never_submitted:
+            if job.state is JobState.HELD and await self._may_wait_again(job):
+                # It was waiting in line (its price held): it takes its place again.
+                self._requeue(job, progress, view)
+                report.requeued.append(job.id)
+            elif job.state.never_submitted:
                 # Never reached Atlas: nothing can be billed, so give the money back.
                 await self._runner.settle_failure(
                     job.id, JobState.FAILED, "bot restarted before submit"
@@ -91,7 +98,9 @@ class Recovery:
                 self._resume(job, progress, view)
                 report.resumed.append(job.id)
         log.info(
-            "recovery: %d resumed, %d released, %d uncertain, %d stale holds expired",
+            "recovery: %d back in line, %d resumed, %d released, %d uncertain, "
+            "%d stale holds expired",
+            len(report.requeued),
             len(report.resumed),
             len(report.released),
             len(report.uncertain),
@@ -135,6 +144,20 @@ class Recovery:
             await self._jobs.advance(job_id, JobState.FAILED, tx=tx, error=note)
         log.info(note, extra={"job_id": job_id})
         return True
+
+    async def _may_wait_again(self, job: JobRecord) -> bool:
+        """A held job goes back in line if its member saw it waiting: it has a message, and
+        it was not waiting for an admin's yes (that question was in memory, and the admin
+        never answered). A job without a message failed in the member's eyes: released."""
+        if job.message_id is None:
+            return False
+        guild = await self._guild_settings.get(job.guild_id)
+        return job.meta.approved_by is not None or not guild.needs_approval(job.quote)
+
+    def _requeue(self, job: JobRecord, progress: Progress, view: JobView) -> None:
+        """Put a job that waited in line before the restart back in it, in its order."""
+        prepared = PreparedJob(job.id, order_of(job, self._settings.catalogue), view)
+        self._launch(job.id, progress, view, self._runner.run(prepared, progress))
 
     def _resume(self, job: JobRecord, progress: Progress, view: JobView) -> None:
         """Poll a submitted job again and deliver it to its original message."""

@@ -24,7 +24,6 @@ from datetime import timedelta
 
 from bot.db import DatabaseUnavailable
 from bot.guilds.delivery import Posted, delivery_for
-from bot.guilds.settings import GuildSettingsStore
 from bot.jobs.approval import Approvals
 from bot.jobs.context import JobContext
 from bot.jobs.lifecycle import JobRunner, PreparedJob
@@ -58,7 +57,6 @@ class JobService:
         self,
         ctx: JobContext,
         *,
-        guild_settings: GuildSettingsStore,
         offers: OfferBook,
         approvals: Approvals | None = None,
     ) -> None:
@@ -68,10 +66,10 @@ class JobService:
         self._jobs = ctx.jobs
         self._clock = ctx.clock
         self._simulated = ctx.simulated
-        self._queue = ctx.queue
+        self._line = ctx.line
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._upkeep: list[asyncio.Task[None]] = []
-        self._guild_settings = guild_settings
+        self._guild_settings = ctx.guild_settings
         self._moderation = ctx.moderation
         self._offers = offers
         self._approvals = approvals or Approvals()
@@ -160,6 +158,10 @@ class JobService:
                 needed=exc.needed,
                 remaining=exc.remaining,
                 resets_at=exc.resets_at,
+                # How full the line is, for the refusals of a full line.
+                open=self._settings.budget.max_open_jobs_per_user,
+                waiting=self._line.waiting_in(order.guild_id),
+                running=self._line.running_in(order.guild_id),
             ) from None
         except DatabaseUnavailable as exc:
             # The ledger cannot take the hold (locked, disk full): nothing was reserved.
@@ -320,6 +322,10 @@ class JobService:
             task.cancel()
         return True
 
+    def in_flight(self, guild_id: int) -> tuple[int, int]:
+        """(running, waiting in line) for this server, now."""
+        return self._line.running_in(guild_id), self._line.waiting_in(guild_id)
+
     async def queue_of(self, guild_id: int) -> list[QueueEntry]:
         """This server's jobs waiting for approval, in line or running, oldest first."""
         jobs = [job for job in await self._jobs.unfinished() if job.guild_id == guild_id]
@@ -328,7 +334,7 @@ class JobService:
             self._settings.catalogue,
             now=self._clock(),
             awaiting_approval=self._approvals.waiting,
-            position=self._queue.position,
+            position=self._line.place,
         )
 
     async def delete_message(

@@ -74,8 +74,8 @@ def resolve(row: Sequence[int | None], budget: BudgetConfig) -> Limits:
         user=user,
         user_source=source,
         guild_cap=budget.default_guild_cap if guild_cap is None else guild_cap,
-        user_jobs=budget.max_concurrent_jobs_per_user if user_jobs is None else user_jobs,
-        guild_jobs=budget.max_concurrent_jobs_per_guild if guild_jobs is None else guild_jobs,
+        user_jobs=budget.max_open_jobs_per_user if user_jobs is None else user_jobs,
+        guild_jobs=budget.max_open_jobs_per_guild if guild_jobs is None else guild_jobs,
     )
 
 

@@ -268,8 +268,8 @@ async def reserve(
             book.bot_cap,
             budget.default_user_limit,
             budget.default_guild_cap,
-            budget.max_concurrent_jobs_per_user,
-            budget.max_concurrent_jobs_per_guild,
+            budget.max_open_jobs_per_user,
+            budget.max_open_jobs_per_guild,
         ),
     )
     assert row is not None

@@ -48,7 +48,14 @@ def status_text(view: JobView, locale: str) -> str:
     if view.status is JobStatus.AWAITING_APPROVAL:
         return t(key, locale, deadline=timestamp(view.approval_deadline))
     if view.status is JobStatus.QUEUED and view.queue_position is not None:
-        return t("status.queued_position", locale, position=view.queue_position)
+        if view.starts_at is None:
+            return t("status.queued_position", locale, position=view.queue_position)
+        return t(
+            "status.queued_starts",
+            locale,
+            position=view.queue_position,
+            starts=timestamp(view.starts_at, "R"),
+        )
     if view.status is JobStatus.DELIVERED:
         return t(key, locale, elapsed=duration_text(view.elapsed_seconds))
     if view.status is JobStatus.FAILED and view.failure is not None:

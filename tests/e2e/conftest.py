@@ -134,13 +134,15 @@ async def running_world(
     max_in_flight: int = 20,
     env: dict[str, Any] | None = None,
     polling: dict[str, float] | None = None,
+    discord_options: dict[str, Any] | None = None,
     **budget: str,
 ) -> AsyncIterator[World]:
-    """Start the simulator, the fake Discord and the bot; stop all three at the end."""
+    """Start the simulator, the fake Discord (with `discord_options`, e.g. a `window_scale`
+    for its rate limits) and the bot; stop all three at the end."""
     catalogue = load(make_env()).catalogue
     async with (
         AtlasSimulator(catalogue, api_key=ATLAS_KEY, generation_seconds=0.1) as sim,
-        FakeDiscord() as discord,
+        FakeDiscord(**(discord_options or {})) as discord,
     ):
         discord.add_guild(GUILD, name="Video Club", owner_id=ADMIN)
         discord.add_channel(GUILD, CHANNEL, name="videos")

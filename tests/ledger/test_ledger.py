@@ -239,14 +239,14 @@ async def test_budget_exceeded_says_which_limit_what_is_left_and_when_it_resets(
 
 async def test_the_shipped_config_supplies_the_defaults(db: Store, settings: Settings) -> None:
     ledger = Ledger(db, settings.budget)
-    await ledger.reserve("job-1", ALICE, GUILD, [], USD)
-    await ledger.reserve("job-2", ALICE, GUILD, [], USD)
+    for n in range(5):  # two running and three waiting in line, per member
+        await ledger.reserve(f"job-{n}", ALICE, GUILD, [], USD // 2)
 
-    with pytest.raises(BudgetExceeded) as refused:  # two jobs at once per member
-        await ledger.reserve("job-3", ALICE, GUILD, [], USD)
+    with pytest.raises(BudgetExceeded) as refused:
+        await ledger.reserve("job-6", ALICE, GUILD, [], USD // 2)
     assert refused.value.limit == "user_concurrency"
     summary = await ledger.summary(ALICE, GUILD, [])
-    assert (summary.limit, summary.remaining) == (5 * USD, 3 * USD)
+    assert (summary.limit, summary.remaining) == (5 * USD, 5 * USD // 2)
     assert (await ledger.report(GUILD)).cap == 50 * USD
 
 
