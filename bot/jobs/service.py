@@ -16,6 +16,7 @@ keeps its hold as *uncertain* for an admin.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -211,13 +212,25 @@ class JobService:
     def _launch(
         self, job_id: str, progress: Progress, view: JobView, work: Awaitable[None]
     ) -> asyncio.Task[None]:
-        """Run `work` as the job's guarded task, kept until it ends so `close` can stop it."""
+        """Run `work` as the job's guarded task, kept until it ends so `close` can stop it.
+
+        One task per job: a job this process already follows is not started twice (e.g. by
+        a second recovery), and the work offered again is dropped."""
+        running = self._tasks.get(job_id)
+        if running is not None and not running.done():
+            if inspect.iscoroutine(work):
+                work.close()
+            return running
         task = asyncio.create_task(
             self._guarded(job_id, progress, view, work), name=f"job-{job_id}"
         )
         self._tasks[job_id] = task
-        task.add_done_callback(lambda _: self._tasks.pop(job_id, None))
+        task.add_done_callback(lambda done: self._forget(job_id, done))
         return task
+
+    def _forget(self, job_id: str, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(job_id) is task:
+            del self._tasks[job_id]
 
     async def _guarded(
         self, job_id: str, progress: Progress, view: JobView, work: Awaitable[None]
