@@ -149,7 +149,8 @@ class LearnedSchedule(PollSchedule):
         remaining = self.total_timeout_seconds - elapsed
         if remaining <= 0:
             return 0.0
-        if polls_done == 0:
+        # Before the first poll, or before a first poll that moved later since (re-planned).
+        if polls_done == 0 or elapsed < self.first_poll_seconds:
             delay = max(0.0, self.first_poll_seconds - elapsed)
         elif elapsed < self.tight_until_seconds:
             delay = self.tight_interval_seconds
@@ -166,6 +167,23 @@ class LearnedSchedule(PollSchedule):
             tight_until_seconds=0.0,
             interval_seconds=interval_seconds,
         )
+
+
+@dataclass(frozen=True)
+class LiveSchedule(PollSchedule):
+    """A schedule planned afresh before every poll, from what has been learned by then.
+
+    Jobs of the same kind that finish while this one runs move its next poll: in a burst of a
+    kind never seen, the jobs that start later, and those still running when the first ones
+    end, poll like warm ones instead of tightly from the catalogue's guess onward. The fields
+    inherited from `PollSchedule` are those of the plan at the start.
+    """
+
+    plan: Callable[[], PollSchedule] = PollSchedule
+
+    def next_delay(self, elapsed: float, polls_done: int) -> float:
+        """The current plan's delay before the next poll."""
+        return self.plan().next_delay(elapsed, polls_done)
 
 
 @dataclass
@@ -359,6 +377,37 @@ class Eta:
             model, resolution, duration, default, polling, now=self._wall_clock()
         )
 
+    async def live_schedule(
+        self,
+        model: str,
+        resolution: str,
+        duration: int,
+        default: float,
+        polling: PollingConfig | None = None,
+        *,
+        safety_net_seconds: float | None = None,
+    ) -> LiveSchedule:
+        """A schedule for a job just submitted, planned again before each poll from what has
+        been learned meanwhile (see `LiveSchedule`); with `safety_net_seconds` (webhooks), only
+        a safety net around the latest expected end."""
+        if not self._loaded:
+            await self.load()
+
+        def plan() -> LearnedSchedule:
+            planned = self._model.schedule(
+                model, resolution, duration, default, polling, now=self._wall_clock()
+            )
+            return planned if safety_net_seconds is None else planned.safety_net(safety_net_seconds)
+
+        first = plan()
+        return LiveSchedule(
+            expected_seconds=first.expected_seconds,
+            interval_seconds=first.interval_seconds,
+            total_timeout_seconds=first.total_timeout_seconds,
+            not_registered_grace_seconds=first.not_registered_grace_seconds,
+            plan=plan,
+        )
+
     async def observe(self, model: str, resolution: str, duration: int, seconds: float) -> None:
         """Learn from a job that succeeded after `seconds`, and store it; never raises."""
         if not self._loaded:
@@ -382,5 +431,6 @@ __all__ = [
     "EtaStats",
     "EtaTuning",
     "LearnedSchedule",
+    "LiveSchedule",
     "generation_seconds",
 ]

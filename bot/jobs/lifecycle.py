@@ -242,17 +242,20 @@ class JobRunner:
                 seen_running = True
                 await self._jobs.advance(job_id, JobState.GENERATING)
 
-        schedule = await self._eta.schedule(
+        polling = self._settings.polling
+        schedule = await self._eta.live_schedule(
             order.model.id,
             order.resolution,
             order.duration,
             default=expected_seconds(
                 order.model, resolution=order.resolution, duration=order.duration
             ),
-            polling=self._settings.polling,
+            polling=polling,
+            # Atlas calls back: poll only in case it does not.
+            safety_net_seconds=(
+                polling.webhook_safety_interval_seconds if self._atlas.notices is not None else None
+            ),
         )
-        if self._atlas.notices is not None:  # Atlas calls back: poll only in case it does not
-            schedule = schedule.safety_net(self._settings.polling.webhook_safety_interval_seconds)
         current = view.but(
             status=JobStatus.GENERATING,
             started_at=view.started_at or self._clock(),

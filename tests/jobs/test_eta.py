@@ -316,3 +316,23 @@ async def test_a_database_problem_never_fails_the_job(
     with caplog.at_level(logging.WARNING, logger="bot.jobs.eta"):
         assert await closed.expected(GEMINI, "1080p", 8, default=10) == 10
     assert "unavailable" in caplog.text
+
+
+async def test_a_running_job_polls_from_what_jobs_finished_meanwhile_taught(
+    target: Target,
+) -> None:
+    db = await target.open()
+    try:
+        eta = Eta(db, wall_clock=lambda: 1_700_000_000.0)
+        # A kind never seen, guessed at 60 s; it really takes 120 s.
+        schedule = await eta.live_schedule(GEMINI, "1080p", 8, default=60, polling=POLLING)
+        fixed = await eta.schedule(GEMINI, "1080p", 8, default=60, polling=POLLING)
+        first = schedule.next_delay(0, 0)
+        assert first < 60, "the guess: a first poll before 60 s"
+        assert schedule.next_delay(first, 1) == pytest.approx(2.5), "then tightly, from the guess"
+        for seconds in (118.0, 120.0, 122.0):  # jobs of its kind finish meanwhile
+            await eta.observe(GEMINI, "1080p", 8, seconds)
+        assert schedule.next_delay(first, 1) > 50, "it now waits for the learned end"
+        assert polls_until(schedule, 120)[0] < polls_until(fixed, 120)[0] / 4
+    finally:
+        await db.close()
