@@ -42,6 +42,7 @@ from bot.problems import database_problem
 from bot.settings import ConfigError, Settings
 from bot.sync import CommandSync
 from bot.ui.delivery import RoutedProgress, job_progress
+from bot.ui.pacing import RequestPacer, pace_requests
 from bot.ui.translator import CommandTranslator
 from bot.ui.tree import VideoTree
 
@@ -87,6 +88,8 @@ class VideoBot(commands.Bot):
             **discord_options,
         )
         point_discord_py_at(settings.env.discord_api_base_url, settings.env.discord_gateway_url)
+        # Never past Discord's global limit on the bot's own token, however long the line.
+        pace_requests(self.http, RequestPacer())
         self.settings = settings
         self.clock = clock
         self.monotonic = monotonic
