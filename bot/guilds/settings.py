@@ -26,6 +26,8 @@ DEFAULT_APPROVAL_TIMEOUT_SECONDS = 600.0
 """How long a job waits for an admin's approval when the server did not say."""
 
 MAX_CHANNELS = 25
+MAX_COUNT = 4
+"""The most videos one /video or /animate makes at once (a server may allow fewer)."""
 
 
 class SettingsRefused(Exception):
@@ -64,6 +66,8 @@ class GuildSettings:
     log_channel_id: int | None = None
     rejection_limit: int | None = None
     flagged_outputs: str | None = None
+    # The most videos one /video or /animate may make at once (None: the bot's most, 4).
+    max_count: int | None = None
     # Who last changed them, and when (not part of the stored JSON object).
     updated_at: datetime | None = None
     updated_by: int | None = None
@@ -170,6 +174,8 @@ def check(settings: GuildSettings, catalogue: Catalogue) -> None:
         raise SettingsRefused("settings.bad_threshold")
     if settings.approval_timeout_seconds is not None and settings.approval_timeout_seconds <= 0:
         raise SettingsRefused("settings.bad_timeout")
+    if settings.max_count is not None and not 1 <= settings.max_count <= MAX_COUNT:
+        raise SettingsRefused("settings.bad_count", max=MAX_COUNT)
     problem = delivery_problem(
         settings.delivery, settings.gallery_channel_id, settings.channel_delivery
     )

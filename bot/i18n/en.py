@@ -21,6 +21,10 @@ MESSAGES: dict[str, str] = {
     "the list the command offers.",
     "refused.invalid_option": "That combination is not on offer: {detail}.",
     "refused.bad_seed": "The seed must be a whole number from 0 to {max}.",
+    "refused.count": "You can make 1 to {max} videos at once on this server.",
+    "refused.batch.money": "These {count} videos cost {needed} in all, more than is left "
+    "({remaining} until {resets}). Nothing was held.",
+    "refused.batch.line": "Only {fits} of these {count} videos fit in line now. Nothing was held.",
     "refused.no_images": "Attach at least one image (PNG, JPEG or WebP) to animate.",
     "refused.too_many_images": "{model} takes at most {max} image(s). Remove some and try again.",
     "refused.image_type": "`{filename}` is not a PNG, JPEG or WebP image. Attach one of those.",
@@ -67,6 +71,8 @@ MESSAGES: dict[str, str] = {
     "job.field.resolution": "Resolution",
     "job.field.seed": "Seed",
     "job.field.images": "Images",
+    "job.field.batch": "Batch",
+    "job.batch": "{index} of {count}",
     "job.field.cost": "Cost",
     "job.field.status": "Status",
     "job.field.left": "You have left",
@@ -214,6 +220,8 @@ MESSAGES: dict[str, str] = {
     "settings.too_many_channels": "At most {max} channels can be listed.",
     "settings.bad_threshold": "The approval threshold cannot be negative.",
     "settings.bad_timeout": "The waiting time must be at least a minute.",
+    "settings.bad_count": "The most videos at once must be from 1 to {max}.",
+    "settings.field.max_count": "Videos per command",
     # Where finished videos go (/settings delivery) and what the job message then says.
     "settings.field.delivery": "Where finished videos go",
     "settings.delivery_override": "{channel}: {mode}",
@@ -235,6 +243,7 @@ MESSAGES: dict[str, str] = {
     "delivery.from": "Requested by {user}: [see the request]({url}).",
     # A cheaper way, offered with a refusal for an exhausted budget.
     "offer.fits": "{options} costs {price} and fits. Press the button to make that instead.",
+    "offer.batch": "{count} of them ({price} in all) fit. Press the button to make those instead.",
     "offer.options": "{duration} s at {resolution}",
     "offer.options_model": "{model}, {duration} s at {resolution},",
     "button.offer": "Make it for {price}",

@@ -27,6 +27,10 @@ MESSAGES: dict[str, str] = {
     "refused.wrong_model_kind": "{model} 不能用在這個指令。請從指令提供的清單中選擇模型。",
     "refused.invalid_option": "目前不提供這種選項組合：{detail}。",
     "refused.bad_seed": "種子必須是 0 到 {max} 之間的整數。",
+    "refused.count": "這個伺服器一次可以製作 1 到 {max} 部影片。",
+    "refused.batch.money": "這 {count} 部影片共需 {needed}，超過剩餘的額度"
+    "（{remaining}，{resets}重設）。沒有預扣任何費用。",
+    "refused.batch.line": "目前隊伍只容得下這 {count} 部影片中的 {fits} 部。沒有預扣任何費用。",
     "refused.no_images": "請至少附加一張圖片（PNG、JPEG 或 WebP）來製作影片。",
     "refused.too_many_images": "{model} 最多只接受 {max} 張圖片。請移除一些後再試一次。",
     "refused.image_type": "`{filename}` 不是 PNG、JPEG 或 WebP 圖片。請附加這幾種格式的圖片。",
@@ -69,6 +73,8 @@ MESSAGES: dict[str, str] = {
     "job.field.resolution": "解析度",
     "job.field.seed": "種子",
     "job.field.images": "圖片",
+    "job.field.batch": "批次",
+    "job.batch": "第 {index} 部，共 {count} 部",
     "job.field.cost": "費用",
     "job.field.status": "狀態",
     "job.field.left": "剩餘額度",
@@ -207,6 +213,8 @@ MESSAGES: dict[str, str] = {
     "settings.too_many_channels": "最多只能列出 {max} 個頻道。",
     "settings.bad_threshold": "核准門檻不能是負數。",
     "settings.bad_timeout": "等候時間至少要一分鐘。",
+    "settings.bad_count": "一次最多部數必須是 1 到 {max}。",
+    "settings.field.max_count": "每個指令的影片數",
     # Where finished videos go (/settings delivery) and what the job message then says.
     "settings.field.delivery": "完成的影片發布位置",
     "settings.delivery_override": "{channel}：{mode}",
@@ -226,6 +234,7 @@ MESSAGES: dict[str, str] = {
     "delivery.from": "由 {user} 提出：[查看原訊息]({url})。",
     # A cheaper way, offered with a refusal for an exhausted budget.
     "offer.fits": "{options}只需要 {price}，在你的額度之內。按下按鈕即可改做這個版本。",
+    "offer.batch": "其中 {count} 部（共 {price}）在範圍之內。按下按鈕即可改做這些。",
     "offer.options": "{duration} 秒、{resolution} ",
     "offer.options_model": "{model}、{duration} 秒、{resolution} ",
     "button.offer": "改用 {price} 製作",
@@ -369,6 +378,9 @@ _ZH_TW_NAMES = {
     "resolution": "解析度",
     "seed": "種子",
     "model": "模型",
+    "count": "部數",
+    "batch": "批次",
+    "max_count": "最多部數",
     "image": "圖片",
     **{f"image{n}": f"圖片{n}" for n in range(2, 8)},
     "member": "成員",
@@ -416,6 +428,11 @@ _ZH_TW_DESCRIPTIONS = {
         "相同種子 + 相同提示詞 = 相似的影片（不填則隨機）"
     ),
     "Which video model to use": "要使用的影片模型",
+    "How many videos, each with its own seed (1-4)": "要製作幾部影片，每部使用不同的種子（1 到 4）",
+    "How many videos one /video or /animate may make at once.": (
+        "一次「影片」或「圖片轉影片」指令最多可以製作幾部影片。"
+    ),
+    "From 1 to 4 (4 when left out)": "1 到 4（不填則為 4）",
     "The first image (PNG, JPEG or WebP, at least 128x128, up to 20 MB)": (
         "第一張圖片（PNG、JPEG 或 WebP，至少 128x128，最大 20 MB）"
     ),

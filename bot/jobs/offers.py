@@ -39,7 +39,10 @@ class Offer:
     duration: int
     resolution: str
     price: Micros
+    """In all (for `count` videos)."""
     expires_at: float
+    count: int = 1
+    """Videos in the offer: a refused batch is offered the number that fits."""
 
 
 class BudgetRefused(JobRefused):
@@ -135,7 +138,6 @@ class OfferBook:
         if fit is None:
             return None
         now = self._monotonic()
-        self._offers = {k: o for k, o in self._offers.items() if o.expires_at > now}
         order = replace(
             validated.order,
             model_id=fit.model.id,
@@ -154,6 +156,36 @@ class OfferBook:
             price=fit.price,
             expires_at=now + self._ttl,
         )
+        return self._keep(offer)
+
+    def propose_count(self, validated: ValidatedOrder, count: int) -> Offer:
+        """Keep the same videos, `count` of them (what fitted of a refused batch)."""
+        order = replace(
+            validated.order,
+            model_id=validated.model.id,
+            duration=validated.duration,
+            resolution=validated.resolution,
+            aspect_ratio=validated.aspect_ratio,
+            count=count,
+        )
+        return self._keep(
+            Offer(
+                token=secrets.token_hex(16),
+                user_id=order.user_id,
+                order=order,
+                model_label=validated.model.label,
+                model_changed=False,
+                duration=validated.duration,
+                resolution=validated.resolution,
+                price=validated.price * count,
+                expires_at=self._monotonic() + self._ttl,
+                count=count,
+            )
+        )
+
+    def _keep(self, offer: Offer) -> Offer:
+        now = self._monotonic()
+        self._offers = {k: o for k, o in self._offers.items() if o.expires_at > now}
         self._offers[offer.token] = offer
         return offer
 

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.catalogue import Catalogue, ModelKind, ModelSpec, UnknownModel
-from bot.guilds.settings import GuildSettings
+from bot.guilds.settings import MAX_COUNT, GuildSettings
 from bot.jobs.record import DEFAULT_LOCALE, JobMeta, JobRecord
 from bot.money import Micros
 from bot.pricing import InvalidOptions, check_options, quote
@@ -66,6 +66,8 @@ class VideoOrder:
     locale: str = DEFAULT_LOCALE
     # The channel is age-restricted (a server may allow videos only in such channels).
     channel_nsfw: bool = False
+    # How many videos, each with its own seed (a batch is held all together or not at all).
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,9 @@ def validate_order(
     _check_images(order, model, settings)
     if order.seed is not None and not 0 <= order.seed <= MAX_SEED:
         raise JobRefused("refused.bad_seed", max=MAX_SEED)
+    most = guild.max_count or MAX_COUNT
+    if not 1 <= order.count <= most:
+        raise JobRefused("refused.count", max=most)
     seed = order.seed if order.seed is not None else secrets.randbelow(MAX_SEED + 1)
     meta = JobMeta(
         prompt=prompt,
@@ -126,6 +131,15 @@ def validate_order(
         locale=order.locale,
     )
     return ValidatedOrder(order, model, duration, aspect_ratio, resolution, seed, price, meta)
+
+
+def batch_seeds(validated: ValidatedOrder) -> list[int]:
+    """One seed per video of the order: the member's seed and the ones after it, else random
+    ones (a batch asks for different videos)."""
+    if validated.order.count == 1 or validated.order.seed is None:
+        first = [validated.seed]
+        return first + [secrets.randbelow(MAX_SEED + 1) for _ in range(validated.order.count - 1)]
+    return [(validated.seed + n) % (MAX_SEED + 1) for n in range(validated.order.count)]
 
 
 def order_of(job: JobRecord, catalogue: Catalogue) -> ValidatedOrder:

@@ -103,6 +103,8 @@ class JobView:
     starts_at: datetime | None = None
     """When a waiting job is expected to start: shown as a live Discord timestamp."""
     approval_deadline: datetime | None = None
+    batch: tuple[int, int] | None = None
+    """(this video's number, how many) when one command asked for several."""
     flagged: bool = False
     """Atlas marked the output as sensitive (`has_nsfw_contents`): shown behind a spoiler."""
 
@@ -165,6 +167,7 @@ def view_of(job: JobRecord, catalogue: Catalogue, *, simulated: bool = False) ->
         expected_seconds=expected,
         simulated=simulated,
         flagged=meta.review is not None,
+        batch=meta.batch,
     )
 
 

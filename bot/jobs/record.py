@@ -90,6 +90,8 @@ class JobMeta:
     reviewed_by: int | None = None
     output_url: str | None = None
     """Atlas's link to a held video (to deliver it once approved)."""
+    batch: tuple[int, int] | None = None
+    """(this video's number, how many) when one command asked for several."""
 
     def but(self, **changes: Any) -> JobMeta:
         """A copy with some fields changed."""
@@ -115,6 +117,7 @@ class JobMeta:
             "deleted_by": self.deleted_by,
             "review": None if self.review is None else self.review.value,
             "reviewed_by": self.reviewed_by,
+            "batch": None if self.batch is None else list(self.batch),
         }
         stored.update({key: value for key, value in optional.items() if value is not None})
         if self.review is not None:
@@ -142,7 +145,14 @@ class JobMeta:
             review=None if review is None else Review(review),
             reviewed_by=_int_or_none(stored.get("reviewed_by")),
             output_url=stored.get("output_url"),
+            batch=_batch(stored.get("batch")),
         )
+
+
+def _batch(value: Any) -> tuple[int, int] | None:
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        return None
+    return int(value[0]), int(value[1])
 
 
 def _int_or_none(value: Any) -> int | None:

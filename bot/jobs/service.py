@@ -21,15 +21,16 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.db import DatabaseUnavailable
 from bot.guilds.delivery import Posted, delivery_for
+from bot.guilds.settings import GuildSettings
 from bot.jobs.approval import Approvals
 from bot.jobs.context import JobContext
 from bot.jobs.lifecycle import JobRunner, PreparedJob
 from bot.jobs.offers import MONEY_LIMITS, BudgetRefused, Offer, OfferBook
-from bot.jobs.orders import JobRefused, VideoOrder, validate_order
+from bot.jobs.orders import JobRefused, ValidatedOrder, VideoOrder, batch_seeds, validate_order
 from bot.jobs.overview import DeleteRefused, QueueEntry, queue_entries
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress, view_of
 from bot.jobs.record import JobRecord, JobState
@@ -109,11 +110,17 @@ class JobService:
     # -- before money moves -------------------------------------------------------------
 
     async def prepare(self, order: VideoOrder) -> PreparedJob:
-        """Validate and quote `order`, then create its job row and hold in one transaction.
+        """`prepare_batch` for one video."""
+        return (await self.prepare_batch(replace(order, count=1)))[0]
+
+    async def prepare_batch(self, order: VideoOrder) -> list[PreparedJob]:
+        """Validate and quote `order` (`order.count` videos, each with its own seed), then
+        create their job rows and hold their prices in one transaction: all or none.
 
         Raises `JobRefused` (bad input, the server's settings, or a limit: nothing is held)
-        with a message key. A job priced above the server's approval threshold is prepared
-        waiting for an admin (`approval_timeout` set).
+        with a message key; a refused batch offers the number of videos that fits. A job
+        priced above the server's approval threshold is prepared waiting for an admin
+        (`approval_timeout` set).
         """
         guild = await self._guild_settings.get(order.guild_id)
         if not guild.allows_channel(order.channel_id):
@@ -123,16 +130,54 @@ class JobService:
         # Where the video goes is decided now and kept with the job, for a restart to follow.
         delivery = delivery_for(guild, order.channel_id)
         validated = replace(validated, meta=validated.meta.but(delivery=delivery))
-        job_id = uuid.uuid4().hex
         now = self._clock()
-        record = JobRecord(
-            id=job_id,
+        records = [
+            self._record(validated, seed, now, index, order.count)
+            for index, seed in enumerate(batch_seeds(validated), start=1)
+        ]
+        held = 0
+        try:
+            async with self._db.transaction() as tx:
+                for record in records:
+                    await self._jobs.create(record, tx=tx)
+                    await self._ledger.reserve(
+                        record.id,
+                        order.user_id,
+                        order.guild_id,
+                        order.role_ids,
+                        validated.price,
+                        tx=tx,
+                    )
+                    held += 1
+        except BudgetExceeded as exc:
+            raise self._refusal(exc, validated, guild, fits=held) from None
+        except DatabaseUnavailable as exc:
+            # The ledger cannot take the hold (locked, disk full): nothing was reserved.
+            log.error("cannot reserve: %s", exc, extra={"job_id": records[0].id})
+            raise JobRefused("refused.ledger_busy") from None
+        prepared = []
+        for record in records:
+            log.info(
+                "job held",
+                extra={"job_id": record.id, "user_id": order.user_id, "guild_id": order.guild_id},
+            )
+            job = replace(validated, seed=record.meta.seed, meta=record.meta)
+            prepared.append(self._ready(job, record, guild, now))
+        return prepared
+
+    def _record(
+        self, validated: ValidatedOrder, seed: int, now: datetime, index: int, count: int
+    ) -> JobRecord:
+        order = validated.order
+        batch = (index, count) if count > 1 else None
+        return JobRecord(
+            id=uuid.uuid4().hex,
             user_id=order.user_id,
             guild_id=order.guild_id,
             channel_id=order.channel_id,
             message_id=None,
             model=validated.model.id,
-            meta=validated.meta,
+            meta=validated.meta.but(seed=seed, batch=batch),
             state=JobState.HELD,
             prediction_id=None,
             quote=validated.price,
@@ -142,46 +187,53 @@ class JobService:
             updated_at=now,
             submitted_at=None,
         )
-        try:
-            async with self._db.transaction() as tx:
-                await self._jobs.create(record, tx=tx)
-                await self._ledger.reserve(
-                    job_id, order.user_id, order.guild_id, order.role_ids, validated.price, tx=tx
-                )
-        except BudgetExceeded as exc:
-            # A cheaper video that fits what is left, as a button beside the refusal.
-            offer = None
-            if exc.limit in MONEY_LIMITS:
-                offer = self._offers.propose(validated, guild, exc.remaining)
-            raise BudgetRefused(
-                f"refused.budget.{exc.limit}",
-                offer,
-                needed=exc.needed,
-                remaining=exc.remaining,
-                resets_at=exc.resets_at,
-                # How full the line is, for the refusals of a full line.
-                open=self._settings.budget.max_open_jobs_per_user,
-                waiting=self._line.waiting_in(order.guild_id),
-                running=self._line.running_in(order.guild_id),
-            ) from None
-        except DatabaseUnavailable as exc:
-            # The ledger cannot take the hold (locked, disk full): nothing was reserved.
-            log.error("cannot reserve: %s", exc, extra={"job_id": job_id})
-            raise JobRefused("refused.ledger_busy") from None
-        log.info(
-            "job held",
-            extra={"job_id": job_id, "user_id": order.user_id, "guild_id": order.guild_id},
+
+    def _refusal(
+        self, exc: BudgetExceeded, validated: ValidatedOrder, guild: GuildSettings, *, fits: int
+    ) -> BudgetRefused:
+        """The member's refusal: for one video a cheaper one that fits, if any; for a batch
+        the number of videos that fits, if any; and how full the line is."""
+        order = validated.order
+        count = order.count
+        offer = None
+        if count > 1 and fits:
+            offer = self._offers.propose_count(validated, fits)
+        elif count == 1 and exc.limit in MONEY_LIMITS:
+            offer = self._offers.propose(validated, guild, exc.remaining)
+        key = f"refused.budget.{exc.limit}"
+        remaining = exc.remaining
+        if count > 1:
+            money = exc.limit in MONEY_LIMITS or exc.limit == "bot"
+            key = "refused.batch.money" if money else "refused.batch.line"
+            remaining += fits * validated.price  # what was left before this batch
+        return BudgetRefused(
+            key,
+            offer,
+            needed=validated.price * count if count > 1 else exc.needed,
+            remaining=remaining,
+            resets_at=exc.resets_at,
+            count=count,
+            fits=fits,
+            # How full the line is, for the refusals of a full line.
+            open=self._settings.budget.max_open_jobs_per_user,
+            waiting=self._line.waiting_in(order.guild_id),
+            running=self._line.running_in(order.guild_id),
         )
+
+    def _ready(
+        self, job: ValidatedOrder, record: JobRecord, guild: GuildSettings, now: datetime
+    ) -> PreparedJob:
+        """A held job, ready to run or to wait for an admin's approval."""
         view = self.view_of(record)
-        if not guild.needs_approval(validated.price):
-            return PreparedJob(job_id, validated, view)
+        if not guild.needs_approval(job.price):
+            return PreparedJob(record.id, job, view)
         # Decided before the hold could expire, so an approved job never finds it released.
         ttl = self._settings.budget.hold_ttl_seconds
         timeout = min(guild.approval_timeout, max(ttl - 60.0, ttl / 2))
         deadline = now + timedelta(seconds=timeout)
-        self._approvals.open(job_id, order.guild_id, deadline)
+        self._approvals.open(record.id, record.guild_id, deadline)
         view = view.but(status=JobStatus.AWAITING_APPROVAL, approval_deadline=deadline)
-        return PreparedJob(job_id, validated, view, approval_timeout=timeout)
+        return PreparedJob(record.id, job, view, approval_timeout=timeout)
 
     def take_offer(self, token: str, user_id: int) -> Offer:
         """The cheaper order a refusal offered this member (`OfferGone`: taken or expired)."""

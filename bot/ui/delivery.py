@@ -213,6 +213,7 @@ def job_progress(
     clock: Callable[[], float],
     journal: DeliveryJournal | None = None,
     interaction: discord.Interaction[Any] | None = None,
+    followup: bool = False,
 ) -> RoutedProgress:
     """The progress sink of one job's message: edited through `interaction` while its token
     lives (else the channel API), the video delivered where the job's row says, in its
@@ -227,6 +228,7 @@ def job_progress(
         locale=meta.locale,
         interaction=interaction,
         clock=clock,
+        followup=followup,
     )
 
 

@@ -39,12 +39,14 @@ class MessageProgress:
         interaction: discord.Interaction[Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
         upload_limit: int | None = None,
+        followup: bool = False,
     ) -> None:
         self._client = client
         self._channel_id = channel_id
         self.message_id = message_id
         self._locale = locale
         self._interaction = interaction
+        self._followup = followup  # one of a batch: a follow-up message, not the original
         self._clock = clock
         self._token_born = clock()
         if upload_limit is None:
@@ -95,7 +97,10 @@ class MessageProgress:
         if self._token_fresh():
             assert self._interaction is not None
             try:
-                await self._interaction.edit_original_response(**kwargs)
+                if self._followup and self.message_id is not None:
+                    await self._interaction.followup.edit_message(self.message_id, **kwargs)
+                else:
+                    await self._interaction.edit_original_response(**kwargs)
                 return
             except discord.NotFound:
                 # The token expired earlier than we counted (e.g. clock skew): use the channel.

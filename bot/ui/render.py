@@ -85,6 +85,12 @@ def job_embed(view: JobView, locale: str) -> discord.Embed:
     embed.add_field(name=t("job.field.seed", locale), value=str(view.seed))
     if view.image_count:
         embed.add_field(name=t("job.field.images", locale), value=str(view.image_count))
+    if view.batch is not None:
+        index, count = view.batch
+        embed.add_field(
+            name=t("job.field.batch", locale),
+            value=t("job.batch", locale, index=index, count=count),
+        )
     if view.charged is not None:
         cost = t("job.charged", locale, amount=format_usd(view.charged))
     else:

@@ -16,7 +16,7 @@ from discord import app_commands
 from bot.catalogue import ModelKind
 from bot.exts.settings._safety_render import add_safety_fields
 from bot.guilds.delivery import DeliveryMode
-from bot.guilds.settings import GuildSettings, SettingsRefused
+from bot.guilds.settings import MAX_COUNT, GuildSettings, SettingsRefused
 from bot.i18n import t
 from bot.jobs.overview import model_label
 from bot.money import format_usd
@@ -109,6 +109,7 @@ def settings_embed(guild: GuildSettings, config: Settings, locale: str) -> disco
         ),
         ("resolution", own_or_default(guild.resolution, defaults.resolution)),
         ("aspect_ratio", own_or_default(guild.aspect_ratio, defaults.aspect_ratio)),
+        ("max_count", str(guild.max_count or MAX_COUNT)),
     ]
     for name, value in rows:
         embed.add_field(name=t(f"settings.field.{name}", locale), value=value)
@@ -290,6 +291,18 @@ class SettingsGroup(AdminGroup):
         if timeout_minutes is not None:
             values["approval_timeout_seconds"] = float(timeout_minutes * 60)
         await self._change(interaction, **values)
+
+    @app_commands.command(
+        name="batch", description="How many videos one /video or /animate may make at once."
+    )
+    @app_commands.describe(max_count="From 1 to 4 (4 when left out)")
+    async def batch(
+        self,
+        interaction: discord.Interaction[Any],
+        max_count: app_commands.Range[int, 1, MAX_COUNT] | None = None,
+    ) -> None:
+        """Cap the `count` option of /video and /animate (left out: back to the bot's 4)."""
+        await self._change(interaction, max_count=max_count)
 
     @app_commands.command(name="delivery", description="Choose where finished videos are posted.")
     @app_commands.describe(

@@ -14,10 +14,12 @@ from discord.ext import commands
 
 from bot.catalogue import ModelKind, ModelSpec
 from bot.exts.video._offers import offer_text, offer_view
+from bot.guilds.settings import MAX_COUNT
 from bot.i18n import t
+from bot.jobs.lifecycle import PreparedJob
 from bot.jobs.offers import BudgetRefused
 from bot.jobs.orders import JobRefused, VideoOrder, default_model, order_of
-from bot.jobs.progress import JobStatus
+from bot.jobs.progress import JobStatus, JobView
 from bot.jobs.service import CancelRefused
 from bot.ui.buttons import job_buttons
 from bot.ui.delivery import job_progress
@@ -115,6 +117,7 @@ class VideoCog(commands.Cog):
         resolution="Picture size",
         seed="Same seed + same prompt = a similar video (random if left out)",
         model="Which video model to use",
+        count="How many videos, each with its own seed (1-4)",
     )
     async def video(
         self,
@@ -125,6 +128,7 @@ class VideoCog(commands.Cog):
         resolution: str | None = None,
         seed: app_commands.Range[int, 0, 2**31 - 1] | None = None,
         model: str | None = None,
+        count: app_commands.Range[int, 1, MAX_COUNT] = 1,
     ) -> None:
         """/video: text to video."""
         order = VideoOrder(
@@ -135,6 +139,7 @@ class VideoCog(commands.Cog):
             aspect_ratio=aspect_ratio,
             resolution=resolution,
             seed=seed,
+            count=count,
         )
         await self.start_job(interaction, for_member(interaction, order))
 
@@ -154,6 +159,7 @@ class VideoCog(commands.Cog):
         resolution="Picture size",
         seed="Same seed + same prompt = a similar video (random if left out)",
         model="Which video model to use",
+        count="How many videos, each with its own seed (1-4)",
     )
     async def animate(
         self,
@@ -171,6 +177,7 @@ class VideoCog(commands.Cog):
         resolution: str | None = None,
         seed: app_commands.Range[int, 0, 2**31 - 1] | None = None,
         model: str | None = None,
+        count: app_commands.Range[int, 1, MAX_COUNT] = 1,
     ) -> None:
         """/animate: images plus prompt to video."""
         attachments = [a for a in (image, image2, image3, image4, image5, image6, image7) if a]
@@ -183,6 +190,7 @@ class VideoCog(commands.Cog):
             resolution=resolution,
             seed=seed,
             images=tuple(image_input(a) for a in attachments),
+            count=count,
         )
         await self.start_job(interaction, for_member(interaction, order))
 
@@ -203,12 +211,12 @@ class VideoCog(commands.Cog):
                 t("refused.shutting_down", locale), ephemeral=True
             )
             return
-        preparing = asyncio.create_task(self.bot.jobs.prepare(order))
+        preparing = asyncio.create_task(self.bot.jobs.prepare_batch(order))
         done, _ = await asyncio.wait({preparing}, timeout=PREPARE_BEFORE_DEFER_SECONDS)
         if not done:
             await interaction.response.defer(thinking=True)
         try:
-            prepared = await preparing
+            batch = await preparing
         except JobRefused as refusal:
             text = refusal_text(refusal, locale)
             extra: dict[str, Any] = {}
@@ -221,34 +229,66 @@ class VideoCog(commands.Cog):
             else:
                 await interaction.response.send_message(text, ephemeral=True, **extra)
             return
-        view = prepared.view
+        first, *more = batch
         try:
-            if interaction.response.is_done():
-                message = await interaction.edit_original_response(
-                    embed=job_embed(view, locale), view=job_buttons(view, locale)
-                )
-                message_id: int | None = message.id
-            else:
-                callback = await interaction.response.send_message(
-                    embed=job_embed(view, locale), view=job_buttons(view, locale)
-                )
-                message_id = callback.message_id
-                if message_id is None:
-                    message_id = (await interaction.original_response()).id
-            assert message_id is not None
+            message_id = await self._first_message(interaction, first.view, locale)
         except Exception:
-            await self.bot.jobs.discard(prepared.job_id, "message could not be sent")
+            for prepared in batch:
+                await self.bot.jobs.discard(prepared.job_id, "message could not be sent")
             raise
+        await self._run(interaction, first, message_id, locale)
+        # The other videos of a batch: a message each, run as they come.
+        for prepared in more:
+            try:
+                sent = await interaction.followup.send(
+                    embed=job_embed(prepared.view, locale),
+                    view=job_buttons(prepared.view, locale),
+                    wait=True,
+                )
+            except Exception:
+                await self.bot.jobs.discard(prepared.job_id, "message could not be sent")
+                log.exception("could not send a batch's message", extra={"job_id": prepared.job_id})
+                continue
+            await self._run(interaction, prepared, sent.id, locale, followup=True)
+
+    async def _first_message(
+        self, interaction: discord.Interaction[Any], view: JobView, locale: str
+    ) -> int:
+        """Answer the interaction with the job's message; its id."""
+        if interaction.response.is_done():
+            message = await interaction.edit_original_response(
+                embed=job_embed(view, locale), view=job_buttons(view, locale)
+            )
+            return message.id
+        callback = await interaction.response.send_message(
+            embed=job_embed(view, locale), view=job_buttons(view, locale)
+        )
+        if callback.message_id is not None:
+            return callback.message_id
+        return (await interaction.original_response()).id
+
+    async def _run(
+        self,
+        interaction: discord.Interaction[Any],
+        prepared: PreparedJob,
+        message_id: int,
+        locale: str,
+        *,
+        followup: bool = False,
+    ) -> None:
+        """Remember the job's message (for edits after a restart) and run the job, its
+        progress shown there."""
         await self.bot.jobs.attach_message(prepared.job_id, message_id)
         progress = job_progress(
             self.bot,
-            guild_id=order.guild_id,
-            channel_id=order.channel_id,
+            guild_id=prepared.order.order.guild_id,
+            channel_id=prepared.order.order.channel_id,
             message_id=message_id,
             meta=prepared.order.meta,
             journal=self.bot.jobs,
             interaction=interaction,
             clock=self.bot.monotonic,
+            followup=followup,
         )
         self.bot.jobs.run(prepared, progress)
 

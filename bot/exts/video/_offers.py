@@ -16,7 +16,10 @@ from bot.ui.buttons import button
 
 
 def offer_text(offer: Offer, locale: str) -> str:
-    """E.g. "4 s at 720p costs USD 0.60 and fits. Press the button to make that instead."."""
+    """E.g. "4 s at 720p costs USD 0.60 and fits. Press the button to make that instead."
+    (or, for a refused batch, how many of its videos fit)."""
+    if offer.count > 1:
+        return t("offer.batch", locale, count=offer.count, price=format_usd(offer.price))
     options = t(
         "offer.options_model" if offer.model_changed else "offer.options",
         locale,
