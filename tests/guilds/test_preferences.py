@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.catalogue import ModelKind
 from bot.db import Store
 from bot.guilds.delivery import DeliveryMode, delivery_for
 from bot.guilds.preferences import (
@@ -18,9 +19,10 @@ from bot.guilds.preferences import (
     forbidden,
 )
 from bot.guilds.settings import GuildSettings, GuildSettingsStore
+from bot.jobs.orders import default_model, validate_order
 from bot.settings import Settings
 from tests.engines import Target, target
-from tests.guilds.test_settings import GEMINI_I2V, GEMINI_T2V, SEEDANCE_T2V, VEO
+from tests.guilds.test_settings import GEMINI_I2V, GEMINI_T2V, SEEDANCE_T2V, VEO, order
 
 GUILD, OTHER_GUILD = 1000, 1001
 ALICE, BOB = 11, 12
@@ -139,3 +141,61 @@ def test_a_dm_preference_beats_channel_and_thread_but_not_the_gallery() -> None:
     gallery = GuildSettings(delivery="gallery", gallery_channel_id=GALLERY)
     assert mode(gallery, True) is DeliveryMode.GALLERY
     assert delivery_for(gallery, CHANNEL, prefers_dm=True).gallery_channel_id == GALLERY
+
+
+# -- precedence: member > server > config -------------------------------------------------------
+
+
+def test_the_members_preferences_come_first(settings: Settings) -> None:
+    server = GuildSettings(video_model=SEEDANCE_T2V, duration=5, aspect_ratio="1:1")
+    mine = Preferences(video_model=VEO, resolution="720p")
+    validated = validate_order(order(preferences=mine), settings, server)
+    assert validated.model.id == VEO
+    assert validated.resolution == "720p"
+    assert validated.duration == 4, "the server's 5 s, to the nearest length Veo makes"
+    assert validated.aspect_ratio == "16:9", "the server's 1:1 is not Veo's: Veo's first"
+    assert validated.ignored == ()
+
+    typed = validate_order(order(preferences=mine, model_id=GEMINI_T2V, duration=10), settings)
+    assert (typed.model.id, typed.duration, typed.resolution) == (GEMINI_T2V, 10, "720p")
+
+
+def test_a_preference_the_model_lacks_falls_back_silently(settings: Settings) -> None:
+    mine = Preferences(resolution="4k", duration=5, aspect_ratio="21:9")
+    validated = validate_order(order(preferences=mine, model_id=VEO), settings)
+    assert validated.resolution == "1080p", "the config's, as Veo has no 4k"
+    assert validated.duration == 4, "the nearest to the member's 5 s"
+    assert validated.aspect_ratio == "16:9"
+    assert validated.ignored == (), "the server forbids none of them"
+
+
+def test_forbidden_preferences_are_ignored_and_named(settings: Settings) -> None:
+    mine = Preferences(video_model=VEO, resolution="720p", dm=True)
+    server = GuildSettings(
+        blocked_models=(VEO,),
+        blocked_resolutions=("720p",),
+        delivery="gallery",
+        gallery_channel_id=GALLERY,
+    )
+    validated = validate_order(order(preferences=mine), settings, server)
+    assert (validated.model.id, validated.resolution) == (GEMINI_T2V, "1080p")
+    assert validated.ignored == ("dm", "resolution", "video_model")
+    named = validate_order(order(preferences=mine, model_id=SEEDANCE_T2V), settings, server)
+    assert named.ignored == ("dm", "resolution"), "a named model needs no preference"
+
+
+def test_default_model_follows_the_member_then_the_server(settings: Settings) -> None:
+    kind = ModelKind.TEXT_TO_VIDEO
+    server = GuildSettings(video_model=SEEDANCE_T2V)
+    mine = Preferences(video_model=VEO)
+
+    def chosen(guild: GuildSettings, prefs: Preferences | None = None) -> str | None:
+        model = default_model(kind, settings, guild, prefs)
+        return None if model is None else model.id
+
+    assert chosen(GuildSettings()) == GEMINI_T2V
+    assert chosen(server) == SEEDANCE_T2V
+    assert chosen(server, mine) == VEO
+    assert chosen(GuildSettings(video_model=SEEDANCE_T2V, blocked_models=(VEO,)), mine) == (
+        SEEDANCE_T2V
+    )
