@@ -31,6 +31,7 @@ from bot.builder import Services, build
 from bot.db import DatabaseCorrupt, DatabaseUnavailable
 from bot.db.times import utc_now
 from bot.exts import walk_extensions
+from bot.guilds.preferences import PreferenceStore
 from bot.guilds.settings import GuildSettingsStore
 from bot.health import WRITE_EVERY_SECONDS, health_file, write_health
 from bot.jobs.moderation import Moderation
@@ -128,6 +129,11 @@ class VideoBot(commands.Bot):
     def server_settings(self) -> GuildSettingsStore:
         """What each server's admins set with /settings."""
         return self.services.server_settings
+
+    @property
+    def preferences(self) -> PreferenceStore:
+        """What each member chose with /prefer, per server."""
+        return self.services.preferences
 
     @property
     def moderation(self) -> Moderation:
