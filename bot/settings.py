@@ -56,10 +56,13 @@ _FROM_ENV = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra
 
 
 def parse_log_format(value: object) -> object:
-    """ "json" (also when blank) or "text", in any case; ValueError for anything else."""
+    """ "json" or "text", in any case; None when blank (chosen by where the log goes, see
+    `bot.logs.json_logs_from_env`); ValueError for anything else."""
     if not isinstance(value, str):
         return value
-    choice = value.strip().lower() or "json"
+    choice = value.strip().lower()
+    if not choice:
+        return None
     if choice not in ("json", "text"):
         raise ValueError(f"must be json or text, not {value!r}")
     return choice
@@ -70,7 +73,8 @@ class LogEnv(BaseSettings):
 
     model_config = _FROM_ENV
 
-    log_format: LogFormat = "json"
+    # Unset: text when the log goes to a terminal, JSON lines otherwise (Docker, systemd).
+    log_format: LogFormat | None = None
 
     @field_validator("log_format", mode="before")
     @classmethod
@@ -485,8 +489,9 @@ def load_env(**overrides: object) -> EnvSettings:
     return _read_env(EnvSettings, overrides)
 
 
-def env_log_format() -> LogFormat:
-    """LOG_FORMAT from the environment or `.env`, without reading the other settings."""
+def env_log_format() -> LogFormat | None:
+    """LOG_FORMAT from the environment or `.env`, without reading the other settings (None:
+    unset)."""
     return _read_env(LogEnv, {}).log_format
 
 
