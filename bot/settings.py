@@ -45,6 +45,20 @@ DRY_RUN_ON_POSTGRES = (
 )
 
 
+LOCAL_CONFIG = Path("config/bot.toml")
+"""The config file of a clone or of the Docker image, relative to the working folder."""
+
+PACKAGED_CONFIG = Path(__file__).resolve().parent / "config" / "bot.toml"
+"""The shipped config/bot.toml, installed inside the package (package data)."""
+
+
+def default_config() -> Path:
+    """The config file when BOT_CONFIG is unset: ./config/bot.toml if it exists (a clone, the
+    Docker image), else the shipped defaults inside the package, so the command line works
+    from any folder."""
+    return LOCAL_CONFIG if LOCAL_CONFIG.is_file() else PACKAGED_CONFIG
+
+
 class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line that names it."""
 
@@ -116,7 +130,8 @@ class EnvSettings(LogEnv, HealthEnv):
     discord_api_base_url: str = DISCORD_API_BASE_URL
     discord_gateway_url: str = DISCORD_GATEWAY_URL
     dev_guild_id: int | None = None
-    bot_config: Path = Path("config/bot.toml")
+    # Unset: ./config/bot.toml when there is one, else the copy inside the package.
+    bot_config: Path = Field(default_factory=default_config)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # "simulate": a built-in Atlas simulator replaces Atlas Cloud (a zero-cost dry run).
     atlas_mode: Literal["live", "simulate"] = "live"
