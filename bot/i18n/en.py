@@ -386,7 +386,7 @@ MESSAGES: dict[str, str] = {
     "prefer.ignored.aspect_ratio": "Your aspect ratio, {value}, is no longer offered, so your "
     "videos use the server's default.",
     "prefer.ignored.dm": "Videos made in this channel go to the server's gallery, so they do "
-    "not come to you by direct message ({value}).",
+    "not come to you by direct message.",
     "prefer.ignored.footer": "See or change your defaults with `/prefer show` and "
     "`/prefer set`. You are told this once.",
 }

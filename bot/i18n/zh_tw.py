@@ -364,8 +364,7 @@ MESSAGES: dict[str, str] = {
     "因此你的影片會使用伺服器的預設值。",
     "prefer.ignored.aspect_ratio": "你選的長寬比 {value} 已不再提供，"
     "因此你的影片會使用伺服器的預設值。",
-    "prefer.ignored.dm": "在這個頻道製作的影片會發布到伺服器的作品頻道，"
-    "因此不會以私人訊息傳給你（{value}）。",
+    "prefer.ignored.dm": "在這個頻道製作的影片會發布到伺服器的作品頻道，因此不會以私人訊息傳給你。",
     "prefer.ignored.footer": "用 `/偏好 查看` 和 `/偏好 設定` 查看或變更你的預設值。"
     "這則提醒只會出現一次。",
 }
