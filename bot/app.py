@@ -31,6 +31,7 @@ from bot.builder import Services, build
 from bot.db import DatabaseCorrupt, DatabaseUnavailable
 from bot.db.times import utc_now
 from bot.exts import walk_extensions
+from bot.guilds.preferences import PreferenceStore
 from bot.guilds.settings import GuildSettingsStore
 from bot.health import WRITE_EVERY_SECONDS, health_file, write_health
 from bot.jobs.moderation import Moderation
@@ -61,6 +62,15 @@ def point_discord_py_at(api_base_url: str, gateway_url: str) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
+def quiet_voice_warnings() -> None:
+    """Keep discord.py from warning at every start that PyNaCl and davey are missing, so
+    "voice will NOT be supported": the bot never joins a voice channel. (discord.py warns
+    once per process, when the first client is made, unless these flags are off.)"""
+    for flag in ("warn_nacl", "warn_dave"):
+        if hasattr(discord.VoiceClient, flag):
+            setattr(discord.VoiceClient, flag, False)
+
+
 class VideoBot(commands.Bot):
     """atlas-video-bot's Discord client."""
 
@@ -79,6 +89,7 @@ class VideoBot(commands.Bot):
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
+        quiet_voice_warnings()
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -131,6 +142,11 @@ class VideoBot(commands.Bot):
     def server_settings(self) -> GuildSettingsStore:
         """What each server's admins set with /settings."""
         return self.services.server_settings
+
+    @property
+    def preferences(self) -> PreferenceStore:
+        """What each member chose with /prefer, per server."""
+        return self.services.preferences
 
     @property
     def moderation(self) -> Moderation:
@@ -259,4 +275,10 @@ def make_bot(settings: Settings, **options: Any) -> VideoBot:
     return ShardedVideoBot(settings, shard_count=count, shard_ids=list(ids), **options)
 
 
-__all__ = ["ShardedVideoBot", "VideoBot", "make_bot", "point_discord_py_at"]
+__all__ = [
+    "ShardedVideoBot",
+    "VideoBot",
+    "make_bot",
+    "point_discord_py_at",
+    "quiet_voice_warnings",
+]

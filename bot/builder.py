@@ -22,6 +22,7 @@ from bot.atlas.webhooks import PredictionNotices, WebhookKeys, WebhookVerifier
 from bot.db import DatabaseError, Store, open_store
 from bot.db.deadlines import SharedDeadlines
 from bot.db.times import utc_now
+from bot.guilds.preferences import PreferenceStore
 from bot.guilds.settings import GuildSettingsStore
 from bot.jobs.context import JobContext
 from bot.jobs.eta import Eta
@@ -53,6 +54,8 @@ class Services:
     jobs: JobService
     server_settings: GuildSettingsStore
     moderation: Moderation
+    preferences: PreferenceStore
+    """Members' own defaults per server (/prefer)."""
     _opened: contextlib.AsyncExitStack
     simulator: AtlasSimulator | None = None
     """The dry run's stand-in for Atlas (ATLAS_MODE=simulate)."""
@@ -138,6 +141,7 @@ def _wire(
         mine=mine,
     )
     guild_settings = GuildSettingsStore(db, settings.catalogue, clock=clock)
+    preferences = PreferenceStore(db, settings.catalogue, guild_settings, clock=clock)
     # Safety: prompt rules, pauses, flagged videos; held ones beside the database.
     moderation = Moderation(
         db,
@@ -167,7 +171,9 @@ def _wire(
         **timings,
     )
     jobs = JobService(context, offers=OfferBook(settings.catalogue, monotonic=monotonic))
-    return Services(db, ledger, job_store, atlas, jobs, guild_settings, moderation, opened)
+    return Services(
+        db, ledger, job_store, atlas, jobs, guild_settings, moderation, preferences, opened
+    )
 
 
 async def serve_webhooks(

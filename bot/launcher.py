@@ -43,8 +43,8 @@ def starting_line(settings: Settings) -> str:
         else display_url(env.database_url.get_secret_value())
     )
     return (
-        f"starting {__version__}: Discord at {env.discord_api_base_url}, Atlas at {atlas}, "
-        f"ledger {ledger}"
+        f"starting {__version__}: config {env.bot_config}, Discord at "
+        f"{env.discord_api_base_url}, Atlas at {atlas}, ledger {ledger}"
     )
 
 

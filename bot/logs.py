@@ -187,18 +187,34 @@ class TextFormatter(logging.Formatter):
         return redact(line)
 
 
-def json_logs_from_env(environ: Mapping[str, str] | None = None) -> bool:
-    """True for `LOG_FORMAT=json` (the default), False for `text`; `ConfigError` otherwise.
+def json_logs_from_env(
+    environ: Mapping[str, str] | None = None, *, stream: TextIO | None = None
+) -> bool:
+    """True for JSON lines, False for text: as `LOG_FORMAT` says (`json` or `text`; anything
+    else is a `ConfigError`), and when it is unset, text if the log goes to a terminal
+    (`stream`, stderr by default) and JSON otherwise (Docker, systemd, a file), which is what
+    people reading it there expect.
 
     LOG_FORMAT comes from the environment or `.env` (`settings.env.log_format` holds the same
     value once settings are loaded); `environ`, when given, is read instead (tests)."""
+    choice: object
     if environ is None:
-        return env_log_format() == "json"
-    try:
-        choice = parse_log_format(environ.get("LOG_FORMAT", ""))
-    except ValueError as exc:
-        raise ConfigError(f"LOG_FORMAT: {exc}") from None
+        choice = env_log_format()
+    else:
+        try:
+            choice = parse_log_format(environ.get("LOG_FORMAT", ""))
+        except ValueError as exc:
+            raise ConfigError(f"LOG_FORMAT: {exc}") from None
+    if choice is None:
+        return not _is_terminal(stream if stream is not None else sys.stderr)
     return choice == "json"
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no such method, or a closed stream
+        return False
 
 
 def setup_logging(

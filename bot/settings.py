@@ -45,6 +45,20 @@ DRY_RUN_ON_POSTGRES = (
 )
 
 
+LOCAL_CONFIG = Path("config/bot.toml")
+"""The config file of a clone or of the Docker image, relative to the working folder."""
+
+PACKAGED_CONFIG = Path(__file__).resolve().parent / "config" / "bot.toml"
+"""The shipped config/bot.toml, installed inside the package (package data)."""
+
+
+def default_config() -> Path:
+    """The config file when BOT_CONFIG is unset: ./config/bot.toml if it exists (a clone, the
+    Docker image), else the shipped defaults inside the package, so the command line works
+    from any folder."""
+    return LOCAL_CONFIG if LOCAL_CONFIG.is_file() else PACKAGED_CONFIG
+
+
 class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line that names it."""
 
@@ -56,10 +70,13 @@ _FROM_ENV = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra
 
 
 def parse_log_format(value: object) -> object:
-    """ "json" (also when blank) or "text", in any case; ValueError for anything else."""
+    """ "json" or "text", in any case; None when blank (chosen by where the log goes, see
+    `bot.logs.json_logs_from_env`); ValueError for anything else."""
     if not isinstance(value, str):
         return value
-    choice = value.strip().lower() or "json"
+    choice = value.strip().lower()
+    if not choice:
+        return None
     if choice not in ("json", "text"):
         raise ValueError(f"must be json or text, not {value!r}")
     return choice
@@ -70,7 +87,8 @@ class LogEnv(BaseSettings):
 
     model_config = _FROM_ENV
 
-    log_format: LogFormat = "json"
+    # Unset: text when the log goes to a terminal, JSON lines otherwise (Docker, systemd).
+    log_format: LogFormat | None = None
 
     @field_validator("log_format", mode="before")
     @classmethod
@@ -112,7 +130,8 @@ class EnvSettings(LogEnv, HealthEnv):
     discord_api_base_url: str = DISCORD_API_BASE_URL
     discord_gateway_url: str = DISCORD_GATEWAY_URL
     dev_guild_id: int | None = None
-    bot_config: Path = Path("config/bot.toml")
+    # Unset: ./config/bot.toml when there is one, else the copy inside the package.
+    bot_config: Path = Field(default_factory=default_config)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # "simulate": a built-in Atlas simulator replaces Atlas Cloud (a zero-cost dry run).
     atlas_mode: Literal["live", "simulate"] = "live"
@@ -498,8 +517,9 @@ def load_env(**overrides: object) -> EnvSettings:
     return _read_env(EnvSettings, overrides)
 
 
-def env_log_format() -> LogFormat:
-    """LOG_FORMAT from the environment or `.env`, without reading the other settings."""
+def env_log_format() -> LogFormat | None:
+    """LOG_FORMAT from the environment or `.env`, without reading the other settings (None:
+    unset)."""
     return _read_env(LogEnv, {}).log_format
 
 

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,12 +47,14 @@ def test_the_environment_wins_over_dotenv(tmp_path: Path, monkeypatch: pytest.Mo
     assert health_file() == Path("/data/health.json")
 
 
-def test_unset_or_blank_means_json_logs_and_the_default_heartbeat(
+def test_unset_or_blank_means_logs_by_where_they_go_and_the_default_heartbeat(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert (load_env().log_format, load_env().health_file) == ("json", DEFAULT_HEALTH_FILE)
+    assert (load_env().log_format, load_env().health_file) == (None, DEFAULT_HEALTH_FILE)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # a pipe, not a terminal
+    assert json_logs_from_env() is True
     (tmp_path / ".env").write_text("LOG_FORMAT=\nHEALTH_FILE=\n")
-    assert (load_env().log_format, load_env().health_file) == ("json", DEFAULT_HEALTH_FILE)
+    assert (load_env().log_format, load_env().health_file) == (None, DEFAULT_HEALTH_FILE)
     monkeypatch.setenv("LOG_FORMAT", " Text ")
     assert load_env().log_format == "text"
 

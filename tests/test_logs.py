@@ -107,8 +107,25 @@ def test_each_record_is_one_json_object_with_its_context(out: io.StringIO) -> No
     assert len(out.getvalue().splitlines()) == 2  # the traceback stays inside its line
 
 
+class Terminal(io.StringIO):
+    """An output stream that is a terminal, as stderr is in an interactive shell."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_without_LOG_FORMAT_a_terminal_reads_text_and_anything_else_json() -> None:
+    assert json_logs_from_env({}, stream=Terminal()) is False
+    assert json_logs_from_env({"LOG_FORMAT": " "}, stream=Terminal()) is False
+    assert json_logs_from_env({}, stream=io.StringIO()) is True  # a pipe, a file, Docker
+    closed = io.StringIO()
+    closed.close()
+    assert json_logs_from_env({}, stream=closed) is True
+    assert json_logs_from_env({"LOG_FORMAT": "json"}, stream=Terminal()) is True
+    assert json_logs_from_env({"LOG_FORMAT": "text"}, stream=io.StringIO()) is False
+
+
 def test_text_format_and_LOG_FORMAT(out: io.StringIO) -> None:
-    assert json_logs_from_env({}) is True
     assert json_logs_from_env({"LOG_FORMAT": "json"}) is True
     assert json_logs_from_env({"LOG_FORMAT": "TEXT"}) is False
     with pytest.raises(ConfigError, match=r"^LOG_FORMAT: must be json or text"):

@@ -33,6 +33,7 @@ TABLES = (
     "guild_settings",
     "moderation_events",
     "shared_deadlines",
+    "member_preferences",
 )
 """Every table, parents first (entries refer to holds)."""
 

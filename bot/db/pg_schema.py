@@ -204,7 +204,19 @@ _V5: list[str] = [
     )""",
 ]
 
-PG_MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5]
+_V6: list[str] = [
+    """CREATE TABLE member_preferences (
+        guild_id BIGINT NOT NULL,
+        user_id BIGINT NOT NULL,
+        preferences TEXT NOT NULL
+            CHECK (json_typeof(CAST(preferences AS json)) = 'object'),
+        told TEXT NOT NULL DEFAULT '[]' CHECK (json_typeof(CAST(told AS json)) = 'array'),
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (guild_id, user_id)
+    )""",
+]
+
+PG_MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6]
 """`PG_MIGRATIONS[i]`: what takes a PostgreSQL database from version i to i + 1."""
 
 BOOTSTRAP = _BOOTSTRAP

@@ -214,5 +214,20 @@ _V5: list[str] = [
     ) WITHOUT ROWID""",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5]
+_V6: list[str] = [
+    # A member's own defaults in one server (bot/guilds/preferences.py, /prefer): a JSON object
+    # of the values they set, and the JSON list of preferences they were told the server now
+    # ignores (each told once until they set it again).
+    """CREATE TABLE member_preferences (
+        guild_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        preferences TEXT NOT NULL
+            CHECK (json_valid(preferences) AND json_type(preferences) = 'object'),
+        told TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(told) AND json_type(told) = 'array'),
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (guild_id, user_id)
+    ) WITHOUT ROWID""",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6]
 """`MIGRATIONS[i]`: the statements that take a file from schema version i to i + 1."""

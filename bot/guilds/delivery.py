@@ -96,12 +96,23 @@ class DeliveryJournal(Protocol):
         ...
 
 
-def delivery_for(settings: GuildSettings, channel_id: int) -> DeliveryTarget:
-    """The target of a job made in `channel_id`: the channel's own mode, else the server's.
+def delivery_for(
+    settings: GuildSettings, channel_id: int, *, prefers_dm: bool = False
+) -> DeliveryTarget:
+    """The target of a job made in `channel_id`: the channel's own mode, else the server's;
+    by direct message instead when the member prefers that (`/prefer dm`), unless the videos
+    of that channel go to the server's gallery (the server's showcase wins over the member).
 
     A gallery mode without a gallery channel, or a job made in the gallery itself, stays in the
     channel (posting it twice in one place would only add noise).
     """
+    target = _server_target(settings, channel_id)
+    if prefers_dm and target.mode is not DeliveryMode.GALLERY:
+        return DeliveryTarget(DeliveryMode.DM)
+    return target
+
+
+def _server_target(settings: GuildSettings, channel_id: int) -> DeliveryTarget:
     overrides = dict(settings.channel_delivery)
     chosen = overrides.get(channel_id) or settings.delivery or DeliveryMode.CHANNEL.value
     try:

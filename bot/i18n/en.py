@@ -33,6 +33,11 @@ MESSAGES: dict[str, str] = {
     "{min_px}x{min_px} pixels.",
     "refused.image_host": "`{filename}` is not hosted on Discord. Attach the image to the "
     "command itself.",
+    "refused.image_empty": "`{filename}` is empty (0 bytes). Attach the image again.",
+    "refused.image_unreadable": "`{filename}` could not be read as an image: Discord gives it "
+    "no size in pixels. Attach a PNG, JPEG or WebP image.",
+    "refused.attachment_missing": "One of the attached images did not arrive with the command. "
+    "Attach it again and run the command once more.",
     "refused.budget.user": "This video costs {needed}, but you have {remaining} left until "
     "{resets}. Try a shorter or lower-resolution video, or ask an admin for more.",
     "refused.budget.role": "This video costs {needed}, but you have {remaining} left until "
@@ -108,7 +113,8 @@ MESSAGES: dict[str, str] = {
     "failure.atlas_no_balance": "The server owner's Atlas Cloud account is out of balance. "
     "An admin needs to top it up.",
     "failure.atlas_refused": "Atlas Cloud refused the request: {detail}",
-    "failure.image_unusable": "One of the images could not be used: {detail}",
+    "failure.image_unusable": "One of the images could not be used ({detail}). Run /animate "
+    "again with another image.",
     "failure.timed_out": "Atlas did not finish the video in time.",
     "failure.hold_expired": "The job waited too long to start. Press Re-roll to try again.",
     "failure.restarted": "The bot restarted before this video was started. Press Re-roll "
@@ -363,4 +369,35 @@ MESSAGES: dict[str, str] = {
     "period.day": "day",
     "period.week": "week",
     "period.month": "month",
+    # /prefer: a member's own defaults in a server.
+    "prefer.title": "Your video defaults on this server",
+    "prefer.description": "Used when you leave an option out of /video or /animate, within "
+    "what this server allows. Change them with `/prefer set`; `/prefer reset` goes back to "
+    "the server's defaults.",
+    "prefer.saved": "Saved.",
+    "prefer.field.video_model": "Model for /video",
+    "prefer.field.animate_model": "Model for /animate",
+    "prefer.field.duration": "Length",
+    "prefer.field.resolution": "Resolution",
+    "prefer.field.aspect_ratio": "Aspect ratio",
+    "prefer.field.dm": "By direct message",
+    "prefer.not_set": "{value} (the server's default)",
+    "prefer.dm_yes": "Yes: finished videos come to you by direct message",
+    "prefer.dm_no": "No: where this server posts videos",
+    "prefer.not_allowed_now": "⚠️ This server does not allow it now, so it is ignored.",
+    "prefer.wrong_model_kind": "{model} cannot be used for that command.",
+    "prefer.ignored.video_model": "Your model for /video, {value}, is not available on this "
+    "server any more, so your videos use the server's default.",
+    "prefer.ignored.animate_model": "Your model for /animate, {value}, is not available on "
+    "this server any more, so your videos use the server's default.",
+    "prefer.ignored.duration": "Your length, {value}, is no longer offered, so your videos use "
+    "the server's default.",
+    "prefer.ignored.resolution": "Your resolution, {value}, is not allowed on this server any "
+    "more, so your videos use the server's default.",
+    "prefer.ignored.aspect_ratio": "Your aspect ratio, {value}, is no longer offered, so your "
+    "videos use the server's default.",
+    "prefer.ignored.dm": "Videos made in this channel go to the server's gallery, so they do "
+    "not come to you by direct message.",
+    "prefer.ignored.footer": "See or change your defaults with `/prefer show` and "
+    "`/prefer set`. You are told this once.",
 }

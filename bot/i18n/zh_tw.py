@@ -37,6 +37,11 @@ MESSAGES: dict[str, str] = {
     "refused.image_too_big": "`{filename}` 超過 {max_mb} MB。請附加較小的圖片。",
     "refused.image_too_small": "`{filename}` 太小了：圖片至少需要 {min_px}x{min_px} 像素。",
     "refused.image_host": "`{filename}` 不是存放在 Discord 上的檔案。請直接把圖片附加在指令中。",
+    "refused.image_empty": "`{filename}` 是空的（0 位元組）。請重新附加圖片。",
+    "refused.image_unreadable": "`{filename}` 無法讀取為圖片：Discord 沒有提供它的像素尺寸。"
+    "請附加 PNG、JPEG 或 WebP 圖片。",
+    "refused.attachment_missing": "有一張附加的圖片沒有隨指令一起送達。"
+    "請重新附加後再執行一次指令。",
     "refused.budget.user": "這部影片需要 {needed}，但你目前只剩 {remaining}（{resets}重設）。"
     "請改用較短或解析度較低的影片，或請管理員提高額度。",
     "refused.budget.role": "這部影片需要 {needed}，但你目前只剩 {remaining}（{resets}重設）。"
@@ -106,7 +111,8 @@ MESSAGES: dict[str, str] = {
     "需要由管理員檢查 ATLASCLOUD_API_KEY。",
     "failure.atlas_no_balance": "伺服器擁有者的 Atlas Cloud 帳戶餘額不足。需要由管理員儲值。",
     "failure.atlas_refused": "Atlas Cloud 拒絕了這個請求：{detail}",
-    "failure.image_unusable": "有一張圖片無法使用：{detail}",
+    "failure.image_unusable": "有一張圖片無法使用（{detail}）。"
+    "請換一張圖片，再執行一次 /圖片轉影片。",
     "failure.timed_out": "Atlas 沒有在時限內完成這部影片。",
     "failure.hold_expired": "這個任務等候太久仍未開始。請按「重新生成」再試一次。",
     "failure.restarted": "機器人在這部影片開始製作前重新啟動了。請按「重新生成」再試一次。",
@@ -345,6 +351,34 @@ MESSAGES: dict[str, str] = {
     "period.day": "日",
     "period.week": "週",
     "period.month": "月",
+    # /偏好：成員自己在伺服器中的預設值。
+    "prefer.title": "你在這個伺服器的影片預設值",
+    "prefer.description": "在 /影片 或 /圖片轉影片 中沒有填寫選項時使用，但仍以這個伺服器允許的"
+    "範圍為準。用 `/偏好 設定` 變更；用 `/偏好 重設` 恢復為伺服器的預設值。",
+    "prefer.saved": "已儲存。",
+    "prefer.field.video_model": "/影片 的模型",
+    "prefer.field.animate_model": "/圖片轉影片 的模型",
+    "prefer.field.duration": "長度",
+    "prefer.field.resolution": "解析度",
+    "prefer.field.aspect_ratio": "長寬比",
+    "prefer.field.dm": "以私人訊息傳送",
+    "prefer.not_set": "{value}（伺服器的預設值）",
+    "prefer.dm_yes": "是：完成的影片會以私人訊息傳給你",
+    "prefer.dm_no": "否：發布在這個伺服器指定的位置",
+    "prefer.not_allowed_now": "⚠️ 這個伺服器目前不允許，因此不會套用。",
+    "prefer.wrong_model_kind": "{model} 不能用在那個指令。",
+    "prefer.ignored.video_model": "你為 /影片 選的模型 {value} 在這個伺服器已不再提供，"
+    "因此你的影片會使用伺服器的預設值。",
+    "prefer.ignored.animate_model": "你為 /圖片轉影片 選的模型 {value} 在這個伺服器已不再提供，"
+    "因此你的影片會使用伺服器的預設值。",
+    "prefer.ignored.duration": "你選的長度 {value} 已不再提供，因此你的影片會使用伺服器的預設值。",
+    "prefer.ignored.resolution": "這個伺服器已不再允許你選的解析度 {value}，"
+    "因此你的影片會使用伺服器的預設值。",
+    "prefer.ignored.aspect_ratio": "你選的長寬比 {value} 已不再提供，"
+    "因此你的影片會使用伺服器的預設值。",
+    "prefer.ignored.dm": "在這個頻道製作的影片會發布到伺服器的作品頻道，因此不會以私人訊息傳給你。",
+    "prefer.ignored.footer": "用 `/偏好 查看` 和 `/偏好 設定` 查看或變更你的預設值。"
+    "這則提醒只會出現一次。",
 }
 
 # -- the slash commands, keyed by the English text the extensions declare ----------------------
@@ -414,6 +448,11 @@ _ZH_TW_NAMES = {
     "stop_logging": "停止記錄",
     "rejection_limit": "拒絕次數上限",
     "flagged_videos": "被標記的影片",
+    # /prefer.
+    "prefer": "偏好",
+    "set": "設定",
+    "dm": "私訊",
+    "preference": "項目",
 }
 
 _ZH_TW_DESCRIPTIONS = {
@@ -519,6 +558,22 @@ _ZH_TW_DESCRIPTIONS = {
     "What happens to a video Atlas flags as sensitive": "Atlas 標記為敏感內容的影片如何處理",
     "Let a paused member make videos again.": "讓被暫停的成員可以再次製作影片。",
     "The member whose video access was paused": "影片權限被暫停的成員",
+    # /prefer.
+    "Your own defaults for /video and /animate on this server.": (
+        "你自己在這個伺服器使用 /影片 和 /圖片轉影片 的預設值。"
+    ),
+    "Show your defaults on this server.": "顯示你在這個伺服器的預設值。",
+    "Set your defaults: used when you leave an option out.": (
+        "設定你的預設值：在你沒有填寫選項時使用。"
+    ),
+    "Your model for /video": "你用於 /影片 的模型",
+    "Your model for /animate": "你用於 /圖片轉影片 的模型",
+    "Your length in seconds": "你的影片長度（秒）",
+    "Your picture size": "你的畫面大小",
+    "Your shape of the video": "你的影片長寬比",
+    "Get your finished videos by direct message?": "以私人訊息收到完成的影片？",
+    "Go back to the server's defaults.": "恢復為伺服器的預設值。",
+    "Which one (leave out: all of them)": "哪一項（不填：全部）",
 }
 
 COMMANDS = CommandTable(
@@ -534,6 +589,13 @@ COMMANDS = CommandTable(
         "As the server's default": "依照伺服器的預設",
         "Show it behind a spoiler": "以暴雷遮罩顯示",
         "Hold it for a moderator's review": "保留給版主審核",
+        "Everything": "全部",
+        "Model for /video": "/影片 的模型",
+        "Model for /animate": "/圖片轉影片 的模型",
+        "Length": "長度",
+        "Resolution": "解析度",
+        "Aspect ratio": "長寬比",
+        "Delivery by direct message": "以私人訊息傳送",
     },
     choice_patterns=((re.compile(r"(\d+) s"), lambda m: f"{m[1]} 秒"),),
 )

@@ -90,6 +90,7 @@ class Line:
         self._by_job: dict[str, _Waiter] = {}
         self._telling: asyncio.Task[None] | None = None
         self._tell_again = False
+        self._closed = False
 
     # -- what members and admins ask -----------------------------------------------------------
 
@@ -144,7 +145,9 @@ class Line:
     def _dispatch(self) -> None:
         """Start waiting jobs while slots are free: servers in turn, members in turn."""
         started = False
-        while self._running < self.capacity:
+        # Closing: a slot freed by a job stopped at shutdown must not start another job, which
+        # the same shutdown would then cut off half-way (after a restart it waits again).
+        while self._running < self.capacity and not self._closed:
             waiter = self._next_runnable()
             if waiter is None:
                 break
@@ -232,7 +235,8 @@ class Line:
                 return
 
     async def close(self) -> None:
-        """Stop telling places (the jobs themselves are stopped by the job service)."""
+        """Start no more jobs and stop telling places (the job service stops the jobs)."""
+        self._closed = True
         if self._telling is not None:
             self._telling.cancel()
             with contextlib.suppress(asyncio.CancelledError):

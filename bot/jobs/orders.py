@@ -2,17 +2,25 @@
 
 `validate_order` turns a `VideoOrder` (the member's words) into a `ValidatedOrder` (a model
 and options the model offers, with a price) or raises `JobRefused` with a message key that
-the Discord layer renders in the member's language.
+the Discord layer renders in the member's language. An option left out is filled from the
+member's own preferences (`/prefer`), else the server's defaults (`/settings defaults`), else
+the config's, each only where the server allows it and the model offers it.
+
+Everything is checked here even when Discord's client would not have let it through (a
+request can be forged): the prompt's length and characters, and the attachments' metadata.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from bot.catalogue import Catalogue, ModelKind, ModelSpec, UnknownModel
+from bot.guilds.preferences import MODEL_PREFERENCES, Preferences, forbidden
 from bot.guilds.settings import MAX_COUNT, GuildSettings
 from bot.jobs.record import DEFAULT_LOCALE, JobMeta, JobRecord
 from bot.money import Micros
@@ -20,6 +28,43 @@ from bot.pricing import InvalidOptions, check_options, quote
 from bot.settings import Settings
 
 MAX_SEED = 2**31 - 1
+
+OPTION_MAX_CHARS = 6000
+"""Discord's own limit on a slash command's string option."""
+
+FORM_MAX_CHARS = 4000
+"""Discord's own limit on a text field of a form (the Edit prompt form)."""
+
+
+def prompt_limit(catalogue: Catalogue) -> int:
+    """The longest prompt the bot takes: what the slash commands register and what
+    `validate_order` accepts at most, whatever the model (each model's own `max_prompt_chars`
+    is checked as well). Discord caps an option at 6,000 characters; below that, the longest
+    prompt any model of the catalogue takes, so no model is cut short by the command."""
+    longest = max((model.max_prompt_chars for model in catalogue), default=OPTION_MAX_CHARS)
+    return min(OPTION_MAX_CHARS, longest)
+
+
+def form_prompt_limit(catalogue: Catalogue) -> int:
+    """The longest prompt the Edit prompt form takes: `prompt_limit`, within Discord's limit
+    on a form's text field."""
+    return min(prompt_limit(catalogue), FORM_MAX_CHARS)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+"""C0 control characters except tab (09) and newline (0a), and DEL (7f)."""
+
+
+def clean_prompt(prompt: str) -> str:
+    """The prompt as it goes to Atlas: line breaks as newlines, other control characters
+    (NUL, escape, backspace, ... DEL) removed, surrounding blanks trimmed.
+
+    Stripped rather than refused: they are invisible in Discord, so a member who pasted one
+    could neither see nor remove it, and they carry nothing a video model could use. The
+    member sees the cleaned prompt on the job's message, and that is what is stored and sent.
+    """
+    unified = prompt.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", unified).strip()
 
 
 class JobRefused(Exception):
@@ -68,6 +113,14 @@ class VideoOrder:
     channel_nsfw: bool = False
     # How many videos, each with its own seed (a batch is held all together or not at all).
     count: int = 1
+    # The member's own defaults in this server (`/prefer`), for the options left out.
+    preferences: Preferences = field(default_factory=Preferences)
+
+    @property
+    def prefers_dm(self) -> bool:
+        """The member wants finished videos by direct message (`/prefer dm`); where the video
+        really goes is `bot.guilds.delivery.delivery_for(..., prefers_dm=...)`."""
+        return self.preferences.prefers_dm
 
 
 @dataclass(frozen=True)
@@ -83,30 +136,41 @@ class ValidatedOrder:
     price: Micros
     meta: JobMeta
     """What the job row keeps of it (see `bot.jobs.record`)."""
+    ignored: tuple[str, ...] = ()
+    """The member's preferences this job would have used but the server forbids now (see
+    `bot.guilds.preferences`): the member is told once."""
 
 
 def validate_order(
     order: VideoOrder, settings: Settings, guild: GuildSettings | None = None
 ) -> ValidatedOrder:
     """Check the prompt, model, options and attachments against the catalogue and the server's
-    settings (`guild`); fill defaults (the server's, else the config's); quote the price."""
+    settings (`guild`); fill the options left out (the member's preferences, else the server's
+    defaults, else the config's); quote the price."""
     guild = guild or GuildSettings()
-    prompt = order.prompt.strip()
+    limit = prompt_limit(settings.catalogue)
+    if len(order.prompt) > limit:  # longer than the command takes: a forged request
+        raise JobRefused("refused.prompt_too_long", limit=limit, length=len(order.prompt))
+    prompt = clean_prompt(order.prompt)
     if not prompt:
         raise JobRefused("refused.prompt_empty")
-    model = _pick_model(order, settings, guild)
+    # The member's preferences that the server (or the catalogue) no longer allows are ignored.
+    not_allowed = forbidden(order.preferences, settings.catalogue, guild, order.channel_id)
+    prefs = order.preferences.without(not_allowed)
+    model = _pick_model(order, settings, guild, prefs)
     if len(prompt) > model.max_prompt_chars:
         raise JobRefused(
             "refused.prompt_too_long", limit=model.max_prompt_chars, length=len(prompt)
         )
-    default_duration = guild.duration or settings.defaults.duration
+    default_duration = prefs.duration or guild.duration or settings.defaults.duration
     duration = order.duration if order.duration is not None else default_duration
-    aspect_ratio = order.aspect_ratio or guild.aspect_ratio or settings.defaults.aspect_ratio
-    resolution = _pick_resolution(order, model, settings, guild)
+    resolution = _pick_resolution(order, model, settings, guild, prefs)
     if order.duration is None and duration not in model.durations:
         duration = min(model.durations, key=lambda d: abs(d - default_duration))
-    if order.aspect_ratio is None and aspect_ratio not in model.aspect_ratios:
-        aspect_ratio = model.aspect_ratios[0]
+    aspect_ratio = order.aspect_ratio or _first_offered(
+        (prefs.aspect_ratio, guild.aspect_ratio, settings.defaults.aspect_ratio),
+        model.aspect_ratios,
+    )
     try:
         check_options(model, resolution=resolution, duration=duration, aspect_ratio=aspect_ratio)
         price = quote(model, resolution, duration)
@@ -130,7 +194,26 @@ def validate_order(
         image_urls=order.image_urls,
         locale=order.locale,
     )
-    return ValidatedOrder(order, model, duration, aspect_ratio, resolution, seed, price, meta)
+    ignored = tuple(sorted(not_allowed & _preferences_used(order)))
+    return ValidatedOrder(
+        order, model, duration, aspect_ratio, resolution, seed, price, meta, ignored
+    )
+
+
+def _preferences_used(order: VideoOrder) -> set[str]:
+    """The preferences that fill this order: those of the options left out, and delivery."""
+    used = {"dm"}
+    if order.model_id is None:
+        used.add(MODEL_PREFERENCES[order.kind])
+    used.update(
+        name for name in ("duration", "resolution", "aspect_ratio") if getattr(order, name) is None
+    )
+    return used
+
+
+def _first_offered(candidates: tuple[str | None, ...], offered: Sequence[str]) -> str:
+    """The first candidate the model offers, else the model's first."""
+    return next((c for c in candidates if c is not None and c in offered), offered[0])
 
 
 def batch_seeds(validated: ValidatedOrder) -> list[int]:
@@ -177,15 +260,22 @@ def order_of(job: JobRecord, catalogue: Catalogue) -> ValidatedOrder:
     )
 
 
-def default_model(kind: ModelKind, settings: Settings, guild: GuildSettings) -> ModelSpec | None:
-    """The model a job of `kind` uses when the member names none: the server's default, else
-    the config's, else the first model of that kind the server allows (None: none allowed)."""
+def default_model(
+    kind: ModelKind,
+    settings: Settings,
+    guild: GuildSettings,
+    preferences: Preferences | None = None,
+) -> ModelSpec | None:
+    """The model a job of `kind` uses when the member names none: the member's preferred one,
+    else the server's default, else the config's, else the first model of that kind the
+    server allows (None: none allowed). Autocomplete offers that model's options."""
     config_default = (
         settings.defaults.text_to_video_model
         if kind is ModelKind.TEXT_TO_VIDEO
         else settings.defaults.image_to_video_model
     )
-    candidates = [guild.default_model(kind), config_default]
+    preferred = None if preferences is None else preferences.model(kind)
+    candidates = [preferred, guild.default_model(kind), config_default]
     candidates += [m.id for m in settings.catalogue.of_kind(kind)]
     for model_id in candidates:
         if model_id is not None and model_id in settings.catalogue and guild.allows_model(model_id):
@@ -195,9 +285,11 @@ def default_model(kind: ModelKind, settings: Settings, guild: GuildSettings) -> 
     return None
 
 
-def _pick_model(order: VideoOrder, settings: Settings, guild: GuildSettings) -> ModelSpec:
+def _pick_model(
+    order: VideoOrder, settings: Settings, guild: GuildSettings, prefs: Preferences
+) -> ModelSpec:
     if order.model_id is None:
-        model = default_model(order.kind, settings, guild)
+        model = default_model(order.kind, settings, guild, prefs)
         if model is None:
             raise JobRefused("refused.no_model_allowed")
         return model
@@ -213,7 +305,11 @@ def _pick_model(order: VideoOrder, settings: Settings, guild: GuildSettings) -> 
 
 
 def _pick_resolution(
-    order: VideoOrder, model: ModelSpec, settings: Settings, guild: GuildSettings
+    order: VideoOrder,
+    model: ModelSpec,
+    settings: Settings,
+    guild: GuildSettings,
+    prefs: Preferences,
 ) -> str:
     if order.resolution is not None:
         if not guild.allows_resolution(order.resolution):
@@ -222,8 +318,8 @@ def _pick_resolution(
     allowed = [r for r in model.resolutions if guild.allows_resolution(r)]
     if not allowed:
         raise JobRefused("refused.no_resolution_allowed", model=model.label)
-    default = guild.resolution or settings.defaults.resolution
-    return default if default in allowed else allowed[0]
+    candidates = (prefs.resolution, guild.resolution, settings.defaults.resolution)
+    return _first_offered(candidates, allowed)
 
 
 def _check_images(order: VideoOrder, model: ModelSpec, settings: Settings) -> None:
@@ -237,6 +333,8 @@ def _check_images(order: VideoOrder, model: ModelSpec, settings: Settings) -> No
         raise JobRefused("refused.too_many_images", model=model.label, max=model.max_images)
     rules = settings.attachments
     for image in order.images:
+        if image.size <= 0:
+            raise JobRefused("refused.image_empty", filename=image.filename)
         content_type = (image.content_type or "").split(";")[0].strip().lower()
         if content_type not in rules.content_types:
             raise JobRefused("refused.image_type", filename=image.filename)
@@ -246,8 +344,9 @@ def _check_images(order: VideoOrder, model: ModelSpec, settings: Settings) -> No
                 filename=image.filename,
                 max_mb=rules.max_bytes // 1_000_000,
             )
-        if image.width is None or image.height is None:
-            raise JobRefused("refused.image_type", filename=image.filename)
+        # Discord measures every image it can read: no size in pixels, no readable image.
+        if not image.width or not image.height:
+            raise JobRefused("refused.image_unreadable", filename=image.filename)
         if min(image.width, image.height) < rules.min_side_px:
             raise JobRefused(
                 "refused.image_too_small", filename=image.filename, min_px=rules.min_side_px

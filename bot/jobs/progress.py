@@ -69,6 +69,23 @@ class FailureReason(StrEnum):
     GENERATION_FAILED = "generation_failed"
     INTERNAL = "internal"
 
+    @property
+    def is_input(self) -> bool:
+        """The member's input caused it (an image that is not one, a prompt Atlas refused as
+        bad or rejected by its moderation): the same input fails the same way, so the member
+        is offered Edit prompt rather than Re-roll."""
+        return self in _INPUT_FAILURES
+
+
+_INPUT_FAILURES = frozenset(
+    {
+        FailureReason.IMAGE_UNUSABLE,
+        FailureReason.ATLAS_REFUSED,
+        FailureReason.CONTENT_REJECTED,
+        FailureReason.CONTENT_REJECTED_PAUSED,
+    }
+)
+
 
 @dataclass(frozen=True)
 class JobView:
@@ -112,6 +129,13 @@ class JobView:
     def cancellable(self) -> bool:
         """The job has not reached Atlas yet, so its requester may still cancel it."""
         return self.status in (JobStatus.AWAITING_APPROVAL, JobStatus.QUEUED, JobStatus.UPLOADING)
+
+    @property
+    def rerollable(self) -> bool:
+        """Running the same input again (Re-roll) could give a video: not after a failure the
+        input caused (see `FailureReason.is_input`)."""
+        failed_by_input = self.failure is not None and self.failure.is_input
+        return not (self.status is JobStatus.FAILED and failed_by_input)
 
     def but(self, **changes: Any) -> JobView:
         """A copy with some fields changed."""

@@ -128,7 +128,7 @@ class JobService:
         await self._moderation.screen(guild, order)  # age-restricted channels, pauses, rules
         validated = validate_order(order, self._settings, guild)
         # Where the video goes is decided now and kept with the job, for a restart to follow.
-        delivery = delivery_for(guild, order.channel_id)
+        delivery = delivery_for(guild, order.channel_id, prefers_dm=order.prefers_dm)
         validated = replace(validated, meta=validated.meta.but(delivery=delivery))
         now = self._clock()
         records = [
@@ -458,6 +458,7 @@ class JobService:
     async def close(self) -> None:
         """Stop the upkeep and the running jobs; their rows stay as they are, for recovery on
         the next start."""
+        await self._line.close()  # first: no job freed by this shutdown starts another
         for task in self._upkeep:
             task.cancel()
         tasks = [*self._upkeep, *self._tasks.values()]

@@ -1,9 +1,12 @@
-"""`atlas-video-bot simulate`: serve the Atlas simulator until interrupted."""
+"""`atlas-video-bot simulate`: serve the Atlas simulator until stopped (SIGTERM or SIGINT,
+as `run` handles them: `docker compose down` and Ctrl-C both close it at once, exit 0)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 
 from bot.problems import cannot_listen
 from bot.settings import ConfigError, Settings
@@ -34,11 +37,22 @@ async def serve_forever(
             cannot_listen("simulate", host, port, exc, port_option="--port", host_option="--host")
         ) from None
     log.info(
-        "Atlas simulator listening: set ATLAS_BASE_URL=%s (jobs take %.1f s)",
+        "Atlas simulator listening: set ATLAS_BASE_URL=%s (jobs take %.1f s; models from %s)",
         simulator.base_url,
         generation_seconds,
+        settings.env.bot_config,
     )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # e.g. Windows, a thread
+            loop.add_signal_handler(signum, stop.set)
+            handled.append(signum)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
+        log.info("Atlas simulator stopping")
     finally:
+        for signum in handled:
+            loop.remove_signal_handler(signum)
         await simulator.close()

@@ -115,8 +115,8 @@ def _job_button(prefix: str, action: str, job_id: str, locale: str) -> discord.u
 
 def job_buttons(view: JobView, locale: str) -> discord.ui.View:
     """Approve/Deny while an admin must decide; Approve/Delete while a flagged video waits for a
-    moderator; Cancel until the job reaches Atlas; Re-roll, Edit prompt, Info and Delete once it
-    has ended, and Copy command once it is delivered."""
+    moderator; Cancel until the job reaches Atlas; Re-roll (unless the input made it fail),
+    Edit prompt, Info and Delete once it has ended, and Copy command once it is delivered."""
     buttons = discord.ui.View(timeout=None)
     job_id = view.job_id
     if view.status is JobStatus.AWAITING_APPROVAL:
@@ -128,7 +128,8 @@ def job_buttons(view: JobView, locale: str) -> discord.ui.View:
     if view.cancellable:
         buttons.add_item(_job_button("job", "cancel", job_id, locale))
     elif view.status in (JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.CANCELLED):
-        buttons.add_item(_job_button("job", "reroll", job_id, locale))
+        if view.rerollable:
+            buttons.add_item(_job_button("job", "reroll", job_id, locale))
         delivered = view.status is JobStatus.DELIVERED
         for action in ("edit", "info", *(("copy",) if delivered else ()), "delete"):
             buttons.add_item(_job_button("job", action, job_id, locale))

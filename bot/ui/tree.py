@@ -8,8 +8,10 @@ import discord
 from discord import app_commands
 
 from bot.i18n import t
+from bot.jobs.orders import JobRefused
 from bot.ui.amounts import BadAmount
 from bot.ui.errors import report_unexpected, tell
+from bot.ui.render import refusal_text
 
 
 class VideoTree(app_commands.CommandTree[Any]):
@@ -27,6 +29,10 @@ class VideoTree(app_commands.CommandTree[Any]):
             text = t("error.not_admin", locale)
         elif isinstance(original, BadAmount):
             text = t("admin.bad_amount", locale, value=str(original))
+        elif isinstance(original, JobRefused):
+            # Refused while reading the options (e.g. an attachment missing from the request):
+            # bad input, said as such; nothing was held.
+            text = refusal_text(original, locale)
         else:
             name = interaction.command.name if interaction.command else "?"
             await report_unexpected(interaction, original, f"command {name}")

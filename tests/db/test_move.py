@@ -10,6 +10,7 @@ import pytest
 from bot.cli import main
 from bot.db import Database, Store
 from bot.db.move import TABLES
+from bot.guilds.preferences import PreferenceStore
 from bot.guilds.settings import GuildSettingsStore
 from bot.jobs.record import JobState
 from bot.jobs.store import JobStore
@@ -39,7 +40,12 @@ async def _busy_ledger(db: Store, clock: Clock) -> None:
             await ledger.release(f"job-{n}", "failed")
             await store.advance(f"job-{n}", JobState.FAILED)
         clock.advance(hours=7)
-    await GuildSettingsStore(db, load(make_env()).catalogue).set(GUILD, by=ADMIN, duration=5)
+    catalogue = load(make_env()).catalogue
+    servers = GuildSettingsStore(db, catalogue)
+    await servers.set(GUILD, by=ADMIN, duration=5)
+    preferences = PreferenceStore(db, catalogue, servers)
+    await preferences.set(GUILD, ALICE, duration=6, dm=True)
+    await preferences.note_told(GUILD, ALICE, ["dm"])
     await db.run(
         lambda c: c.execute(
             "INSERT INTO eta_stats (model, resolution, duration, count, mean, var, updated_at)"

@@ -443,14 +443,29 @@ class FakeDiscord:
         attachments: Sequence[dict[str, Any]] = (),
         locale: str = "en-US",
         attachment_size_limit: int = 10 * 1024 * 1024,
+        unresolved: Sequence[str] = (),
+        forged: bool = False,
     ) -> FakeInteraction:
-        """A member runs ``/name [subcommand] options...``: dispatch INTERACTION_CREATE."""
+        """A member runs ``/name [subcommand] options...``: dispatch INTERACTION_CREATE.
+
+        Requests no Discord client sends, to test the bot's own checks: ``unresolved``
+        attachment options come without their object in ``resolved``; ``forged`` string
+        options ignore the command's length limits."""
         await self.wait_ready()
         await self.wait_until(
             lambda: self.command_for(name, guild_id) is not None, 5, f"/{name} to be synced"
         )
         data = interactions.command_data(
-            self, name, guild_id, user_id, channel_id, options or {}, subcommand, attachments
+            self,
+            name,
+            guild_id,
+            user_id,
+            channel_id,
+            options or {},
+            subcommand,
+            attachments,
+            unresolved,
+            forged,
         )
         return await self._dispatch_interaction(
             2, data, user_id, guild_id, channel_id, locale, attachment_size_limit

@@ -22,7 +22,9 @@ from bot.i18n.zh_tw import COMMANDS as ZH_TW
 from bot.jobs.progress import FailureReason, JobStatus
 from bot.jobs.record import JobState
 from bot.ledger.limits import Scope
+from bot.settings import load
 from bot.ui.translator import CommandTranslator
+from tests.conftest import make_env
 
 ZH = discord.Locale.taiwan_chinese
 
@@ -87,8 +89,10 @@ def test_chinese_example_uses_the_chinese_command_names() -> None:
 
 @pytest.fixture
 async def command_tree() -> AsyncIterator[app_commands.CommandTree[Any]]:
-    """The bot's real command tree: its extensions loaded into a client that never connects."""
+    """The bot's real command tree: its extensions loaded into a client that never connects
+    (with the shipped settings, which the commands' registered limits come from)."""
     client = commands.Bot(command_prefix="!", intents=discord.Intents.none(), help_command=None)
+    client.settings = load(make_env())  # type: ignore[attr-defined]
     for extension in walk_extensions():
         await client.load_extension(extension)
     yield client.tree

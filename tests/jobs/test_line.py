@@ -142,3 +142,17 @@ async def _quiet(place: int) -> None:
 def test_limits_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         Line(0, per_guild=1, per_user=1)
+
+
+async def test_a_closed_line_starts_no_more_jobs() -> None:
+    line = Line(1, per_guild=1, per_user=5)
+    runs = Runs(line)
+    runs.add("running")
+    runs.add("waiting")
+    await settle()
+    await line.close()  # shutdown: the running job is stopped next
+    runs.tasks["running"].cancel()
+    await settle()
+    assert runs.started == ["running"], "the freed slot started nothing"
+    runs.tasks["waiting"].cancel()
+    await settle()

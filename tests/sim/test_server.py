@@ -1,9 +1,16 @@
-"""`atlas-video-bot simulate`: serve_forever listens with the configured key until cancelled."""
+"""`atlas-video-bot simulate`: serve_forever listens with the configured key until stopped
+(cancelled, or SIGTERM/SIGINT in the real process)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -11,6 +18,7 @@ from pydantic import SecretStr
 
 from bot.settings import Settings
 from bot.sim.server import serve_forever
+from tests.conftest import CONFIG
 
 
 def free_port() -> int:
@@ -44,3 +52,40 @@ async def test_serve_forever_uses_the_configured_key(
         server.cancel()
         with pytest.raises(asyncio.CancelledError):
             await server
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_the_simulate_command_stops_at_once_on_sigterm_and_sigint(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    # `docker compose --profile dry-run down` sends SIGTERM: it must not wait out the grace.
+    port = free_port()
+    env = dict(os.environ, BOT_CONFIG=str(CONFIG), LOG_FORMAT="text")
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "bot", "simulate", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.communicate()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the simulator never listened"
+                time.sleep(0.05)
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err
+    assert "Atlas simulator stopping" in err
+    assert f"models from {CONFIG}" in err, "the start line names the config in use"
+    assert "Traceback" not in err

@@ -18,12 +18,20 @@ from bot.guilds.settings import MAX_COUNT
 from bot.i18n import t
 from bot.jobs.lifecycle import PreparedJob
 from bot.jobs.offers import BudgetRefused
-from bot.jobs.orders import JobRefused, VideoOrder, default_model, order_of
+from bot.jobs.orders import (
+    OPTION_MAX_CHARS,
+    JobRefused,
+    VideoOrder,
+    default_model,
+    order_of,
+    prompt_limit,
+)
 from bot.jobs.progress import JobStatus, JobView
 from bot.jobs.service import CancelRefused
 from bot.ui.buttons import job_buttons
 from bot.ui.delivery import job_progress
-from bot.ui.orders import PROMPT_MAX, for_member, image_input
+from bot.ui.orders import for_member, image_input, register_prompt_limit, with_preferences
+from bot.ui.preferences import tell_ignored_preferences
 from bot.ui.render import job_embed, refusal_text
 
 if TYPE_CHECKING:
@@ -40,6 +48,7 @@ class VideoCog(commands.Cog):
 
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
+        register_prompt_limit(self, prompt_limit(bot.settings.catalogue))
 
     # -- autocomplete from the catalogue, filtered by the model already chosen -----------
 
@@ -50,13 +59,15 @@ class VideoCog(commands.Cog):
         self, interaction: discord.Interaction[Any], kind: ModelKind
     ) -> ModelSpec:
         """The model the job will use: the one typed so far, else the one `validate_order`
-        picks (the server's default first), so the options offered are that model's."""
+        picks (the member's preferred one, else the server's default), so the options offered
+        are that model's."""
         chosen = getattr(interaction.namespace, "model", None)
         catalogue = self.bot.settings.catalogue
         if isinstance(chosen, str) and chosen in catalogue and catalogue.get(chosen).kind is kind:
             return catalogue.get(chosen)
         guild = await self.bot.server_settings.get(interaction.guild_id or 0)
-        model = default_model(kind, self.bot.settings, guild)
+        prefs = await self.bot.preferences.get(interaction.guild_id or 0, interaction.user.id)
+        model = default_model(kind, self.bot.settings, guild, prefs)
         return model or catalogue.of_kind(kind)[0]
 
     @staticmethod
@@ -122,7 +133,7 @@ class VideoCog(commands.Cog):
     async def video(
         self,
         interaction: discord.Interaction[Any],
-        prompt: app_commands.Range[str, 1, PROMPT_MAX],
+        prompt: app_commands.Range[str, 1, OPTION_MAX_CHARS],
         duration: int | None = None,
         aspect_ratio: str | None = None,
         resolution: str | None = None,
@@ -165,7 +176,7 @@ class VideoCog(commands.Cog):
         self,
         interaction: discord.Interaction[Any],
         image: discord.Attachment,
-        prompt: app_commands.Range[str, 1, PROMPT_MAX],
+        prompt: app_commands.Range[str, 1, OPTION_MAX_CHARS],
         image2: discord.Attachment | None = None,
         image3: discord.Attachment | None = None,
         image4: discord.Attachment | None = None,
@@ -211,6 +222,7 @@ class VideoCog(commands.Cog):
                 t("refused.shutting_down", locale), ephemeral=True
             )
             return
+        order = await with_preferences(order, self.bot.preferences)
         preparing = asyncio.create_task(self.bot.jobs.prepare_batch(order))
         done, _ = await asyncio.wait({preparing}, timeout=PREPARE_BEFORE_DEFER_SECONDS)
         if not done:
@@ -237,6 +249,9 @@ class VideoCog(commands.Cog):
                 await self.bot.jobs.discard(prepared.job_id, "message could not be sent")
             raise
         await self._run(interaction, first, message_id, locale)
+        await tell_ignored_preferences(
+            interaction, first.order, self.bot.preferences, self.bot.settings.catalogue
+        )
         # The other videos of a batch: a message each, run as they come.
         for prepared in more:
             try:

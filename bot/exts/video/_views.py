@@ -12,9 +12,10 @@ import discord
 from bot.exts.video._cog import VideoCog
 from bot.i18n import t
 from bot.jobs.offers import OfferGone
+from bot.jobs.orders import form_prompt_limit
 from bot.ui.buttons import PersistentButton
 from bot.ui.cogs import loaded
-from bot.ui.orders import PROMPT_MAX, role_ids
+from bot.ui.orders import role_ids
 
 MODAL_TIMEOUT_SECONDS = 15 * 60
 
@@ -38,7 +39,7 @@ class CancelButton(PersistentButton, prefix="job", actions=("cancel",)):
 class EditPromptModal(discord.ui.Modal):
     """The job's prompt, ready to edit; submitting it runs a new job (through the budget)."""
 
-    def __init__(self, job_id: str, prompt: str, locale: str) -> None:
+    def __init__(self, job_id: str, prompt: str, locale: str, *, max_length: int) -> None:
         # A fresh id per opening: two members editing the same job each keep their own modal.
         super().__init__(
             title=t("edit.title", locale),
@@ -49,9 +50,9 @@ class EditPromptModal(discord.ui.Modal):
         self.prompt: discord.ui.TextInput[Any] = discord.ui.TextInput(
             label=t("edit.label", locale),
             style=discord.TextStyle.paragraph,
-            default=prompt[:PROMPT_MAX],
+            default=prompt[:max_length],
             min_length=1,
-            max_length=PROMPT_MAX,
+            max_length=max_length,
             custom_id="prompt",
         )
         self.add_item(self.prompt)
@@ -68,12 +69,14 @@ class EditPromptButton(PersistentButton, prefix="job", actions=("edit",)):
 
     async def act(self, interaction: discord.Interaction[Any]) -> None:
         """Show the form with the stored prompt."""
-        record = await loaded(interaction.client, VideoCog).bot.jobs.job(self.subject)
+        bot = loaded(interaction.client, VideoCog).bot
+        record = await bot.jobs.job(self.subject)
         locale = str(interaction.locale)
         if record is None:
             await interaction.response.send_message(t("reroll.unknown", locale), ephemeral=True)
             return
-        modal = EditPromptModal(self.subject, record.meta.prompt, locale)
+        limit = form_prompt_limit(bot.settings.catalogue)
+        modal = EditPromptModal(self.subject, record.meta.prompt, locale, max_length=limit)
         await interaction.response.send_modal(modal)
 
 

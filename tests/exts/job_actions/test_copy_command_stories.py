@@ -70,4 +70,5 @@ async def test_no_copy_command_on_a_failed_video(world: World) -> None:
     message = await world.final(await world.video(prompt="something [forbidden]"))
     assert status_of(message).startswith("Failed")
     assert not [c for c in message.custom_ids() if c.startswith("job:copy:")]
-    assert any(c.startswith("job:reroll:") for c in message.custom_ids())
+    # A prompt moderation rejected: Edit prompt, not Re-roll (the same prompt fails again).
+    assert any(c.startswith("job:edit:") for c in message.custom_ids())

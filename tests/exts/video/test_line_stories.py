@@ -97,7 +97,9 @@ async def test_a_restart_keeps_every_waiting_job_in_its_place(tmp_path: Path) ->
         )
         finals = [await world.final(i, timeout=60) for i in waiting]
 
-        assert all(status_of(m).startswith("Done") for m in finals)
+        assert all(status_of(m).startswith("Done") for m in finals), [
+            status_of(m) for m in finals if not status_of(m).startswith("Done")
+        ]
         prompts = [r.json["prompt"] for r in world.sim.requests_to("/model/generateVideo")]
         assert prompts[1:] == [f"waiting {m}" for m in members], "in their order, once each"
         assert await world.bot.ledger.audit() == []
