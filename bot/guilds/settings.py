@@ -64,6 +64,10 @@ class GuildSettings:
     log_channel_id: int | None = None
     rejection_limit: int | None = None
     flagged_outputs: str | None = None
+    # Budget alerts (bot/operator/alerts.py): members told privately at each threshold of
+    # their limit, and the log channel at each threshold of the server's cap. None: on.
+    member_alerts: bool | None = None
+    cap_alerts: bool | None = None
     # Who last changed them, and when (not part of the stored JSON object).
     updated_at: datetime | None = None
     updated_by: int | None = None

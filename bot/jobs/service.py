@@ -75,6 +75,7 @@ class JobService:
         self._moderation = ctx.moderation
         self._offers = offers
         self._approvals = approvals or Approvals()
+        self._balance = ctx.balance
         self._runner = JobRunner(ctx)
         self._recovery = Recovery(
             ctx, runner=self._runner, view_of=self.view_of, launch=self._launch
@@ -121,6 +122,8 @@ class JobService:
             raise JobRefused("refused.wrong_channel", channel_ids=guild.channel_ids)
         await self._moderation.screen(guild, order)  # age-restricted channels, pauses, rules
         validated = validate_order(order, self._settings, guild)
+        if self._balance is not None and await self._balance.refuses(validated.price):
+            raise JobRefused("refused.atlas_balance", needed=validated.price)
         # Where the video goes is decided now and kept with the job, for a restart to follow.
         delivery = delivery_for(guild, order.channel_id)
         validated = replace(validated, meta=validated.meta.but(delivery=delivery))
@@ -169,6 +172,8 @@ class JobService:
             "job held",
             extra={"job_id": job_id, "user_id": order.user_id, "guild_id": order.guild_id},
         )
+        if self._balance is not None:
+            self._balance.draw(validated.price)
         view = self.view_of(record)
         if not guild.needs_approval(validated.price):
             return PreparedJob(job_id, validated, view)
