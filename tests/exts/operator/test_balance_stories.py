@@ -24,9 +24,11 @@ OPS_CHANNEL = 2009
 
 async def until(ready: Callable[[], bool], what: str, timeout: float = 5) -> None:
     """Wait for something the fake Discord is not told about (the bot's own state)."""
-    async with asyncio.timeout(timeout):
-        while not ready():
-            await asyncio.sleep(0.01)
+    for _ in range(int(timeout / 0.01)):
+        if ready():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 async def operated(world: World, **operator: Any) -> World:
@@ -100,7 +102,9 @@ async def test_a_job_the_atlas_balance_cannot_pay_is_refused_and_the_operator_to
     world.sim.account.balance += usd("20.00")  # the operator tops up
     await world.bot.services.balance.check()
     await world.discord.wait_until(lambda: len(ops_lines(world)) >= 3, 5, "the recovery")
-    assert ops_lines(world)[2:] == ["✅ The Atlas Cloud balance is back above USD 10.00: USD 20.50."]
+    assert ops_lines(world)[2:] == [
+        "✅ The Atlas Cloud balance is back above USD 10.00: USD 20.50."
+    ]
     assert status_of(await world.final(await world.video(prompt="a fox again"))).startswith("Done")
 
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -143,7 +147,9 @@ async def test_check_prints_the_balance_or_why_it_cannot(ops_world: World) -> No
     sim.account.balance = usd("125.50")
     ok = await _atlas_check(env, env.atlascloud_api_key, 5)
     assert ok.ok
-    assert ok.detail == f"ATLASCLOUD_API_KEY accepted by {sim.base_url}; balance USD 125.50 available"
+    assert (
+        ok.detail == f"ATLASCLOUD_API_KEY accepted by {sim.base_url}; balance USD 125.50 available"
+    )
 
     sim.account.readable = False
     unreadable = await _atlas_check(env, env.atlascloud_api_key, 5)
