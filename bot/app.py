@@ -27,7 +27,7 @@ import discord
 import yarl
 from discord.ext import commands
 
-from bot.builder import Services, build
+from bot.builder import Services, build, make_metrics
 from bot.db import DatabaseCorrupt, DatabaseUnavailable
 from bot.db.times import utc_now
 from bot.exts import walk_extensions
@@ -39,6 +39,7 @@ from bot.jobs.record import JobRecord
 from bot.jobs.service import JobService
 from bot.jobs.store import JobStore
 from bot.ledger import Ledger
+from bot.metrics import discord_trace
 from bot.problems import database_problem
 from bot.settings import ConfigError, Settings
 from bot.sync import CommandSync
@@ -90,6 +91,9 @@ class VideoBot(commands.Bot):
         intents = discord.Intents.none()
         intents.guilds = True
         quiet_voice_warnings()
+        # Made before the client: its HTTP session counts Discord's error answers (and 429s).
+        self.metrics = make_metrics(settings)
+        discord_options.setdefault("http_trace", discord_trace(self.metrics))
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -185,6 +189,7 @@ class VideoBot(commands.Bot):
             monotonic=self.monotonic,
             mine=self._is_mine,
             simulated=self._simulated,
+            metrics=self.metrics,
             **self._job_timings,
         )
         await self._load_extensions()
@@ -195,6 +200,7 @@ class VideoBot(commands.Bot):
         except (DatabaseUnavailable, DatabaseCorrupt) as exc:  # e.g. locked by another process
             raise ConfigError(database_problem(self.settings.env, exc)) from None
         self.jobs.start()
+        self.services.start()
         self._health_task = asyncio.create_task(self._beat(health_file()), name="health")
 
     async def on_ready(self) -> None:

@@ -7,6 +7,7 @@ for it), the attachment fetcher and the webhook endpoint, and builds the job ser
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import sqlite3
@@ -28,11 +29,15 @@ from bot.jobs.context import JobContext
 from bot.jobs.eta import Eta
 from bot.jobs.line import Line
 from bot.jobs.media import AttachmentFetcher
+from bot.jobs.metered import JobMeter
 from bot.jobs.moderation import Moderation
 from bot.jobs.offers import OfferBook
 from bot.jobs.service import JobService
 from bot.jobs.store import SOLO_OWNER, JobStore
 from bot.ledger import SERVER_CODE, Ledger
+from bot.metrics import Metrics, MetricsServer
+from bot.operator import BalanceWatch, BudgetAlerts
+from bot.operator.reconcile import Reconciler
 from bot.problems import cannot_listen, database_problem
 from bot.settings import ConfigError, Settings
 from bot.sim import AtlasSimulator
@@ -57,8 +62,27 @@ class Services:
     preferences: PreferenceStore
     """Members' own defaults per server (/prefer)."""
     _opened: contextlib.AsyncExitStack
+    metrics: Metrics
+    balance: BalanceWatch
+    """The Atlas account's balance, read now and then (`start`)."""
+    alerts: BudgetAlerts
+    reconciler: Reconciler
+    """Yesterday's ledger beside Atlas's bill, for /budget-admin report."""
     simulator: AtlasSimulator | None = None
     """The dry run's stand-in for Atlas (ATLAS_MODE=simulate)."""
+    metrics_server: MetricsServer | None = None
+    """The /metrics endpoint, with METRICS_PORT set."""
+
+    def start(self) -> None:
+        """Start watching the Atlas balance (stopped by `close`)."""
+        task = asyncio.create_task(self.balance.run(), name="atlas-balance")
+
+        async def stop() -> None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+        self._opened.push_async_callback(stop)
+        self._opened.push_async_callback(self.alerts.close)
 
     async def close(self) -> None:
         """Close what `build` opened, in the reverse order: the webhook endpoint, the fetcher,
@@ -74,6 +98,7 @@ async def build(
     monotonic: Callable[[], float] = time.monotonic,
     mine: Callable[[int], bool] | None = None,
     simulated: bool = False,
+    metrics: Metrics | None = None,
     **timings: Any,
 ) -> Services:
     """Open and wire everything the bot runs on; `ConfigError` (one line) when it cannot.
@@ -82,6 +107,7 @@ async def build(
     are the job message's (`refresh_seconds`, `notice_after_seconds`), for tests.
     """
     _, api_key = settings.require_secrets()
+    metrics = metrics or make_metrics(settings)
     async with contextlib.AsyncExitStack() as opened:  # closed here only if building fails
         atlas_base_url = settings.env.atlas_base_url
         simulator = None
@@ -102,7 +128,9 @@ async def build(
         # With several processes on one PostgreSQL database, a 429 one of them got holds all.
         calm = SharedDeadlines(db) if db.dialect == "postgres" else None
         notices = PredictionNotices() if settings.env.public_webhook_url is not None else None
-        atlas = AtlasClient(atlas_base_url, api_key, shared_calm=calm, notices=notices)
+        atlas = AtlasClient(
+            atlas_base_url, api_key, shared_calm=calm, notices=notices, metrics=metrics
+        )
         opened.push_async_callback(atlas.close)
         fetcher = AttachmentFetcher(
             settings.attachments.allowed_hosts, max_bytes=settings.attachments.max_bytes
@@ -111,12 +139,22 @@ async def build(
         if notices is not None:
             webhooks = await serve_webhooks(settings, atlas, notices)
             opened.push_async_callback(webhooks.close)
+        metrics_server = None
+        if settings.env.metrics_port is not None:
+            metrics_server = await serve_metrics(settings, metrics)
+            opened.push_async_callback(metrics_server.close)
         to_close = opened.pop_all()  # built: from now on the services close them
     services = _wire(
-        settings, db, atlas, fetcher, clock, monotonic, mine, simulated, timings, to_close
+        settings, db, atlas, fetcher, clock, monotonic, mine, simulated, timings, to_close, metrics
     )
     services.simulator = simulator
+    services.metrics_server = metrics_server
     return services
+
+
+def make_metrics(settings: Settings) -> Metrics:
+    """The bot's metrics (made before the Discord client, which counts its REST answers)."""
+    return Metrics(per_guild=settings.operator.metrics_per_guild)
 
 
 def _wire(
@@ -130,6 +168,7 @@ def _wire(
     simulated: bool,
     timings: dict[str, Any],
     opened: contextlib.AsyncExitStack,
+    metrics: Metrics,
 ) -> Services:
     """Build the ledger, the job store and the job service over the opened resources."""
     ledger = Ledger(db, settings.budget, clock=clock)
@@ -140,6 +179,7 @@ def _wire(
         lease_seconds=settings.jobs.lease_seconds,
         mine=mine,
     )
+    job_store.watch(JobMeter(metrics))
     guild_settings = GuildSettingsStore(db, settings.catalogue, clock=clock)
     preferences = PreferenceStore(db, settings.catalogue, guild_settings, clock=clock)
     # Safety: prompt rules, pauses, flagged videos; held ones beside the database.
@@ -150,6 +190,14 @@ def _wire(
         held_folder=settings.env.database_path.parent / "held",
         clock=clock,
     )
+    line = Line(
+        settings.jobs.max_in_flight,
+        per_guild=settings.budget.max_concurrent_jobs_per_guild,
+        per_user=settings.budget.max_concurrent_jobs_per_user,
+    )
+    metrics.watch_queue(lambda: line.waiting, lambda: line.running)
+    balance = BalanceWatch(atlas, settings.operator, metrics=metrics, monotonic=monotonic)
+    alerts = BudgetAlerts(ledger, guild_settings, SharedDeadlines(db), settings)
     context = JobContext(
         settings=settings,
         atlas=atlas,
@@ -160,20 +208,60 @@ def _wire(
         eta=Eta(db),
         moderation=moderation,
         guild_settings=guild_settings,
-        line=Line(
-            settings.jobs.max_in_flight,
-            per_guild=settings.budget.max_concurrent_jobs_per_guild,
-            per_user=settings.budget.max_concurrent_jobs_per_user,
-        ),
+        line=line,
         clock=clock,
         monotonic=monotonic,
         simulated=simulated,
+        balance=balance,
+        alerts=alerts,
+        metrics=metrics,
         **timings,
     )
     jobs = JobService(context, offers=OfferBook(settings.catalogue, monotonic=monotonic))
     return Services(
-        db, ledger, job_store, atlas, jobs, guild_settings, moderation, preferences, opened
+        db,
+        ledger,
+        job_store,
+        atlas,
+        jobs,
+        guild_settings,
+        moderation,
+        preferences,
+        opened,
+        metrics=metrics,
+        balance=balance,
+        alerts=alerts,
+        reconciler=Reconciler(
+            db,
+            atlas,
+            settings.catalogue,
+            settings.operator.reconcile_tolerance,
+            clock=clock,
+            monotonic=monotonic,
+        ),
     )
+
+
+async def serve_metrics(settings: Settings, metrics: Metrics) -> MetricsServer:
+    """Serve /metrics on METRICS_HOST:METRICS_PORT for Prometheus to scrape."""
+    env = settings.env
+    assert env.metrics_port is not None
+    server = MetricsServer(metrics)
+    try:
+        await server.start(env.metrics_host, env.metrics_port)
+    except OSError as exc:
+        raise ConfigError(
+            cannot_listen(
+                "metrics",
+                env.metrics_host,
+                env.metrics_port,
+                exc,
+                port_option="METRICS_PORT",
+                host_option="METRICS_HOST",
+            )
+        ) from None
+    log.info("metrics: Prometheus may scrape %s", server.url)
+    return server
 
 
 async def serve_webhooks(
@@ -228,4 +316,4 @@ async def open_database(settings: Settings) -> Store:
         raise ConfigError(database_problem(settings.env, exc)) from None
 
 
-__all__ = ["Services", "build", "lease_owner", "open_database"]
+__all__ = ["Services", "build", "lease_owner", "make_metrics", "open_database"]

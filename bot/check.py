@@ -20,7 +20,13 @@ from pydantic import SecretStr
 
 from bot import USER_AGENT, __version__
 from bot.atlas import AtlasClient, RetryPolicy
-from bot.atlas.errors import AtlasConnectionError, AtlasError, AuthenticationError
+from bot.atlas.account import read_balance
+from bot.atlas.errors import (
+    AtlasConnectionError,
+    AtlasError,
+    AuthenticationError,
+    PermissionDenied,
+)
 from bot.atlas.webhooks import parse_jwks
 from bot.db import (
     Database,
@@ -31,6 +37,7 @@ from bot.db.postgres import display_url
 from bot.health import health_file
 from bot.ledger import SERVER_CODE
 from bot.logs import json_logs_from_env, redact, register_secret
+from bot.money import format_usd
 from bot.problems import config_file_problem, database_problem, dev_guild_refused
 from bot.settings import ConfigError, EnvSettings, Settings, load, load_env
 
@@ -141,7 +148,7 @@ async def _atlas_check(env: EnvSettings, key: SecretStr | None, timeout: float) 
     base = env.atlas_base_url
     try:
         async with _probe_client(base, key, timeout) as atlas:
-            await atlas.check_key()
+            balance = await _balance_note(atlas)
     except AuthenticationError:
         return _fail(
             name,
@@ -154,7 +161,22 @@ async def _atlas_check(env: EnvSettings, key: SecretStr | None, timeout: float) 
         )
     except AtlasError as exc:
         return _fail(name, f"Atlas at {base} refused the key check: {exc}. Check ATLAS_BASE_URL")
-    return _ok(name, f"ATLASCLOUD_API_KEY accepted by {base}")
+    return _ok(name, f"ATLASCLOUD_API_KEY accepted by {base}; {balance}")
+
+
+async def _balance_note(atlas: AtlasClient) -> str:
+    """Prove the key with the balance (a call that bills nothing): what the account can still
+    spend, or why that cannot be read. A bad key or no answer fails the check; a key that may
+    not read the balance passes (403 proves it valid) and the bot runs without that check."""
+    try:
+        balance = await read_balance(atlas)
+    except (AuthenticationError, AtlasConnectionError):
+        raise
+    except PermissionDenied:
+        return "the balance cannot be read with this key (403): jobs run without a balance check"
+    except AtlasError as exc:
+        return f"the balance could not be read ({exc}): jobs run without a balance check"
+    return f"balance {format_usd(balance.available)} available"
 
 
 async def _webhooks_check(env: EnvSettings, key: SecretStr, timeout: float) -> CheckResult:

@@ -1,5 +1,5 @@
 """The `atlas-video-bot` command: run the bot, run the Atlas simulator, sync commands, check
-the set-up, report health."""
+the set-up, reconcile the ledger with Atlas's bill, report health."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 
 from bot import __version__
 from bot.health import MAX_AGE_SECONDS, health_main
 from bot.logs import json_logs_from_env, logging_configured, register_secret
-from bot.settings import ConfigError, load_env
+from bot.settings import ConfigError, Settings, load_env
 
 log = logging.getLogger("bot")
 MAX_PORT = 65535
@@ -47,6 +48,19 @@ def _parser() -> argparse.ArgumentParser:
         "migrate-to-postgres",
         help="copy the SQLite ledger (DATABASE_PATH) into the empty PostgreSQL DATABASE_URL",
     )
+    reconcile = commands.add_parser(
+        "reconcile",
+        help="compare what the ledger charged with what Atlas billed, per UTC day and model "
+        "(exit 1 when a day differs beyond [operator] reconcile_tolerance_usd)",
+    )
+    reconcile.add_argument(
+        "--since", type=_day, help="first UTC day, YYYY-MM-DD (default: six days ago)"
+    )
+    reconcile.add_argument(
+        "--until",
+        type=_day,
+        help="the day after the last, YYYY-MM-DD (default: tomorrow, so today is shown)",
+    )
     simulate = commands.add_parser(
         "simulate", help="serve the Atlas Cloud simulator for a zero-cost dry run"
     )
@@ -77,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.check import load_settings
 
         settings = load_settings()
+        if command == "reconcile":
+            return _reconcile(settings, args.since, args.until)
         register_secret(settings.env.discord_token)
         register_secret(settings.env.atlascloud_api_key)
         register_secret(settings.env.database_url)
@@ -105,6 +121,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day written YYYY-MM-DD") from None
+
+
+def _reconcile(settings: Settings, since: date | None, until: date | None) -> int:
+    """The ledger beside Atlas's bill; 0 agree, 1 a day differs, 2 cannot tell."""
+    from bot.operator.reconcile import reconcile_command
+
+    today = datetime.now(UTC).date()
+    until = until or today + timedelta(days=1)
+    since = since or until - timedelta(days=7)
+    with logging_configured(logging.WARNING, json=False):
+        return asyncio.run(reconcile_command(settings, since=since, until=until, out=sys.stdout))
 
 
 def _check_port(port: int) -> None:

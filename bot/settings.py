@@ -141,6 +141,9 @@ class EnvSettings(LogEnv, HealthEnv):
     # Where the webhook endpoint listens (behind the proxy that serves PUBLIC_WEBHOOK_URL).
     webhook_host: str = "0.0.0.0"  # noqa: S104 - in a container, the proxy is another host
     webhook_port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    # Prometheus metrics at http://METRICS_HOST:METRICS_PORT/metrics; unset: no endpoint.
+    metrics_port: Annotated[int, Field(ge=0, le=65535)] | None = None
+    metrics_host: str = "0.0.0.0"  # noqa: S104 - in a container, Prometheus is another host
 
     @field_validator("atlas_base_url", "discord_api_base_url", "discord_gateway_url")
     @classmethod
@@ -157,6 +160,7 @@ class EnvSettings(LogEnv, HealthEnv):
         "shard_ids",
         "dev_guild_id",
         "public_webhook_url",
+        "metrics_port",
         mode="before",
     )
     @classmethod
@@ -425,6 +429,38 @@ class AttachmentsConfig(_Section):
     content_types: tuple[str, ...] = ("image/png", "image/jpeg", "image/webp")
 
 
+class OperatorConfig(_Section):
+    """What the person who pays Atlas watches: the balance, reconciliation, metrics."""
+
+    balance_check_minutes: Annotated[float, Field(gt=0)] = 10.0
+    # Below this, one WARNING line and one message in the alert channel per crossing.
+    low_balance: Micros = Field(usd("10.00"), validation_alias="low_balance_usd")
+    # A Discord channel id for the operator's alerts; None: the log only.
+    alert_channel_id: Annotated[int, Field(gt=0)] | None = None
+    # `reconcile` exits 1 when the ledger and Atlas differ by more than this on a day.
+    reconcile_tolerance: Micros = Field(usd("0.10"), validation_alias="reconcile_tolerance_usd")
+    # Label metrics with server ids (more series; off: one series for every server).
+    metrics_per_guild: bool = False
+
+    @field_validator("low_balance", "reconcile_tolerance", mode="before")
+    @classmethod
+    def _parse_usd(cls, value: object) -> Micros:
+        return _usd_field(value)
+
+
+class AlertsConfig(_Section):
+    """When members, admins and the operator hear that a budget is running out."""
+
+    # Percent of a member's limit, a server's cap and the bot-wide cap; each is said once
+    # per period (members privately, admins in the log channel, the operator in its channel).
+    thresholds_percent: tuple[Annotated[int, Field(gt=0, le=1000)], ...] = (80, 100)
+
+    @field_validator("thresholds_percent")
+    @classmethod
+    def _ascending(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(sorted(set(value)))
+
+
 class FileConfig(_Section):
     """The whole TOML config file."""
 
@@ -433,6 +469,8 @@ class FileConfig(_Section):
     polling: PollingConfig = PollingConfig()
     jobs: JobsConfig = JobsConfig()
     attachments: AttachmentsConfig = AttachmentsConfig()
+    operator: OperatorConfig = OperatorConfig()
+    alerts: AlertsConfig = AlertsConfig()
     models: list[ModelSpec]
 
 
@@ -446,6 +484,8 @@ class Settings:
         self.polling = file.polling
         self.jobs = file.jobs
         self.attachments = file.attachments
+        self.operator = file.operator
+        self.alerts = file.alerts
         self.catalogue = Catalogue(file.models)
         self._check_defaults()
 
@@ -493,6 +533,15 @@ class Settings:
                 "put your Atlas Cloud API key in the environment or in .env"
             )
         return self.env.discord_token, self.env.atlascloud_api_key
+
+    def require_atlas_key(self) -> SecretStr:
+        """The Atlas key alone (commands that never reach Discord), or `ConfigError`."""
+        if self.env.atlascloud_api_key is None:
+            raise ConfigError(
+                "ATLASCLOUD_API_KEY is not set: "
+                "put your Atlas Cloud API key in the environment or in .env"
+            )
+        return self.env.atlascloud_api_key
 
 
 def _one_line(error: ValidationError, *, env: bool) -> str:

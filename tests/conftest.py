@@ -36,6 +36,8 @@ BOT_ENV_VARS = frozenset(
         "LOG_FORMAT",
         "HEALTH_FILE",
         "ATLAS_MODE",
+        "METRICS_PORT",
+        "METRICS_HOST",
     }
 )
 

@@ -1,10 +1,11 @@
-"""Reading back the PNG charts the bot draws (8-bit RGB, unfiltered rows), to assert on pixels."""
+"""Reading back the PNG charts the bot draws, to assert on pixels."""
 
 from __future__ import annotations
 
-import struct
-import zlib
+import io
 from dataclasses import dataclass
+
+from PIL import Image
 
 
 @dataclass(frozen=True)
@@ -19,8 +20,9 @@ class Picture:
         """The RGB triple at (x, y)."""
         return self.rows[y][x * 3 : x * 3 + 3]
 
-    def columns_with(self, colour: bytes) -> list[int]:
+    def columns_with(self, colour: bytes | tuple[int, int, int]) -> list[int]:
         """The x of every column holding at least one pixel of `colour`."""
+        colour = bytes(colour)
         return [
             x
             for x in range(self.width)
@@ -28,28 +30,16 @@ class Picture:
         ]
 
 
-def read_png(data: bytes) -> Picture:
-    """Decode a PNG of the bot's kind; AssertionError for anything else (or a damaged file)."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "PNG signature"
-    at, chunks = 8, {}
-    idat = b""
-    while at < len(data):
-        (length,) = struct.unpack(">I", data[at : at + 4])
-        kind, body = data[at + 4 : at + 8], data[at + 8 : at + 8 + length]
-        (crc,) = struct.unpack(">I", data[at + 8 + length : at + 12 + length])
-        assert zlib.crc32(kind + body) & 0xFFFFFFFF == crc, f"bad CRC in {kind!r}"
-        if kind == b"IDAT":
-            idat += body
-        chunks[kind] = body
-        at += 12 + length
-    assert b"IEND" in chunks, "IEND chunk"
-    width, height, depth, colour_type, _, _, _ = struct.unpack(">IIBBBBB", chunks[b"IHDR"])
-    assert (depth, colour_type) == (8, 2), "8-bit RGB"
-    raw = zlib.decompress(idat)
-    stride = width * 3 + 1
-    assert len(raw) == stride * height
-    rows = []
-    for y in range(height):
-        assert raw[y * stride] == 0, "unfiltered rows"
-        rows.append(raw[y * stride + 1 : (y + 1) * stride])
-    return Picture(width, height, rows)
+def read_png(data: bytes, box: tuple[int, int, int, int] | None = None) -> Picture:
+    """Decode a PNG (with Pillow, a check of its own that the file is whole) as RGB rows;
+    `box` (left, top, right, bottom) keeps only that part, e.g. a chart's plot area."""
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "PNG"
+        image.load()
+        picture = image.convert("RGB")
+    if box is not None:
+        picture = picture.crop(box)
+    raw = picture.tobytes()
+    stride = picture.width * 3
+    rows = [raw[y * stride : (y + 1) * stride] for y in range(picture.height)]
+    return Picture(picture.width, picture.height, rows)

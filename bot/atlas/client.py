@@ -16,7 +16,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
@@ -47,6 +47,7 @@ from bot.atlas.models import Prediction, PredictionState, VideoRequest
 from bot.atlas.retry import RetryMode, RetryPolicy, is_retryable, parse_retry_after
 from bot.atlas.schedule import PollSchedule
 from bot.atlas.webhooks import Notice, PredictionNotices
+from bot.metrics import Metrics
 
 __all__ = ["AtlasClient", "RetryPolicy"]
 
@@ -94,8 +95,10 @@ class AtlasClient:
         shared_calm: SharedCalm | None = None,
         wall_clock: Callable[[], float] = time.time,
         notices: PredictionNotices | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._base = URL(base_url.rstrip("/"))
+        self._metrics = metrics
         self._api_key = api_key
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         # Uploads and downloads move megabytes: bound each read and the whole transfer.
@@ -271,10 +274,12 @@ class AtlasClient:
         target = URL(url)
         for attempt in range(1, self._retry.attempts + 1):
             retry_after: float | None = None
+            started = self._clock()
             try:
                 async with self._http().get(
                     target, headers=self._headers_for(target), timeout=self._transfer_timeout
                 ) as response:
+                    self._count("download", response.status, started)
                     request_id = response.headers.get("X-Request-ID")
                     if response.status >= 400:
                         retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -291,9 +296,11 @@ class AtlasClient:
             except (AtlasError, aiohttp.ClientError, TimeoutError) as exc:
                 await asyncio.to_thread(dest.unlink, missing_ok=True)
                 error = exc if isinstance(exc, AtlasError) else _network_error(exc)
+                if not isinstance(exc, AtlasError):
+                    self._count("download", "network", started)
                 if attempt == self._retry.attempts or not is_retryable(error, RetryMode.IDEMPOTENT):
                     raise error from (None if exc is error else exc)
-                await self._backoff(attempt, retry_after, error, "download")
+                await self._backoff(attempt, retry_after, error, "download", "download")
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def webhook_keys(self) -> Any:
@@ -301,6 +308,13 @@ class AtlasClient:
         body, _ = await self._call(
             "GET", self._base / "webhooks/jwks.json", mode=RetryMode.IDEMPOTENT
         )
+        return body
+
+    async def account(self, path: str, params: Sequence[tuple[str, str]] = ()) -> Any:
+        """GET one of Atlas's account endpoints (`/public/v1/{path}`: balance, model-costs,
+        model-usage); arrays go as repeated parameters, as Atlas requires. Bills nothing."""
+        url = (self._base.origin() / "public/v1" / path).with_query(list(params))
+        body, _ = await self._call("GET", url, mode=RetryMode.IDEMPOTENT)
         return body
 
     async def check_key(self) -> None:
@@ -327,12 +341,14 @@ class AtlasClient:
         limits: aiohttp.ClientTimeout | None = None,
     ) -> tuple[Any, str | None]:
         """Send one request with the retry rules of `mode`; return (parsed body, request id)."""
+        endpoint = endpoint_of(url)
         for attempt in range(1, self._retry.attempts + 1):
             retry_after: float | None = None
             await self._read_shared_calm()
             calm = self._calm_until - self._clock()
             if calm > 0:
                 await self._sleep(calm)
+            started = self._clock()
             try:
                 async with AsyncExitStack() as stack:
                     data = await body_factory(stack) if body_factory is not None else None
@@ -349,9 +365,11 @@ class AtlasClient:
                         status = response.status
                         retry_after = parse_retry_after(response.headers.get("Retry-After"))
             except (aiohttp.ClientError, TimeoutError) as exc:
+                self._count(endpoint, "network", started)
                 error: AtlasError = _network_error(exc)
                 cause: BaseException | None = exc
             else:
+                self._count(endpoint, status, started)
                 # Atlas may also report an error inside a 200 envelope's `code`.
                 code = body.get("code") if isinstance(body, dict) else None
                 if status < 400 and not (isinstance(code, int) and code >= 400):
@@ -362,14 +380,20 @@ class AtlasClient:
                 cause = None
             if attempt == self._retry.attempts or not is_retryable(error, mode):
                 raise error from cause
-            await self._backoff(attempt, retry_after, error, f"{method} {url.path}")
+            await self._backoff(attempt, retry_after, error, f"{method} {url.path}", endpoint)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _count(self, endpoint: str, status: int | str, started: float) -> None:
+        if self._metrics is not None:
+            self._metrics.atlas_request(endpoint, status, self._clock() - started)
+
     async def _backoff(
-        self, attempt: int, retry_after: float | None, error: AtlasError, what: str
+        self, attempt: int, retry_after: float | None, error: AtlasError, what: str, endpoint: str
     ) -> None:
         delay = self._retry.delay(attempt, retry_after, self._rng)
         if isinstance(error, RateLimited):
+            if self._metrics is not None:
+                self._metrics.atlas_backoff(endpoint)
             self._calm_until = max(self._calm_until, self._clock() + delay)
             await self._write_shared_calm(delay)
         log.warning(
@@ -417,6 +441,22 @@ class AtlasClient:
                 request_id=request_id,
             ) from None
         return prediction.model_copy(update={"request_id": request_id})
+
+
+def endpoint_of(url: URL) -> str:
+    """A request's endpoint as metrics name it (a bounded set: never an id)."""
+    path = url.path
+    for suffix, name in (
+        ("/model/generateVideo", "generateVideo"),
+        ("/model/uploadMedia", "uploadMedia"),
+        ("/webhooks/jwks.json", "jwks"),
+        ("/public/v1/balance", "balance"),
+        ("/public/v1/model-costs", "model-costs"),
+        ("/public/v1/model-usage", "model-usage"),
+    ):
+        if path.endswith(suffix):
+            return name
+    return "prediction" if "/model/prediction/" in path else "other"
 
 
 def _usable(notice: Notice | None) -> Prediction | None:

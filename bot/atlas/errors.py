@@ -136,6 +136,8 @@ _BY_STATUS: dict[int, type[AtlasStatusError]] = {
 
 
 def _body_message(body: Any) -> str | None:
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        body = body["error"]  # the account endpoints: {"error": {"type", "code", "message"}}
     if isinstance(body, dict):
         for key in ("msg", "message", "error"):
             value = body.get(key)

@@ -44,7 +44,7 @@ def state_of(status: str) -> PredictionState:
     return PredictionState.IN_PROGRESS
 
 
-def _usd_to_micros(value: Any) -> Micros | None:
+def usd_to_micros(value: Any) -> Micros | None:
     """A reported USD price (number or numeric string) in micro-dollars, rounded half up."""
     if value is None or isinstance(value, bool):
         return None
@@ -134,7 +134,7 @@ class Prediction(BaseModel):
     @field_validator("price", mode="before")
     @classmethod
     def _price_micros(cls, value: Any) -> Micros | None:
-        return _usd_to_micros(value)
+        return usd_to_micros(value)
 
     @field_validator("has_nsfw_contents", mode="before")
     @classmethod

@@ -39,6 +39,16 @@ class SharedDeadlines:
         )
         await self._db.run(lambda conn: conn.execute(query, (key, until_us)))
 
+    async def claim(self, key: str, until_us: int) -> bool:
+        """Set a deadline only if none is set for `key`: True for the one caller (of every
+        process) that set it. Keys that name their period make "once per period" marks."""
+        query = (
+            "INSERT INTO shared_deadlines (key, until_at) VALUES (?, ?)"
+            " ON CONFLICT (key) DO NOTHING"
+        )
+        changed = await self._db.run(lambda conn: conn.execute(query, (key, until_us)))
+        return changed == 1
+
     async def calm_until(self) -> float | None:
         """`SharedCalm`: this key's deadline in epoch seconds."""
         until = await self.get(self._key)

@@ -68,6 +68,10 @@ class GuildSettings:
     flagged_outputs: str | None = None
     # The most videos one /video or /animate may make at once (None: the bot's most, 4).
     max_count: int | None = None
+    # Budget alerts (bot/operator/alerts.py): members told privately at each threshold of
+    # their limit, and the log channel at each threshold of the server's cap. None: on.
+    member_alerts: bool | None = None
+    cap_alerts: bool | None = None
     # Who last changed them, and when (not part of the stored JSON object).
     updated_at: datetime | None = None
     updated_by: int | None = None

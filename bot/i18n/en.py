@@ -365,6 +365,45 @@ MESSAGES: dict[str, str] = {
     "admin.resolved_release": "Job `{job}` is released: nothing is charged.",
     "admin.resolve_unknown": "`{job}` is not an uncertain job of this server.",
     "admin.export_done": "Ledger export from {since} to {until}.",
+    # The operator's view (bot/operator): the Atlas balance, budget alerts, reconciliation.
+    "refused.atlas_balance": "The bot's Atlas Cloud account is out of credit for this video "
+    "({needed}), and the bot's operator has been told. Nothing was held or charged: try again "
+    "later.",
+    "alert.member.near": "📊 You have used {percent}% of your video budget on **{server}**: "
+    "{spent} of {budget}. It resets {resets}.",
+    "alert.member.full": "📊 You have used all of your video budget on **{server}** ({spent} "
+    "of {budget}). It resets {resets}; an admin can grant you more.",
+    "alert.server.near": "📊 This server has used {percent}% of its video cap: {spent} of "
+    "{budget}, until it resets {resets}.",
+    "alert.server.full": "📊 This server has used its whole video cap ({spent} of {budget}): "
+    "videos are refused until it resets {resets}, unless an admin raises the cap.",
+    "alert.bot.near": "📊 The bot-wide cap is {percent}% used: {spent} of {budget} across "
+    "every server, until it resets {resets}.",
+    "alert.bot.full": "🛑 The bot-wide cap is used up ({spent} of {budget}): every server's "
+    "videos are refused until it resets {resets}.",
+    "alert.balance.low": "⚠️ The Atlas Cloud balance is low: {balance} left, below "
+    "{threshold}. Top up the Atlas account before members' videos are refused.",
+    "alert.balance.recovered": "✅ The Atlas Cloud balance is back above {threshold}: {balance}.",
+    "alert.balance.refused": "🛑 A video of {price} was refused: the Atlas Cloud balance is "
+    "{balance}. Members hear that the bot is out of credit until the account is topped up.",
+    "settings.field.alerts": "Budget alerts",
+    "settings.alerts.members_on": "Members hear privately at {thresholds} of their limit",
+    "settings.alerts.members_off": "Members get no budget alerts",
+    "settings.alerts.cap_on": "The log channel hears at {thresholds} of the server cap",
+    "settings.alerts.cap_off": "No server cap alerts",
+    "settings.alerts.cap_no_channel": "Server cap alerts wait for a log channel "
+    "(/settings safety log_channel)",
+    "admin.report_atlas": "Atlas Cloud, yesterday ({day} UTC)",
+    "admin.report_atlas_line": "Ledger {ledger} · Atlas billed {atlas} · difference {difference}",
+    "admin.report_atlas_partial": "Ledger {ledger} · Atlas so far {atlas} (Atlas is still "
+    "counting this day)",
+    "admin.report_atlas_unreadable": "Atlas's costs could not be read: {reason}",
+    "chart.title.member": "Your daily video spend",
+    "chart.title.server": "This server's daily video spend",
+    "chart.axis": "USD",
+    "chart.spent": "Spent",
+    "chart.today": "Today",
+    "chart.pace": "Even pace",
     # Words filled into other messages as `{period}`.
     "period.day": "day",
     "period.week": "week",

@@ -379,6 +379,42 @@ MESSAGES: dict[str, str] = {
     "prefer.ignored.dm": "在這個頻道製作的影片會發布到伺服器的作品頻道，因此不會以私人訊息傳給你。",
     "prefer.ignored.footer": "用 `/偏好 查看` 和 `/偏好 設定` 查看或變更你的預設值。"
     "這則提醒只會出現一次。",
+    # The operator's view (bot/operator): the Atlas balance, budget alerts, reconciliation.
+    "refused.atlas_balance": "機器人的 Atlas Cloud 帳戶餘額不足以製作這部影片（{needed}），"
+    "已通知機器人的管理者。沒有保留或收取任何費用，請稍後再試。",
+    "alert.member.near": "📊 你在 **{server}** 已用掉影片額度的 {percent}%：{spent}／{budget}。"
+    "額度將於 {resets} 重設。",
+    "alert.member.full": "📊 你在 **{server}** 的影片額度已全部用完（{spent}／{budget}）。"
+    "額度將於 {resets} 重設；管理員可以再給你額度。",
+    "alert.server.near": "📊 本伺服器已用掉影片上限的 {percent}%：{spent}／{budget}，"
+    "將於 {resets} 重設。",
+    "alert.server.full": "📊 本伺服器的影片上限已全部用完（{spent}／{budget}）：在 {resets} "
+    "重設前影片都會被拒絕，除非管理員提高上限。",
+    "alert.bot.near": "📊 機器人整體上限已使用 {percent}%：所有伺服器合計 {spent}／{budget}，"
+    "將於 {resets} 重設。",
+    "alert.bot.full": "🛑 機器人整體上限已用完（{spent}／{budget}）：在 {resets} 重設前，"
+    "所有伺服器的影片都會被拒絕。",
+    "alert.balance.low": "⚠️ Atlas Cloud 餘額偏低：剩下 {balance}，低於 {threshold}。"
+    "請在成員的影片被拒絕之前為 Atlas 帳戶儲值。",
+    "alert.balance.recovered": "✅ Atlas Cloud 餘額已回到 {threshold} 以上：{balance}。",
+    "alert.balance.refused": "🛑 一部 {price} 的影片被拒絕：Atlas Cloud 餘額只有 {balance}。"
+    "帳戶儲值之前，成員會看到機器人額度不足的訊息。",
+    "settings.field.alerts": "額度提醒",
+    "settings.alerts.members_on": "成員用到額度的 {thresholds} 時會收到私人提醒",
+    "settings.alerts.members_off": "成員不會收到額度提醒",
+    "settings.alerts.cap_on": "伺服器上限用到 {thresholds} 時會在紀錄頻道提醒",
+    "settings.alerts.cap_off": "不提醒伺服器上限",
+    "settings.alerts.cap_no_channel": "伺服器上限提醒需要先設定紀錄頻道（/設定 安全 紀錄頻道）",
+    "admin.report_atlas": "Atlas Cloud，昨天（UTC {day}）",
+    "admin.report_atlas_line": "帳本 {ledger} · Atlas 收費 {atlas} · 差額 {difference}",
+    "admin.report_atlas_partial": "帳本 {ledger} · Atlas 目前 {atlas}（Atlas 仍在結算這一天）",
+    "admin.report_atlas_unreadable": "無法讀取 Atlas 的費用：{reason}",
+    "chart.title.member": "你每天的影片花費",
+    "chart.title.server": "本伺服器每天的影片花費",
+    "chart.axis": "美元",
+    "chart.spent": "已花費",
+    "chart.today": "今天",
+    "chart.pace": "平均速度",
 }
 
 # -- the slash commands, keyed by the English text the extensions declare ----------------------
@@ -453,9 +489,23 @@ _ZH_TW_NAMES = {
     "set": "設定",
     "dm": "私訊",
     "preference": "項目",
+    # Budget alerts (#18).
+    "alerts": "額度提醒",
+    "members": "提醒成員",
+    "server_cap": "提醒伺服器上限",
 }
 
 _ZH_TW_DESCRIPTIONS = {
+    # /settings alerts (#18).
+    "Budget alerts: members privately, the log channel for the server cap.": (
+        "額度提醒：私下提醒成員，並在紀錄頻道提醒伺服器上限。"
+    ),
+    "Tell members privately when they pass each threshold of their limit": (
+        "成員的花費超過各個提醒門檻時私下通知他們"
+    ),
+    "Tell the log channel when the server passes each threshold of its cap": (
+        "伺服器的花費超過上限的各個提醒門檻時通知紀錄頻道"
+    ),
     # /video and /animate.
     "Make a short video from a text prompt.": "用文字提示詞製作一段短影片。",
     "Turn 1-7 images and a prompt into a video.": "把 1 到 7 張圖片和提示詞變成影片。",

@@ -18,6 +18,8 @@ from bot.jobs.media import AttachmentFetcher
 from bot.jobs.moderation import Moderation
 from bot.jobs.store import JobStore
 from bot.ledger import Ledger
+from bot.metrics import Metrics
+from bot.operator import BalanceWatch, BudgetAlerts
 from bot.settings import Settings
 
 REFRESH_SECONDS = 5.0
@@ -49,6 +51,11 @@ class JobContext:
     notice_after_seconds: float = NOTICE_AFTER_SECONDS
     simulated: bool = False
     """A dry run: messages say the videos are simulated."""
+    balance: BalanceWatch | None = None
+    """The Atlas balance: a job it cannot pay is refused before anything is held."""
+    alerts: BudgetAlerts | None = None
+    """Told of every capture: members, admins and the operator hear of budgets running out."""
+    metrics: Metrics | None = None
 
 
 __all__ = ["NOTICE_AFTER_SECONDS", "REFRESH_SECONDS", "JobContext"]

@@ -47,9 +47,10 @@ from bot.jobs.line import PlacesShown
 from bot.jobs.media import MediaError
 from bot.jobs.orders import ValidatedOrder
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
-from bot.jobs.record import JobState
+from bot.jobs.record import JobMeta, JobState
 from bot.jobs.store import IllegalTransition
 from bot.ledger import SettlementConflict
+from bot.operator import CapturedJob
 
 # Logged as the job service: one logger for a job's whole life (as in bot.ledger's modules).
 log = logging.getLogger("bot.jobs.service")
@@ -85,6 +86,7 @@ class JobRunner:
         self._monotonic = ctx.monotonic
         self._refresh_seconds = ctx.refresh_seconds
         self._notice_after_seconds = ctx.notice_after_seconds
+        self._alerts = ctx.alerts
 
     # -- wait in line, submit ------------------------------------------------------------
 
@@ -308,6 +310,10 @@ class JobRunner:
         summary = await self._ledger.summary(
             order.order.user_id, order.order.guild_id, order.order.role_ids
         )
+        if self._alerts is not None:
+            self._alerts.captured(
+                captured_job(order.order.guild_id, order.order.user_id, order.meta)
+            )
         url = prediction.outputs[0] if prediction.outputs else None
         view = view.but(
             status=JobStatus.DOWNLOADING,
@@ -412,6 +418,11 @@ class JobRunner:
             raise
         except Exception:
             log.exception("could not update the member's message", extra={"job_id": view.job_id})
+
+
+def captured_job(guild_id: int, user_id: int, meta: JobMeta) -> CapturedJob:
+    """What the budget alerts need of a job whose money was captured."""
+    return CapturedJob(guild_id, user_id, meta.role_ids, meta.locale)
 
 
 def _ending_without_video(exc: AtlasError) -> tuple[FailureReason, JobState]:

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from bot.atlas import AtlasError
 from bot.jobs.context import JobContext
-from bot.jobs.lifecycle import JobRunner, PreparedJob
+from bot.jobs.lifecycle import JobRunner, PreparedJob, captured_job
 from bot.jobs.orders import order_of
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
 from bot.jobs.record import JobRecord, JobState
@@ -61,6 +61,8 @@ class Recovery:
         self._runner = runner
         self._view_of = view_of
         self._launch = launch
+        self._alerts = ctx.alerts
+        self._metrics = ctx.metrics
 
     async def recover(self, progress_for: Callable[[JobRecord], Progress]) -> RecoveryReport:
         """Settle or resume every unfinished job; run once at start-up, before commands.
@@ -143,6 +145,11 @@ class Recovery:
                 await self._ledger.release(job_id, note, tx=tx)
             await self._jobs.advance(job_id, JobState.FAILED, tx=tx, error=note)
         log.info(note, extra={"job_id": job_id})
+        if charge:  # Atlas billed it after all: it counts like any capture
+            if self._metrics is not None:
+                self._metrics.job_captured(job.model, job.guild_id, job.quote)
+            if self._alerts is not None:
+                self._alerts.captured(captured_job(job.guild_id, job.user_id, job.meta))
         return True
 
     async def _may_wait_again(self, job: JobRecord) -> bool:

@@ -75,6 +75,7 @@ class JobService:
         self._moderation = ctx.moderation
         self._offers = offers
         self._approvals = approvals or Approvals()
+        self._balance = ctx.balance
         self._runner = JobRunner(ctx)
         self._recovery = Recovery(
             ctx, runner=self._runner, view_of=self.view_of, launch=self._launch
@@ -127,6 +128,9 @@ class JobService:
             raise JobRefused("refused.wrong_channel", channel_ids=guild.channel_ids)
         await self._moderation.screen(guild, order)  # age-restricted channels, pauses, rules
         validated = validate_order(order, self._settings, guild)
+        total = validated.price * order.count
+        if self._balance is not None and await self._balance.refuses(total):
+            raise JobRefused("refused.atlas_balance", needed=total)
         # Where the video goes is decided now and kept with the job, for a restart to follow.
         delivery = delivery_for(guild, order.channel_id, prefers_dm=order.prefers_dm)
         validated = replace(validated, meta=validated.meta.but(delivery=delivery))
@@ -155,6 +159,8 @@ class JobService:
             # The ledger cannot take the hold (locked, disk full): nothing was reserved.
             log.error("cannot reserve: %s", exc, extra={"job_id": records[0].id})
             raise JobRefused("refused.ledger_busy") from None
+        if self._balance is not None:
+            self._balance.draw(total)
         prepared = []
         for record in records:
             log.info(

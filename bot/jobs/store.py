@@ -58,6 +58,10 @@ _FIELDS = frozenset(
 _COLUMN = {"meta": "params"}
 """Fields stored under another column name (the metadata is the `params` JSON)."""
 
+JobWatcher = Callable[[JobState | None, JobRecord], None]
+"""Hears every stored move: the state before (None: just created) and the row after. Called
+after the write (inside the caller's transaction, if any); quick, never raises, does no I/O."""
+
 
 def _params_json(meta: JobMeta) -> str:
     return json.dumps(meta.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -141,7 +145,7 @@ async def _advance(
     expect: Collection[JobState] | None,
     fields: dict[str, Any],
     now_us: int,
-) -> JobRecord:
+) -> tuple[JobState, JobRecord]:
     locking = sql_in(conn.dialect, "", " FOR UPDATE")  # one mover at a time on PostgreSQL
     row = await conn.fetchone(f"{_SELECT} WHERE id = ?{locking}", (job_id,))
     if row is None:
@@ -167,7 +171,7 @@ async def _advance(
     await conn.execute(f"UPDATE jobs SET {', '.join(columns)} WHERE id = ?", (*values, job_id))  # noqa: S608
     stored = await conn.fetchone(f"{_SELECT} WHERE id = ?", (job_id,))
     assert stored is not None
-    return _record(stored)
+    return current.state, _record(stored)
 
 
 SOLO_OWNER = "solo"
@@ -212,6 +216,15 @@ class JobStore:
         self.owner = owner
         self.lease_seconds = lease_seconds
         self._mine = mine or (lambda _guild_id: True)
+        self._watchers: list[JobWatcher] = []
+
+    def watch(self, watcher: JobWatcher) -> None:
+        """Tell `watcher` of every job created and moved from now on (metrics, alerts)."""
+        self._watchers.append(watcher)
+
+    def _tell(self, before: JobState | None, job: JobRecord) -> None:
+        for watcher in self._watchers:
+            watcher(before, job)
 
     def _lease_end_us(self) -> int:
         return to_micros(self._clock()) + int(self.lease_seconds * 1_000_000)
@@ -222,6 +235,7 @@ class JobStore:
             raise ValueError("a job needs an id")
         owner, until = self.owner, self._lease_end_us()
         await self._db.run(lambda conn: _insert(conn, job, owner, until), tx=tx)
+        self._tell(None, job)
 
     async def lease(self, job_id: str) -> Lease | None:
         """Who follows the job, until when (None: nobody, or no such job)."""
@@ -279,9 +293,11 @@ class JobStore:
             raise TypeError(f"advance() cannot set {', '.join(sorted(unknown))}")
         state = JobState(state)
         now_us = to_micros(self._clock())
-        return await self._db.run(
+        before, job = await self._db.run(
             lambda conn: _advance(conn, job_id, state, expect, fields, now_us), tx=tx
         )
+        self._tell(before, job)
+        return job
 
     async def attach_message(self, job_id: str, message_id: int) -> bool:
         """Remember the Discord message that shows the job, unless one is stored already.

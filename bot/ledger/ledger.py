@@ -320,6 +320,15 @@ class Ledger:
             )
         )
 
+    async def bot_spent(self, *, now: datetime | None = None) -> tuple[int, datetime]:
+        """What every server together spent this period, and when the period ends (for the
+        bot-wide cap's alerts)."""
+        now_us = self._now_us(now)
+        spent, _ = await self._db.read(
+            lambda conn: reports.bot_total(conn, self._rule, now_us=now_us)
+        )
+        return spent, self._rule.period_at_micros(now_us).end
+
     async def export_csv(self, guild_id: int, since: datetime, until: datetime) -> str:
         """Holds, captures, releases and grants in [since, until) as CSV, for the accountant."""
         since_us, until_us = to_micros(since), to_micros(until)

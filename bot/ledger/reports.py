@@ -14,7 +14,7 @@ from typing import Literal
 
 from bot.db.store import Conn
 from bot.db.times import from_micros
-from bot.ledger.book import GUILD_ROW, Book, balance, derive
+from bot.ledger.book import BOT_ROW, GUILD_ROW, Book, balance, derive
 from bot.ledger.limits import granted, load_limits
 from bot.ledger.models import BudgetSummary, GuildReport, JobActivity
 from bot.ledger.periods import PeriodRule
@@ -110,6 +110,13 @@ async def report(
         resets_at=period.end,
         top_spenders=[(int(user), int(spent)) for user, spent in spenders],
     )
+
+
+async def bot_total(conn: Conn, rule: PeriodRule, *, now_us: int) -> tuple[int, int]:
+    """What every server together spent and holds this period: (spent, held)."""
+    period = rule.period_at_micros(now_us)
+    total = await balance(conn, period, *BOT_ROW)
+    return total.spent, total.held
 
 
 def _cell(value: object) -> object:

@@ -15,13 +15,17 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Literal, Self
 
 from aiohttp import BodyPartReader, web
 from yarl import URL
 
-from bot.catalogue import Catalogue
+from bot.catalogue import Catalogue, ModelSpec
+from bot.money import Micros, usd
+from bot.pricing import InvalidOptions, quote
+from bot.sim.account import Refused, SimAccount, account_error
 from bot.sim.imaging import NotAnImage, sniff_image
 from bot.sim.jobs import Outcome, Script, SimJob, video_chunks
 from bot.sim.validation import Refusal, validate_submit
@@ -29,7 +33,9 @@ from bot.sim.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
 
-Endpoint = Literal["submit", "poll", "upload", "download", "balance", "jwks", "any"]
+Endpoint = Literal[
+    "submit", "poll", "upload", "download", "balance", "costs", "usage", "jwks", "any"
+]
 FaultStatus = int | Literal["drop"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -106,6 +112,8 @@ class AtlasSimulator:
         self.requests: list[RecordedRequest] = []
         self.jobs: dict[str, SimJob] = {}
         self.uploads: dict[str, bytes] = {}
+        # The account's balance: submits freeze a job's price, completed jobs are charged.
+        self.account = SimAccount()
         self._faults: list[_Fault] = []
         self._scripts: list[Script] = []
         self._ids = itertools.count(1)
@@ -121,6 +129,8 @@ class AtlasSimulator:
         routes.add_get("/api/v1/model/prediction/{id}", self._poll, name="poll")
         routes.add_post("/api/v1/model/uploadMedia", self._upload, name="upload")
         routes.add_get("/public/v1/balance", self._balance, name="balance")
+        routes.add_get("/public/v1/model-costs", self._costs, name="costs")
+        routes.add_get("/public/v1/model-usage", self._usage, name="usage")
         routes.add_get("/api/v1/webhooks/jwks.json", self._jwks, name="jwks")
         routes.add_get("/media/outputs/{id}.mp4", self._output, name="download")
         routes.add_get("/media/uploads/{id}/{name}", self._uploaded, name="uploaded")
@@ -273,8 +283,12 @@ class AtlasSimulator:
         except Refusal as refusal:
             return error_response(refusal.status, refusal.message, request_id)
         script = self._script_for(body["prompt"]) or Script(marker="")
+        job_id = f"sim-{next(self._ids):06d}-{uuid.uuid4().hex[:8]}"
+        self._settle_ended()
+        if not self.account.freeze(job_id, spec.id, self._price_of(spec, body)):
+            return error_response(402, None, request_id)
         job = SimJob(
-            id=f"sim-{next(self._ids):06d}-{uuid.uuid4().hex[:8]}",
+            id=job_id,
             model=spec.id,
             prompt=body["prompt"],
             body=body,
@@ -303,6 +317,7 @@ class AtlasSimulator:
         job = self.jobs.get(request.match_info["id"])
         if job is None:
             return error_response(404, "prediction not found", request[_REQUEST_ID])
+        self._settle_ended()
         data = job.data(self.clock(), origin=str(request.url.origin()), price_usd=self.price_usd)
         if self.transform_poll is not None:
             data = self.transform_poll(data)
@@ -379,8 +394,62 @@ class AtlasSimulator:
     async def _jwks(self, request: web.Request) -> web.Response:
         return web.json_response(self.webhooks.jwks())
 
+    def _price_of(self, spec: ModelSpec, body: dict[str, Any]) -> Micros:
+        """What Atlas freezes for a job: the scripted price, else the catalogue's."""
+        if self.price_usd is not None:
+            return usd(self.price_usd)
+        try:
+            return quote(spec, str(body.get("resolution")), int(body.get("duration", 0)))
+        except (InvalidOptions, TypeError, ValueError):
+            return 0
+
+    def _settle_ended(self) -> None:
+        """Charge (or unfreeze) every job that ended on the simulator's clock."""
+        now = self.clock()
+        for prediction_id in list(self.account.frozen):
+            job = self.jobs.get(prediction_id)
+            status = job.status(now) if job is not None else "failed"
+            if status in ("completed", "failed"):
+                day = datetime.now(UTC).date()
+                if job is not None:
+                    day = (job.created_at + timedelta(seconds=job.generation_seconds)).date()
+                self.account.settle(prediction_id, completed=status == "completed", day=day)
+
+    def _account_refusal(self, request: web.Request) -> web.Response | None:
+        if self.account.readable:
+            return None
+        return account_error(
+            403,
+            "insufficient_permissions",
+            "this API key may not read the account's billing data",
+            request[_REQUEST_ID],
+        )
+
     async def _balance(self, request: web.Request) -> web.Response:
-        return web.json_response({"code": 200, "data": {"balance": "10.00", "currency": "USD"}})
+        refused = self._account_refusal(request)
+        if refused is not None:
+            return refused
+        self._settle_ended()
+        return web.json_response(self.account.balance_body(request[_REQUEST_ID]))
+
+    async def _buckets(self, request: web.Request, *, costs: bool) -> web.Response:
+        refused = self._account_refusal(request)
+        if refused is not None:
+            return refused
+        self._settle_ended()
+        try:
+            body = self.account.buckets_body(
+                request.query, costs=costs, request_id=request[_REQUEST_ID]
+            )
+        except Refused as exc:
+            return account_error(400, "invalid_parameter", str(exc), request[_REQUEST_ID])
+        return web.json_response(body)
+
+    async def _costs(self, request: web.Request) -> web.Response:
+        return await self._buckets(request, costs=True)
+
+    async def _usage(self, request: web.Request) -> web.Response:
+        return await self._buckets(request, costs=False)
 
     async def _uploaded(self, request: web.Request) -> web.Response:
         content = self.uploads.get(request.match_info["id"])

@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.exts.budget._atlas import add_atlas_line
 from bot.exts.budget._outlook import add_outlook
 from bot.i18n import t
 from bot.jobs.forecast import outlook
@@ -199,6 +200,7 @@ class BudgetAdmin(AdminGroup):
             embed.add_field(
                 name=t("admin.report_uncertain", locale), value="\n".join(lines), inline=False
             )
+        await add_atlas_line(embed, self.bot, locale, interaction.guild_id or 0)
         ahead = await outlook(
             self.bot.ledger,
             self.bot.settings.budget,

@@ -52,7 +52,14 @@ async def add_outlook(
     if not any(day.amount for day in outlook.days):
         embed.add_field(name=t("forecast.field", locale), value=text, inline=False)
         return None
-    png = await asyncio.to_thread(spend_chart_png, outlook.days, today=outlook.today, budget=budget)
+    png = await asyncio.to_thread(
+        spend_chart_png,
+        outlook.days,
+        today=outlook.today,
+        budget=budget,
+        locale=locale,
+        server=server,
+    )
     chart = t("forecast.chart", locale, period=t(f"period.{period}", locale))
     embed.add_field(name=t("forecast.field", locale), value=f"{text}\n{chart}", inline=False)
     embed.set_image(url=f"attachment://{CHART_FILENAME}")

@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 
 from bot.catalogue import ModelKind
+from bot.exts.settings._alerts_render import add_alert_field
 from bot.exts.settings._safety_render import add_safety_fields
 from bot.guilds.delivery import DeliveryMode
 from bot.guilds.settings import MAX_COUNT, GuildSettings, SettingsRefused
@@ -143,6 +144,7 @@ def settings_embed(guild: GuildSettings, config: Settings, locale: str) -> disco
         name=t("settings.field.delivery", locale), value=delivery_text(guild, locale), inline=False
     )
     add_safety_fields(embed, guild, locale)
+    add_alert_field(embed, guild, locale, config.alerts.thresholds_percent)
     return embed
 
 
