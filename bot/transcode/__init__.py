@@ -13,15 +13,35 @@ from bot.transcode.errors import (
     TranscodeError,
     UnreadableInput,
 )
+from bot.transcode.plan import (
+    LADDER,
+    Impossible,
+    Plan,
+    Policy,
+    Rendition,
+    Source,
+    Untouched,
+    plan_fit,
+    plan_retry,
+)
 
 __all__ = [
+    "LADDER",
     "CannotFit",
     "EncodeTimedOut",
     "Encoder",
     "EncoderFailed",
+    "Impossible",
     "NoEncoder",
+    "Plan",
+    "Policy",
+    "Rendition",
+    "Source",
     "TranscodeError",
     "UnreadableInput",
+    "Untouched",
     "find_encoder",
     "forget_encoders",
+    "plan_fit",
+    "plan_retry",
 ]
