@@ -24,6 +24,7 @@ from bot.transcode.plan import (
     plan_fit,
     plan_retry,
 )
+from bot.transcode.probe import MediaInfo, decodes, faststart, probe
 
 __all__ = [
     "LADDER",
@@ -32,6 +33,7 @@ __all__ = [
     "Encoder",
     "EncoderFailed",
     "Impossible",
+    "MediaInfo",
     "NoEncoder",
     "Plan",
     "Policy",
@@ -40,8 +42,11 @@ __all__ = [
     "TranscodeError",
     "UnreadableInput",
     "Untouched",
+    "decodes",
+    "faststart",
     "find_encoder",
     "forget_encoders",
     "plan_fit",
     "plan_retry",
+    "probe",
 ]
