@@ -13,6 +13,7 @@ from bot.transcode.errors import (
     TranscodeError,
     UnreadableInput,
 )
+from bot.transcode.files import clean_leftovers
 from bot.transcode.plan import (
     LADDER,
     Impossible,
@@ -25,6 +26,7 @@ from bot.transcode.plan import (
     plan_retry,
 )
 from bot.transcode.probe import MediaInfo, decodes, faststart, probe
+from bot.transcode.transcoder import Fitted, Transcoder
 
 __all__ = [
     "LADDER",
@@ -32,6 +34,7 @@ __all__ = [
     "EncodeTimedOut",
     "Encoder",
     "EncoderFailed",
+    "Fitted",
     "Impossible",
     "MediaInfo",
     "NoEncoder",
@@ -40,8 +43,10 @@ __all__ = [
     "Rendition",
     "Source",
     "TranscodeError",
+    "Transcoder",
     "UnreadableInput",
     "Untouched",
+    "clean_leftovers",
     "decodes",
     "faststart",
     "find_encoder",

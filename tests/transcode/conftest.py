@@ -7,6 +7,7 @@ are the simulator's realistic outputs, made once per test session.
 from __future__ import annotations
 
 import asyncio
+import stat
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,42 @@ def full_hd_2s(sources: SimOutputs) -> Path:
 def small_4s(sources: SimOutputs) -> Path:
     """640x360, 4 s, 1 Mbit/s: smaller than the smallest size the planner picks."""
     return make(sources, 640, 360, 4, 1000)
+
+
+def hanging_encoder(folder: Path, real: Encoder) -> Encoder:
+    """An "ffmpeg" that reads files like the real one but hangs on an encode: it creates the
+    output, then waits on a child that sleeps (both in the encoder's process group)."""
+    script = folder / "hanging-ffmpeg"
+    script.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in\n'
+        "  *libx264*)\n"
+        '    for last in "$@"; do :; done\n'
+        '    : > "$last"\n'
+        "    sleep 600 &\n"
+        "    wait\n"
+        "    ;;\n"
+        f'  *) exec "{real.path}" "$@" ;;\n'
+        "esac\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return Encoder(path=str(script), version="hanging", origin="configured")
+
+
+def group_alive(group: int) -> list[int]:
+    """The live processes of process group `group` (zombies waiting to be reaped are gone)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        state, group_id = fields[0], int(fields[2])
+        if group_id == group and state not in ("Z", "X"):
+            members.append(int(entry.name))
+    return members
 
 
 def size_of(path: Path) -> int:
