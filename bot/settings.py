@@ -390,6 +390,30 @@ class AttachmentsConfig(_Section):
     content_types: tuple[str, ...] = ("image/png", "image/jpeg", "image/webp")
 
 
+class DeliveryConfig(_Section):
+    """How a finished video reaches Discord: transcoded to fit the destination's upload limit."""
+
+    # The ffmpeg to use; empty: imageio-ffmpeg's bundled one, else `ffmpeg` on PATH.
+    encoder_path: str = ""
+    # Beyond this many MB (1,000,000 bytes) the bot never downloads a video: it gives the link.
+    max_download_mb: Annotated[int, Field(gt=0)] = 500
+    # Encoders running at once (each uses the cores the others leave); 0: one per CPU.
+    max_encoders: Annotated[int, Field(ge=0)] = 0
+    encode_timeout_seconds: Annotated[float, Field(gt=0)] = 300.0
+    # Never smaller than this to fit: a smaller picture is not worth it, the link is better.
+    min_resolution: Literal["360p", "480p", "720p"] = "480p"
+
+    @property
+    def min_short_side(self) -> int:
+        """`min_resolution` as pixels on the short side (480 for "480p")."""
+        return int(self.min_resolution.removesuffix("p"))
+
+    @property
+    def max_download_bytes(self) -> int:
+        """`max_download_mb` in bytes."""
+        return self.max_download_mb * 1_000_000
+
+
 class FileConfig(_Section):
     """The whole TOML config file."""
 
@@ -398,6 +422,7 @@ class FileConfig(_Section):
     polling: PollingConfig = PollingConfig()
     jobs: JobsConfig = JobsConfig()
     attachments: AttachmentsConfig = AttachmentsConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
     models: list[ModelSpec]
 
 
@@ -411,6 +436,7 @@ class Settings:
         self.polling = file.polling
         self.jobs = file.jobs
         self.attachments = file.attachments
+        self.delivery = file.delivery
         self.catalogue = Catalogue(file.models)
         self._check_defaults()
 
