@@ -46,7 +46,14 @@ from bot.transcode.process import kill_group, run
 DEFAULT_PRESET = "veryfast"
 DURATION_TOLERANCE_SECONDS = 0.2
 MAX_ATTEMPTS = 2
-INPUT_DAMAGED = ("partial file", "corrupt input packet", "Invalid data found", "[in#0", "[dec:")
+INPUT_DAMAGED = (
+    "partial file",
+    "corrupt input packet",
+    "Invalid data found",
+    "Error while decoding",  # ffmpeg before 7
+    "[in#0",
+    "[dec:",
+)
 """What ffmpeg's errors about a damaged input (a truncated download) contain."""
 
 
