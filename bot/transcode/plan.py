@@ -31,8 +31,8 @@ class Source:
     height: int
     has_audio: bool
     fps: float = 30.0
-    # The source's audio bitrate when it can go out as it is (AAC, mono or stereo): copied
-    # when the budget allows it, which costs no CPU and loses nothing.
+    # The source's audio bitrate when it can go out as it is (AAC stereo): copied when the
+    # budget allows it, which costs no CPU and loses nothing.
     copyable_audio_kbps: int | None = None
 
     def __post_init__(self) -> None:

@@ -381,7 +381,7 @@ class Transcoder:
 
 
 def _copyable_audio(info: MediaInfo) -> int | None:
-    """The source's audio bitrate if its audio plays inline as it is (AAC, mono or stereo)."""
-    if info.audio_codec == "aac" and info.audio_channels in (1, 2):
+    """The source's audio bitrate if it can go out as it is: AAC stereo, like every output."""
+    if info.audio_codec == "aac" and info.audio_channels == 2:
         return info.audio_kbps
     return None

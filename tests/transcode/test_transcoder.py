@@ -26,6 +26,7 @@ from bot.transcode import (
     decodes,
     probe,
 )
+from bot.transcode.process import run
 from tests.transcode.conftest import cut_short, group_alive, hanging_encoder, mode_of, size_of
 
 LIMIT = 1_000_000
@@ -87,6 +88,22 @@ async def test_a_video_over_the_limit_comes_out_under_it_and_plays_inline(
     assert leftovers(work, fitted) == []
     assert mode_of(work) == 0o700
     assert mode_of(fitted.path) == 0o600
+
+
+async def test_mono_audio_comes_out_stereo(
+    transcoder: Transcoder, encoder: Encoder, hd_4s: Path, tmp_path: Path
+) -> None:
+    mono = tmp_path / "mono.mp4"
+    made = await run(
+        [encoder.path, "-v", "error", "-i", str(hd_4s), "-c:v", "copy", "-ac", "1", str(mono)]
+    )
+    assert made.returncode == 0
+
+    fitted = await transcoder.fit(mono, LIMIT)
+
+    assert not fitted.audio_copied
+    info = await probe(fitted.path, encoder)
+    assert (info.audio_codec, info.audio_channels) == ("aac", 2)
 
 
 async def test_a_video_under_the_limit_is_never_touched(
