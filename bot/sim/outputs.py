@@ -6,7 +6,8 @@ These files have the requested size, aspect ratio and duration, at a bitrate per
 resolution (configurable, real-world figures by default, interpolated by pixel count between
 them), and a picture that compresses like footage: a textured scene panning under a moving test
 pattern, with a little grain, and a tone. The texture was calibrated so that x264 at CRF 23
-needs about the real-world bitrate for it (3.7 Mbit/s at 720p, 7.4 at 1080p, 26 at 4k).
+needs about the real-world bitrate for it: 3.7 Mbit/s at 720p, 7.4 at 1080p, 26 at 4k with
+`-preset veryfast`; 3.8, 8.6 and 30 with the default preset (bench/transcode.py's crf23 row).
 
 Each file is encoded once with the real encoder (`-preset ultrafast`, CBR with filler so the
 size meets the target) and cached on disk by (size, duration, bitrate); a file is written under
