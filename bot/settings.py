@@ -461,6 +461,30 @@ class AlertsConfig(_Section):
         return tuple(sorted(set(value)))
 
 
+class DeliveryConfig(_Section):
+    """How a finished video reaches Discord: transcoded to fit the destination's upload limit."""
+
+    # The ffmpeg to use; empty: imageio-ffmpeg's bundled one, else `ffmpeg` on PATH.
+    encoder_path: str = ""
+    # Beyond this many MB (1,000,000 bytes) the bot never downloads a video: it gives the link.
+    max_download_mb: Annotated[int, Field(gt=0)] = 500
+    # Encoders running at once (each uses the cores the others leave); 0: one per CPU.
+    max_encoders: Annotated[int, Field(ge=0)] = 0
+    encode_timeout_seconds: Annotated[float, Field(gt=0)] = 300.0
+    # Never smaller than this to fit: a smaller picture is not worth it, the link is better.
+    min_resolution: Literal["360p", "480p", "720p"] = "480p"
+
+    @property
+    def min_short_side(self) -> int:
+        """`min_resolution` as pixels on the short side (480 for "480p")."""
+        return int(self.min_resolution.removesuffix("p"))
+
+    @property
+    def max_download_bytes(self) -> int:
+        """`max_download_mb` in bytes."""
+        return self.max_download_mb * 1_000_000
+
+
 class FileConfig(_Section):
     """The whole TOML config file."""
 
@@ -471,6 +495,7 @@ class FileConfig(_Section):
     attachments: AttachmentsConfig = AttachmentsConfig()
     operator: OperatorConfig = OperatorConfig()
     alerts: AlertsConfig = AlertsConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
     models: list[ModelSpec]
 
 
@@ -486,6 +511,7 @@ class Settings:
         self.attachments = file.attachments
         self.operator = file.operator
         self.alerts = file.alerts
+        self.delivery = file.delivery
         self.catalogue = Catalogue(file.models)
         self._check_defaults()
 

@@ -13,9 +13,10 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
@@ -28,6 +29,7 @@ from bot.pricing import InvalidOptions, quote
 from bot.sim.account import Refused, SimAccount, account_error
 from bot.sim.imaging import NotAnImage, sniff_image
 from bot.sim.jobs import Outcome, Script, SimJob, video_chunks
+from bot.sim.outputs import BitrateTable, SimOutputs, stream_file
 from bot.sim.validation import Refusal, validate_submit
 from bot.sim.webhooks import WebhookSender
 
@@ -97,12 +99,24 @@ class AtlasSimulator:
         generation_seconds: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
         price_usd: str | None = None,
+        outputs: Literal["sample", "realistic"] = "sample",
+        output_bitrates: Mapping[str, Mapping[str, float]] | None = None,
+        output_cache: Path | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.api_key = api_key
         self.generation_seconds = generation_seconds
         self.clock = clock
         self.price_usd = price_usd
+        # Outputs (issue #19): "sample", the tiny MP4 padded to a scripted size (tests that
+        # only need bytes); "realistic", real H.264 + AAC files of the job's resolution,
+        # aspect ratio and duration at Atlas's bitrates (Mbit/s per model and resolution in
+        # `output_bitrates`, "*" for every model), made once and cached in `output_cache`.
+        self.realistic_outputs = (
+            SimOutputs(cache_dir=output_cache, bitrates=BitrateTable(output_bitrates))
+            if outputs == "realistic"
+            else None
+        )
         self.slow_seconds = 0.0
         self.retry_after: str | None = None  # sent with scripted 429/503 faults when set
         self.upload_url_field: Literal["download_url", "url", "top_level_url"] = "download_url"
@@ -461,6 +475,11 @@ class AtlasSimulator:
         job = self.jobs.get(request.match_info["id"])
         if job is None or job.status(self.clock()) != "completed":
             return web.Response(status=404, text="not found")
+        if self.realistic_outputs is not None and job.output_bytes is None:  # issue #19
+            aspect_param = self.catalogue.get(job.model).aspect_ratio_param
+            spec = self.realistic_outputs.spec_for_job(job, aspect_param)
+            path = await self.realistic_outputs.path(spec)
+            return await stream_file(request, path, content_length=self.send_content_length)
         length, chunks = video_chunks(job.output_bytes)
         response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
         if self.send_content_length:
