@@ -199,7 +199,7 @@ class VideoBot(commands.Bot):
             await self.jobs.recover(self._progress_for)
         except (DatabaseUnavailable, DatabaseCorrupt) as exc:  # e.g. locked by another process
             raise ConfigError(database_problem(self.settings.env, exc)) from None
-        self.jobs.start()
+        await self.jobs.start()
         self.services.start()
         self._health_task = asyncio.create_task(self._beat(health_file()), name="health")
 

@@ -22,9 +22,11 @@ from bot.atlas.webhook_server import WebhookServer
 from bot.atlas.webhooks import PredictionNotices, WebhookKeys, WebhookVerifier
 from bot.db import DatabaseError, Store, open_store
 from bot.db.deadlines import SharedDeadlines
+from bot.db.signals import signals_for
 from bot.db.times import utc_now
 from bot.guilds.preferences import PreferenceStore
 from bot.guilds.settings import GuildSettingsStore
+from bot.jobs.callbacks import CallbackInbox, callback_secret
 from bot.jobs.context import JobContext
 from bot.jobs.eta import Eta
 from bot.jobs.line import Line
@@ -136,8 +138,19 @@ async def build(
             settings.attachments.allowed_hosts, max_bytes=settings.attachments.max_bytes
         )
         opened.push_async_callback(fetcher.close)
+        callbacks = None
         if notices is not None:
-            webhooks = await serve_webhooks(settings, atlas, notices)
+            # Calls about our jobs are kept with the job, for whichever process follows it.
+            signals = signals_for(db)
+            opened.push_async_callback(signals.close)
+            callbacks = CallbackInbox(
+                db,
+                signals,
+                base_url=settings.env.public_webhook_url or "",
+                secret=callback_secret(api_key.get_secret_value()),
+                clock=clock,
+            )
+            webhooks = await serve_webhooks(settings, atlas, notices, callbacks)
             opened.push_async_callback(webhooks.close)
         metrics_server = None
         if settings.env.metrics_port is not None:
@@ -145,7 +158,18 @@ async def build(
             opened.push_async_callback(metrics_server.close)
         to_close = opened.pop_all()  # built: from now on the services close them
     services = _wire(
-        settings, db, atlas, fetcher, clock, monotonic, mine, simulated, timings, to_close, metrics
+        settings,
+        db,
+        atlas,
+        fetcher,
+        clock,
+        monotonic,
+        mine,
+        simulated,
+        timings,
+        to_close,
+        metrics,
+        callbacks=callbacks,
     )
     services.simulator = simulator
     services.metrics_server = metrics_server
@@ -169,6 +193,8 @@ def _wire(
     timings: dict[str, Any],
     opened: contextlib.AsyncExitStack,
     metrics: Metrics,
+    *,
+    callbacks: CallbackInbox | None = None,
 ) -> Services:
     """Build the ledger, the job store and the job service over the opened resources."""
     ledger = Ledger(db, settings.budget, clock=clock)
@@ -215,6 +241,7 @@ def _wire(
         balance=balance,
         alerts=alerts,
         metrics=metrics,
+        callbacks=callbacks,
         **timings,
     )
     jobs = JobService(context, offers=OfferBook(settings.catalogue, monotonic=monotonic))
@@ -265,13 +292,16 @@ async def serve_metrics(settings: Settings, metrics: Metrics) -> MetricsServer:
 
 
 async def serve_webhooks(
-    settings: Settings, atlas: AtlasClient, notices: PredictionNotices
+    settings: Settings,
+    atlas: AtlasClient,
+    notices: PredictionNotices,
+    callbacks: CallbackInbox | None = None,
 ) -> WebhookServer:
     """Listen for Atlas's signed calls at PUBLIC_WEBHOOK_URL's path (before recovery, so the
     jobs it resumes hear of their ending too)."""
     env = settings.env
     verifier = WebhookVerifier(WebhookKeys(atlas.webhook_keys))
-    server = WebhookServer(verifier, notices, path=env.webhook_path)
+    server = WebhookServer(verifier, notices, path=env.webhook_path, jobs=callbacks)
     try:
         await server.start(env.webhook_host, env.webhook_port)
     except OSError as exc:

@@ -36,8 +36,10 @@ DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 ATLAS_BASE_URL = "https://api.atlascloud.ai/api/v1"
 SIMULATOR_KEY = SecretStr("dry-run")
 MIN_SECRET_CHARS = 8
-MAX_WEBHOOK_URL_CHARS = 1024
 """Shorter tokens and keys are refused (real ones are dozens of characters) and never redacted."""
+MAX_WEBHOOK_URL_CHARS = 1024 - 66
+"""Atlas takes a webhook_url of at most 1,024 characters; each job's adds "/{job id}/{token}"
+(1 + 32 + 1 + 32) to PUBLIC_WEBHOOK_URL (see `bot.jobs.callbacks`)."""
 DRY_RUN_MARK = "simulate"
 DRY_RUN_ON_POSTGRES = (
     "ATLAS_MODE=simulate with DATABASE_URL would mix simulated charges into the real ledger: "
@@ -190,7 +192,10 @@ class EnvSettings(LogEnv, HealthEnv):
                 "https://bot.example.org/atlas/webhook (unset: the bot polls)"
             )
         if len(value) > MAX_WEBHOOK_URL_CHARS:
-            raise ValueError(f"Atlas accepts at most {MAX_WEBHOOK_URL_CHARS} characters")
+            raise ValueError(
+                f"at most {MAX_WEBHOOK_URL_CHARS} characters (Atlas takes 1,024, and each job's "
+                "webhook URL adds its id and a token)"
+            )
         return value
 
     @property

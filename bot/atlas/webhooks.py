@@ -67,6 +67,8 @@ class WebhookEvent:
     event: str
     prediction_id: str | None
     prediction: Prediction | None
+    data: dict[str, Any] | None = None
+    """The prediction as the body carried it (to keep, and read again, as Atlas wrote it)."""
 
 
 def b64url_decode(text: str) -> bytes:
@@ -252,6 +254,7 @@ def _event(event_id: str, event_header: str | None, body: bytes) -> WebhookEvent
         event=str(event),
         prediction_id=str(prediction_id) if prediction_id else None,
         prediction=prediction,
+        data=data if isinstance(data, dict) else None,
     )
 
 

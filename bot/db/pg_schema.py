@@ -216,7 +216,17 @@ _V6: list[str] = [
     )""",
 ]
 
-PG_MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6]
+_V7: list[str] = [
+    """CREATE TABLE job_callbacks (
+        job_id TEXT PRIMARY KEY,
+        prediction_id TEXT NOT NULL,
+        prediction TEXT
+            CHECK (prediction IS NULL OR json_typeof(CAST(prediction AS json)) IS NOT NULL),
+        received_at BIGINT NOT NULL
+    )""",
+]
+
+PG_MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
 """`PG_MIGRATIONS[i]`: what takes a PostgreSQL database from version i to i + 1."""
 
 BOOTSTRAP = _BOOTSTRAP

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -204,6 +204,7 @@ class PostgresDatabase:
         self._owners: dict[asyncio.Task[Any], PgTx] = {}
         self._writes: set[asyncio.Task[Any]] = set()
         self._closed = False
+        self._listener: Any = None  # a connection of the pool kept for LISTEN
 
     @classmethod
     async def open(
@@ -263,7 +264,22 @@ class PostgresDatabase:
         self._closed = True
         if self._writes:
             await asyncio.gather(*self._writes, return_exceptions=True)
+        if self._listener is not None:
+            await self._pool.release(self._listener)
+            self._listener = None
         await self._pool.close()
+
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
+        """Hear PostgreSQL's NOTIFY on `channel`: each payload goes to `callback`, until the
+        database closes (one connection of the pool is kept for listening)."""
+        self._check_open()
+        if self._listener is None:
+            self._listener = await self._pool.acquire()
+
+        def heard(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
+            callback(payload)
+
+        await self._listener.add_listener(channel, heard)
 
     def _check_open(self) -> None:
         if self._closed:

@@ -229,5 +229,17 @@ _V6: list[str] = [
     ) WITHOUT ROWID""",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6]
+_V7: list[str] = [
+    # Atlas's signed call about one of our jobs (bot/jobs/callbacks.py), kept with the job by
+    # whichever process received it: the first call of each job; `prediction` is the
+    # prediction's JSON when the call carried a readable one.
+    """CREATE TABLE job_callbacks (
+        job_id TEXT PRIMARY KEY,
+        prediction_id TEXT NOT NULL,
+        prediction TEXT CHECK (prediction IS NULL OR json_valid(prediction)),
+        received_at INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
 """`MIGRATIONS[i]`: the statements that take a file from schema version i to i + 1."""

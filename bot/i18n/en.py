@@ -87,6 +87,8 @@ MESSAGES: dict[str, str] = {
     "status.awaiting_approval": "Waiting for an admin's approval (until {deadline}). The "
     "amount is on hold; nothing is charged unless the video is made.",
     "status.queued": "Queued",
+    "status.confirmed_by_call": "Atlas confirmed this video after all: its first answer was "
+    "lost on the way.",
     "status.queued_position": "Queued: number {position} in line in this server",
     "status.queued_starts": "Queued: number {position} in line in this server, expected to "
     "start {starts}",

@@ -89,6 +89,7 @@ MESSAGES: dict[str, str] = {
     "status.awaiting_approval": "等候管理員核准（期限：{deadline}）。這筆金額會先預扣；"
     "只有在影片製作完成時才會收費。",
     "status.queued": "排隊中",
+    "status.confirmed_by_call": "Atlas 之後確認了這部影片：它的第一次回應在傳送途中遺失了。",
     "status.queued_position": "排隊中：這個伺服器的第 {position} 位",
     "status.queued_starts": "排隊中：這個伺服器的第 {position} 位，預計{starts}開始",
     "status.uploading": "正在上傳你的圖片",

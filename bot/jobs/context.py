@@ -12,6 +12,7 @@ from bot.atlas import AtlasClient
 from bot.db import Store
 from bot.db.times import utc_now
 from bot.guilds.settings import GuildSettingsStore
+from bot.jobs.callbacks import CallbackInbox
 from bot.jobs.eta import Eta
 from bot.jobs.line import Line
 from bot.jobs.media import AttachmentFetcher
@@ -51,6 +52,8 @@ class JobContext:
     notice_after_seconds: float = NOTICE_AFTER_SECONDS
     simulated: bool = False
     """A dry run: messages say the videos are simulated."""
+    callbacks: CallbackInbox | None = None
+    """Atlas's calls about our jobs (PUBLIC_WEBHOOK_URL set), kept with each job."""
     balance: BalanceWatch | None = None
     """The Atlas balance: a job it cannot pay is refused before anything is held."""
     alerts: BudgetAlerts | None = None

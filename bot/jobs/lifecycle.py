@@ -41,6 +41,7 @@ from bot.atlas import (
     expected_seconds,
 )
 from bot.catalogue import ModelKind
+from bot.jobs.callbacks import StoredCall
 from bot.jobs.context import JobContext
 from bot.jobs.eta import generation_seconds
 from bot.jobs.line import PlacesShown
@@ -86,6 +87,7 @@ class JobRunner:
         self._monotonic = ctx.monotonic
         self._refresh_seconds = ctx.refresh_seconds
         self._notice_after_seconds = ctx.notice_after_seconds
+        self._callbacks = ctx.callbacks
         self._alerts = ctx.alerts
 
     # -- wait in line, submit ------------------------------------------------------------
@@ -184,13 +186,18 @@ class JobRunner:
             images=image_urls,
             aspect_ratio_param=order.model.aspect_ratio_param,
             images_param=order.model.images_param,
-            webhook_url=self._settings.env.public_webhook_url,
+            # A URL naming this job: Atlas's call reaches it even if the submit's answer is lost.
+            webhook_url=None if self._callbacks is None else self._callbacks.url_for(job.job_id),
         )
         try:
             prediction_id = await self._atlas.submit(request)
         except AtlasError as exc:
             if exc.submit_may_have_started:
-                await self.mark_uncertain(job.job_id, progress, view, exc)
+                # Atlas may have the job: keep its hold. Its call, if one came (or comes while
+                # it is marked uncertain), names the prediction: then it is followed as usual.
+                if not await self.adopt_if_called(job.job_id, order, progress, view):
+                    await self.mark_uncertain(job.job_id, progress, view, exc)
+                    await self.adopt_if_called(job.job_id, order, progress, view)
             else:
                 await self.fail(
                     job.job_id, progress, view, _failure_reason(exc), JobState.FAILED, str(exc)
@@ -203,6 +210,54 @@ class JobRunner:
         log.info("job submitted", extra={"job_id": job.job_id, "prediction_id": prediction_id})
         view = view.but(started_at=self._clock())
         await self.follow(job.job_id, prediction_id, order, progress, view, submitted_at)
+
+    async def adopt_if_called(
+        self, job_id: str, order: ValidatedOrder, progress: Progress, view: JobView
+    ) -> bool:
+        """Follow a job whose submit's answer was lost if Atlas's call about it was kept;
+        False when no call came (yet)."""
+        if self._callbacks is None:
+            return False
+        call = await self._callbacks.stored(job_id)
+        if call is None:
+            return False
+        await self.adopt(job_id, call, order, progress, view)
+        return True
+
+    async def adopt(
+        self,
+        job_id: str,
+        call: StoredCall,
+        order: ValidatedOrder,
+        progress: Progress,
+        view: JobView,
+    ) -> None:
+        """Atlas's call named the prediction of a job whose submit's answer was lost: store
+        the id and follow the job as any other (its hold was kept: it is captured once)."""
+        try:
+            job = await self._jobs.get(job_id)
+            if job is None:
+                return
+            job = await self._jobs.advance(
+                job_id,
+                JobState.SUBMITTED,
+                expect=(JobState.SUBMITTING, JobState.UNCERTAIN),
+                prediction_id=call.prediction_id,
+                meta=job.meta.but(confirmed_by_call=True),
+            )
+        except IllegalTransition:
+            return  # settled or adopted meanwhile: nothing more to do here
+        log.info(
+            "Atlas's call confirmed a job whose submit answer was lost",
+            extra={"job_id": job_id, "prediction_id": call.prediction_id},
+        )
+        if self._atlas.notices is not None:  # the call's outcome: no poll needed
+            self._atlas.notices.notify(call.prediction_id, call.prediction)
+        age = (self._clock() - job.created_at).total_seconds()
+        view = view.but(confirmed_by_call=True, started_at=job.created_at)
+        await self.follow(
+            job_id, call.prediction_id, order, progress, view, self._monotonic() - age
+        )
 
     async def _upload_images(self, order: ValidatedOrder) -> list[str]:
         urls: list[str] = []

@@ -59,7 +59,8 @@ def can_move(current: JobState, new: JobState) -> bool:
     if current.is_terminal:
         return False
     if current is JobState.UNCERTAIN:
-        return new.is_terminal
+        # An admin settles it, or Atlas's call names its prediction: followed again.
+        return new.is_terminal or new is JobState.SUBMITTED
     return _ORDER[new] > _ORDER[current]
 
 
@@ -92,6 +93,8 @@ class JobMeta:
     """Atlas's link to a held video (to deliver it once approved)."""
     batch: tuple[int, int] | None = None
     """(this video's number, how many) when one command asked for several."""
+    confirmed_by_call: bool = False
+    """Its submit's answer was lost (uncertain), and Atlas's webhook call named it after all."""
 
     def but(self, **changes: Any) -> JobMeta:
         """A copy with some fields changed."""
@@ -118,6 +121,7 @@ class JobMeta:
             "review": None if self.review is None else self.review.value,
             "reviewed_by": self.reviewed_by,
             "batch": None if self.batch is None else list(self.batch),
+            "confirmed_by_call": True if self.confirmed_by_call else None,
         }
         stored.update({key: value for key, value in optional.items() if value is not None})
         if self.review is not None:
@@ -146,6 +150,7 @@ class JobMeta:
             reviewed_by=_int_or_none(stored.get("reviewed_by")),
             output_url=stored.get("output_url"),
             batch=_batch(stored.get("batch")),
+            confirmed_by_call=bool(stored.get("confirmed_by_call", False)),
         )
 
 

@@ -69,6 +69,7 @@ class JobService:
         self._clock = ctx.clock
         self._simulated = ctx.simulated
         self._line = ctx.line
+        self._callbacks = ctx.callbacks
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._upkeep: list[asyncio.Task[None]] = []
         self._guild_settings = ctx.guild_settings
@@ -83,8 +84,11 @@ class JobService:
 
     # -- upkeep ------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start the upkeep loops: renew this process's job leases, sweep stale holds."""
+    async def start(self) -> None:
+        """Start the upkeep loops (renew this process's job leases, sweep stale holds), and
+        hear Atlas's calls about our jobs, kept by any process (webhooks on)."""
+        if self._callbacks is not None:
+            await self._callbacks.listen(self._recovery.on_call)
         self._upkeep = [
             asyncio.create_task(self._renew_leases(), name="leases"),
             asyncio.create_task(self._sweep_now_and_then(), name="sweep"),

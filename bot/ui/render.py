@@ -36,7 +36,15 @@ def duration_text(seconds: float) -> str:
 
 
 def status_text(view: JobView, locale: str) -> str:
-    """The status line of the job's embed."""
+    """The status line of the job's embed (and, for a job whose submit's answer was lost but
+    Atlas's call confirmed it after all, a line saying so)."""
+    text = _status_line(view, locale)
+    if view.confirmed_by_call and view.status is not JobStatus.UNCERTAIN:
+        return f"{text}\n{t('status.confirmed_by_call', locale)}"
+    return text
+
+
+def _status_line(view: JobView, locale: str) -> str:
     key = f"status.{view.status.value}"
     if view.status is JobStatus.GENERATING:
         # A relative timestamp ("started 42 seconds ago") that Discord's client keeps counting

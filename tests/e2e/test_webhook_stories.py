@@ -4,6 +4,7 @@ arrives while the bot restarts, only costs the slow safety poll."""
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -49,7 +50,12 @@ async def test_atlas_calls_back_and_the_video_arrives_without_polling(hooked: Wo
     assert status_of(message).startswith("Done"), status_of(message)
     assert message.attachments[0].data[4:8] == b"ftyp"
     (submit,) = hooked.sim.requests_to("/model/generateVideo")
-    assert submit.json["webhook_url"] == hooked.settings.env.public_webhook_url
+    # A URL naming the job (and a token only the bot can make), under PUBLIC_WEBHOOK_URL.
+    job = (await hooked.bot.job_store.recent(MEMBER, GUILD))[0]
+    base = hooked.settings.env.public_webhook_url
+    assert re.fullmatch(
+        rf"{re.escape(str(base))}/{job.id}/[0-9a-f]{{32}}", submit.json["webhook_url"]
+    )
     assert polls(hooked, "a heron at dawn") == 0
     assert [call.status for call in hooked.sim.webhooks.calls] == [200]
     summary = await hooked.bot.ledger.summary(MEMBER, GUILD, [])

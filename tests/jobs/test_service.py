@@ -446,7 +446,7 @@ async def test_start_runs_the_upkeep_and_close_stops_every_task(
         rig.jobs.run(running, sink)
         await until(lambda: bool(sink.shown), "the job to reach Atlas", 5)
 
-        rig.jobs.start()
+        await rig.jobs.start()
         assert upkeep_tasks() == {"leases", "sweep", f"job-{running.job_id}"}
         # The hold that never reached Atlas goes stale; the one at Atlas is pinned.
         rig.clock.advance(seconds=rig.settings.budget.hold_ttl_seconds + 1)
