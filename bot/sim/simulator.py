@@ -38,7 +38,10 @@ log = logging.getLogger(__name__)
 Endpoint = Literal[
     "submit", "poll", "upload", "download", "balance", "costs", "usage", "jwks", "any"
 ]
-FaultStatus = int | Literal["drop"]
+FaultStatus = int | Literal["drop", "created-500"]
+"""An error status answered without acting; "drop": the connection cut after acting (a submit
+creates its job, only the answer is lost); "created-500": a submit creates its job, then
+answers 500 (an error after the job was queued, as a real service may)."""
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 MAX_UPLOAD_BYTES = 20_000_000
@@ -186,7 +189,8 @@ class AtlasSimulator:
     def fail_next(self, endpoint: Endpoint, status: FaultStatus, count: int = 1) -> None:
         """Answer the next `count` calls to `endpoint` with `status`, or drop the connection.
 
-        A dropped submit is dropped *after* the job was created, like a reply lost on the way.
+        A dropped submit is dropped *after* the job was created, like a reply lost on the way;
+        "created-500" creates the job and answers 500 all the same.
         """
         self._faults.append(_Fault(endpoint, status, count))
 
@@ -265,6 +269,10 @@ class AtlasSimulator:
             if self.retry_after is not None and fault in (429, 503):
                 refused.headers["Retry-After"] = self.retry_after
             return refused
+        if fault == "created-500":
+            if route == "submit":
+                await handler(request)  # the job exists; the answer says it failed
+            return error_response(500, None, request_id)
         if fault == "drop":
             if route == "submit":
                 await handler(request)  # the job exists; only the answer is lost
