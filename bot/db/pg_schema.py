@@ -204,7 +204,13 @@ _V5: list[str] = [
     )""",
 ]
 
-PG_MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5]
+_V6: list[str] = [
+    "CREATE INDEX entries_member_spend ON entries (guild_id, user_id, at, amount)"
+    " WHERE kind = 'capture'",
+    "CREATE INDEX entries_guild_spend ON entries (guild_id, at, amount) WHERE kind = 'capture'",
+]
+
+PG_MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6]
 """`PG_MIGRATIONS[i]`: what takes a PostgreSQL database from version i to i + 1."""
 
 BOOTSTRAP = _BOOTSTRAP

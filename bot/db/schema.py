@@ -214,5 +214,14 @@ _V5: list[str] = [
     ) WITHOUT ROWID""",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5]
+_V6: list[str] = [
+    # Daily spend (/budget's forecast and chart, bot/ledger/reports.py): captures summed per day
+    # for one member or one server, read from these covering indexes alone, so a member's
+    # /budget reads their own days and never the whole server's period.
+    "CREATE INDEX entries_member_spend ON entries (guild_id, user_id, at, amount)"
+    " WHERE kind = 'capture'",
+    "CREATE INDEX entries_guild_spend ON entries (guild_id, at, amount) WHERE kind = 'capture'",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6]
 """`MIGRATIONS[i]`: the statements that take a file from schema version i to i + 1."""

@@ -58,6 +58,7 @@ MESSAGES: dict[str, str] = {
     "charged. Try again in a minute; tell an admin if it keeps happening.",
     "error.unexpected": "Something went wrong on our side (job {job_id}). Nothing was "
     "charged. Try again, and tell an admin if it keeps happening.",
+    "error.cooldown": "You checked a moment ago. Try again {when}.",
     "error.not_admin": "Only members with the Manage Server permission can do this.",
     # The job's message.
     "job.title": "Video",

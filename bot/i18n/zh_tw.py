@@ -58,6 +58,7 @@ MESSAGES: dict[str, str] = {
     "請一分鐘後再試；若持續發生，請通知管理員。",
     "error.unexpected": "我們這邊出了點問題（任務 {job_id}）。沒有收取任何費用。"
     "請再試一次；如果一直發生，請告訴管理員。",
+    "error.cooldown": "你剛剛才查看過，請在{when}再試一次。",
     "error.not_admin": "只有具備「管理伺服器」權限的成員才能執行這項操作。",
     # The job's message.
     "job.title": "影片",

@@ -320,6 +320,18 @@ class Ledger:
             )
         )
 
+    async def spend_by_window(
+        self, guild_id: int, user_id: int | None, windows: Sequence[tuple[datetime, datetime]]
+    ) -> list[int]:
+        """Captured spend in each [start, end) of `windows`: the member's, or (None) the
+        guild's. Indexed: it reads only those captures (the forecast's daily chart)."""
+        bounds = [(to_micros(start), to_micros(end)) for start, end in windows]
+        return await self._db.read(
+            lambda conn: reports.spend_by_window(
+                conn, guild_id=guild_id, user_id=user_id, windows=bounds
+            )
+        )
+
     async def export_csv(self, guild_id: int, since: datetime, until: datetime) -> str:
         """Holds, captures, releases and grants in [since, until) as CSV, for the accountant."""
         since_us, until_us = to_micros(since), to_micros(until)

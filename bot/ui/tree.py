@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import discord
@@ -10,6 +11,7 @@ from discord import app_commands
 from bot.i18n import t
 from bot.ui.amounts import BadAmount
 from bot.ui.errors import report_unexpected, tell
+from bot.ui.render import timestamp
 
 
 class VideoTree(app_commands.CommandTree[Any]):
@@ -23,7 +25,10 @@ class VideoTree(app_commands.CommandTree[Any]):
         original = getattr(error, "original", error)
         if isinstance(error, app_commands.CheckFailure) and interaction.response.is_done():
             return  # the check already answered
-        if isinstance(error, app_commands.MissingPermissions | app_commands.CheckFailure):
+        if isinstance(error, app_commands.CommandOnCooldown):
+            again = discord.utils.utcnow() + timedelta(seconds=error.retry_after)
+            text = t("error.cooldown", locale, when=timestamp(again))
+        elif isinstance(error, app_commands.MissingPermissions | app_commands.CheckFailure):
             text = t("error.not_admin", locale)
         elif isinstance(original, BadAmount):
             text = t("admin.bad_amount", locale, value=str(original))

@@ -452,3 +452,28 @@ async def test_ledger_uses_the_configured_time_zone_for_resets(db: Store, clock:
 
     assert summary.period_start == datetime(2026, 3, 10, 4, 0, tzinfo=UTC)  # EDT midnight
     assert summary.resets_at == datetime(2026, 3, 11, 4, 0, tzinfo=UTC)
+
+
+async def test_spend_by_window_sums_captures_of_the_member_or_the_guild(
+    ledger: Ledger, clock: Clock
+) -> None:
+    start = clock.now
+    await ledger.reserve("job-1", ALICE, GUILD, [], 2 * USD)
+    await ledger.capture("job-1", 1_250_000)
+    await ledger.reserve("job-2", BOB, GUILD, [], USD)
+    await ledger.release("job-2", "cancelled")
+    await ledger.reserve("job-3", BOB, GUILD + 1, [], USD)
+    await ledger.capture("job-3")
+    clock.advance(hours=2)
+    await ledger.reserve("job-4", BOB, GUILD, [], USD)
+    await ledger.capture("job-4")
+    await ledger.reserve("job-5", ALICE, GUILD, [], USD)  # held, not spent
+
+    hour = timedelta(hours=1)
+    windows = [(start, start + hour), (start + hour, start + 3 * hour), (start - hour, start)]
+
+    assert await ledger.spend_by_window(GUILD, ALICE, windows) == [1_250_000, 0, 0]
+    assert await ledger.spend_by_window(GUILD, BOB, windows) == [0, USD, 0]
+    assert await ledger.spend_by_window(GUILD, None, windows) == [1_250_000, USD, 0]
+    assert await ledger.spend_by_window(GUILD + 1, None, windows) == [USD, 0, 0]
+    assert await ledger.spend_by_window(GUILD, None, []) == []

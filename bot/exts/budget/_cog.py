@@ -24,6 +24,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+BUDGET_CALLS_PER_MEMBER = 2
+BUDGET_COOLDOWN_SECONDS = 10.0
+"""/budget answers a member twice per 10 s (per server): its reads are cheap, but a member who
+holds the key down must not take the database from every other server."""
+
+
+def _member_here(interaction: discord.Interaction[Any]) -> tuple[int | None, int]:
+    return (interaction.guild_id, interaction.user.id)
+
 
 class BudgetCog(commands.Cog):
     """Budgets: what members may spend, and the admin's levers."""
@@ -33,6 +42,9 @@ class BudgetCog(commands.Cog):
 
     @app_commands.command(name="budget", description="See what you have spent and have left.")
     @app_commands.guild_only()
+    @app_commands.checks.cooldown(
+        BUDGET_CALLS_PER_MEMBER, BUDGET_COOLDOWN_SECONDS, key=_member_here
+    )
     async def budget(self, interaction: discord.Interaction[Any]) -> None:
         """Ephemeral: spent, held, limit, remaining, reset time, recent jobs, and when the budget
         runs out at this pace, with a chart of daily spend."""
