@@ -260,6 +260,9 @@ MESSAGES: dict[str, str] = {
     # Safety (#11): prompt rules, age-restricted channels, pauses, flagged videos, the log.
     "refused.prompt_rule": "This server's rules do not allow this prompt (rule: {rule}). "
     "Nothing was held or charged. Change the prompt and try again.",
+    "refused.prompt_too_complex": "Your prompt grows too long once its special characters are "
+    "spelled out to be checked against this server's rules. Nothing was held or charged. Use "
+    "plain letters and try again.",
     "refused.prompt_rules_unavailable": "This server's prompt rules could not be checked "
     "just now, so nothing was held or charged. Try again, perhaps with a shorter prompt; "
     "tell an admin if it keeps happening.",

@@ -248,6 +248,8 @@ MESSAGES: dict[str, str] = {
     # Safety (#11): prompt rules, age-restricted channels, pauses, flagged videos, the log.
     "refused.prompt_rule": "這個伺服器的規則不允許這個提示詞（規則：{rule}）。"
     "沒有保留或收取任何費用。請修改提示詞後再試一次。",
+    "refused.prompt_too_complex": "你的提示詞在展開特殊字元以比對這個伺服器的規則後變得太長。"
+    "沒有保留或收取任何費用。請改用一般文字後再試一次。",
     "refused.prompt_rules_unavailable": "目前無法檢查這個伺服器的提示詞規則，所以沒有保留或收取"
     "任何費用。請再試一次，或改用較短的提示詞；若持續發生，請通知管理員。",
     "refused.nsfw_only": "這個伺服器只在限制級頻道製作影片。請到限制級頻道執行指令。",

@@ -24,12 +24,12 @@ from datetime import timedelta
 
 from bot.db import DatabaseUnavailable
 from bot.guilds.delivery import Posted, delivery_for
-from bot.guilds.settings import GuildSettingsStore
+from bot.guilds.settings import GuildSettings, GuildSettingsStore
 from bot.jobs.approval import Approvals
 from bot.jobs.context import JobContext
 from bot.jobs.lifecycle import JobRunner, PreparedJob
 from bot.jobs.offers import MONEY_LIMITS, BudgetRefused, Offer, OfferBook
-from bot.jobs.orders import JobRefused, VideoOrder, validate_order
+from bot.jobs.orders import JobRefused, ValidatedOrder, VideoOrder, validate_order
 from bot.jobs.overview import DeleteRefused, QueueEntry, queue_entries
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress, view_of
 from bot.jobs.record import JobRecord, JobState
@@ -119,8 +119,18 @@ class JobService:
         guild = await self._guild_settings.get(order.guild_id)
         if not guild.allows_channel(order.channel_id):
             raise JobRefused("refused.wrong_channel", channel_ids=guild.channel_ids)
-        await self._moderation.screen(guild, order)  # age-restricted channels, pauses, rules
+        await self._moderation.screen(guild, order)  # age-restricted channels, pauses, words
         validated = validate_order(order, self._settings, guild)
+        if self._moderation.needs_prompt_check(guild):
+            # Regex rules cost a worker's time: only for a member who may spend (read-only;
+            # the reserve below decides again).
+            try:
+                await self._ledger.check(
+                    order.user_id, order.guild_id, order.role_ids, validated.price
+                )
+            except BudgetExceeded as exc:
+                raise self._budget_refused(exc, validated, guild) from None
+            await self._moderation.screen_prompt(guild, order)
         # Where the video goes is decided now and kept with the job, for a restart to follow.
         delivery = delivery_for(guild, order.channel_id)
         validated = replace(validated, meta=validated.meta.but(delivery=delivery))
@@ -150,17 +160,7 @@ class JobService:
                     job_id, order.user_id, order.guild_id, order.role_ids, validated.price, tx=tx
                 )
         except BudgetExceeded as exc:
-            # A cheaper video that fits what is left, as a button beside the refusal.
-            offer = None
-            if exc.limit in MONEY_LIMITS:
-                offer = self._offers.propose(validated, guild, exc.remaining)
-            raise BudgetRefused(
-                f"refused.budget.{exc.limit}",
-                offer,
-                needed=exc.needed,
-                remaining=exc.remaining,
-                resets_at=exc.resets_at,
-            ) from None
+            raise self._budget_refused(exc, validated, guild) from None
         except DatabaseUnavailable as exc:
             # The ledger cannot take the hold (locked, disk full): nothing was reserved.
             log.error("cannot reserve: %s", exc, extra={"job_id": job_id})
@@ -179,6 +179,22 @@ class JobService:
         self._approvals.open(job_id, order.guild_id, deadline)
         view = view.but(status=JobStatus.AWAITING_APPROVAL, approval_deadline=deadline)
         return PreparedJob(job_id, validated, view, approval_timeout=timeout)
+
+    def _budget_refused(
+        self, exc: BudgetExceeded, validated: ValidatedOrder, guild: GuildSettings
+    ) -> BudgetRefused:
+        """The member's refusal for a limit, with a cheaper video that fits what is left (as a
+        button beside it) when there is one."""
+        offer = None
+        if exc.limit in MONEY_LIMITS:
+            offer = self._offers.propose(validated, guild, exc.remaining)
+        return BudgetRefused(
+            f"refused.budget.{exc.limit}",
+            offer,
+            needed=exc.needed,
+            remaining=exc.remaining,
+            resets_at=exc.resets_at,
+        )
 
     def take_offer(self, token: str, user_id: int) -> Offer:
         """The cheaper order a refusal offered this member (`OfferGone`: taken or expired)."""

@@ -144,6 +144,31 @@ class Ledger:
             one_statement=self._server_side,
         )
 
+    async def check(
+        self, user_id: int, guild_id: int, role_ids: Sequence[int], amount: int
+    ) -> None:
+        """Raise `BudgetExceeded` if `reserve` would refuse `amount` now; holds nothing.
+
+        A read before work that costs the bot itself (a prompt's regex rules), so a member
+        who may not spend does not get to spend its CPU; `reserve` decides again, atomically.
+        """
+        roles, now_us = tuple(role_ids), self._now_us()
+        _id(user_id, "user_id")
+        _id(guild_id, "guild_id")
+        _amount(amount)
+        await self._db.read(
+            lambda conn: holds.check_reserve(
+                conn,
+                self._budget,
+                self._book,
+                user_id=user_id,
+                guild_id=guild_id,
+                role_ids=roles,
+                amount=amount,
+                now_us=now_us,
+            )
+        )
+
     async def pin(self, job_id: str, *, tx: Tx | None = None) -> None:
         """The job may reach Atlas: its hold stops expiring and only the job layer settles it.
 

@@ -477,3 +477,20 @@ async def test_spend_by_window_sums_captures_of_the_member_or_the_guild(
     assert await ledger.spend_by_window(GUILD, None, windows) == [1_250_000, USD, 0]
     assert await ledger.spend_by_window(GUILD + 1, None, windows) == [USD, 0, 0]
     assert await ledger.spend_by_window(GUILD, None, []) == []
+
+
+async def test_check_refuses_as_reserve_would_and_holds_nothing(db: Store, ledger: Ledger) -> None:
+    await ledger.check(ALICE, GUILD, [], 5 * USD)
+    await ledger.reserve("job-1", ALICE, GUILD, [], 3 * USD)
+    with pytest.raises(BudgetExceeded) as refused:
+        await ledger.check(ALICE, GUILD, [], 3 * USD)
+    assert (refused.value.limit, refused.value.remaining) == ("user", 2 * USD)
+    await ledger.check(ALICE, GUILD, [], 2 * USD)
+    await ledger.reserve("job-2", ALICE, GUILD, [], USD)
+    with pytest.raises(BudgetExceeded, match="user_concurrency"):
+        await ledger.check(ALICE, GUILD, [], USD)
+    await ledger.set_user_limit(GUILD, BOB, 0, by=ADMIN)
+    with pytest.raises(BudgetExceeded, match="not allowed"):
+        await ledger.check(BOB, GUILD, [], USD)
+    assert await peek(db, "SELECT count(*) FROM holds") == [(2,)]
+    assert await ledger.audit() == []

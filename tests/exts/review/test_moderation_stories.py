@@ -179,6 +179,47 @@ async def test_a_pathological_regex_is_refused_when_saved(world: World) -> None:
     assert "(rule: Nude)" in await answer(refused)
 
 
+async def test_a_regex_slow_on_punctuation_alone_is_refused_when_saved(world: World) -> None:
+    slow = await settings(world, "prompt-rules add", label="Mail", regex="@.*@.*@.*@.*;")
+    assert (await answer(slow)).startswith("This regular expression is too slow on long prompts")
+    assert (await world.bot.server_settings.get(GUILD)).prompt_rules == ()
+
+
+async def test_a_member_over_budget_never_reaches_the_regex_check(world: World) -> None:
+    saved = await settings(world, "prompt-rules add", label="Weapons", regex=r"\bguns?\b")
+    assert await answer(saved) == "Saved.", "once the regex was timed"
+    sandbox = world.bot.moderation.screen_rules.sandbox
+    checked = sandbox.checks
+    await world.bot.ledger.set_user_limit(GUILD, MEMBER, 0, by=ADMIN)
+
+    refused = await video(world, "a fox with two guns")
+    assert (await answer(refused)).startswith("Video generation is not enabled for you")
+    assert sandbox.checks == checked, "no regex ran for a member who may not spend"
+
+    await world.bot.ledger.set_user_limit(GUILD, MEMBER, None, by=ADMIN)
+    allowed = await video(world, "a fox with two guns")
+    assert "(rule: Weapons)" in await answer(allowed)
+    assert sandbox.checks == checked + 1
+
+
+async def test_a_prompt_that_folds_to_a_huge_text_is_refused_before_any_regex(
+    world: World,
+) -> None:
+    saved = await settings(world, "prompt-rules add", label="Weapons", regex=r"\bguns?\b")
+    assert await answer(saved) == "Saved.", "once the regex was timed"
+    sandbox = world.bot.moderation.screen_rules.sandbox
+    checked = sandbox.checks
+    swollen = "\ufdfa" * 2000  # one character that NFKC spells out in 18
+    refused = await video(world, swollen)
+    assert await answer(refused) == (
+        "Your prompt grows too long once its special characters are spelled out to be "
+        "checked against this server's rules. Nothing was held or charged. Use plain letters "
+        "and try again."
+    )
+    assert sandbox.checks == checked
+    assert await money(world) == (0, 0)
+
+
 async def test_a_member_may_not_use_prompt_rules_settings(world: World) -> None:
     world.discord.allow_command(GUILD, "settings", user_or_role_id=MEMBER)
     refused = await settings(world, "prompt-rules add", user_id=MEMBER, label="x", words="y")
