@@ -90,6 +90,8 @@ MESSAGES: dict[str, str] = {
     "stays on hold until an admin checks; you are only charged if it ran.",
     "job.too_big": "The video is too large to attach here: [download it]({url}). Atlas "
     "keeps it only for a limited time, so save it soon.",
+    "job.too_big_flagged": "The video is too large to attach here; its link is behind the "
+    "spoiler: ||<{url}>||. Atlas keeps it only for a limited time, so save it soon.",
     "job.no_output": "Atlas finished the job but sent no video file.",
     "failure.content_rejected": "Atlas's content moderation rejected this request. Try a "
     "different prompt or images.",

@@ -90,6 +90,8 @@ MESSAGES: dict[str, str] = {
     "直到管理員確認為止；只有在影片確實生成時才會收費。",
     "job.too_big": "影片太大，無法直接附加在這裡：[下載影片]({url})。"
     "Atlas 只會保留一段時間，請盡快儲存。",
+    "job.too_big_flagged": "影片太大，無法直接附加在這裡；下載連結藏在防雷標記後：||<{url}>||。"
+    "Atlas 只會保留一段時間，請盡快儲存。",
     "job.no_output": "Atlas 已完成任務，但沒有傳回影片檔案。",
     "failure.content_rejected": "Atlas 的內容審查拒絕了這個請求。請換個提示詞或圖片再試試。",
     "failure.atlas_unavailable": "Atlas Cloud 目前沒有回應。請過幾分鐘再試一次。",

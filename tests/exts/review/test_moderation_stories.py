@@ -429,6 +429,32 @@ async def test_a_moderator_removes_a_held_video_even_after_a_restart(tmp_path: P
             await world.bot.moderation.review(job.id, GUILD, approve=True, by=MODERATOR)
 
 
+async def test_an_approved_video_without_its_file_is_a_link_behind_a_spoiler(
+    world: World,
+) -> None:
+    world.discord.add_member(
+        GUILD, MODERATOR, name="dave", permissions=DEFAULT_EVERYONE_PERMISSIONS | MANAGE_MESSAGES
+    )
+    await settings(world, "safety", flagged_videos="review")
+    world.sim.script_prompt("[flagged]", nsfw=True, output_bytes=3_000_000)
+    interaction = await world.discord.invoke(
+        "video",
+        user_id=MEMBER,
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        options={"prompt": "a [flagged] fox"},
+        attachment_size_limit=1_000_000,  # too big to keep: held as its link alone
+    )
+    held = await interaction.wait_message(lambda m: has_button(m, "review:approve:"))
+    await click(world, held, "review:approve:", MODERATOR)
+    shown = await interaction.wait_message(lambda m: status_of(m).startswith("Done"))
+    content = shown.content or ""
+    assert shown.attachments == []
+    assert content.startswith("⚠️ Content note"), content
+    assert "||<http://127.0.0.1" in content
+    assert "](http" not in content
+
+
 # -- in Traditional Chinese -------------------------------------------------------------------
 
 
