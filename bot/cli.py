@@ -6,10 +6,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from bot import __version__
+from bot.files import restrict_umask
 from bot.health import MAX_AGE_SECONDS, health_main
 from bot.logs import json_logs_from_env, logging_configured, register_secret
 from bot.settings import ConfigError, load_env
@@ -59,7 +61,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the process exit code."""
+    """Entry point; returns the process exit code.
+
+    Everything the program creates is owner-only (umask 077): the ledger holds prompts and
+    member ids, and the host's other users have no business reading it."""
+    previous = restrict_umask()
+    try:
+        return _main(argv)
+    finally:
+        os.umask(previous)  # for callers in the same process (tests); a process just exits
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
     if command == "health":
