@@ -34,6 +34,7 @@ from bot.exts import walk_extensions
 from bot.guilds.settings import GuildSettingsStore
 from bot.health import WRITE_EVERY_SECONDS, health_file, write_health
 from bot.jobs.moderation import Moderation
+from bot.jobs.privacy import Privacy
 from bot.jobs.record import JobRecord
 from bot.jobs.service import JobService
 from bot.jobs.store import JobStore
@@ -133,6 +134,11 @@ class VideoBot(commands.Bot):
     def moderation(self) -> Moderation:
         """Prompt rules, pauses and flagged videos, applied to jobs."""
         return self.services.moderation
+
+    @property
+    def privacy(self) -> Privacy:
+        """Retention, held-video upkeep and erasing a member."""
+        return self.services.privacy
 
     @property
     def services(self) -> Services:

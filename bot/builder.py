@@ -28,6 +28,7 @@ from bot.jobs.eta import Eta
 from bot.jobs.media import AttachmentFetcher
 from bot.jobs.moderation import Moderation
 from bot.jobs.offers import OfferBook
+from bot.jobs.privacy import Privacy
 from bot.jobs.queue import JobQueue
 from bot.jobs.service import JobService
 from bot.jobs.store import SOLO_OWNER, JobStore
@@ -53,6 +54,7 @@ class Services:
     jobs: JobService
     server_settings: GuildSettingsStore
     moderation: Moderation
+    privacy: Privacy
     _opened: contextlib.AsyncExitStack
     simulator: AtlasSimulator | None = None
     """The dry run's stand-in for Atlas (ATLAS_MODE=simulate)."""
@@ -146,6 +148,14 @@ def _wire(
         held_folder=settings.env.database_path.parent / "held",
         clock=clock,
     )
+    privacy = Privacy(
+        db,
+        ledger,
+        job_store,
+        moderation,
+        keep_days=settings.privacy.keep_job_details_days,
+        clock=clock,
+    )
     context = JobContext(
         settings=settings,
         atlas=atlas,
@@ -159,6 +169,7 @@ def _wire(
         clock=clock,
         monotonic=monotonic,
         simulated=simulated,
+        privacy=privacy,
         **timings,
     )
     jobs = JobService(
@@ -166,7 +177,7 @@ def _wire(
         guild_settings=guild_settings,
         offers=OfferBook(settings.catalogue, monotonic=monotonic),
     )
-    return Services(db, ledger, job_store, atlas, jobs, guild_settings, moderation, opened)
+    return Services(db, ledger, job_store, atlas, jobs, guild_settings, moderation, privacy, opened)
 
 
 async def serve_webhooks(

@@ -393,6 +393,14 @@ class AttachmentsConfig(_Section):
     content_types: tuple[str, ...] = ("image/png", "image/jpeg", "image/webp")
 
 
+class PrivacyConfig(_Section):
+    """How long the bot keeps what members typed and the links of their videos."""
+
+    # A job's prompt, image and video links and the member's roles are blanked this many days
+    # after the job ended; its money rows (what was charged) are kept.
+    keep_job_details_days: Annotated[int, Field(ge=1)] = 90
+
+
 class FileConfig(_Section):
     """The whole TOML config file."""
 
@@ -401,6 +409,7 @@ class FileConfig(_Section):
     polling: PollingConfig = PollingConfig()
     jobs: JobsConfig = JobsConfig()
     attachments: AttachmentsConfig = AttachmentsConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
     models: list[ModelSpec]
 
 
@@ -414,6 +423,7 @@ class Settings:
         self.polling = file.polling
         self.jobs = file.jobs
         self.attachments = file.attachments
+        self.privacy = file.privacy
         self.catalogue = Catalogue(file.models)
         self._check_defaults()
 

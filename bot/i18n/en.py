@@ -353,6 +353,14 @@ MESSAGES: dict[str, str] = {
     "admin.resolved_charge": "Job `{job}` is charged.",
     "admin.resolved_release": "Job `{job}` is released: nothing is charged.",
     "admin.resolve_unknown": "`{job}` is not an uncertain job of this server.",
+    "admin.forgotten": "{user} is forgotten on this server: the prompts and links of their "
+    "{jobs} jobs are erased, their held videos deleted, and their spending is kept under an "
+    "anonymous id (the server's totals do not change).",
+    "admin.forget_busy": "{user} has a video being made right now. Try again once it has finished.",
+    "privacy.prompt_erased": "(prompt erased)",
+    "privacy.forgotten_member": "(a forgotten member)",
+    "privacy.job_erased": "This job's prompt was erased (this server keeps prompts only for a "
+    "while), so it cannot be made again from here. Run /video with a new prompt.",
     "admin.export_done": "Ledger export from {since} to {until}.",
     # Words filled into other messages as `{period}`.
     "period.day": "day",

@@ -333,6 +333,13 @@ MESSAGES: dict[str, str] = {
     "admin.resolved_charge": "工作 `{job}` 已收費。",
     "admin.resolved_release": "工作 `{job}` 已釋放額度，不收費。",
     "admin.resolve_unknown": "`{job}` 不是本伺服器結果不明的工作。",
+    "admin.forgotten": "已在這個伺服器遺忘 {user}：其 {jobs} 個工作的提示詞與連結已清除，"
+    "待審影片已刪除，花費則以匿名編號保留（伺服器的總額不變）。",
+    "admin.forget_busy": "{user} 目前有影片正在製作中。請等影片完成後再試一次。",
+    "privacy.prompt_erased": "（提示詞已清除）",
+    "privacy.forgotten_member": "（已遺忘的成員）",
+    "privacy.job_erased": "這個工作的提示詞已清除（這個伺服器只保留提示詞一段時間），"
+    "所以無法從這裡重新製作。請用新的提示詞執行「影片」指令。",
     "admin.export_done": "帳本匯出：{since} 至 {until}。",
     # Words filled into other messages as `{period}`: "每月", "本週".
     "period.day": "日",
@@ -355,6 +362,7 @@ _ZH_TW_NAMES = {
     "report": "報表",
     "export": "匯出帳本",
     "resolve": "結算",
+    "forget": "遺忘成員",
     "settings": "設定",
     "show": "查看",
     "defaults": "預設值",
@@ -443,6 +451,8 @@ _ZH_TW_DESCRIPTIONS = {
     "Settle a job whose submit is uncertain.": "結算送出結果不明的工作。",
     "The job id (from the report or the job message's footer)": "工作編號（見報表或工作訊息底部）",
     "What Atlas's console shows for it": "Atlas 主控台上顯示的結果",
+    "Erase a member's prompts and history on this server.": "清除成員在這個伺服器的提示詞與紀錄。",
+    "Who (they may have left the server)": "對象（可以是已離開伺服器的人）",
     # /settings.
     "See and change this server's video settings.": "查看並變更這個伺服器的影片設定。",
     "Show every setting of this server.": "顯示這個伺服器的所有設定。",

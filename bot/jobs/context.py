@@ -14,6 +14,7 @@ from bot.db.times import utc_now
 from bot.jobs.eta import Eta
 from bot.jobs.media import AttachmentFetcher
 from bot.jobs.moderation import Moderation
+from bot.jobs.privacy import Privacy
 from bot.jobs.queue import JobQueue
 from bot.jobs.store import JobStore
 from bot.ledger import Ledger
@@ -46,6 +47,8 @@ class JobContext:
     notice_after_seconds: float = NOTICE_AFTER_SECONDS
     simulated: bool = False
     """A dry run: messages say the videos are simulated."""
+    privacy: Privacy | None = None
+    """Retention and held-video upkeep, run by the periodic sweep."""
 
 
 __all__ = ["NOTICE_AFTER_SECONDS", "REFRESH_SECONDS", "JobContext"]

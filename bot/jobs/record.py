@@ -90,10 +90,17 @@ class JobMeta:
     reviewed_by: int | None = None
     output_url: str | None = None
     """Atlas's link to a held video (to deliver it once approved)."""
+    erased: bool = False
+    """The prompt, links and roles were blanked (retention, or the member was forgotten)."""
 
     def but(self, **changes: Any) -> JobMeta:
         """A copy with some fields changed."""
         return replace(self, **changes)
+
+    def without_details(self) -> JobMeta:
+        """The job as retention keeps it: options and bookkeeping, no prompt, no links, no
+        roles (the money rows keep what was charged)."""
+        return replace(self, prompt="", role_ids=(), image_urls=(), output_url=None, erased=True)
 
     def to_json(self) -> dict[str, Any]:
         """The stored form: the same keys as the untyped params of earlier versions."""
@@ -117,6 +124,8 @@ class JobMeta:
             "reviewed_by": self.reviewed_by,
         }
         stored.update({key: value for key, value in optional.items() if value is not None})
+        if self.erased:
+            stored["erased"] = True
         if self.review is not None:
             stored["output_url"] = self.output_url  # kept even when None: the link was missing
         return stored
@@ -142,6 +151,7 @@ class JobMeta:
             review=None if review is None else Review(review),
             reviewed_by=_int_or_none(stored.get("reviewed_by")),
             output_url=stored.get("output_url"),
+            erased=bool(stored.get("erased", False)),
         )
 
 

@@ -41,7 +41,7 @@ from datetime import datetime
 
 from bot.db.store import Conn, Store, Tx
 from bot.db.times import to_micros, utc_now
-from bot.ledger import holds, limits, reports
+from bot.ledger import erasure, holds, limits, reports
 from bot.ledger.book import Book, outcome_of
 from bot.ledger.holds import SQLITE_STEPS
 from bot.ledger.models import (
@@ -284,6 +284,23 @@ class Ledger:
     async def set_guild_concurrency(self, guild_id: int, jobs: int | None, *, by: int) -> None:
         """How many jobs the whole guild may run at once."""
         await self._set(guild_id, "guild_concurrency", 0, jobs, by)
+
+    async def anonymise_member(
+        self, guild_id: int, user_id: int, pseudonym: int, *, by: int, tx: Tx | None = None
+    ) -> int:
+        """Erase a member from the guild's money rows: their id becomes `pseudonym` (see
+        `bot.ledger.erasure`), every figure and total unchanged; how many holds were theirs.
+        `MemberBusy` while they have money on hold."""
+        _id(guild_id, "guild_id")
+        _id(user_id, "user_id")
+        _id(by, "by")
+        at_us = self._now_us()
+        return await self._db.run(
+            lambda conn: erasure.anonymise_member(
+                conn, guild_id=guild_id, user_id=user_id, pseudonym=pseudonym, by=by, at_us=at_us
+            ),
+            tx=tx,
+        )
 
     async def grant(
         self, guild_id: int, user_id: int, amount: int, reason: str, *, by: int

@@ -54,6 +54,12 @@ class HeldVideos:
         path = self.path(job_id)
         return path if path.is_file() else None
 
+    def waiting(self) -> list[tuple[str, Path]]:
+        """Every held video on disk, by job id (blocking: run it in a thread)."""
+        if not self.folder.is_dir():
+            return []
+        return sorted((path.stem, path) for path in self.folder.glob("*.mp4"))
+
     def drop(self, job_id: str) -> None:
         """Delete a held video (approved and delivered, or removed)."""
         with contextlib.suppress(FileNotFoundError):

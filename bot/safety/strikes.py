@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.db.store import Conn, Store
+from bot.db.store import Conn, Store, Tx
 from bot.db.times import to_micros, utc_now
 
 DEFAULT_REJECTION_LIMIT = 3
@@ -139,6 +139,22 @@ class StrikeStore:
         lifted = await self._db.run(write)
         self._remember((guild_id, user_id), False)
         return lifted
+
+    async def anonymise(
+        self, guild_id: int, user_id: int, pseudonym: int, *, tx: Tx | None = None
+    ) -> int:
+        """Erase a member from the guild's moderation log: their rows belong to `pseudonym`
+        (a negative id); how many."""
+
+        async def write(conn: Conn) -> int:
+            return await conn.execute(
+                "UPDATE moderation_events SET user_id = ? WHERE guild_id = ? AND user_id = ?",
+                (pseudonym, guild_id, user_id),
+            )
+
+        moved = await self._db.run(write, tx=tx)
+        self.forget(guild_id, user_id)
+        return moved
 
     async def paused_members(self, guild_id: int) -> list[int]:
         """Members of this server who are paused now."""

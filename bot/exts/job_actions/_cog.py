@@ -83,6 +83,9 @@ class JobActionsCog(commands.Cog):
         if record is None:
             await self._tell(interaction, "cancel.unknown")
             return
+        if record.meta.erased:
+            await self._tell(interaction, "privacy.job_erased")
+            return
         reply = copy_reply(record, self.bot.settings.catalogue, str(interaction.locale))
         await interaction.response.send_message(ephemeral=True, **reply)
 

@@ -258,10 +258,9 @@ class VideoCog(commands.Cog):
         """Re-roll: the stored job's options with a new seed, for whoever clicked. With `prompt`
         (Edit prompt): the new prompt with the same seed, so only the words change."""
         record = await self.bot.jobs.job(job_id)
-        if record is None:
-            await interaction.response.send_message(
-                t("reroll.unknown", str(interaction.locale)), ephemeral=True
-            )
+        if record is None or record.meta.erased:
+            key = "reroll.unknown" if record is None else "privacy.job_erased"
+            await interaction.response.send_message(t(key, str(interaction.locale)), ephemeral=True)
             return
         stored = order_of(record, self.bot.settings.catalogue).order
         order = for_member(

@@ -70,8 +70,9 @@ class EditPromptButton(PersistentButton, prefix="job", actions=("edit",)):
         """Show the form with the stored prompt."""
         record = await loaded(interaction.client, VideoCog).bot.jobs.job(self.subject)
         locale = str(interaction.locale)
-        if record is None:
-            await interaction.response.send_message(t("reroll.unknown", locale), ephemeral=True)
+        if record is None or record.meta.erased:
+            key = "reroll.unknown" if record is None else "privacy.job_erased"
+            await interaction.response.send_message(t(key, locale), ephemeral=True)
             return
         modal = EditPromptModal(self.subject, record.meta.prompt, locale)
         await interaction.response.send_modal(modal)
