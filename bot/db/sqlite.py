@@ -184,14 +184,14 @@ class Database:
             private_folder(path.parent)
         except OSError as exc:
             raise DatabaseUnavailable(f"cannot create the folder for {path}: {exc}") from None
-        try:
-            # Owner-only before SQLite writes a byte: its WAL and shared-memory files take
-            # the database file's permissions.
-            private_file(path)
-            for sibling in (f"{path}-wal", f"{path}-shm", f"{path}-journal"):
-                tighten(Path(sibling))
-        except OSError as exc:
-            raise DatabaseUnavailable(f"cannot create {path} owner-only: {exc}") from None
+        # Owner-only before SQLite writes a byte: its WAL and shared-memory files take the
+        # database file's permissions. What cannot be done here (a folder where the file
+        # should be, no right to write) SQLite refuses next, with its own explanation.
+        with contextlib.suppress(OSError):
+            if not path.is_dir():
+                private_file(path)
+                for sibling in (f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+                    tighten(Path(sibling))
         if exposed(path.parent):
             log.warning(
                 "the database folder %s is open to other users of this host: chmod 700 it",
