@@ -467,6 +467,7 @@ class FakeDiscord:
         typed: str = "",
         options: dict[str, Any] | None = None,
         locale: str = "en-US",
+        subcommand: str | None = None,
     ) -> list[dict[str, Any]]:
         """A member types ``typed`` into option ``focused`` of ``/name``: the choices the bot
         offers (its type-8 callback), as Discord's client would list them."""
@@ -475,7 +476,7 @@ class FakeDiscord:
             lambda: self.command_for(name, guild_id) is not None, 5, f"/{name} to be synced"
         )
         data = interactions.autocomplete_data(
-            self, name, guild_id, user_id, channel_id, options or {}, focused, typed
+            self, name, guild_id, user_id, channel_id, options or {}, focused, typed, subcommand
         )
         asked = await self._dispatch_interaction(
             4, data, user_id, guild_id, channel_id, locale, 10 * 1024 * 1024

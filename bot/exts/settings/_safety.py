@@ -109,6 +109,10 @@ class PromptRulesGroup(app_commands.Group):
     async def _labels(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
+        # discord.py runs no check (the group's interaction_check included) for autocomplete,
+        # and a server can show /settings to anyone: the labels are the admins' alone.
+        if not interaction.permissions.manage_guild:
+            return []
         guild = await _bot(interaction).server_settings.get(interaction.guild_id or 0)
         typed = current.lower()
         return [

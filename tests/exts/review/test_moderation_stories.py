@@ -229,6 +229,27 @@ async def test_a_member_may_not_use_prompt_rules_settings(world: World) -> None:
     assert (await world.bot.server_settings.get(GUILD)).prompt_rules == ()
 
 
+async def test_rule_labels_are_offered_to_admins_only(world: World) -> None:
+    saved = await settings(world, "prompt-rules add", label="Ex's name", words="alice smith")
+    assert (saved.response_data or {})["content"] == "Saved."
+
+    async def offered(user_id: int) -> list[str]:
+        choices = await world.discord.autocomplete(
+            "settings",
+            "label",
+            subcommand="prompt-rules remove",
+            user_id=user_id,
+            guild_id=GUILD,
+            channel_id=CHANNEL,
+        )
+        return [str(choice["name"]) for choice in choices]
+
+    assert await offered(ADMIN) == ["Ex's name"]
+    # A server let a member see /settings (Integrations): the labels still stay hidden.
+    world.discord.allow_command(GUILD, "settings", user_or_role_id=MEMBER)
+    assert await offered(MEMBER) == []
+
+
 # -- age-restricted channels ------------------------------------------------------------------
 
 
