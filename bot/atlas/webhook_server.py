@@ -3,7 +3,9 @@
 One POST route, at the path of PUBLIC_WEBHOOK_URL: each call is verified (`WebhookVerifier`)
 and its prediction handed to the waiting job (`PredictionNotices`). Answers: 200 taken (or a
 repeat, or an event the bot does not act on), 401 unsigned / forged / stale, 400 unreadable,
-413 too large, 503 when Atlas's keys cannot be read (Atlas sends the call again).
+413 too large, 503 when Atlas's keys cannot be read (Atlas sends the call again). A call
+without signature headers, stale, or announcing more than `MAX_BODY_BYTES`, is answered
+before its body is read: anyone can reach the endpoint, and nobody should make it wait.
 """
 
 from __future__ import annotations
@@ -54,16 +56,26 @@ class WebhookServer:
             await self._runner.cleanup()
             self._runner = None
 
+    @staticmethod
+    def _refused(request: web.Request, refused: WebhookRejected) -> web.Response:
+        log.warning("refused a webhook call from %s: %s", request.remote, refused.reason)
+        response = web.json_response({"error": refused.reason}, status=refused.status)
+        if request.can_read_body and refused.status in (401, 413):
+            # Unread: the connection cannot carry another request, so close it after this.
+            response.force_close()
+        return response
+
     async def _receive(self, request: web.Request) -> web.Response:
         try:
+            if (request.content_length or 0) > MAX_BODY_BYTES:
+                raise WebhookRejected(413, "body too large")
+            self._verifier.precheck(request.headers)
             body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return web.json_response({"error": "body too large"}, status=413)
-        try:
             event = await self._verifier.verify(request.headers, body)
+        except web.HTTPRequestEntityTooLarge:
+            return self._refused(request, WebhookRejected(413, "body too large"))
         except WebhookRejected as refused:
-            log.warning("refused a webhook call from %s: %s", request.remote, refused.reason)
-            return web.json_response({"error": refused.reason}, status=refused.status)
+            return self._refused(request, refused)
         if event is None:
             log.info("a repeated webhook call, already taken")
             return web.json_response({"ok": True, "repeat": True})
