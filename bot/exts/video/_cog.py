@@ -257,7 +257,7 @@ class VideoCog(commands.Cog):
     ) -> None:
         """Re-roll: the stored job's options with a new seed, for whoever clicked. With `prompt`
         (Edit prompt): the new prompt with the same seed, so only the words change."""
-        record = await self.bot.jobs.job(job_id)
+        record = await self.bot.jobs.job(job_id, interaction.guild_id or 0)
         if record is None or record.meta.erased:
             key = "reroll.unknown" if record is None else "privacy.job_erased"
             await interaction.response.send_message(t(key, str(interaction.locale)), ephemeral=True)
@@ -275,7 +275,9 @@ class VideoCog(commands.Cog):
         """Cancel: requester only, and only before the job reached Atlas."""
         locale = str(interaction.locale)
         try:
-            view = await self.bot.jobs.cancel(job_id, interaction.user.id)
+            view = await self.bot.jobs.cancel(
+                job_id, interaction.user.id, guild_id=interaction.guild_id or 0
+            )
         except CancelRefused as refused:
             await interaction.response.send_message(
                 t(f"cancel.{refused.reason}", locale), ephemeral=True

@@ -68,7 +68,9 @@ class EditPromptButton(PersistentButton, prefix="job", actions=("edit",)):
 
     async def act(self, interaction: discord.Interaction[Any]) -> None:
         """Show the form with the stored prompt."""
-        record = await loaded(interaction.client, VideoCog).bot.jobs.job(self.subject)
+        record = await loaded(interaction.client, VideoCog).bot.jobs.job(
+            self.subject, interaction.guild_id or 0
+        )
         locale = str(interaction.locale)
         if record is None or record.meta.erased:
             key = "reroll.unknown" if record is None else "privacy.job_erased"
