@@ -295,6 +295,19 @@ MESSAGES: dict[str, str] = {
     "for a moderator: {link}",
     "modlog.approved": "✅ {by} approved the flagged video by {user} (job `{job}`).",
     "modlog.removed": "🗑️ {by} removed the flagged video by {user} (job `{job}`).",
+    "settings.cannot_post.gallery.one": "I cannot post videos in {channel}: I am missing "
+    "{missing} there. Allow it for me in the channel's permissions, then try again.",
+    "settings.cannot_post.gallery.many": "I cannot post videos in {channel}: I am missing "
+    "{missing} there. Allow them for me in the channel's permissions, then try again.",
+    "settings.cannot_post.log.one": "I cannot post moderation events in {channel}: I am "
+    "missing {missing} there. Allow it for me in the channel's permissions, then try again.",
+    "settings.cannot_post.log.many": "I cannot post moderation events in {channel}: I am "
+    "missing {missing} there. Allow them for me in the channel's permissions, then try again.",
+    "permission.view_channel": "View Channel",
+    "permission.send_messages": "Send Messages",
+    "permission.embed_links": "Embed Links",
+    "permission.attach_files": "Attach Files",
+    "list.and": "and",
     "settings.field.prompt_rules": "Prompt rules",
     "settings.no_rules": "None: every prompt is allowed",
     "settings.rule_words": "**{label}**: {count} word(s): {words}",

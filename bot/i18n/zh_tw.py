@@ -278,6 +278,19 @@ MESSAGES: dict[str, str] = {
     "正在等候版主審核：{link}",
     "modlog.approved": "✅ {by} 核准了 {user} 被標記的影片（任務 `{job}`）。",
     "modlog.removed": "🗑️ {by} 移除了 {user} 被標記的影片（任務 `{job}`）。",
+    "settings.cannot_post.gallery.one": "我無法在 {channel} 發布影片："
+    "我在那裡缺少「{missing}」權限。請在頻道的權限設定中允許我，然後再試一次。",
+    "settings.cannot_post.gallery.many": "我無法在 {channel} 發布影片："
+    "我在那裡缺少「{missing}」權限。請在頻道的權限設定中允許我，然後再試一次。",
+    "settings.cannot_post.log.one": "我無法在 {channel} 記錄審查事件："
+    "我在那裡缺少「{missing}」權限。請在頻道的權限設定中允許我，然後再試一次。",
+    "settings.cannot_post.log.many": "我無法在 {channel} 記錄審查事件："
+    "我在那裡缺少「{missing}」權限。請在頻道的權限設定中允許我，然後再試一次。",
+    "permission.view_channel": "檢視頻道",
+    "permission.send_messages": "傳送訊息",
+    "permission.embed_links": "嵌入連結",
+    "permission.attach_files": "附加檔案",
+    "list.and": "和",
     "settings.field.prompt_rules": "提示詞規則",
     "settings.no_rules": "無：所有提示詞都允許",
     "settings.rule_words": "**{label}**：{count} 個字詞：{words}",

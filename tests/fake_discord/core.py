@@ -233,6 +233,28 @@ class FakeDiscord:
         """A text channel in a guild added before."""
         self.guilds[guild_id].channels[channel_id] = FakeChannel(channel_id, guild_id, name, nsfw)
 
+    def set_overwrite(
+        self,
+        guild_id: int,
+        channel_id: int,
+        target_id: int,
+        *,
+        allow: int = 0,
+        deny: int = 0,
+        member: bool = False,
+    ) -> None:
+        """Edit Channel -> Permissions: allow or deny bits for a role (or a member) there.
+
+        The bot hears of it only when it asks (no CHANNEL_UPDATE is dispatched)."""
+        channel = self.guilds[guild_id].channels[channel_id]
+        kind = 1 if member else 0
+        channel.overwrites = [
+            o for o in channel.overwrites if (int(o["id"]), int(o["type"])) != (target_id, kind)
+        ]
+        channel.overwrites.append(
+            {"id": str(target_id), "type": kind, "allow": str(allow), "deny": str(deny)}
+        )
+
     def add_role(self, guild_id: int, role_id: int, *, name: str, permissions: int = 0) -> None:
         """A role whose permissions count for the members holding it."""
         position = len(self.guilds[guild_id].roles)

@@ -66,7 +66,7 @@ def new_interaction(
         "channel": {**payloads.channel(channel), "permissions": str(permissions)},
         "member": payloads.member(member, permissions=permissions),
         "locale": locale,
-        "app_permissions": str(guild.permissions_of(fake.bot_user_id)),
+        "app_permissions": str(guild.channel_permissions(fake.bot_user_id, channel)),
         "entitlements": [],
         "entitlement_sku_ids": [],
         "authorizing_integration_owners": {"0": str(guild_id)},

@@ -96,7 +96,7 @@ def channel(c: FakeChannel, *, position: int = 0) -> dict[str, Any]:
         "guild_id": str(c.guild_id),
         "name": c.name,
         "position": position,
-        "permission_overwrites": [],
+        "permission_overwrites": [dict(o) for o in c.overwrites],
         "nsfw": c.nsfw,
         "parent_id": None,
         "topic": None,
