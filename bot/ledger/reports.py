@@ -139,9 +139,15 @@ async def spend_by_window(
     return [int(total) for _, total in rows]
 
 
+_FORMULA_STARTS = frozenset("=+-@\t\r\n \uff1d\uff0b\uff0d\uff20")
+"""What a spreadsheet may read as the start of a formula: = + - @, a tab or a line break
+before one, a space before one (some trim it), and their full-width forms (＝＋－＠), which
+some spreadsheets fold to ASCII."""
+
+
 def _cell(value: object) -> object:
     # A reason typed by an admin must not become a spreadsheet formula.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
         return "'" + value
     return value
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -548,3 +550,20 @@ async def test_a_member_with_money_on_hold_is_not_erased(db: Store, ledger: Ledg
     with pytest.raises(MemberBusy):
         await ledger.anonymise_member(GUILD, ALICE, -1, by=ADMIN)
     assert await peek(db, "SELECT count(*) FROM holds WHERE user_id = ?", ALICE) == [(1,)]
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [" =HYPERLINK(evil)", "\n=HYPERLINK(evil)", "＝HYPERLINK(evil)", "\r\n@SUM(1)", "＋1", "－1"],
+    ids=["space", "line-break", "full-width-equals", "crlf", "full-width-plus", "full-width-minus"],
+)
+async def test_export_csv_neutralises_every_way_a_cell_can_start_a_formula(
+    ledger: Ledger, clock: Clock, reason: str
+) -> None:
+    start = clock.now
+    await ledger.grant(GUILD, BOB, USD, reason, by=ADMIN)
+
+    text = await ledger.export_csv(GUILD, start, start + timedelta(hours=1))
+
+    [row] = list(csv.DictReader(io.StringIO(text)))
+    assert row["reason"] == "'" + reason, "prefixed: a spreadsheet shows it as text"
