@@ -42,6 +42,7 @@ from bot.ledger import Ledger
 from bot.problems import database_problem
 from bot.settings import ConfigError, Settings
 from bot.sync import CommandSync
+from bot.ui.command_access import CommandAccess
 from bot.ui.delivery import RoutedProgress, job_progress
 from bot.ui.translator import CommandTranslator
 from bot.ui.tree import VideoTree
@@ -107,6 +108,14 @@ class VideoBot(commands.Bot):
         self._commands = CommandSync(self.tree, settings)
         self._services: Services | None = None
         self._health_task: asyncio.Task[None] | None = None
+        dev_guild = settings.env.dev_guild_id
+        # Integrations settings for the buttons that start jobs (Re-roll, Edit prompt).
+        self.command_access = CommandAccess(
+            self,
+            self.tree,
+            command_guild=None if dev_guild is None else discord.Object(dev_guild),
+            clock=monotonic,
+        )
 
     # The services exist from setup_hook on (never with sync_only); these accessors keep the
     # types non-optional. AttributeError before: `getattr(bot, "jobs", None)` reads None.
@@ -183,6 +192,12 @@ class VideoBot(commands.Bot):
             raise ConfigError(database_problem(self.settings.env, exc)) from None
         self.jobs.start()
         self._health_task = asyncio.create_task(self._beat(health_file()), name="health")
+
+    async def on_raw_app_command_permissions_update(
+        self, payload: discord.RawAppCommandPermissionsUpdateEvent
+    ) -> None:
+        """A server's Integrations settings changed: read them again when next needed."""
+        self.command_access.forget(payload.guild.id)
 
     async def on_ready(self) -> None:
         """Say in the log that the bot is connected and serving (again after a full reconnect:

@@ -123,6 +123,10 @@ MESSAGES: dict[str, str] = {
     "cancel.not_yours": "Only the member who asked for this video can cancel it.",
     "cancel.too_late": "Too late to cancel: the video is already being generated.",
     "cancel.unknown": "This job is no longer known to the bot.",
+    "reroll.not_allowed": "This server does not let you use /video here, so you cannot "
+    "re-roll or edit videos here either.",
+    "reroll.access_unknown": "Discord did not tell us whether you may use /video here just "
+    "now. Try again in a moment.",
     "reroll.unknown": "The original job is no longer known, so it cannot be re-rolled.",
     "approval.approved": "Approved: the video takes its place in line.",
     "approval.denied": "Denied: the hold is released and the member sees why.",

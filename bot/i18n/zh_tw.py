@@ -119,6 +119,10 @@ MESSAGES: dict[str, str] = {
     "cancel.not_yours": "只有提出這部影片的成員才能取消。",
     "cancel.too_late": "來不及取消了：影片已經在生成中。",
     "cancel.unknown": "機器人已經找不到這個任務。",
+    "reroll.not_allowed": "這個伺服器不允許你在這裡使用「影片」指令，"
+    "所以也不能在這裡重新產生或編輯影片。",
+    "reroll.access_unknown": "Discord 暫時沒有告訴我們你能否在這裡使用「影片」指令。"
+    "請稍後再試一次。",
     "reroll.unknown": "已經找不到原本的任務，所以無法重新生成。",
     "approval.approved": "已核准：影片已加入排隊。",
     "approval.denied": "已拒絕：預扣的金額已經釋出，成員會看到原因。",

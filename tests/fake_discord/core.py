@@ -278,6 +278,24 @@ class FakeDiscord:
         """A server admin lets a user or role use ``/name`` despite its default permissions."""
         self.guilds[guild_id].command_overrides.setdefault(name, set()).add(user_or_role_id)
 
+    async def set_command_permissions(
+        self, guild_id: int, name: str | None, permissions: Sequence[tuple[int, int, bool]]
+    ) -> None:
+        """An admin edits Server Settings -> Integrations -> the bot: for ``/name`` (None: every
+        command), (target id, type 1 role / 2 user / 3 channel, allowed); the guild's id is
+        @everyone, the guild's id minus one every channel. Discord then tells the bot
+        (APPLICATION_COMMAND_PERMISSIONS_UPDATE)."""
+        guild = self.guilds[guild_id]
+        guild.command_permissions[name] = [
+            {"id": str(target), "type": kind, "permission": allowed}
+            for target, kind, allowed in permissions
+        ]
+        if self.gateway.session is not None:
+            await self.gateway.dispatch(
+                "APPLICATION_COMMAND_PERMISSIONS_UPDATE",
+                payloads.command_permissions(self, guild_id, name),
+            )
+
     def set_dms_open(self, user_id: int, is_open: bool) -> None:
         """Whether the bot may DM this user (closed DMs refuse with 50007)."""
         (self.dms_closed.discard if is_open else self.dms_closed.add)(user_id)

@@ -194,6 +194,11 @@ def _check_visible(
                 f"/{command['name']} needs permissions {needed}; user {user_id} has {have}, "
                 "so Discord hides the command"
             )
+    if not guild.may_use_command(command["name"], user_id, channel_id):
+        raise ActionUnavailable(
+            f"/{command['name']} is turned off for user {user_id} in channel {channel_id} "
+            "(Server Settings -> Integrations)"
+        )
     if command.get("nsfw") and not guild.channels[channel_id].nsfw:
         raise ActionUnavailable(f"/{command['name']} is age-restricted; channel is not NSFW")
 

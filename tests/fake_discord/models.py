@@ -119,6 +119,34 @@ class FakeGuild:
     upload_limit: int = 10 * 1024 * 1024
     # Server Settings -> Integrations overrides: command name -> user and role ids let through.
     command_overrides: dict[str, set[int]] = field(default_factory=dict)
+    # Server Settings -> Integrations -> the bot: per command name (None: the whole app), the
+    # permissions as Discord lists them, {"id", "type" (1 role, 2 user, 3 channel), "permission"}.
+    command_permissions: dict[str | None, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def may_use_command(self, name: str, user_id: int, channel_id: int) -> bool:
+        """Discord's decision for /name from the Integrations settings (owners and
+        administrators always may): app-wide, then the command's own, each overriding the
+        last: @everyone, the member's roles (any allowed), the member; all channels, the
+        channel."""
+        if user_id == self.owner_id or self.permissions_of(user_id) & ADMINISTRATOR:
+            return True
+        member = self.members.get(user_id)
+        roles = set(member.role_ids) if member else set()
+        ok_member, ok_channel = True, True
+        for level in (self.command_permissions.get(None), self.command_permissions.get(name)):
+            found = {(int(p["id"]), int(p["type"])): bool(p["permission"]) for p in level or []}
+            if (self.id, 1) in found:
+                ok_member = found[(self.id, 1)]
+            mine = [v for (target, kind), v in found.items() if kind == 1 and target in roles]
+            if mine:
+                ok_member = any(mine)
+            if (user_id, 2) in found:
+                ok_member = found[(user_id, 2)]
+            if (self.id - 1, 3) in found:
+                ok_channel = found[(self.id - 1, 3)]
+            if (channel_id, 3) in found:
+                ok_channel = found[(channel_id, 3)]
+        return ok_member and ok_channel
 
     def permissions_of(self, user_id: int) -> int:
         """Guild-level permissions, computed as Discord does: owner, then @everyone + roles."""

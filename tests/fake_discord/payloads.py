@@ -106,6 +106,19 @@ def channel(c: FakeChannel, *, position: int = 0) -> dict[str, Any]:
     }
 
 
+def command_permissions(fake: Any, guild_id: int, name: str | None) -> dict[str, Any]:
+    """GuildApplicationCommandPermissions of one command (None: the app-wide entry, whose id
+    is the application's)."""
+    guild = fake.guilds[guild_id]
+    command = fake.command_for(name, guild_id) if name is not None else None
+    return {
+        "id": str(command["id"] if command else fake.application_id),
+        "application_id": str(fake.application_id),
+        "guild_id": str(guild_id),
+        "permissions": [dict(p) for p in guild.command_permissions.get(name, [])],
+    }
+
+
 def thread(c: FakeChannel, *, owner_id: int) -> dict[str, Any]:
     """A public thread (ThreadResponse), as POST .../messages/{id}/threads returns it."""
     return {

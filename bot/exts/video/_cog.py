@@ -20,6 +20,7 @@ from bot.jobs.orders import JobRefused, VideoOrder, default_model, order_of
 from bot.jobs.progress import JobStatus
 from bot.jobs.service import CancelRefused
 from bot.ui.buttons import job_buttons
+from bot.ui.command_access import AccessUnknown
 from bot.ui.delivery import job_progress
 from bot.ui.orders import PROMPT_MAX, for_member, image_input
 from bot.ui.render import job_embed, refusal_text
@@ -257,6 +258,8 @@ class VideoCog(commands.Cog):
     ) -> None:
         """Re-roll: the stored job's options with a new seed, for whoever clicked. With `prompt`
         (Edit prompt): the new prompt with the same seed, so only the words change."""
+        if not await self.may_make_videos(interaction):
+            return
         record = await self.bot.jobs.job(job_id, interaction.guild_id or 0)
         if record is None or record.meta.erased:
             key = "reroll.unknown" if record is None else "privacy.job_erased"
@@ -270,6 +273,19 @@ class VideoCog(commands.Cog):
             seed=None if prompt is None else stored.seed,
         )
         await self.start_job(interaction, order)
+
+    async def may_make_videos(self, interaction: discord.Interaction[Any]) -> bool:
+        """Whether the member may use /video here, as the server's Integrations settings say
+        (Discord applies them to the command, never to buttons); if not, they are told."""
+        try:
+            if await self.bot.command_access.may_use(interaction, "video"):
+                return True
+            key = "reroll.not_allowed"
+        except AccessUnknown as exc:
+            log.warning("cannot check /video's permissions: %s", exc)
+            key = "reroll.access_unknown"
+        await interaction.response.send_message(t(key, str(interaction.locale)), ephemeral=True)
+        return False
 
     async def cancel(self, interaction: discord.Interaction[Any], job_id: str) -> None:
         """Cancel: requester only, and only before the job reached Atlas."""

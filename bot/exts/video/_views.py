@@ -67,10 +67,11 @@ class EditPromptButton(PersistentButton, prefix="job", actions=("edit",)):
     """Open the job's prompt in a form; its submission becomes a new job."""
 
     async def act(self, interaction: discord.Interaction[Any]) -> None:
-        """Show the form with the stored prompt."""
-        record = await loaded(interaction.client, VideoCog).bot.jobs.job(
-            self.subject, interaction.guild_id or 0
-        )
+        """Show the form with the stored prompt (to a member who may use /video here)."""
+        cog = loaded(interaction.client, VideoCog)
+        if not await cog.may_make_videos(interaction):
+            return
+        record = await cog.bot.jobs.job(self.subject, interaction.guild_id or 0)
         locale = str(interaction.locale)
         if record is None or record.meta.erased:
             key = "reroll.unknown" if record is None else "privacy.job_erased"
