@@ -38,7 +38,8 @@ RUN groupadd --system --gid 10001 bot \
     && useradd --system --uid 10001 --gid bot --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin bot \
     && mkdir -p /data \
-    && chown bot:bot /data
+    && chown bot:bot /data \
+    && chmod 700 /data
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
 COPY config/ /app/config/

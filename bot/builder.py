@@ -34,6 +34,7 @@ from bot.jobs.media import AttachmentFetcher
 from bot.jobs.metered import JobMeter
 from bot.jobs.moderation import Moderation
 from bot.jobs.offers import OfferBook
+from bot.jobs.privacy import Privacy
 from bot.jobs.service import JobService
 from bot.jobs.store import SOLO_OWNER, JobStore
 from bot.ledger import SERVER_CODE, Ledger
@@ -63,6 +64,7 @@ class Services:
     moderation: Moderation
     preferences: PreferenceStore
     """Members' own defaults per server (/prefer)."""
+    privacy: Privacy
     _opened: contextlib.AsyncExitStack
     metrics: Metrics
     balance: BalanceWatch
@@ -224,6 +226,14 @@ def _wire(
     metrics.watch_queue(lambda: line.waiting, lambda: line.running)
     balance = BalanceWatch(atlas, settings.operator, metrics=metrics, monotonic=monotonic)
     alerts = BudgetAlerts(ledger, guild_settings, SharedDeadlines(db), settings)
+    privacy = Privacy(
+        db,
+        ledger,
+        job_store,
+        moderation,
+        keep_days=settings.privacy.keep_job_details_days,
+        clock=clock,
+    )
     context = JobContext(
         settings=settings,
         atlas=atlas,
@@ -242,6 +252,7 @@ def _wire(
         alerts=alerts,
         metrics=metrics,
         callbacks=callbacks,
+        privacy=privacy,
         **timings,
     )
     jobs = JobService(context, offers=OfferBook(settings.catalogue, monotonic=monotonic))
@@ -254,6 +265,7 @@ def _wire(
         guild_settings,
         moderation,
         preferences,
+        privacy,
         opened,
         metrics=metrics,
         balance=balance,

@@ -490,6 +490,14 @@ class DeliveryConfig(_Section):
         return self.max_download_mb * 1_000_000
 
 
+class PrivacyConfig(_Section):
+    """How long the bot keeps what members typed and the links of their videos."""
+
+    # A job's prompt, image and video links and the member's roles are blanked this many days
+    # after the job ended; its money rows (what was charged) are kept.
+    keep_job_details_days: Annotated[int, Field(ge=1)] = 90
+
+
 class FileConfig(_Section):
     """The whole TOML config file."""
 
@@ -501,6 +509,7 @@ class FileConfig(_Section):
     operator: OperatorConfig = OperatorConfig()
     alerts: AlertsConfig = AlertsConfig()
     delivery: DeliveryConfig = DeliveryConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
     models: list[ModelSpec]
 
 
@@ -517,6 +526,7 @@ class Settings:
         self.operator = file.operator
         self.alerts = file.alerts
         self.delivery = file.delivery
+        self.privacy = file.privacy
         self.catalogue = Catalogue(file.models)
         self._check_defaults()
 

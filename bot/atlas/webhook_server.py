@@ -7,7 +7,9 @@ that job's is refused before anything else is read). Each call is verified
 for one of our jobs is also kept with the job (`JobCalls.keep`), for whichever process follows
 it. Answers: 200 taken (or a repeat, or an event the bot does not act on), 401 unsigned /
 forged / stale, 404 an unknown job's URL, 400 unreadable, 413 too large, 503 when Atlas's keys
-cannot be read or the call cannot be kept (Atlas sends the call again).
+cannot be read or the call cannot be kept (Atlas sends the call again). A call without
+signature headers, stale, or announcing more than `MAX_BODY_BYTES`, is answered before its
+body is read: anyone can reach the endpoint, and nobody should make it wait.
 """
 
 from __future__ import annotations
@@ -116,16 +118,26 @@ class WebhookServer:
         log.info("webhook: prediction %s ended", event.prediction_id)
         return web.json_response({"ok": True})
 
+    @staticmethod
+    def _refused(request: web.Request, refused: WebhookRejected) -> web.Response:
+        log.warning("refused a webhook call from %s: %s", request.remote, refused.reason)
+        response = web.json_response({"error": refused.reason}, status=refused.status)
+        if request.can_read_body and refused.status in (401, 413):
+            # Unread: the connection cannot carry another request, so close it after this.
+            response.force_close()
+        return response
+
     async def _verified(self, request: web.Request) -> WebhookEvent | web.Response:
         try:
+            if (request.content_length or 0) > MAX_BODY_BYTES:
+                raise WebhookRejected(413, "body too large")
+            self._verifier.precheck(request.headers)
             body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return web.json_response({"error": "body too large"}, status=413)
-        try:
             event = await self._verifier.verify(request.headers, body)
+        except web.HTTPRequestEntityTooLarge:
+            return self._refused(request, WebhookRejected(413, "body too large"))
         except WebhookRejected as refused:
-            log.warning("refused a webhook call from %s: %s", request.remote, refused.reason)
-            return web.json_response({"error": refused.reason}, status=refused.status)
+            return self._refused(request, refused)
         if event is None:
             log.info("a repeated webhook call, already taken")
             return web.json_response({"ok": True, "repeat": True})

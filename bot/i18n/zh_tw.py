@@ -69,6 +69,7 @@ MESSAGES: dict[str, str] = {
     "請一分鐘後再試；若持續發生，請通知管理員。",
     "error.unexpected": "我們這邊出了點問題（任務 {job_id}）。沒有收取任何費用。"
     "請再試一次；如果一直發生，請告訴管理員。",
+    "error.cooldown": "你剛剛才查看過，請在{when}再試一次。",
     "error.not_admin": "只有具備「管理伺服器」權限的成員才能執行這項操作。",
     # The job's message.
     "job.title": "影片",
@@ -104,6 +105,8 @@ MESSAGES: dict[str, str] = {
     "直到管理員確認為止；只有在影片確實生成時才會收費。",
     "job.too_big": "影片太大，無法直接附加在這裡：[下載影片]({url})。"
     "Atlas 只會保留一段時間，請盡快儲存。",
+    "job.too_big_flagged": "影片太大，無法直接附加在這裡；下載連結藏在防雷標記後：||<{url}>||。"
+    "Atlas 只會保留一段時間，請盡快儲存。",
     "job.no_output": "Atlas 已完成任務，但沒有傳回影片檔案。",
     "failure.content_rejected": "Atlas 的內容審查拒絕了這個請求。請換個提示詞或圖片再試試。",
     "failure.atlas_unavailable": "Atlas Cloud 目前沒有回應。請過幾分鐘再試一次。",
@@ -132,6 +135,10 @@ MESSAGES: dict[str, str] = {
     "cancel.not_yours": "只有提出這部影片的成員才能取消。",
     "cancel.too_late": "來不及取消了：影片已經在生成中。",
     "cancel.unknown": "機器人已經找不到這個任務。",
+    "reroll.not_allowed": "這個伺服器不允許你在這裡使用「影片」指令，"
+    "所以也不能在這裡重新產生或編輯影片。",
+    "reroll.access_unknown": "Discord 暫時沒有告訴我們你能否在這裡使用「影片」指令。"
+    "請稍後再試一次。",
     "reroll.unknown": "已經找不到原本的任務，所以無法重新生成。",
     "approval.approved": "已核准：影片已加入排隊。",
     "approval.denied": "已拒絕：預扣的金額已經釋出，成員會看到原因。",
@@ -266,6 +273,8 @@ MESSAGES: dict[str, str] = {
     # Safety (#11): prompt rules, age-restricted channels, pauses, flagged videos, the log.
     "refused.prompt_rule": "這個伺服器的規則不允許這個提示詞（規則：{rule}）。"
     "沒有保留或收取任何費用。請修改提示詞後再試一次。",
+    "refused.prompt_too_complex": "你的提示詞在展開特殊字元以比對這個伺服器的規則後變得太長。"
+    "沒有保留或收取任何費用。請改用一般文字後再試一次。",
     "refused.prompt_rules_unavailable": "目前無法檢查這個伺服器的提示詞規則，所以沒有保留或收取"
     "任何費用。請再試一次，或改用較短的提示詞；若持續發生，請通知管理員。",
     "refused.nsfw_only": "這個伺服器只在限制級頻道製作影片。請到限制級頻道執行指令。",
@@ -292,6 +301,19 @@ MESSAGES: dict[str, str] = {
     "正在等候版主審核：{link}",
     "modlog.approved": "✅ {by} 核准了 {user} 被標記的影片（任務 `{job}`）。",
     "modlog.removed": "🗑️ {by} 移除了 {user} 被標記的影片（任務 `{job}`）。",
+    "settings.cannot_post.gallery.one": "我無法在 {channel} 發布影片："
+    "我在那裡缺少「{missing}」權限。請在頻道的權限設定中允許我，然後再試一次。",
+    "settings.cannot_post.gallery.many": "我無法在 {channel} 發布影片："
+    "我在那裡缺少「{missing}」權限。請在頻道的權限設定中允許我，然後再試一次。",
+    "settings.cannot_post.log.one": "我無法在 {channel} 記錄審查事件："
+    "我在那裡缺少「{missing}」權限。請在頻道的權限設定中允許我，然後再試一次。",
+    "settings.cannot_post.log.many": "我無法在 {channel} 記錄審查事件："
+    "我在那裡缺少「{missing}」權限。請在頻道的權限設定中允許我，然後再試一次。",
+    "permission.view_channel": "檢視頻道",
+    "permission.send_messages": "傳送訊息",
+    "permission.embed_links": "嵌入連結",
+    "permission.attach_files": "附加檔案",
+    "list.and": "和",
     "settings.field.prompt_rules": "提示詞規則",
     "settings.no_rules": "無：所有提示詞都允許",
     "settings.rule_words": "**{label}**：{count} 個字詞：{words}",
@@ -347,6 +369,13 @@ MESSAGES: dict[str, str] = {
     "admin.resolved_charge": "工作 `{job}` 已收費。",
     "admin.resolved_release": "工作 `{job}` 已釋放額度，不收費。",
     "admin.resolve_unknown": "`{job}` 不是本伺服器結果不明的工作。",
+    "admin.forgotten": "已在這個伺服器遺忘 {user}：其 {jobs} 個工作的提示詞與連結已清除，"
+    "待審影片已刪除，花費則以匿名編號保留（伺服器的總額不變）。",
+    "admin.forget_busy": "{user} 目前有影片正在製作中。請等影片完成後再試一次。",
+    "privacy.prompt_erased": "（提示詞已清除）",
+    "privacy.forgotten_member": "（已遺忘的成員）",
+    "privacy.job_erased": "這個工作的提示詞已清除（這個伺服器只保留提示詞一段時間），"
+    "所以無法從這裡重新製作。請用新的提示詞執行「影片」指令。",
     "admin.export_done": "帳本匯出：{since} 至 {until}。",
     # Words filled into other messages as `{period}`: "每月", "本週".
     "period.day": "日",
@@ -433,6 +462,7 @@ _ZH_TW_NAMES = {
     "report": "報表",
     "export": "匯出帳本",
     "resolve": "結算",
+    "forget": "遺忘成員",
     "settings": "設定",
     "show": "查看",
     "defaults": "預設值",
@@ -548,6 +578,8 @@ _ZH_TW_DESCRIPTIONS = {
     "Settle a job whose submit is uncertain.": "結算送出結果不明的工作。",
     "The job id (from the report or the job message's footer)": "工作編號（見報表或工作訊息底部）",
     "What Atlas's console shows for it": "Atlas 主控台上顯示的結果",
+    "Erase a member's prompts and history on this server.": "清除成員在這個伺服器的提示詞與紀錄。",
+    "Who (they may have left the server)": "對象（可以是已離開伺服器的人）",
     # /settings.
     "See and change this server's video settings.": "查看並變更這個伺服器的影片設定。",
     "Show every setting of this server.": "顯示這個伺服器的所有設定。",

@@ -17,6 +17,7 @@ from bot.jobs.eta import Eta
 from bot.jobs.line import Line
 from bot.jobs.media import AttachmentFetcher
 from bot.jobs.moderation import Moderation
+from bot.jobs.privacy import Privacy
 from bot.jobs.store import JobStore
 from bot.ledger import Ledger
 from bot.metrics import Metrics
@@ -59,6 +60,8 @@ class JobContext:
     alerts: BudgetAlerts | None = None
     """Told of every capture: members, admins and the operator hear of budgets running out."""
     metrics: Metrics | None = None
+    privacy: Privacy | None = None
+    """Retention and held-video upkeep, run by the periodic sweep."""
 
 
 __all__ = ["NOTICE_AFTER_SECONDS", "REFRESH_SECONDS", "JobContext"]

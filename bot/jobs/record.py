@@ -95,10 +95,17 @@ class JobMeta:
     """(this video's number, how many) when one command asked for several."""
     confirmed_by_call: bool = False
     """Its submit's answer was lost (uncertain), and Atlas's webhook call named it after all."""
+    erased: bool = False
+    """The prompt, links and roles were blanked (retention, or the member was forgotten)."""
 
     def but(self, **changes: Any) -> JobMeta:
         """A copy with some fields changed."""
         return replace(self, **changes)
+
+    def without_details(self) -> JobMeta:
+        """The job as retention keeps it: options and bookkeeping, no prompt, no links, no
+        roles (the money rows keep what was charged)."""
+        return replace(self, prompt="", role_ids=(), image_urls=(), output_url=None, erased=True)
 
     def to_json(self) -> dict[str, Any]:
         """The stored form: the same keys as the untyped params of earlier versions."""
@@ -124,6 +131,8 @@ class JobMeta:
             "confirmed_by_call": True if self.confirmed_by_call else None,
         }
         stored.update({key: value for key, value in optional.items() if value is not None})
+        if self.erased:
+            stored["erased"] = True
         if self.review is not None:
             stored["output_url"] = self.output_url  # kept even when None: the link was missing
         return stored
@@ -151,6 +160,7 @@ class JobMeta:
             output_url=stored.get("output_url"),
             batch=_batch(stored.get("batch")),
             confirmed_by_call=bool(stored.get("confirmed_by_call", False)),
+            erased=bool(stored.get("erased", False)),
         )
 
 

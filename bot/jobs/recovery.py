@@ -60,6 +60,7 @@ class Recovery:
         self._clock = ctx.clock
         self._monotonic = ctx.monotonic
         self._guild_settings = ctx.guild_settings
+        self._privacy = ctx.privacy
         self._runner = runner
         self._view_of = view_of
         self._launch = launch
@@ -123,7 +124,8 @@ class Recovery:
 
     async def sweep(self) -> None:
         """Periodic upkeep: expire stale holds, follow uncertain jobs Atlas's call named (in
-        case the signal was missed), release uncertain jobs past their window."""
+        case the signal was missed), release uncertain jobs past their window, then blank old
+        jobs' details and delete held videos nobody can review (`Privacy`)."""
         await self._ledger.expire_stale_holds()
         window = timedelta(hours=self._settings.budget.uncertain_release_hours)
         for job in await self._jobs.unfinished():
@@ -136,6 +138,11 @@ class Recovery:
                 await self._runner.settle_failure(
                     job.id, JobState.FAILED, "uncertain: window passed"
                 )
+        if self._privacy is not None:
+            try:
+                await self._privacy.sweep()
+            except Exception:  # the money upkeep above must not wait on it
+                log.exception("the privacy sweep failed; trying again at the next one")
 
     async def uncertain_jobs(self, guild_id: int) -> list[JobRecord]:
         """Jobs of this server whose submit outcome is unknown, for the admin to settle."""

@@ -130,11 +130,19 @@ class JobService:
         guild = await self._guild_settings.get(order.guild_id)
         if not guild.allows_channel(order.channel_id):
             raise JobRefused("refused.wrong_channel", channel_ids=guild.channel_ids)
-        await self._moderation.screen(guild, order)  # age-restricted channels, pauses, rules
+        await self._moderation.screen(guild, order)  # age-restricted channels, pauses, words
         validated = validate_order(order, self._settings, guild)
         total = validated.price * order.count
         if self._balance is not None and await self._balance.refuses(total):
             raise JobRefused("refused.atlas_balance", needed=total)
+        if self._moderation.needs_prompt_check(guild):
+            # Regex rules cost a worker's time: only for a member who may spend (read-only;
+            # the reserve below decides again).
+            try:
+                await self._ledger.check(order.user_id, order.guild_id, order.role_ids, total)
+            except BudgetExceeded as exc:
+                raise self._refusal(exc, validated, guild, fits=0) from None
+            await self._moderation.screen_prompt(guild, order)
         # Where the video goes is decided now and kept with the job, for a restart to follow.
         delivery = delivery_for(guild, order.channel_id, prefers_dm=order.prefers_dm)
         validated = replace(validated, meta=validated.meta.but(delivery=delivery))
@@ -361,9 +369,10 @@ class JobService:
         """An admin approves or denies a job waiting in this server (`DecisionRefused`: none)."""
         self._approvals.decide(job_id, guild_id, approved=approved, by=by)
 
-    async def cancel(self, job_id: str, user_id: int) -> JobView:
-        """Cancel a job that has not reached Atlas; only its requester may. Releases the hold."""
-        job = await self._jobs.get(job_id)
+    async def cancel(self, job_id: str, user_id: int, *, guild_id: int | None = None) -> JobView:
+        """Cancel a job that has not reached Atlas; only its requester may, from its server.
+        Releases the hold."""
+        job = await self.job(job_id, guild_id)
         if job is None:
             raise CancelRefused("unknown")
         if job.user_id != user_id:
@@ -419,13 +428,14 @@ class JobService:
         *,
         moderator: bool,
         remove: Callable[[], Awaitable[None]],
+        guild_id: int | None = None,
     ) -> None:
         """Delete an ended job's message (requester or moderator only; `DeleteRefused`).
 
         `remove` deletes it on Discord; the job row and its ledger entries stay, the row
         noting who deleted the message.
         """
-        job = await self._jobs.get(job_id)
+        job = await self.job(job_id, guild_id)
         if job is None:
             raise DeleteRefused("unknown")
         if job.user_id != user_id and not moderator:
@@ -461,9 +471,14 @@ class JobService:
         """
         return await self._recovery.resolve(job_id, guild_id, charge=charge, by=by)
 
-    async def job(self, job_id: str) -> JobRecord | None:
-        """The stored job, for buttons that act on it."""
-        return await self._jobs.get(job_id)
+    async def job(self, job_id: str, guild_id: int | None = None) -> JobRecord | None:
+        """The stored job, for buttons that act on it; with `guild_id` (the server a click
+        came from), None unless the job belongs to that server: a button never acts on, or
+        tells about, another server's job."""
+        job = await self._jobs.get(job_id)
+        if job is None or (guild_id is not None and job.guild_id != guild_id):
+            return None
+        return job
 
     async def close(self) -> None:
         """Stop the upkeep and the running jobs; their rows stay as they are, for recovery on

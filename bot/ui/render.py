@@ -124,7 +124,8 @@ def job_embed(view: JobView, locale: str) -> discord.Embed:
 
 def job_content(view: JobView, locale: str, *, attached: bool) -> str | None:
     """The text above the embed: the download link when the video could not be attached, and
-    a content note when Atlas flagged the video."""
+    a content note when Atlas flagged the video (its link then a spoiler, `||<url>||`, whose
+    preview Discord does not unfurl)."""
     if view.status is not JobStatus.DELIVERED:
         return None
     note = t("job.flagged_note", locale) if view.flagged else None
@@ -132,6 +133,9 @@ def job_content(view: JobView, locale: str, *, attached: bool) -> str | None:
         return note
     if view.video_url is None:
         link = t("job.no_output", locale)
+    elif view.flagged:
+        # Behind a spoiler as its attachment would be, and in angle brackets: no preview.
+        link = t("job.too_big_flagged", locale, url=view.video_url)
     else:
         link = t("job.too_big", locale, url=view.video_url)
     return link if note is None else f"{note}\n{link}"

@@ -269,3 +269,30 @@ async def test_a_retried_delivery_does_not_post_the_video_twice(
     await retry.show(world.bot.jobs.view_of(job).but(status=JobStatus.DELIVERED), video)
     assert delivered(world, mode, message) == (post, note), "still one post"
     assert message.content == note
+
+
+@pytest.mark.parametrize("mode", ["channel", "thread", "gallery", "dm"])
+async def test_a_flagged_video_too_big_to_attach_keeps_its_link_behind_a_spoiler(
+    world: World, mode: str
+) -> None:
+    if mode != "channel":
+        await choose(world, mode)
+    world.sim.script_prompt("[huge]", output_bytes=3_000_000, nsfw=True)
+    interaction = await world.discord.invoke(
+        "video",
+        user_id=MEMBER,
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        options={"prompt": "an epic [huge] film"},
+        attachment_size_limit=1_000_000,
+    )
+    message = await world.final(interaction)
+    post = message if mode == "channel" else delivered(world, mode, message)[0]
+    content = post.content or ""
+    assert post.attachments == []
+    assert "⚠️ Content note: Atlas flagged this video" in content, content
+    assert "||<http://127.0.0.1" in content, "the link is a spoiler, its preview suppressed"
+    assert ">||" in content
+    assert "](http://127.0.0.1" not in content, "never a plain masked link"
+    for other in world.discord.messages.values():
+        assert "](http://127.0.0.1" not in (other.content or ""), "nowhere in the open"

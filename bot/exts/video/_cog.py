@@ -29,6 +29,7 @@ from bot.jobs.orders import (
 from bot.jobs.progress import JobStatus, JobView
 from bot.jobs.service import CancelRefused
 from bot.ui.buttons import job_buttons
+from bot.ui.command_access import AccessUnknown
 from bot.ui.delivery import job_progress
 from bot.ui.orders import for_member, image_input, register_prompt_limit, with_preferences
 from bot.ui.preferences import tell_ignored_preferences
@@ -312,11 +313,12 @@ class VideoCog(commands.Cog):
     ) -> None:
         """Re-roll: the stored job's options with a new seed, for whoever clicked. With `prompt`
         (Edit prompt): the new prompt with the same seed, so only the words change."""
-        record = await self.bot.jobs.job(job_id)
-        if record is None:
-            await interaction.response.send_message(
-                t("reroll.unknown", str(interaction.locale)), ephemeral=True
-            )
+        if not await self.may_make_videos(interaction):
+            return
+        record = await self.bot.jobs.job(job_id, interaction.guild_id or 0)
+        if record is None or record.meta.erased:
+            key = "reroll.unknown" if record is None else "privacy.job_erased"
+            await interaction.response.send_message(t(key, str(interaction.locale)), ephemeral=True)
             return
         stored = order_of(record, self.bot.settings.catalogue).order
         order = for_member(
@@ -327,11 +329,26 @@ class VideoCog(commands.Cog):
         )
         await self.start_job(interaction, order)
 
+    async def may_make_videos(self, interaction: discord.Interaction[Any]) -> bool:
+        """Whether the member may use /video here, as the server's Integrations settings say
+        (Discord applies them to the command, never to buttons); if not, they are told."""
+        try:
+            if await self.bot.command_access.may_use(interaction, "video"):
+                return True
+            key = "reroll.not_allowed"
+        except AccessUnknown as exc:
+            log.warning("cannot check /video's permissions: %s", exc)
+            key = "reroll.access_unknown"
+        await interaction.response.send_message(t(key, str(interaction.locale)), ephemeral=True)
+        return False
+
     async def cancel(self, interaction: discord.Interaction[Any], job_id: str) -> None:
         """Cancel: requester only, and only before the job reached Atlas."""
         locale = str(interaction.locale)
         try:
-            view = await self.bot.jobs.cancel(job_id, interaction.user.id)
+            view = await self.bot.jobs.cancel(
+                job_id, interaction.user.id, guild_id=interaction.guild_id or 0
+            )
         except CancelRefused as refused:
             await interaction.response.send_message(
                 t(f"cancel.{refused.reason}", locale), ephemeral=True
