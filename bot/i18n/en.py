@@ -386,6 +386,9 @@ MESSAGES: dict[str, str] = {
     "admin.report_title": "Video spend this {period}",
     "admin.report_top": "Top spenders",
     "admin.report_uncertain": "Uncertain jobs (settle with /budget-admin resolve)",
+    "admin.report_confirmed": "Found again by Atlas's call",
+    "admin.report_confirmed_count": "{count} job(s) whose submit answer was lost were confirmed "
+    "by Atlas's webhook call, then delivered and charged as usual (no admin needed).",
     "admin.resolved_charge": "Job `{job}` is charged.",
     "admin.resolved_release": "Job `{job}` is released: nothing is charged.",
     "admin.resolve_unknown": "`{job}` is not an uncertain job of this server.",

@@ -366,6 +366,9 @@ MESSAGES: dict[str, str] = {
     "admin.report_title": "本{period}影片支出",
     "admin.report_top": "花費最多的成員",
     "admin.report_uncertain": "結果不明的工作（請用 /額度管理 結算 處理）",
+    "admin.report_confirmed": "由 Atlas 的回呼找回",
+    "admin.report_confirmed_count": "有 {count} 個送出回應遺失的工作由 Atlas 的 webhook 回呼確認，"
+    "之後照常交付並收費（不需要管理員處理）。",
     "admin.resolved_charge": "工作 `{job}` 已收費。",
     "admin.resolved_release": "工作 `{job}` 已釋放額度，不收費。",
     "admin.resolve_unknown": "`{job}` 不是本伺服器結果不明的工作。",

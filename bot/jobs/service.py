@@ -460,6 +460,11 @@ class JobService:
         """Periodic upkeep: expire stale holds, release uncertain jobs past their window."""
         await self._recovery.sweep()
 
+    async def confirmed_by_call(self, guild_id: int, since: datetime) -> int:
+        """Jobs of this server since `since` whose submit's answer was lost and that Atlas's
+        call found again (delivered and charged as any other), for the admin's report."""
+        return await self._jobs.confirmed_by_call(guild_id, since)
+
     async def uncertain_jobs(self, guild_id: int) -> list[JobRecord]:
         """Jobs of this server whose submit outcome is unknown, for the admin to settle."""
         return await self._recovery.uncertain_jobs(guild_id)

@@ -354,6 +354,17 @@ class JobStore:
             lambda conn: _anonymise(conn, guild_id, user_id, pseudonym, now_us), tx=tx
         )
 
+    async def confirmed_by_call(self, guild_id: int, since: datetime) -> int:
+        """How many of the server's jobs since `since` had lost their submit's answer and were
+        found again by Atlas's call (see `bot.jobs.callbacks`)."""
+        query = (
+            "SELECT count(*) FROM job_callbacks c JOIN jobs j ON j.id = c.job_id"
+            " WHERE j.guild_id = ? AND j.created_at >= ? AND j.params LIKE ?"
+        )
+        args = (guild_id, to_micros(since), '%"confirmed_by_call":true%')
+        row = await self._db.read(lambda conn: conn.fetchone(query, args))
+        return int(row[0]) if row else 0
+
     async def recent(self, user_id: int, guild_id: int, limit: int = 10) -> list[JobRecord]:
         """The member's latest jobs in the guild, newest first."""
         args = (guild_id, user_id, max(0, limit))

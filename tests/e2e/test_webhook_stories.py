@@ -15,7 +15,7 @@ import pytest
 from bot.jobs.record import JobRecord, JobState
 from bot.sim.webhooks import RETRIES
 from tests.crash.waiting import until
-from tests.e2e.conftest import GUILD, MEMBER, World, running_world, status_of
+from tests.e2e.conftest import ADMIN, CHANNEL, GUILD, MEMBER, World, running_world, status_of
 
 SAFETY_SECONDS = 0.4  # the test's safety net; 30 s in the shipped config
 
@@ -143,6 +143,12 @@ async def test_atlas_call_recovers_a_submit_whose_answer_was_lost(
     assert hooked.sim.submits_by_prompt["a heron on one leg"] == 1, "never submitted twice"
     summary = await hooked.bot.ledger.summary(MEMBER, GUILD, [])
     assert (summary.spent, summary.held) == (1_000_000, 0), "charged once"
+    report = await hooked.discord.invoke(
+        "budget-admin", subcommand="report", user_id=ADMIN, guild_id=GUILD, channel_id=CHANNEL
+    )
+    await report.wait_response()
+    fields = {f["name"]: f["value"] for f in (report.response_data or {})["embeds"][0]["fields"]}
+    assert fields["Found again by Atlas's call"].startswith("1 job(s) whose submit answer")
 
 
 async def test_a_lost_answer_and_a_restart_before_the_call_still_deliver_once(

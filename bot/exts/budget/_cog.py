@@ -16,6 +16,7 @@ from bot.exts.budget._outlook import add_outlook
 from bot.i18n import t
 from bot.jobs.forecast import outlook
 from bot.jobs.privacy import ForgetRefused
+from bot.ledger.periods import PeriodRule
 from bot.money import format_usd
 from bot.ui.admin import AdminGroup
 from bot.ui.amounts import BadAmount, parse_amount, parse_day
@@ -214,6 +215,15 @@ class BudgetAdmin(AdminGroup):
         embed.add_field(
             name=t("admin.report_top", locale), value=top or t("budget.none", locale), inline=False
         )
+        period = PeriodRule(self.bot.settings.budget.period, self.bot.settings.budget.zone)
+        since = period.period_at(self.bot.clock()).start
+        confirmed = await self.bot.jobs.confirmed_by_call(interaction.guild_id or 0, since)
+        if confirmed:
+            embed.add_field(
+                name=t("admin.report_confirmed", locale),
+                value=t("admin.report_confirmed_count", locale, count=confirmed),
+                inline=False,
+            )
         uncertain = await self.bot.jobs.uncertain_jobs(interaction.guild_id or 0)
         if uncertain:
             lines = [
