@@ -95,6 +95,9 @@ class JobMeta:
     """(this video's number, how many) when one command asked for several."""
     confirmed_by_call: bool = False
     """Its submit's answer was lost (uncertain), and Atlas's webhook call named it after all."""
+    charged_by_admin: bool = False
+    """An uncertain job an admin settled as billed (Atlas ran it; no video came to us): it
+    ended failed for the member, and its hold was captured, not released."""
     erased: bool = False
     """The prompt, links and roles were blanked (retention, or the member was forgotten)."""
 
@@ -129,6 +132,7 @@ class JobMeta:
             "reviewed_by": self.reviewed_by,
             "batch": None if self.batch is None else list(self.batch),
             "confirmed_by_call": True if self.confirmed_by_call else None,
+            "charged_by_admin": True if self.charged_by_admin else None,
         }
         stored.update({key: value for key, value in optional.items() if value is not None})
         if self.erased:
@@ -160,6 +164,7 @@ class JobMeta:
             output_url=stored.get("output_url"),
             batch=_batch(stored.get("batch")),
             confirmed_by_call=bool(stored.get("confirmed_by_call", False)),
+            charged_by_admin=bool(stored.get("charged_by_admin", False)),
             erased=bool(stored.get("erased", False)),
         )
 

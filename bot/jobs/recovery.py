@@ -166,7 +166,9 @@ class Recovery:
                 await self._ledger.capture(job_id, tx=tx)
             else:
                 await self._ledger.release(job_id, note, tx=tx)
-            await self._jobs.advance(job_id, JobState.FAILED, tx=tx, error=note)
+            # Failed for the member either way (no video came); charged: the hold was captured.
+            meta = job.meta.but(charged_by_admin=charge)
+            await self._jobs.advance(job_id, JobState.FAILED, tx=tx, error=note, meta=meta)
         log.info(note, extra={"job_id": job_id})
         if charge:  # Atlas billed it after all: it counts like any capture
             if self._metrics is not None:

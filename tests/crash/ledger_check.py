@@ -88,7 +88,11 @@ async def check_db(db: Store, settings: Settings) -> LedgerFacts:
         outcome = settled.outcome if settled is not None else "held"
         if job.state is JobState.DELIVERED and outcome != "captured":
             problems.append(f"job {job_id} delivered but its hold is {outcome}")
-        elif job.state in RELEASED_STATES and outcome != "released":
+        elif job.state in RELEASED_STATES and job.meta.charged_by_admin and outcome != "captured":
+            problems.append(f"job {job_id} was charged by an admin but its hold is {outcome}")
+        elif (
+            job.state in RELEASED_STATES and not job.meta.charged_by_admin and outcome != "released"
+        ):
             problems.append(f"job {job_id} is {job.state} but its hold is {outcome}")
         elif job.state is JobState.UNCERTAIN and outcome != "held":
             problems.append(f"job {job_id} is uncertain but its hold is {outcome}")
