@@ -472,3 +472,26 @@ async def test_start_runs_the_upkeep_and_close_stops_every_task(
         stored = await rig.stored(running.job_id)
         assert stored.state in (JobState.SUBMITTED, JobState.GENERATING), "left for recovery"
         assert await rig.settlement(running.job_id) is None
+
+
+async def test_a_job_waiting_in_line_longer_than_a_hold_lives_keeps_its_hold(
+    tmp_path: Path,
+) -> None:
+    async with running_rig(tmp_path, max_in_flight=1) as rig:
+        rig.sim.script_prompt("[slow]", generation_seconds=0.6)
+        first = await rig.prepare("first [slow]")
+        waiting = await rig.prepare("second")
+        first_task = rig.jobs.run(first, rig.progress())
+        sink = rig.progress()
+        second_task = rig.jobs.run(waiting, sink)
+        await until(lambda: rig.jobs.in_flight(GUILD) == (1, 1), "the second job in line", 5)
+        await until(lambda: rig.pinned(waiting.job_id), "its hold kept", 5)
+
+        # It waits past the hold's time to live; the sweep runs meanwhile.
+        rig.clock.advance(seconds=rig.settings.budget.hold_ttl_seconds + 60)
+        await rig.jobs.sweep()
+        assert await rig.settlement(waiting.job_id) is None, "still held, not expired"
+
+        await asyncio.wait_for(asyncio.gather(first_task, second_task), 10)
+        assert sink.last.status is JobStatus.DELIVERED
+        assert await rig.entries(waiting.job_id) == [("capture", QUOTE)]
