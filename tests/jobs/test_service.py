@@ -478,20 +478,23 @@ async def test_a_job_waiting_in_line_longer_than_a_hold_lives_keeps_its_hold(
     tmp_path: Path,
 ) -> None:
     async with running_rig(tmp_path, max_in_flight=1) as rig:
-        rig.sim.script_prompt("[slow]", generation_seconds=0.6)
-        first = await rig.prepare("first [slow]")
+        rig.sim.script_prompt("[stuck]", outcome="stuck")  # holds the only slot until told
+        first = await rig.prepare("first [stuck]")
         waiting = await rig.prepare("second")
         first_task = rig.jobs.run(first, rig.progress())
+        await until(lambda: bool(rig.sim.jobs), "the first job at Atlas", 5)
         sink = rig.progress()
         second_task = rig.jobs.run(waiting, sink)
         await until(lambda: rig.jobs.in_flight(GUILD) == (1, 1), "the second job in line", 5)
-        await until(lambda: rig.pinned(waiting.job_id), "its hold kept", 5)
+        await until(lambda: rig.pinned(waiting.job_id), "its hold kept while it waits", 2)
 
         # It waits past the hold's time to live; the sweep runs meanwhile.
         rig.clock.advance(seconds=rig.settings.budget.hold_ttl_seconds + 60)
         await rig.jobs.sweep()
         assert await rig.settlement(waiting.job_id) is None, "still held, not expired"
+        assert rig.jobs.in_flight(GUILD) == (1, 1), "still waiting"
 
+        rig.sim.complete_now(next(iter(rig.sim.jobs)))
         await asyncio.wait_for(asyncio.gather(first_task, second_task), 10)
         assert sink.last.status is JobStatus.DELIVERED
         assert await rig.entries(waiting.job_id) == [("capture", QUOTE)]
