@@ -229,10 +229,11 @@ class VideoCog(commands.Cog):
                 t("refused.shutting_down", locale), ephemeral=True
             )
             return
-        order = await with_preferences(order, self.bot.preferences)
         self._preparing += 1
         try:
-            preparing = asyncio.create_task(self.bot.jobs.prepare_batch(order))
+            # The member's preferences are read inside the timed part: in a burst, reads
+            # wait for the database like the holds do.
+            preparing = asyncio.create_task(self._prepare(order))
             busy = self._preparing > BUSY_PREPARES
             wait = BUSY_DEFER_SECONDS if busy else PREPARE_BEFORE_DEFER_SECONDS
             done, _ = await asyncio.wait({preparing}, timeout=wait)
@@ -263,6 +264,11 @@ class VideoCog(commands.Cog):
             # its money and its place in line back at once.
             for job_id in unrun:
                 await self.bot.jobs.discard(job_id, "message could not be sent")
+
+    async def _prepare(self, order: VideoOrder) -> list[PreparedJob]:
+        """The member's preferences filled in, then the batch held (see `prepare_batch`)."""
+        order = await with_preferences(order, self.bot.preferences)
+        return await self.bot.jobs.prepare_batch(order)
 
     async def _send_and_run(
         self,
