@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 PREPARE_BEFORE_DEFER_SECONDS = 2.0
 """Discord wants an answer within 3 s: if preparing takes longer, defer first."""
 BUSY_PREPARES = 10
-BUSY_DEFER_SECONDS = 0.5
+BUSY_DEFER_SECONDS = 0.1
 """With more than BUSY_PREPARES jobs being prepared at once (a server event), a member gets the
 "thinking" answer after BUSY_DEFER_SECONDS: in a burst the holds queue up for the database,
 and everyone should see at once that the bot heard them."""
