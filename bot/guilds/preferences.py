@@ -140,7 +140,7 @@ def forbidden(
 
 
 def _offered(catalogue: Catalogue, attribute: str) -> set[Any]:
-    return {value for model in catalogue for value in getattr(model, attribute)}
+    return {value for model in catalogue.makers() for value in getattr(model, attribute)}
 
 
 def to_json(prefs: Preferences) -> str:

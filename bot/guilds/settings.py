@@ -158,18 +158,24 @@ def check(settings: GuildSettings, catalogue: Catalogue) -> None:
         offered = catalogue.of_kind(kind)
         if offered and not any(settings.allows_model(m.id) for m in offered):
             raise SettingsRefused("settings.all_blocked")
-    resolutions = {r for m in catalogue for r in m.resolutions}
-    for resolution in (*settings.blocked_resolutions, settings.resolution):
-        if resolution is not None and resolution not in resolutions:
+    # Any model's resolution may be blocked (an upscaler's 2k too); the defaults are about
+    # the videos /video and /animate make.
+    makers = catalogue.makers()
+    resolutions = {r for m in makers for r in m.resolutions}
+    anywhere = {r for m in catalogue for r in m.resolutions}
+    for resolution in settings.blocked_resolutions:
+        if resolution not in anywhere:
             raise SettingsRefused("settings.unknown_value", value=resolution)
+    if settings.resolution is not None and settings.resolution not in resolutions:
+        raise SettingsRefused("settings.unknown_value", value=settings.resolution)
     if settings.resolution is not None and not settings.allows_resolution(settings.resolution):
         raise SettingsRefused("settings.default_resolution_blocked", resolution=settings.resolution)
     if resolutions and resolutions <= set(settings.blocked_resolutions):
         raise SettingsRefused("settings.all_resolutions_blocked")
-    ratios = {r for m in catalogue for r in m.aspect_ratios}
+    ratios = {r for m in makers for r in m.aspect_ratios}
     if settings.aspect_ratio is not None and settings.aspect_ratio not in ratios:
         raise SettingsRefused("settings.unknown_value", value=settings.aspect_ratio)
-    durations = {d for m in catalogue for d in m.durations}
+    durations = {d for m in makers for d in m.durations}
     if settings.duration is not None and settings.duration not in durations:
         raise SettingsRefused("settings.unknown_value", value=f"{settings.duration} s")
     if len(settings.channel_ids) > MAX_CHANNELS:
