@@ -72,6 +72,8 @@ class GuildSettings:
     # their limit, and the log channel at each threshold of the server's cap. None: on.
     member_alerts: bool | None = None
     cap_alerts: bool | None = None
+    # The prompt helper (Improve prompt, paid by tokens from the member's budget). None: on.
+    prompt_helper: bool | None = None
     # Who last changed them, and when (not part of the stored JSON object).
     updated_at: datetime | None = None
     updated_by: int | None = None
@@ -87,6 +89,11 @@ class GuildSettings:
     def allows_resolution(self, resolution: str) -> bool:
         """Members may ask for this resolution."""
         return resolution not in self.blocked_resolutions
+
+    @property
+    def allows_prompt_helper(self) -> bool:
+        """Members may have their prompts improved here (on unless an admin turned it off)."""
+        return self.prompt_helper is not False
 
     def needs_approval(self, quote: Micros) -> bool:
         """A job quoted at `quote` waits for an admin's yes before it runs."""
