@@ -15,6 +15,7 @@ from discord import app_commands
 
 from bot.catalogue import ModelKind
 from bot.exts.settings._alerts_render import add_alert_field
+from bot.exts.settings._helper_render import add_prompt_helper_field
 from bot.exts.settings._safety_render import add_safety_fields
 from bot.guilds.delivery import DeliveryMode
 from bot.guilds.settings import MAX_COUNT, GuildSettings, SettingsRefused
@@ -146,6 +147,7 @@ def settings_embed(guild: GuildSettings, config: Settings, locale: str) -> disco
     )
     add_safety_fields(embed, guild, locale)
     add_alert_field(embed, guild, locale, config.alerts.thresholds_percent)
+    add_prompt_helper_field(embed, guild, locale)
     return embed
 
 
