@@ -56,8 +56,10 @@ class Preferences:
     updated_at: datetime | None = None
 
     def model(self, kind: ModelKind) -> str | None:
-        """The preferred model for this kind of job, if any."""
-        value: str | None = getattr(self, MODEL_PREFERENCES[kind])
+        """The preferred model for this kind of job, if any (members prefer models for /video
+        and /animate only)."""
+        name = MODEL_PREFERENCES.get(kind)
+        value: str | None = None if name is None else getattr(self, name)
         return value
 
     @property

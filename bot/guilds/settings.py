@@ -107,8 +107,11 @@ class GuildSettings:
         return self.approval_timeout_seconds
 
     def default_model(self, kind: ModelKind) -> str | None:
-        """The server's default model for this kind of job, if it chose one."""
-        return self.video_model if kind is ModelKind.TEXT_TO_VIDEO else self.animate_model
+        """The server's default model for this kind of job, if it chose one (servers choose
+        them for /video and /animate)."""
+        if kind is ModelKind.TEXT_TO_VIDEO:
+            return self.video_model
+        return self.animate_model if kind is ModelKind.IMAGE_TO_VIDEO else None
 
 
 _STORED = tuple(f.name for f in fields(GuildSettings) if f.name not in ("updated_at", "updated_by"))

@@ -42,6 +42,11 @@ class CatalogueWatch:
         self._said: set[str] = set()
         self._unreadable_said = False
 
+    @property
+    def schemas(self) -> ModelSchemas:
+        """The model list and schemas as last read."""
+        return self._schemas
+
     async def run(self) -> None:
         """Read now, then now and then, until cancelled."""
         while True:
