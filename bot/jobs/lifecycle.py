@@ -43,7 +43,7 @@ from bot.jobs.attachments import ImageInput
 from bot.jobs.callbacks import StoredCall
 from bot.jobs.context import JobContext
 from bot.jobs.eta import generation_seconds
-from bot.jobs.line import PlacesShown
+from bot.jobs.line import PlacesShown, Ticket
 from bot.jobs.media import MediaError
 from bot.jobs.orders import ValidatedOrder
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
@@ -92,19 +92,22 @@ class JobRunner:
 
     # -- wait in line, submit ------------------------------------------------------------
 
-    async def run(self, job: PreparedJob, progress: Progress) -> None:
+    async def run(self, job: PreparedJob, progress: Progress, ticket: Ticket | None = None) -> None:
         """Wait in line for a slot (showing the job's place when it changes meaningfully),
-        then carry the job to its end."""
-        places = PlacesShown(self._monotonic, self._refresh_seconds)
+        then carry the job to its end. `ticket`: the place it took when it was prepared (its
+        first message showed it); without one, it joins the line now."""
+        places = PlacesShown(self._monotonic, self._refresh_seconds, shown=job.view.queue_position)
         order = job.order.order
 
         async def on_place(place: int) -> None:
             if places.worth_showing(place):
-                starts_at = await self._start_estimate(job, place)
+                starts_at = await self.start_estimate(job, place)
                 await self.show(progress, job.view.but(queue_position=place, starts_at=starts_at))
 
         # Joined before any await, so jobs resumed after a restart keep their order.
-        ticket = self._line.join(job.job_id, order.guild_id, order.user_id, on_place)
+        if ticket is None:
+            ticket = self._line.join(job.job_id, order.guild_id, order.user_id)
+        ticket.listen(on_place)
         try:
             # However long the line, the price stays held: a pinned hold never expires.
             await self._ledger.pin(job.job_id)
@@ -125,7 +128,7 @@ class JobRunner:
         async with ticket:
             await self._run_in_slot(job, progress)
 
-    async def _start_estimate(self, job: PreparedJob, place: int) -> datetime:
+    async def start_estimate(self, job: PreparedJob, place: int) -> datetime:
         """When a job at `place` in its server's line may start: the jobs ahead run
         `per_guild` at a time, each about as long as this one is expected to take."""
         order = job.order
@@ -142,7 +145,7 @@ class JobRunner:
     async def _run_in_slot(self, job: PreparedJob, progress: Progress) -> None:
         """Upload, submit and follow the job; it holds a queue slot throughout."""
         order = job.order
-        view = job.view
+        view = job.view.but(queue_position=None, starts_at=None)  # out of the line now
         image_urls = list(order.meta.image_urls)
         last_image = order.order.last_image if order.meta.last_image_url is None else None
         if order.model.takes_images and (not image_urls or last_image is not None):

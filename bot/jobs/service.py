@@ -34,6 +34,7 @@ from bot.jobs.attachments import video_byte_limit
 from bot.jobs.context import JobContext
 from bot.jobs.inputs import InputVideos, ReadVideo
 from bot.jobs.lifecycle import JobRunner, PreparedJob
+from bot.jobs.line import Ticket
 from bot.jobs.offers import MONEY_LIMITS, BudgetRefused, Offer, OfferBook
 from bot.jobs.orders import JobRefused, ValidatedOrder, VideoOrder, batch_seeds, validate_order
 from bot.jobs.overview import DeleteRefused, QueueEntry, queue_entries
@@ -78,6 +79,8 @@ class JobService:
         self._line = ctx.line
         self._callbacks = ctx.callbacks
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._unrun: dict[str, Ticket] = {}
+        """Places in line of prepared jobs not yet run (their first message being sent)."""
         self._upkeep: list[asyncio.Task[None]] = []
         self._guild_settings = ctx.guild_settings
         self._moderation = ctx.moderation
@@ -203,7 +206,21 @@ class JobService:
             )
             job = replace(validated, seed=record.meta.seed, meta=record.meta)
             prepared.append(self._ready(job, record, guild, now))
-        return prepared
+        return [await self._in_line(job) for job in prepared]
+
+    async def _in_line(self, job: PreparedJob) -> PreparedJob:
+        """Take the job's place in line now, in the order members asked, and show it in the
+        job's first message (no edit needed for it). A job awaiting approval joins later."""
+        if job.approval_timeout is not None:
+            return job
+        order = job.order.order
+        ticket = self._line.join(job.job_id, order.guild_id, order.user_id)
+        self._unrun[job.job_id] = ticket  # until `run` takes it, or `discard` gives it back
+        if ticket.place is None:
+            return job
+        starts_at = await self._runner.start_estimate(job, ticket.place)
+        view = job.view.but(queue_position=ticket.place, starts_at=starts_at)
+        return replace(job, view=view)
 
     async def _read_input(
         self, validated: ValidatedOrder, guild: GuildSettings, folder: Path
@@ -389,7 +406,7 @@ class JobService:
             if approved is None:
                 return
             job = approved
-        await self._runner.run(job, progress)
+        await self._runner.run(job, progress, self._unrun.pop(job.job_id, None))
 
     async def _await_approval(self, job: PreparedJob, progress: Progress) -> PreparedJob | None:
         """Wait for an admin's yes; a no, or no answer in time, releases the hold."""
@@ -460,6 +477,9 @@ class JobService:
                 await self._ledger.release(job_id, reason, tx=tx)
         except IllegalTransition:
             return False
+        ticket = self._unrun.pop(job_id, None)
+        if ticket is not None:
+            ticket.leave()
         self._approvals.close(job_id)
         task = self._tasks.get(job_id)
         if task is not None:
@@ -549,6 +569,9 @@ class JobService:
         """Stop the upkeep and the running jobs; their rows stay as they are, for recovery on
         the next start."""
         await self._line.close()  # first: no job freed by this shutdown starts another
+        for ticket in self._unrun.values():
+            ticket.leave()
+        self._unrun.clear()
         for task in self._upkeep:
             task.cancel()
         tasks = [*self._upkeep, *self._tasks.values()]
