@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tomllib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,9 +40,11 @@ def fast_settings(
     *,
     max_in_flight: int = 20,
     polling: dict[str, float] | None = None,
+    config: Callable[[dict[str, Any]], None] | None = None,
     **budget: str,
 ) -> Settings:
-    """The shipped config with test timings and the fake's host allowed for attachments."""
+    """The shipped config with test timings and the fake's host allowed for attachments;
+    `config` changes the parsed file further (a model's mapping, say)."""
     raw = tomllib.loads(CONFIG.read_text())
     raw["polling"].update(
         interval_seconds=0.02, total_timeout_seconds=5, not_registered_grace_seconds=2
@@ -53,6 +55,8 @@ def fast_settings(
         model["expected_seconds"] = 0.05
     raw["budget"].update(budget)
     raw["jobs"]["max_in_flight"] = max_in_flight
+    if config is not None:
+        config(raw)
     return Settings(env, FileConfig.model_validate(raw))
 
 
@@ -135,6 +139,7 @@ async def running_world(
     env: dict[str, Any] | None = None,
     polling: dict[str, float] | None = None,
     discord_options: dict[str, Any] | None = None,
+    config: Callable[[dict[str, Any]], None] | None = None,
     **budget: str,
 ) -> AsyncIterator[World]:
     """Start the simulator, the fake Discord (with `discord_options`, e.g. a `window_scale`
@@ -160,7 +165,12 @@ async def running_world(
         }
         bot_env = make_env(**(values | (env or {})))
         settings = fast_settings(
-            tmp_path, bot_env, max_in_flight=max_in_flight, polling=polling, **budget
+            tmp_path,
+            bot_env,
+            max_in_flight=max_in_flight,
+            polling=polling,
+            config=config,
+            **budget,
         )
         extra: dict[str, Any] = {"refresh_seconds": 0.05, "guild_ready_timeout": 0.1}
         if monotonic is not None:
