@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -238,9 +239,7 @@ class AtlasClient:
         polls = 0
         last: Prediction | None = None
         while True:
-            notice = await self._pause(
-                prediction_id, schedule.next_delay(self._clock() - started, polls)
-            )
+            notice = await self._until_due(prediction_id, schedule, started, polls)
             # A signed webhook's prediction needs no poll, unless it lacks what we act on.
             prediction = _usable(notice)
             if prediction is None:
@@ -266,6 +265,25 @@ class AtlasClient:
                     raise job_failure(prediction)
             if self._clock() - started >= schedule.total_timeout_seconds:
                 raise JobTimedOut(prediction_id, last=last)
+
+    async def _until_due(
+        self, prediction_id: str, schedule: PollSchedule, started: float, polls: int
+    ) -> Notice | None:
+        """Wait until the schedule says the next poll is due (planned again every
+        `recheck_seconds` while waiting), or until a webhook says the prediction ended."""
+        delay = schedule.next_delay(self._clock() - started, polls)
+        recheck = schedule.recheck_seconds()
+        # Bounded, so a clock that does not move with the sleeps still ends in a poll.
+        for _ in range(1 if not recheck else 1 + math.ceil(delay / recheck)):
+            step = delay if not recheck else min(delay, recheck)
+            notice = await self._pause(prediction_id, step)
+            if notice is not None or step >= delay:
+                return notice
+            delay = schedule.next_delay(self._clock() - started, polls)
+            recheck = schedule.recheck_seconds()
+            if delay <= 0:
+                return None
+        return None
 
     async def _pause(self, prediction_id: str, seconds: float) -> Notice | None:
         """Sleep until the next poll, or until a webhook says the prediction ended."""

@@ -51,6 +51,11 @@ class PollSchedule:
             not_registered_grace_seconds=polling.not_registered_grace_seconds,
         )
 
+    def recheck_seconds(self) -> float | None:
+        """While waiting for the next poll, plan it again this often (no Atlas call: a
+        schedule that learns meanwhile may bring the poll forward); None: never."""
+        return None
+
     def next_delay(self, elapsed: float, polls_done: int) -> float:
         """Seconds to wait before the next poll: the first lands one interval before the
         expected finish, later ones every interval; never past the total timeout."""

@@ -13,6 +13,11 @@ The poll schedule waits until just before the expected finish (the earlier of th
 memories' estimates) and polls tightly around it: a handful of Atlas calls per job instead of
 one every few seconds, and the member still hears within seconds that the video is ready. A
 combination never seen falls back to the catalogue's estimate, with a wide spread.
+
+A burst of a kind never seen would have every job poll tightly from that guess onward: most
+of those polls only hear "still running". Instead a few of its jobs, the scouts, poll that
+way; the others wait until the end of the guess's window, planning again every tight interval
+(no Atlas call), and move forward as soon as a scout's job teaches the kind's time.
 """
 
 from __future__ import annotations
@@ -67,6 +72,10 @@ PLAUSIBLE_SLACK_SECONDS = 1.0
 
 EARLIEST_FIRST_POLL = 0.25
 """The first poll never comes before this fraction of the expected time."""
+
+SCOUTS = 10
+"""Jobs of a kind never seen that poll from the catalogue's guess onward; the others of a
+burst wait for what the first of these teaches (see the module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +152,8 @@ class LearnedSchedule(PollSchedule):
     first_poll_seconds: float = 0.0
     tight_interval_seconds: float = 2.5
     tight_until_seconds: float = 0.0
+    waits_for_scouts: bool = False
+    """A kind never seen, and this job no scout: its first poll waits for what they learn."""
 
     def next_delay(self, elapsed: float, polls_done: int) -> float:
         """Seconds to wait before the next poll; never past the total timeout."""
@@ -185,6 +196,14 @@ class LiveSchedule(PollSchedule):
         """The current plan's delay before the next poll."""
         return self.plan().next_delay(elapsed, polls_done)
 
+    def recheck_seconds(self) -> float | None:
+        """While the plan waits for the scouts, every tight interval (see the module
+        docstring); once the kind is learned, never (the plan holds until the next poll)."""
+        plan = self.plan()
+        if isinstance(plan, LearnedSchedule) and plan.waits_for_scouts:
+            return plan.tight_interval_seconds
+        return None
+
 
 @dataclass
 class EtaModel:
@@ -196,6 +215,27 @@ class EtaModel:
     tuning: EtaTuning = DEFAULT_TUNING
     stats: dict[Key, EtaStats] = field(default_factory=dict)
     recent: dict[Key, EtaStats] = field(default_factory=dict)
+    scouts: dict[Key, list[float]] = field(default_factory=dict)
+    """When each scout of a kind never seen started (see `scout`)."""
+
+    def known(self, key: Key) -> bool:
+        """Whether any job of this kind has taught its time."""
+        return key in self.stats or key in self.recent
+
+    def scout(self, key: Key, default: float, now: float) -> bool:
+        """Whether a job of `key` starting now is one of its scouts: the kind was never seen
+        and fewer than SCOUTS scouts are within the guess's window (a scout whose job
+        failed frees its place when that window ends)."""
+        if self.known(key):
+            self.scouts.pop(key, None)
+            return False
+        window = default * (1.0 + self.tuning.late_spreads * self.tuning.prior_spread)
+        started = [at for at in self.scouts.get(key, ()) if now - at < window]
+        if len(started) >= SCOUTS:
+            self.scouts[key] = started
+            return False
+        self.scouts[key] = [*started, now]
+        return True
 
     def _planned(self, key: Key, default: float, now: float) -> list[tuple[float, float]]:
         """(mean, spread) of each memory that knows `key`, else of the default."""
@@ -239,11 +279,14 @@ class EtaModel:
         polling: PollingConfig | None = None,
         *,
         now: float,
+        scout: bool = True,
     ) -> LearnedSchedule:
         """When to poll a new job of this kind: first just before the expected finish (the
         earlier of the memories' answers), then tightly around it, then at the configured
-        interval if it runs long."""
-        plans = self._planned((model, resolution, duration), default, now)
+        interval if it runs long. A kind never seen: so for a scout (the default), while the
+        others wait until the end of the guess's tight window (`waits_for_scouts`)."""
+        key = (model, resolution, duration)
+        plans = self._planned(key, default, now)
         polling = polling or PollingConfig()
         interval = polling.interval_seconds
         # `[polling] tight_interval_seconds`, never slower than the configured interval.
@@ -259,14 +302,17 @@ class EtaModel:
             )
             for mean, spread in plans
         )
+        tight_until = max(mean + tuning.late_spreads * spread for mean, spread in plans)
+        waits = not scout and not self.known(key)
         return LearnedSchedule(
             expected_seconds=plans[0][0],
             interval_seconds=interval,
             total_timeout_seconds=polling.total_timeout_seconds,
             not_registered_grace_seconds=polling.not_registered_grace_seconds,
-            first_poll_seconds=first,
+            first_poll_seconds=tight_until if waits else first,
             tight_interval_seconds=tight,
-            tight_until_seconds=max(mean + tuning.late_spreads * spread for mean, spread in plans),
+            tight_until_seconds=tight_until,
+            waits_for_scouts=waits,
         )
 
 
@@ -393,9 +439,14 @@ class Eta:
         if not self._loaded:
             await self.load()
 
+        # Polls are what a webhook saves: with one, no job needs to scout.
+        scout = safety_net_seconds is not None or self._model.scout(
+            (model, resolution, duration), default, self._wall_clock()
+        )
+
         def plan() -> LearnedSchedule:
             planned = self._model.schedule(
-                model, resolution, duration, default, polling, now=self._wall_clock()
+                model, resolution, duration, default, polling, now=self._wall_clock(), scout=scout
             )
             return planned if safety_net_seconds is None else planned.safety_net(safety_net_seconds)
 

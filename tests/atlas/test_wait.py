@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import time
@@ -182,3 +183,33 @@ async def test_error_object_from_the_wire(client: AtlasClient, sim: AtlasSimulat
     prediction_id = await client.submit(video_request("object error #reject"))
     with pytest.raises(ContentRejected, match="blocked by filter"):
         await client.wait(prediction_id, schedule=QUICK)
+
+
+class _LearnsMeanwhile(PollSchedule):
+    """A plan that says "in 10 s" until `learned`, then "now"; planned again every 10 ms."""
+
+    learned = False
+
+    def recheck_seconds(self) -> float | None:
+        return 0.01
+
+    def next_delay(self, elapsed: float, polls_done: int) -> float:
+        return 0.0 if self.learned else 10.0
+
+
+async def test_a_plan_that_moves_forward_while_waiting_polls_then(
+    client: AtlasClient, sim: AtlasSimulator
+) -> None:
+    sim.script_prompt("learned", generation_seconds=0.02)
+    prediction_id = await client.submit(video_request("learned meanwhile"))
+    schedule = _LearnsMeanwhile(total_timeout_seconds=60)
+
+    async def learn_soon() -> None:
+        await asyncio.sleep(0.1)
+        schedule.learned = True
+
+    teacher = asyncio.create_task(learn_soon())
+    done = await asyncio.wait_for(client.wait(prediction_id, schedule=schedule), 2)
+    await teacher
+    assert done.state is PredictionState.SUCCEEDED
+    assert len(sim.requests_to(f"/prediction/{prediction_id}")) == 1, "no poll before it was due"

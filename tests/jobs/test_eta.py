@@ -11,6 +11,7 @@ import pytest
 
 from bot.atlas import PollSchedule, Prediction
 from bot.jobs.eta import (
+    SCOUTS,
     Eta,
     EtaModel,
     EtaStats,
@@ -316,6 +317,55 @@ async def test_a_database_problem_never_fails_the_job(
     with caplog.at_level(logging.WARNING, logger="bot.jobs.eta"):
         assert await closed.expected(GEMINI, "1080p", 8, default=10) == 10
     assert "unavailable" in caplog.text
+
+
+def test_in_a_burst_of_a_kind_never_seen_only_the_scouts_poll_from_the_guess() -> None:
+    model = EtaModel()
+    assert [model.scout(KEY, 60, 0.0) for _ in range(8)] == [True] * SCOUTS + [False] * 3
+    scouting = model.schedule(*KEY, default=60, polling=POLLING, now=0.0, scout=True)
+    waiting = model.schedule(*KEY, default=60, polling=POLLING, now=0.0, scout=False)
+    assert scouting.first_poll_seconds < 60
+    assert not scouting.waits_for_scouts
+    assert waiting.waits_for_scouts
+    assert waiting.first_poll_seconds == waiting.tight_until_seconds == pytest.approx(105)
+
+    learned(model, [50.0])  # the first scout's job ended after 50 s
+    taught = model.schedule(*KEY, default=60, polling=POLLING, now=0.0, scout=False)
+    assert not taught.waits_for_scouts
+    assert taught.first_poll_seconds < 50, "the others now poll around what the scout saw"
+    assert model.scout(KEY, 60, 0.0) is False, "a kind seen needs no scouts"
+
+
+def test_a_scout_whose_job_failed_frees_its_place_when_the_guess_window_ends() -> None:
+    model = EtaModel()
+    assert all(model.scout(KEY, 60, 0.0) for _ in range(SCOUTS))
+    assert model.scout(KEY, 60, 100.0) is False, "within 60 s + 3 spreads of 25 %"
+    assert model.scout(KEY, 60, 106.0) is True
+
+
+async def test_a_job_waiting_for_the_scouts_plans_again_and_polls_once_they_learned(
+    target: Target,
+) -> None:
+    db = await target.open()
+    try:
+        eta = Eta(db, wall_clock=lambda: 1_700_000_000.0)
+        scouts = [
+            await eta.live_schedule(GEMINI, "1080p", 8, default=60, polling=POLLING)
+            for _ in range(SCOUTS)
+        ]
+        waiting = await eta.live_schedule(GEMINI, "1080p", 8, default=60, polling=POLLING)
+        assert all(s.recheck_seconds() is None for s in scouts)
+        assert waiting.recheck_seconds() == pytest.approx(2.5), "plans again while it waits"
+        assert waiting.next_delay(40, 0) == pytest.approx(65), "no poll before 105 s"
+        await eta.observe(GEMINI, "1080p", 8, 50.0)  # a scout's job ended
+        assert waiting.next_delay(52, 0) == 0, "due at once"
+        assert waiting.recheck_seconds() is None
+        webhooks = await eta.live_schedule(
+            SEEDANCE, "720p", 5, default=60, polling=POLLING, safety_net_seconds=30
+        )
+        assert webhooks.recheck_seconds() is None, "with webhooks nobody polls early anyway"
+    finally:
+        await db.close()
 
 
 async def test_a_running_job_polls_from_what_jobs_finished_meanwhile_taught(
