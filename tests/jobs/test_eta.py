@@ -321,7 +321,7 @@ async def test_a_database_problem_never_fails_the_job(
 
 def test_in_a_burst_of_a_kind_never_seen_only_the_scouts_poll_from_the_guess() -> None:
     model = EtaModel()
-    assert [model.scout(KEY, 60, 0.0) for _ in range(8)] == [True] * SCOUTS + [False] * 3
+    assert [model.scout(KEY, 60, 0.0) for _ in range(SCOUTS + 3)] == [True] * SCOUTS + [False] * 3
     scouting = model.schedule(*KEY, default=60, polling=POLLING, now=0.0, scout=True)
     waiting = model.schedule(*KEY, default=60, polling=POLLING, now=0.0, scout=False)
     assert scouting.first_poll_seconds < 60
