@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from . import messages, payloads
-from .models import EPHEMERAL, LOADING, FakeChannel, FakeInteraction, FakeMessage
+from .models import (
+    DM_UPLOAD_LIMIT,
+    EPHEMERAL,
+    LOADING,
+    FakeChannel,
+    FakeInteraction,
+    FakeMessage,
+)
 from .wire import API, BODY, FILES, Upload, error, fake_of, reply
 
 if TYPE_CHECKING:
@@ -186,8 +193,9 @@ def _channel(fake: FakeDiscord, channel_id: int) -> FakeChannel | None:
 
 
 def _upload_limit(fake: FakeDiscord, channel: FakeChannel) -> int:
+    """What a bot may attach here: its server's limit (its boost level), 10 MiB in a DM."""
     guild = fake.guilds.get(channel.guild_id) if channel.guild_id is not None else None
-    return guild.upload_limit if guild is not None else 10 * 1024 * 1024
+    return guild.upload_limit if guild is not None else DM_UPLOAD_LIMIT
 
 
 async def _get_channel(request: web.Request) -> web.Response:
