@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +28,7 @@ from bot.money import Micros, usd
 from bot.pricing import InvalidOptions, quote
 from bot.sim.account import Refused, SimAccount, account_error
 from bot.sim.imaging import NotAnImage, sniff_image
-from bot.sim.jobs import Outcome, Script, SimJob, video_chunks
+from bot.sim.jobs import Outcome, Script, SimJob, damaged_chunks, video_chunks
 from bot.sim.outputs import BitrateTable, SimOutputs, stream_file
 from bot.sim.validation import Refusal, validate_submit
 from bot.sim.webhooks import WebhookSender
@@ -42,6 +42,7 @@ FaultStatus = int | Literal["drop"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 MAX_UPLOAD_BYTES = 20_000_000
+DAMAGED_BYTES = 1_000_000
 MIN_UPLOAD_SIDE = 128
 _REQUEST_ID = web.RequestKey("request_id", str)
 _MESSAGES = {
@@ -190,6 +191,10 @@ class AtlasSimulator:
         """
         self._faults.append(_Fault(endpoint, status, count))
 
+    def clear_faults(self) -> None:
+        """Forget the faults `fail_next` scripted that did not fire yet."""
+        self._faults.clear()
+
     def script_prompt(
         self,
         marker: str,
@@ -198,9 +203,13 @@ class AtlasSimulator:
         nsfw: bool = False,
         output_bytes: int | None = None,
         generation_seconds: float | None = None,
+        damaged: bool = False,
     ) -> None:
-        """Jobs whose prompt contains `marker` end as `outcome` (later scripts win)."""
-        self._scripts.append(Script(marker, outcome, nsfw, output_bytes, generation_seconds))
+        """Jobs whose prompt contains `marker` end as `outcome` (later scripts win); a
+        `damaged` output is `output_bytes` (1 MB) that no decoder can read."""
+        self._scripts.append(
+            Script(marker, outcome, nsfw, output_bytes, generation_seconds, damaged)
+        )
 
     def complete_now(self, prediction_id: str) -> None:
         """Finish a job at once (a stuck one completes), and call its webhook now."""
@@ -315,6 +324,7 @@ class AtlasSimulator:
             outcome=script.outcome,
             nsfw=script.nsfw,
             output_bytes=script.output_bytes,
+            damaged=script.damaged,
         )
         self.jobs[job.id] = job
         if body.get("webhook_url") and job.outcome != "stuck":
@@ -475,12 +485,18 @@ class AtlasSimulator:
         job = self.jobs.get(request.match_info["id"])
         if job is None or job.status(self.clock()) != "completed":
             return web.Response(status=404, text="not found")
+        if job.damaged:
+            return await self._stream(request, *damaged_chunks(job.output_bytes or DAMAGED_BYTES))
         if self.realistic_outputs is not None and job.output_bytes is None:  # issue #19
             aspect_param = self.catalogue.get(job.model).aspect_ratio_param
             spec = self.realistic_outputs.spec_for_job(job, aspect_param)
             path = await self.realistic_outputs.path(spec)
             return await stream_file(request, path, content_length=self.send_content_length)
-        length, chunks = video_chunks(job.output_bytes)
+        return await self._stream(request, *video_chunks(job.output_bytes))
+
+    async def _stream(
+        self, request: web.Request, length: int, chunks: Iterator[bytes]
+    ) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
         if self.send_content_length:
             response.content_length = length
