@@ -115,6 +115,8 @@ class VideoOrder:
     count: int = 1
     # The member's own defaults in this server (`/prefer`), for the options left out.
     preferences: Preferences = field(default_factory=Preferences)
+    # The largest file the server accepts (the interaction says it): the video is made to fit.
+    upload_limit: int | None = None
 
     @property
     def prefers_dm(self) -> bool:
@@ -193,6 +195,7 @@ def validate_order(
         image_count=max(len(order.images), len(order.image_urls)),
         image_urls=order.image_urls,
         locale=order.locale,
+        upload_limit=order.upload_limit,
     )
     ignored = tuple(sorted(not_allowed & _preferences_used(order)))
     return ValidatedOrder(
@@ -247,6 +250,7 @@ def order_of(job: JobRecord, catalogue: Catalogue) -> ValidatedOrder:
         seed=meta.seed,
         image_urls=meta.image_urls,
         locale=meta.locale,
+        upload_limit=meta.upload_limit,
     )
     return ValidatedOrder(
         order,

@@ -92,6 +92,9 @@ class JobMeta:
     """Atlas's link to a held video (to deliver it once approved)."""
     batch: tuple[int, int] | None = None
     """(this video's number, how many) when one command asked for several."""
+    upload_limit: int | None = None
+    """The largest file the job's server accepted when it was asked for (the interaction's
+    `attachment_size_limit`): a job resumed after a restart fits its video to it."""
 
     def but(self, **changes: Any) -> JobMeta:
         """A copy with some fields changed."""
@@ -118,6 +121,7 @@ class JobMeta:
             "review": None if self.review is None else self.review.value,
             "reviewed_by": self.reviewed_by,
             "batch": None if self.batch is None else list(self.batch),
+            "upload_limit": self.upload_limit,
         }
         stored.update({key: value for key, value in optional.items() if value is not None})
         if self.review is not None:
@@ -146,6 +150,7 @@ class JobMeta:
             reviewed_by=_int_or_none(stored.get("reviewed_by")),
             output_url=stored.get("output_url"),
             batch=_batch(stored.get("batch")),
+            upload_limit=_int_or_none(stored.get("upload_limit")),
         )
 
 

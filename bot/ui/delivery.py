@@ -217,7 +217,7 @@ def job_progress(
 ) -> RoutedProgress:
     """The progress sink of one job's message: edited through `interaction` while its token
     lives (else the channel API), the video delivered where the job's row says, in its
-    member's language."""
+    member's language, fitted to the upload limit its server had when it was asked for."""
     return RoutedProgress(
         client,
         target=meta.delivery,
@@ -228,6 +228,7 @@ def job_progress(
         locale=meta.locale,
         interaction=interaction,
         clock=clock,
+        upload_limit=meta.upload_limit,
         followup=followup,
     )
 
