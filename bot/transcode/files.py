@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,6 +17,15 @@ def private_folder(path: Path) -> Path:
     data."""
     path.mkdir(parents=True, exist_ok=True)
     path.chmod(0o700)
+    return path
+
+
+def owner_only_file(path: Path) -> Path:
+    """Create `path` empty and owner-only (0600) for a child to write into: the encoder
+    truncates it and keeps its mode. (A child's umask cannot be set through uvloop, the
+    bot's event loop, and a `preexec_fn` is not safe in a process with threads.)"""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    path.chmod(0o600)
     return path
 
 

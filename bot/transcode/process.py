@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 STDERR_LINE_LIMIT = 1 << 20
-OWNER_ONLY_UMASK = 0o077  # every file the encoder writes is 0600
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,6 @@ async def run(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
-        umask=OWNER_ONLY_UMASK,
         limit=STDERR_LINE_LIMIT,
     )
     if watch is not None:

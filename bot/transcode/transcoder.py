@@ -29,7 +29,7 @@ from bot.transcode.errors import (
     TranscodeError,
     UnreadableInput,
 )
-from bot.transcode.files import PREFIX, private_folder, remove
+from bot.transcode.files import PREFIX, owner_only_file, private_folder, remove
 from bot.transcode.plan import (
     DEFAULT_POLICY,
     Impossible,
@@ -221,6 +221,7 @@ class Transcoder:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             output = self.work_dir / f"{PREFIX}{job.token}.{attempt}.part.mp4"
             job.temporary.append(output)
+            await asyncio.to_thread(owner_only_file, output)
             await self._run_encoder(source, info, rendition, output)
             size = (await asyncio.to_thread(output.stat)).st_size
             if size <= limit_bytes:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.launcher import new_event_loop
 from bot.transcode import (
     CannotFit,
     Encoder,
@@ -87,6 +88,25 @@ async def test_a_video_over_the_limit_comes_out_under_it_and_plays_inline(
     assert await decodes(fitted.path, encoder)
     assert leftovers(work, fitted) == []
     assert mode_of(work) == 0o700
+    assert mode_of(fitted.path) == 0o600
+
+
+def test_it_runs_on_the_bots_event_loop(encoder: Encoder, hd_4s: Path, work: Path) -> None:
+    """The bot runs on uvloop (`bot.launcher`), whose subprocesses take no `umask`: the
+    encode works there too, and its file is still owner-only."""
+
+    async def fit() -> Fitted:
+        transcoder = Transcoder(encoder, work, timeout_seconds=120)
+        try:
+            return await transcoder.fit(hd_4s, LIMIT)
+        finally:
+            await transcoder.close()
+
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        fitted = runner.run(fit())
+
+    assert fitted.changed
+    assert size_of(fitted.path) <= LIMIT
     assert mode_of(fitted.path) == 0o600
 
 
