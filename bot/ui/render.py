@@ -11,6 +11,7 @@ import discord
 from bot.i18n import t
 from bot.jobs.orders import JobRefused
 from bot.jobs.progress import JobStatus, JobView
+from bot.jobs.record import LinkReason
 from bot.money import format_usd
 
 _COLOURS = {
@@ -56,6 +57,10 @@ def status_text(view: JobView, locale: str) -> str:
             position=view.queue_position,
             starts=timestamp(view.starts_at, "R"),
         )
+    if view.status is JobStatus.DOWNLOADING and view.retry_until is not None:
+        return t("status.downloading_retry", locale, until=timestamp(view.retry_until, "R"))
+    if view.status is JobStatus.COMPRESSING and view.encoder_ahead:
+        return t("status.compressing_waiting", locale, ahead=view.encoder_ahead)
     if view.status is JobStatus.DELIVERED:
         return t(key, locale, elapsed=duration_text(view.elapsed_seconds))
     if view.status is JobStatus.FAILED and view.failure is not None:
@@ -114,19 +119,71 @@ def job_embed(view: JobView, locale: str) -> discord.Embed:
     return embed
 
 
+def size_text(size: int | None) -> str:
+    """Bytes as Discord counts upload limits (MiB, written MB): "10 MB", "23.4 MB", "850 KB"."""
+    if size is None:
+        return "?"
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} KB"
+    megabytes = f"{size / (1024 * 1024):.1f}".removesuffix(".0")
+    return f"{megabytes} MB"
+
+
+def limit_text(view: JobView, locale: str, limit: int | None) -> str:
+    """ "this server's 10 MB limit", or the direct messages' one."""
+    key = "job.limit.dm" if view.in_dm else "job.limit.server"
+    return t(key, locale, size=size_text(limit))
+
+
 def job_content(view: JobView, locale: str, *, attached: bool) -> str | None:
-    """The text above the embed: the download link when the video could not be attached, and
-    a content note when Atlas flagged the video."""
+    """The text above the embed once delivered: a content note when Atlas flagged the video;
+    with a smaller rendition attached, which and the original's link; without the video,
+    why, and Atlas's link with its expiry."""
     if view.status is not JobStatus.DELIVERED:
         return None
-    note = t("job.flagged_note", locale) if view.flagged else None
-    if attached:
-        return note
+    lines = [t("job.flagged_note", locale) if view.flagged else None]
+    lines.append(_compressed_text(view, locale) if attached else _link_text(view, locale))
+    kept = [line for line in lines if line]
+    return "\n".join(kept) if kept else None
+
+
+def _compressed_text(view: JobView, locale: str) -> str | None:
+    sent = view.sent
+    if sent is None or not sent.compressed or sent.width is None or sent.height is None:
+        return None
+    return t(
+        "job.compressed",
+        locale,
+        resolution=f"{min(sent.width, sent.height)}p",
+        limit=limit_text(view, locale, sent.limit_bytes),
+        size=size_text(sent.original_bytes),
+        url=view.video_url,
+        expires=timestamp(view.link_expires_at, "f"),
+    )
+
+
+def _link_text(view: JobView, locale: str) -> str:
     if view.video_url is None:
-        link = t("job.no_output", locale)
+        return t("job.no_output", locale)
+    sent = view.sent
+    # Attached in the bot's eyes, yet not attached: Discord refused the upload.
+    reason = sent.link if sent is not None and sent.link is not None else LinkReason.REFUSED
+    lines = [
+        t(
+            f"job.link.{reason.value}",
+            locale,
+            url=view.video_url,
+            size=size_text(sent.original_bytes if sent else None),
+            limit=limit_text(view, locale, sent.limit_bytes if sent else None),
+        )
+    ]
+    if view.link_expires_at is not None:
+        lines.append(t("job.link.expires", locale, expires=timestamp(view.link_expires_at, "f")))
     else:
-        link = t("job.too_big", locale, url=view.video_url)
-    return link if note is None else f"{note}\n{link}"
+        lines.append(t("job.link.soon", locale))
+    if view.charged is not None:
+        lines.append(t("job.link.charged", locale))
+    return " ".join(lines)
 
 
 def video_file(view: JobView, path: Path) -> discord.File:

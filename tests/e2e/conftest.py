@@ -40,9 +40,11 @@ def fast_settings(
     *,
     max_in_flight: int = 20,
     polling: dict[str, float] | None = None,
+    delivery: dict[str, Any] | None = None,
     **budget: str,
 ) -> Settings:
-    """The shipped config with test timings and the fake's host allowed for attachments."""
+    """The shipped config with test timings and the fake's host allowed for attachments
+    (and `delivery`'s changes to `[delivery]`)."""
     raw = tomllib.loads(CONFIG.read_text())
     raw["polling"].update(
         interval_seconds=0.02, total_timeout_seconds=5, not_registered_grace_seconds=2
@@ -53,6 +55,7 @@ def fast_settings(
         model["expected_seconds"] = 0.05
     raw["budget"].update(budget)
     raw["jobs"]["max_in_flight"] = max_in_flight
+    raw["delivery"].update(delivery or {})
     return Settings(env, FileConfig.model_validate(raw))
 
 
@@ -135,13 +138,18 @@ async def running_world(
     env: dict[str, Any] | None = None,
     polling: dict[str, float] | None = None,
     discord_options: dict[str, Any] | None = None,
+    sim_options: dict[str, Any] | None = None,
+    delivery: dict[str, Any] | None = None,
     **budget: str,
 ) -> AsyncIterator[World]:
-    """Start the simulator, the fake Discord (with `discord_options`, e.g. a `window_scale`
-    for its rate limits) and the bot; stop all three at the end."""
+    """Start the simulator (with `sim_options`, e.g. realistic outputs), the fake Discord
+    (with `discord_options`, e.g. a `window_scale` for its rate limits) and the bot (with
+    `delivery`'s changes to `[delivery]`); stop all three at the end."""
     catalogue = load(make_env()).catalogue
+    simulated: dict[str, Any] = {"api_key": ATLAS_KEY, "generation_seconds": 0.1}
+    simulated.update(sim_options or {})
     async with (
-        AtlasSimulator(catalogue, api_key=ATLAS_KEY, generation_seconds=0.1) as sim,
+        AtlasSimulator(catalogue, **simulated) as sim,
         FakeDiscord(**(discord_options or {})) as discord,
     ):
         discord.add_guild(GUILD, name="Video Club", owner_id=ADMIN)
@@ -160,7 +168,12 @@ async def running_world(
         }
         bot_env = make_env(**(values | (env or {})))
         settings = fast_settings(
-            tmp_path, bot_env, max_in_flight=max_in_flight, polling=polling, **budget
+            tmp_path,
+            bot_env,
+            max_in_flight=max_in_flight,
+            polling=polling,
+            delivery=delivery,
+            **budget,
         )
         extra: dict[str, Any] = {"refresh_seconds": 0.05, "guild_ready_timeout": 0.1}
         if monotonic is not None:
