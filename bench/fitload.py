@@ -236,6 +236,7 @@ def _figures(
         "fits_untouched_share": fits_as_is / max(1, n),
         "compressed": len(fitted),
         "linked": linked,
+        "neither": n - len(delivered) - linked,
         "over_limit_uploads": sum(1 for _, size in delivered.values() if size > limit),
         "sources_mb": {f"{r} {d}s": size / 1e6 for (r, d), size in sources.items()},
         "rendition_sizes": _count(wh for _, _, wh, _ in fitted),
@@ -282,7 +283,8 @@ def _print(f: dict[str, Any], args: argparse.Namespace) -> None:
         f"ended {f['ended']}/{f['jobs']}; delivered as an attachment {f['attached']} "
         f"({f['attached_share']:.0%}; before issue 19 only what fits untouched: "
         f"{f['fits_untouched_share']:.0%}); compressed {f['compressed']}, linked {f['linked']}, "
-        f"uploads over the limit {f['over_limit_uploads']}"
+        f"neither (failed, refused) {f['neither']}; uploads over the limit "
+        f"{f['over_limit_uploads']}"
     )
     sizes = ", ".join(f"{k} x{v}" for k, v in sorted(f["rendition_sizes"].items()))
     p(f"renditions: {sizes or 'none'}")

@@ -54,6 +54,7 @@ from bench import loadkit as kit
 from bench.fitload import run_fit
 from bench.report import print_report
 from bot.catalogue import Catalogue
+from bot.money import usd
 from bot.settings import load_file
 from bot.sim import AtlasSimulator
 from tests.fake_discord import FakeDiscord, FakeInteraction
@@ -113,6 +114,8 @@ class Bench:
             outputs="sample" if args.sample_outputs else "realistic",
             output_cache=args.output_cache,
         )
+        # Thousands of videos, 4k ones at USD 2 each: an account that never runs dry.
+        self.sim.account.balance = usd("1000000")
         self.polls: dict[str, list[float]] = defaultdict(list)
         self.connections: list[tuple[float, int]] = []  # (when, client port) per Atlas request
         self._by_marker: dict[str, Any] = {}
