@@ -106,6 +106,8 @@ MESSAGES: dict[str, str] = {
     "stays on hold until an admin checks; you are only charged if it ran.",
     "job.compressed": "{resolution}, compressed to fit {limit}. The original ({size}): "
     "[download it]({url}), kept by Atlas until {expires}.",
+    "job.compressed_link": "{resolution}, compressed to fit {limit}. The original ({size}): "
+    "[download it]({url}).",
     "job.limit.server": "this server's {size} limit",
     "job.limit.dm": "the {size} limit of direct messages",
     "job.link.cannot_fit": "The video ({size}) is too large for {limit}, even compressed: "

@@ -107,6 +107,8 @@ MESSAGES: dict[str, str] = {
     "直到管理員確認為止；只有在影片確實生成時才會收費。",
     "job.compressed": "{resolution}，已壓縮以符合{limit}。原始檔（{size}）：[下載影片]({url})，"
     "Atlas 會保留到 {expires}。",
+    "job.compressed_link": "{resolution}，已壓縮以符合{limit}。原始檔（{size}）："
+    "[下載影片]({url})。",
     "job.limit.server": "此伺服器 {size} 的上傳上限",
     "job.limit.dm": "私訊 {size} 的上傳上限",
     "job.link.cannot_fit": "影片（{size}）即使壓縮也超過{limit}：[下載影片]({url})。",

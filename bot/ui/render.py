@@ -151,8 +151,10 @@ def _compressed_text(view: JobView, locale: str) -> str | None:
     sent = view.sent
     if sent is None or not sent.compressed or sent.width is None or sent.height is None:
         return None
+    # A held video approved later knows the link but not its expiry any more.
+    key = "job.compressed" if view.link_expires_at is not None else "job.compressed_link"
     return t(
-        "job.compressed",
+        key,
         locale,
         resolution=f"{min(sent.width, sent.height)}p",
         limit=limit_text(view, locale, sent.limit_bytes),

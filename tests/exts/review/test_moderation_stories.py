@@ -360,6 +360,30 @@ async def test_in_review_mode_a_flagged_video_waits_for_a_moderator(world: World
     )
 
 
+async def test_a_held_video_over_the_limit_is_compressed_before_it_waits(world: World) -> None:
+    """What the moderator approves is what fits the server: the rendition made when the
+    video arrived, shown with the original's link."""
+    world.discord.add_member(
+        GUILD, MODERATOR, name="dave", permissions=DEFAULT_EVERYONE_PERMISSIONS | MANAGE_MESSAGES
+    )
+    await settings(world, "safety", flagged_videos="review")
+    world.discord.guilds[GUILD].upload_limit = 1_000_000
+    world.sim.script_prompt("[flagged]", nsfw=True, output_bytes=3_000_000)
+
+    interaction = await video(world, "a [flagged] big fox")
+    held = await interaction.wait_message(lambda m: has_button(m, "review:approve:"), 30)
+    await click(world, held, "review:approve:", MODERATOR)
+    shown = await interaction.wait_message(lambda m: bool(m.attachments))
+
+    assert shown.attachments[0].size <= 1_000_000
+    assert shown.content is not None
+    assert (
+        "compressed to fit this server's 977 KB limit. The original (2.9 MB): [download it]("
+        in (shown.content)
+    )
+    assert "?" not in shown.content, "no expiry it does not know"
+
+
 async def test_a_moderator_removes_a_held_video_even_after_a_restart(tmp_path: Path) -> None:
     async with running_world(tmp_path) as world:
         world.discord.add_member(
