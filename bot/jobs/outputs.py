@@ -191,8 +191,13 @@ class OutputDesk:
         """Make `source` (`size` bytes, over `limit`) fit; the link when it cannot."""
         assert self.transcoder is not None
 
+        transcoder = self.transcoder
+
         def waiting(ahead: int) -> None:
-            shown.soon(Stage(JobStatus.COMPRESSING, encoder_ahead=ahead))
+            # Every encoder is busy when a job waits: those videos are ahead of it too.
+            shown.soon(
+                Stage(JobStatus.COMPRESSING, encoder_ahead=ahead + transcoder.max_concurrent)
+            )
 
         encoding_since: list[float] = []
 
@@ -201,7 +206,7 @@ class OutputDesk:
             shown.soon(Stage(JobStatus.COMPRESSING))
 
         try:
-            fitted = await self.transcoder.fit(source, limit, on_wait=waiting, on_start=started)
+            fitted = await transcoder.fit(source, limit, on_wait=waiting, on_start=started)
         except TranscodeError as exc:
             log.warning(
                 "could not fit the video (%d bytes) into %d bytes: %s",

@@ -134,7 +134,8 @@ class JobView:
     retry_until: datetime | None = None
     """While downloading: the output's download failed and is tried again until then."""
     encoder_ahead: int | None = None
-    """While compressing: jobs ahead of this one in the line for the encoder."""
+    """While compressing: the videos ahead of this one for the encoder (being encoded and
+    waiting); None once it is encoding."""
     in_dm: bool = False
     """The video goes by direct message (whose upload limit is not the server's)."""
 

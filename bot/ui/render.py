@@ -59,7 +59,7 @@ def status_text(view: JobView, locale: str) -> str:
         )
     if view.status is JobStatus.DOWNLOADING and view.retry_until is not None:
         return t("status.downloading_retry", locale, until=timestamp(view.retry_until, "R"))
-    if view.status is JobStatus.COMPRESSING and view.encoder_ahead:
+    if view.status is JobStatus.COMPRESSING and view.encoder_ahead is not None:
         return t("status.compressing_waiting", locale, ahead=view.encoder_ahead)
     if view.status is JobStatus.DELIVERED:
         return t(key, locale, elapsed=duration_text(view.elapsed_seconds))

@@ -142,6 +142,27 @@ async def test_a_video_past_max_download_mb_is_never_downloaded(rig: Rig) -> Non
     assert await rig.entries(job.job_id) == [("capture", QUOTE)]
 
 
+async def test_a_video_waiting_for_the_encoder_says_how_many_are_ahead(rig: Rig) -> None:
+    await with_delivery(rig, max_encoders=1)
+    transcoder = rig.services.transcoder
+    assert transcoder is not None
+    await transcoder._acquire(None)  # another video holds the only encoder
+    rig.sim.script_prompt("[big]", output_bytes=60_000)
+    job = await rig.prepare("a [big] fox")
+    sink = rig.progress(upload_limit=20_000)
+    rig.jobs.run(job, sink)
+    try:
+        await until(lambda: transcoder.waiting == 1, "the video to wait for the encoder", 10)
+    finally:
+        transcoder._release()
+    await sink.final(timeout=30)
+
+    compressing = [s.view for s in sink.shown if s.view.status is JobStatus.COMPRESSING]
+    assert [view.encoder_ahead for view in compressing] == [1], "one edit: waiting, 1 ahead"
+    assert sink.last.sent is not None
+    assert sink.last.sent.compressed
+
+
 async def test_the_work_folder_is_owner_only_and_left_empty(rig: Rig) -> None:
     folder = transcode_folder(rig.settings)
     rig.sim.script_prompt("[big]", output_bytes=60_000)
