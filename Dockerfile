@@ -43,7 +43,7 @@ RUN groupadd --system --gid 10001 bot \
        --shell /usr/sbin/nologin bot \
     && mkdir -p /data/transcode \
     && chown -R bot:bot /data \
-    && chmod 0700 /data/transcode
+    && chmod 700 /data /data/transcode
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
 COPY config/ /app/config/

@@ -52,13 +52,14 @@ def bench_settings(config: dict[str, Any]) -> Settings:
         polling[key] = float(polling[key]) * scale
     for model in raw["models"]:
         model["expected_seconds"] = float(model.get("expected_seconds", 60)) * scale
-    raw["budget"].update(
-        default_user_limit_usd="100000",
-        default_guild_cap_usd="100000000",
-        max_concurrent_jobs_per_user=100,
-        max_concurrent_jobs_per_guild=100_000,
-    )
-    raw["jobs"]["max_in_flight"] = int(config["max_in_flight"])
+    # Money never refuses a bench job; the limits of jobs at once (and the line) are lifted
+    # unless --shipped-limits keeps them as config/bot.toml ships them.
+    raw["budget"].update(default_user_limit_usd="100000", default_guild_cap_usd="100000000")
+    if not config.get("shipped_limits"):
+        raw["budget"].update(
+            max_concurrent_jobs_per_user=100, max_concurrent_jobs_per_guild=100_000
+        )
+        raw["jobs"]["max_in_flight"] = int(config["max_in_flight"])
     raw["attachments"]["allowed_hosts"].append("127.0.0.1")
     webhooks: dict[str, Any] = {}
     if config.get("webhook_port"):  # --webhooks: Atlas (the simulator) calls the bot back

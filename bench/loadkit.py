@@ -83,10 +83,11 @@ class Members:
     members: dict[int, list[int]]
 
     @classmethod
-    def for_jobs(cls, jobs: int) -> Members:
-        """About two jobs per member and a hundred members per server."""
+    def for_jobs(cls, jobs: int, *, one_server: bool = False) -> Members:
+        """About two jobs per member and a hundred members per server (or every member in one
+        server: a server event)."""
         users = max(4, (jobs + 1) // 2)
-        per_guild = 100
+        per_guild = users if one_server else 100
         guilds = [1_000 + g for g in range((users + per_guild - 1) // per_guild)]
         members = {
             guild: [50_000 + i for i in range(g * per_guild, min(users, (g + 1) * per_guild))]

@@ -76,6 +76,10 @@ def bot_figures(bench: Bench, phase: dict[str, Any], recorded: dict[str, Any]) -
         "polls_per_job_by_kind": {k: sum(v) / len(v) for k, v in sorted(by_kind.items())},
         "learned": recorded.get("learned", []),
         "discord_calls_per_job": rest_total / max(1, n),
+        "discord_calls_most_for_one_job": max(discord["per_job"].values(), default=0),
+        "first_answer": kit.summary(list(discord["answered"].values())),
+        "peak_bot_token_per_second": discord["peak_bot_token_per_second"],
+        "discord_429s": discord["rate_limited"],
         "discord_kinds_per_job": {k: v / max(1, n) for k, v in discord["kinds"].most_common()},
         "latency": kit.summary([x[0] for x in found]),
         "detect": kit.summary([x[1] for x in found]),
@@ -192,6 +196,13 @@ def print_report(
         )
     kinds = ", ".join(f"{k} {v:.2f}" for k, v in bot["discord_kinds_per_job"].items())
     p(f"Discord REST calls/job: {bot['discord_calls_per_job']:.2f}  ({kinds})")
+    answer = bot["first_answer"]
+    p(
+        f"  most calls for one job: {bot['discord_calls_most_for_one_job']} (goal <= 6); "
+        f"first answer p50 {_s(answer['p50'])} / p99 {_s(answer['p99'])} (goal p99 <= 1 s); "
+        f"peak bot-token calls in any second: {bot['peak_bot_token_per_second']:.0f} (Discord: "
+        f"50); 429s: {bot['discord_429s']}"
+    )
     for name in ("latency", "detect", "processing"):
         s = bot[name]
         label = {

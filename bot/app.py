@@ -35,6 +35,7 @@ from bot.guilds.preferences import PreferenceStore
 from bot.guilds.settings import GuildSettingsStore
 from bot.health import WRITE_EVERY_SECONDS, health_file, write_health
 from bot.jobs.moderation import Moderation
+from bot.jobs.privacy import Privacy
 from bot.jobs.record import JobRecord
 from bot.jobs.service import JobService
 from bot.jobs.store import JobStore
@@ -43,6 +44,7 @@ from bot.metrics import discord_trace
 from bot.problems import database_problem
 from bot.settings import ConfigError, Settings
 from bot.sync import CommandSync
+from bot.ui.command_access import CommandAccess
 from bot.ui.delivery import RoutedProgress, job_progress
 from bot.ui.pacing import RequestPacer, pace_requests
 from bot.ui.translator import CommandTranslator
@@ -124,6 +126,14 @@ class VideoBot(commands.Bot):
         self._commands = CommandSync(self.tree, settings)
         self._services: Services | None = None
         self._health_task: asyncio.Task[None] | None = None
+        dev_guild = settings.env.dev_guild_id
+        # Integrations settings for the buttons that start jobs (Re-roll, Edit prompt).
+        self.command_access = CommandAccess(
+            self,
+            self.tree,
+            command_guild=None if dev_guild is None else discord.Object(dev_guild),
+            clock=monotonic,
+        )
 
     # The services exist from setup_hook on (never with sync_only); these accessors keep the
     # types non-optional. AttributeError before: `getattr(bot, "jobs", None)` reads None.
@@ -156,6 +166,11 @@ class VideoBot(commands.Bot):
     def moderation(self) -> Moderation:
         """Prompt rules, pauses and flagged videos, applied to jobs."""
         return self.services.moderation
+
+    @property
+    def privacy(self) -> Privacy:
+        """Retention, held-video upkeep and erasing a member."""
+        return self.services.privacy
 
     @property
     def services(self) -> Services:
@@ -199,9 +214,15 @@ class VideoBot(commands.Bot):
             await self.jobs.recover(self._progress_for)
         except (DatabaseUnavailable, DatabaseCorrupt) as exc:  # e.g. locked by another process
             raise ConfigError(database_problem(self.settings.env, exc)) from None
-        self.jobs.start()
+        await self.jobs.start()
         self.services.start()
         self._health_task = asyncio.create_task(self._beat(health_file()), name="health")
+
+    async def on_raw_app_command_permissions_update(
+        self, payload: discord.RawAppCommandPermissionsUpdateEvent
+    ) -> None:
+        """A server's Integrations settings changed: read them again when next needed."""
+        self.command_access.forget(payload.guild.id)
 
     async def on_ready(self) -> None:
         """Say in the log that the bot is connected and serving (again after a full reconnect:

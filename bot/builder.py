@@ -24,9 +24,11 @@ from bot.atlas.webhook_server import WebhookServer
 from bot.atlas.webhooks import PredictionNotices, WebhookKeys, WebhookVerifier
 from bot.db import DatabaseError, Store, open_store
 from bot.db.deadlines import SharedDeadlines
+from bot.db.signals import signals_for
 from bot.db.times import utc_now
 from bot.guilds.preferences import PreferenceStore
 from bot.guilds.settings import GuildSettingsStore
+from bot.jobs.callbacks import CallbackInbox, callback_secret
 from bot.jobs.context import JobContext
 from bot.jobs.eta import Eta
 from bot.jobs.line import Line
@@ -35,6 +37,7 @@ from bot.jobs.metered import JobMeter
 from bot.jobs.moderation import Moderation
 from bot.jobs.offers import OfferBook
 from bot.jobs.outputs import OutputDesk
+from bot.jobs.privacy import Privacy
 from bot.jobs.service import JobService
 from bot.jobs.store import SOLO_OWNER, JobStore
 from bot.ledger import SERVER_CODE, Ledger
@@ -67,6 +70,7 @@ class Services:
     moderation: Moderation
     preferences: PreferenceStore
     """Members' own defaults per server (/prefer)."""
+    privacy: Privacy
     _opened: contextlib.AsyncExitStack
     metrics: Metrics
     balance: BalanceWatch
@@ -150,8 +154,19 @@ async def build(
         if transcoder is not None:
             opened.push_async_callback(transcoder.close)
         outputs = OutputDesk(atlas, settings.delivery, folder, transcoder, monotonic=monotonic)
+        callbacks = None
         if notices is not None:
-            webhooks = await serve_webhooks(settings, atlas, notices)
+            # Calls about our jobs are kept with the job, for whichever process follows it.
+            signals = signals_for(db)
+            opened.push_async_callback(signals.close)
+            callbacks = CallbackInbox(
+                db,
+                signals,
+                base_url=settings.env.public_webhook_url or "",
+                secret=callback_secret(api_key.get_secret_value()),
+                clock=clock,
+            )
+            webhooks = await serve_webhooks(settings, atlas, notices, callbacks)
             opened.push_async_callback(webhooks.close)
         metrics_server = None
         if settings.env.metrics_port is not None:
@@ -171,6 +186,7 @@ async def build(
         timings,
         to_close,
         metrics,
+        callbacks=callbacks,
     )
     services.simulator = simulator
     services.metrics_server = metrics_server
@@ -244,6 +260,8 @@ def _wire(
     timings: dict[str, Any],
     opened: contextlib.AsyncExitStack,
     metrics: Metrics,
+    *,
+    callbacks: CallbackInbox | None = None,
 ) -> Services:
     """Build the ledger, the job store and the job service over the opened resources."""
     ledger = Ledger(db, settings.budget, clock=clock)
@@ -273,6 +291,14 @@ def _wire(
     metrics.watch_queue(lambda: line.waiting, lambda: line.running)
     balance = BalanceWatch(atlas, settings.operator, metrics=metrics, monotonic=monotonic)
     alerts = BudgetAlerts(ledger, guild_settings, SharedDeadlines(db), settings)
+    privacy = Privacy(
+        db,
+        ledger,
+        job_store,
+        moderation,
+        keep_days=settings.privacy.keep_job_details_days,
+        clock=clock,
+    )
     context = JobContext(
         settings=settings,
         atlas=atlas,
@@ -291,6 +317,8 @@ def _wire(
         balance=balance,
         alerts=alerts,
         metrics=metrics,
+        callbacks=callbacks,
+        privacy=privacy,
         **timings,
     )
     jobs = JobService(context, offers=OfferBook(settings.catalogue, monotonic=monotonic))
@@ -303,6 +331,7 @@ def _wire(
         guild_settings,
         moderation,
         preferences,
+        privacy,
         opened,
         metrics=metrics,
         balance=balance,
@@ -341,13 +370,16 @@ async def serve_metrics(settings: Settings, metrics: Metrics) -> MetricsServer:
 
 
 async def serve_webhooks(
-    settings: Settings, atlas: AtlasClient, notices: PredictionNotices
+    settings: Settings,
+    atlas: AtlasClient,
+    notices: PredictionNotices,
+    callbacks: CallbackInbox | None = None,
 ) -> WebhookServer:
     """Listen for Atlas's signed calls at PUBLIC_WEBHOOK_URL's path (before recovery, so the
     jobs it resumes hear of their ending too)."""
     env = settings.env
     verifier = WebhookVerifier(WebhookKeys(atlas.webhook_keys))
-    server = WebhookServer(verifier, notices, path=env.webhook_path)
+    server = WebhookServer(verifier, notices, path=env.webhook_path, jobs=callbacks)
     try:
         await server.start(env.webhook_host, env.webhook_port)
     except OSError as exc:

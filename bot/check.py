@@ -37,7 +37,7 @@ from bot.db import (
 from bot.db.postgres import display_url
 from bot.health import health_file
 from bot.ledger import SERVER_CODE
-from bot.logs import json_logs_from_env, redact, register_secret
+from bot.logs import json_logs_from_env, redact, register_secret, register_url
 from bot.money import format_usd
 from bot.problems import config_file_problem, database_problem, dev_guild_refused
 from bot.settings import ConfigError, EnvSettings, Settings, load, load_env
@@ -311,6 +311,7 @@ async def run_checks(
     results = [settings_result]
     register_secret(env.discord_token)
     register_secret(env.atlascloud_api_key)
+    register_url(env.database_url)
     results.append(_config_check(env))
     results.extend(
         await asyncio.gather(

@@ -6,13 +6,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from bot import __version__
+from bot.files import restrict_umask
 from bot.health import MAX_AGE_SECONDS, health_main
-from bot.logs import json_logs_from_env, logging_configured, register_secret
+from bot.logs import json_logs_from_env, logging_configured, redact, register_secret, register_url
 from bot.settings import ConfigError, Settings, load_env
 
 log = logging.getLogger("bot")
@@ -73,7 +75,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the process exit code."""
+    """Entry point; returns the process exit code.
+
+    Everything the program creates is owner-only (umask 077): the ledger holds prompts and
+    member ids, and the host's other users have no business reading it."""
+    previous = restrict_umask()
+    try:
+        return _main(argv)
+    finally:
+        os.umask(previous)  # for callers in the same process (tests); a process just exits
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
     if command == "health":
@@ -95,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _reconcile(settings, args.since, args.until)
         register_secret(settings.env.discord_token)
         register_secret(settings.env.atlascloud_api_key)
-        register_secret(settings.env.database_url)
+        register_url(settings.env.database_url)
         with logging_configured(settings.env.log_level, json=json_logs_from_env()):
             if command == "simulate":
                 from bot.sim.server import serve_forever
@@ -117,7 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 clear_dev_guild=command == "sync" and args.clear,
             )
     except ConfigError as exc:
-        print(f"atlas-video-bot: {exc}", file=sys.stderr)
+        # Printed, not logged: redacted here, as the log handlers would (DATABASE_URL's
+        # password, the token and the key never reach the terminal).
+        print(f"atlas-video-bot: {redact(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -156,10 +171,11 @@ def _migrate_to_postgres() -> int:
         env = load_env()
         if env.database_url is None:
             raise ConfigError("DATABASE_URL is not set: name the PostgreSQL database to fill")
+        register_url(env.database_url)
         url = env.database_url.get_secret_value()
         report = asyncio.run(migrate_to_postgres(env.database_path, url))
     except (ConfigError, DatabaseError) as exc:
-        print(f"atlas-video-bot: {exc}", file=sys.stderr)
+        print(f"atlas-video-bot: {redact(str(exc))}", file=sys.stderr)
         return 2
     print(f"moved {env.database_path} to {display_url(url)}:\n{describe(report)}")
     return 0

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
+from bot.files import private_folder, write_private
 from bot.settings import DEFAULT_HEALTH_FILE, env_health_file
 
 __all__ = [
@@ -49,12 +50,11 @@ def health_file(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def write_health(path: Path, connected: bool, *, now: float | None = None) -> None:
-    """Record whether the bot is connected to Discord, atomically (a reader never sees half)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Record whether the bot is connected to Discord, atomically (a reader never sees half),
+    owner-only (0600, in a folder created 0700)."""
+    private_folder(path.parent)
     beat = {"connected": connected, "time": time.time() if now is None else now, "pid": os.getpid()}
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    partial.write_text(json.dumps(beat), encoding="utf-8")
-    os.replace(partial, path)
+    write_private(path, json.dumps(beat).encode())
 
 
 def _heartbeat_problem(path: Path, *, max_age: float, now: float) -> str | None:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TextIO
+from urllib.parse import unquote, urlsplit
 
 from pydantic import SecretStr
 
@@ -33,7 +34,9 @@ __all__ = [
     "logging_configured",
     "redact",
     "register_secret",
+    "register_url",
     "setup_logging",
+    "url_secrets",
 ]
 
 REDACTED = "***"
@@ -66,6 +69,34 @@ def register_secret(value: str | SecretStr | None) -> None:
         if value not in _secrets:
             # Longest first, so a secret that contains another is hidden whole.
             _secrets = tuple(sorted((*_secrets, value), key=len, reverse=True))
+
+
+SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
+"""Query parameters of a database URL that carry a secret (libpq's names)."""
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secrets written in a database URL: the whole URL, the password of
+    `user:password@` and the values of `password=` (and `sslpassword=`) in its query, as
+    written and percent-decoded."""
+    try:
+        parts = urlsplit(url)
+        found = [url] + ([parts.password] if parts.password else [])
+    except ValueError:
+        return [url]
+    for piece in parts.query.split("&"):
+        key, _, value = piece.partition("=")
+        if unquote(key).lower() in SECRET_PARAMETERS and value:
+            found += [value, unquote(value)]
+    return list(dict.fromkeys(found))
+
+
+def register_url(url: str | SecretStr | None) -> None:
+    """Never log a database URL, nor the password it carries (see `url_secrets`)."""
+    if isinstance(url, SecretStr):
+        url = url.get_secret_value()
+    for secret in url_secrets(url) if url else ():
+        register_secret(secret)
 
 
 def clear_secrets() -> None:

@@ -36,8 +36,10 @@ DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 ATLAS_BASE_URL = "https://api.atlascloud.ai/api/v1"
 SIMULATOR_KEY = SecretStr("dry-run")
 MIN_SECRET_CHARS = 8
-MAX_WEBHOOK_URL_CHARS = 1024
 """Shorter tokens and keys are refused (real ones are dozens of characters) and never redacted."""
+MAX_WEBHOOK_URL_CHARS = 1024 - 66
+"""Atlas takes a webhook_url of at most 1,024 characters; each job's adds "/{job id}/{token}"
+(1 + 32 + 1 + 32) to PUBLIC_WEBHOOK_URL (see `bot.jobs.callbacks`)."""
 DRY_RUN_MARK = "simulate"
 DRY_RUN_ON_POSTGRES = (
     "ATLAS_MODE=simulate with DATABASE_URL would mix simulated charges into the real ledger: "
@@ -190,7 +192,10 @@ class EnvSettings(LogEnv, HealthEnv):
                 "https://bot.example.org/atlas/webhook (unset: the bot polls)"
             )
         if len(value) > MAX_WEBHOOK_URL_CHARS:
-            raise ValueError(f"Atlas accepts at most {MAX_WEBHOOK_URL_CHARS} characters")
+            raise ValueError(
+                f"at most {MAX_WEBHOOK_URL_CHARS} characters (Atlas takes 1,024, and each job's "
+                "webhook URL adds its id and a token)"
+            )
         return value
 
     @property
@@ -493,6 +498,14 @@ class DeliveryConfig(_Section):
         return self.download_retry_minutes * 60
 
 
+class PrivacyConfig(_Section):
+    """How long the bot keeps what members typed and the links of their videos."""
+
+    # A job's prompt, image and video links and the member's roles are blanked this many days
+    # after the job ended; its money rows (what was charged) are kept.
+    keep_job_details_days: Annotated[int, Field(ge=1)] = 90
+
+
 class FileConfig(_Section):
     """The whole TOML config file."""
 
@@ -504,6 +517,7 @@ class FileConfig(_Section):
     operator: OperatorConfig = OperatorConfig()
     alerts: AlertsConfig = AlertsConfig()
     delivery: DeliveryConfig = DeliveryConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
     models: list[ModelSpec]
 
 
@@ -520,6 +534,7 @@ class Settings:
         self.operator = file.operator
         self.alerts = file.alerts
         self.delivery = file.delivery
+        self.privacy = file.privacy
         self.catalogue = Catalogue(file.models)
         self._check_defaults()
 

@@ -46,7 +46,7 @@ def test_plain_http_is_refused_for_atlas_cloud_but_not_for_a_simulator() -> None
     [
         ("bot.example.org/hook", "PUBLIC_WEBHOOK_URL: must be the https URL where Atlas"),
         ("https:///hook", "PUBLIC_WEBHOOK_URL: must be the https URL where Atlas"),
-        ("https://bot.example.org/" + "x" * 1024, "PUBLIC_WEBHOOK_URL: Atlas accepts at most 1024"),
+        ("https://bot.example.org/" + "x" * 1000, "PUBLIC_WEBHOOK_URL: at most 958 characters"),
     ],
     ids=["no-scheme", "no-host", "too-long"],
 )

@@ -165,7 +165,7 @@ def test_the_image_carries_a_working_encoder_and_its_folder(
     assert builder.index("install") < builder.index(check)
     assert "mkdir -p /data/transcode" in runs
     assert f"chown -R {user}:{user} /data" in runs
-    assert "chmod 0700 /data/transcode" in runs
+    assert "chmod 700 /data /data/transcode" in runs
     assert "/data" in json.loads(one(stage, "VOLUME"))
 
 

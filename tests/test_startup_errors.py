@@ -172,6 +172,23 @@ def test_an_unreachable_postgresql(
     assert "Check DATABASE_URL" in line
 
 
+@pytest.mark.parametrize("query", ["password", "sslmode=disable&password"])
+def test_a_password_in_the_query_of_database_url_is_never_shown(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], query: str
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://bot@127.0.0.1:{port}/atlas?{query}={PASSWORD}"
+    monkeypatch.setenv("DATABASE_URL", url)
+
+    assert main(["run"]) == 2
+
+    line = one_line(capsys, PASSWORD, ATLAS_KEY)
+    assert line.startswith(f"DATABASE_URL: the database postgresql://bot@127.0.0.1:{port}/atlas?")
+    assert "password=***" in line
+
+
 def test_postgresql_without_asyncpg(
     env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

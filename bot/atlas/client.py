@@ -47,6 +47,7 @@ from bot.atlas.models import Prediction, PredictionState, VideoRequest
 from bot.atlas.retry import RetryMode, RetryPolicy, is_retryable, parse_retry_after
 from bot.atlas.schedule import PollSchedule
 from bot.atlas.webhooks import Notice, PredictionNotices
+from bot.files import open_private
 from bot.metrics import Metrics
 
 __all__ = ["AtlasClient", "RetryPolicy"]
@@ -507,7 +508,7 @@ async def _stream_to(
     response: aiohttp.ClientResponse, dest: Path, *, url: str, max_bytes: int
 ) -> int:
     written = 0
-    handle = await asyncio.to_thread(dest.open, "wb")
+    handle = await asyncio.to_thread(open_private, dest)
     try:
         async for chunk in response.content.iter_chunked(_CHUNK):
             written += len(chunk)

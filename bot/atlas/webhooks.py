@@ -3,8 +3,11 @@ for that prediction that it ended.
 
 Atlas calls a submit's `webhook_url` when the task ends (event `video.task.terminal`), at least
 once. Each call is signed with Ed25519 over `"{timestamp}.{raw body}"`; the public keys are at
-`{base}/webhooks/jwks.json`. A call that is unsigned, wrongly signed or stale is refused; one
-seen before (same event id) is acknowledged and ignored. Nothing here knows about Discord.
+`{base}/webhooks/jwks.json`. A call that is unsigned, wrongly signed or stale is refused (one
+without the signature and timestamp headers, or stale, before its body is read); one seen
+before is acknowledged and ignored. Only what is signed counts: a repeat is the same
+timestamp and body (whatever the unsigned id or extra signatures beside the valid one say),
+and the event's type is the body's. Nothing here knows about Discord.
 """
 
 from __future__ import annotations
@@ -60,13 +63,16 @@ class WebhookRejected(Exception):
 
 @dataclass(frozen=True)
 class WebhookEvent:
-    """One verified call: its event id and type, the prediction it is about (when the body
-    names one) and the prediction itself (when the body carries a readable one)."""
+    """One verified call: its event id (the unsigned header's, for logs; else the signed
+    message's digest) and its type (from the body), the prediction it is about (when the
+    body names one) and the prediction itself (when the body carries a readable one)."""
 
     event_id: str
     event: str
     prediction_id: str | None
     prediction: Prediction | None
+    data: dict[str, Any] | None = None
+    """The prediction as the body carried it (to keep, and read again, as Atlas wrote it)."""
 
 
 def b64url_decode(text: str) -> bytes:
@@ -158,19 +164,25 @@ class WebhookVerifier:
         # check, so older ids may be forgotten.
         self._seen: OrderedDict[str, float] = OrderedDict()
 
-    async def verify(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent | None:
-        """The verified event, or None for a repeat of one already taken.
-
-        Raises `WebhookRejected` (401 unsigned / bad signature / stale, 400 unreadable body,
-        503 key set unavailable)."""
+    def precheck(self, headers: Mapping[str, str]) -> tuple[str, str]:
+        """The signature and timestamp headers, checked before the body is read: a call
+        without them, or signed too long ago, is refused (`WebhookRejected`, 401) unread."""
         signature = headers.get(SIGNATURE_HEADER)
         stamp = headers.get(TIMESTAMP_HEADER)
         if not signature or not stamp:
             raise WebhookRejected(401, "unsigned: signature and timestamp headers are required")
         signed_at = _timestamp(stamp)
-        now = self._clock()
-        if signed_at is None or abs(now - signed_at) > self._tolerance:
+        if signed_at is None or abs(self._clock() - signed_at) > self._tolerance:
             raise WebhookRejected(401, "stale or unreadable timestamp")
+        return signature, stamp
+
+    async def verify(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent | None:
+        """The verified event, or None for a repeat of one already taken.
+
+        Raises `WebhookRejected` (401 unsigned / bad signature / stale, 400 unreadable body,
+        503 key set unavailable)."""
+        signature, stamp = self.precheck(headers)
+        now = self._clock()
         try:
             keys = await self._keys.candidates(headers.get(KEY_ID_HEADER))
         except Exception as exc:  # Atlas retries a call we could not check
@@ -179,10 +191,12 @@ class WebhookVerifier:
         message = stamp.strip().encode() + b"." + body
         if not _signed_by_any(keys, signature, message):
             raise WebhookRejected(401, "bad signature")
-        event_id = headers.get(EVENT_ID_HEADER) or hashlib.sha256(signature.encode()).hexdigest()
-        if not self._remember(event_id, now):
+        # A repeat is the same signed message: the id header and the signature header are not
+        # signed (a replay could change them, or add junk beside the valid signature).
+        signed = hashlib.sha256(message).hexdigest()
+        if not self._remember(signed, now):
             return None
-        return _event(event_id, headers.get(EVENT_HEADER), body)
+        return _event(headers.get(EVENT_ID_HEADER) or signed, body)
 
     def _remember(self, event_id: str, now: float) -> bool:
         """Record an event id; False when it was seen before."""
@@ -225,15 +239,17 @@ def _signed_by_any(keys: list[Ed25519PublicKey], header: str, message: bytes) ->
     return False
 
 
-def _event(event_id: str, event_header: str | None, body: bytes) -> WebhookEvent:
-    """Read the body: the event type and the prediction, wherever the body keeps them."""
+def _event(event_id: str, body: bytes) -> WebhookEvent:
+    """Read the body: the event type and the prediction, wherever the body keeps them. The
+    type is the body's (the event header is not signed); a body that names none but carries a
+    prediction that has ended is a terminal event."""
     try:
         parsed = json.loads(body)
     except ValueError:
         raise WebhookRejected(400, "body is not JSON") from None
     if not isinstance(parsed, dict):
         raise WebhookRejected(400, "body is not a JSON object")
-    event = event_header or parsed.get("event") or parsed.get("type") or ""
+    event = parsed.get("event") or parsed.get("type") or ""
     data = parsed.get("data")
     if isinstance(data, dict) and isinstance(data.get("prediction"), dict):
         data = data["prediction"]
@@ -247,11 +263,14 @@ def _event(event_id: str, event_header: str | None, body: bytes) -> WebhookEvent
             except ValidationError:
                 prediction = None
     prediction_id = prediction_id or parsed.get("prediction_id") or parsed.get("task_id")
+    if not event and prediction is not None and prediction.is_terminal:
+        event = TERMINAL_EVENT
     return WebhookEvent(
         event_id=event_id,
         event=str(event),
         prediction_id=str(prediction_id) if prediction_id else None,
         prediction=prediction,
+        data=data if isinstance(data, dict) else None,
     )
 
 

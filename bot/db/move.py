@@ -34,6 +34,7 @@ TABLES = (
     "moderation_events",
     "shared_deadlines",
     "member_preferences",
+    "job_callbacks",
 )
 """Every table, parents first (entries refer to holds)."""
 

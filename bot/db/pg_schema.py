@@ -216,7 +216,77 @@ _V6: list[str] = [
     )""",
 ]
 
-PG_MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6]
+_V7: list[str] = [
+    """CREATE TABLE job_callbacks (
+        job_id TEXT PRIMARY KEY,
+        prediction_id TEXT NOT NULL,
+        prediction TEXT
+            CHECK (prediction IS NULL OR json_typeof(CAST(prediction AS json)) IS NOT NULL),
+        received_at BIGINT NOT NULL
+    )""",
+]
+
+_V8: list[str] = [
+    "CREATE INDEX entries_member_spend ON entries (guild_id, user_id, at, amount)"
+    " WHERE kind = 'capture'",
+    "CREATE INDEX entries_guild_spend ON entries (guild_id, at, amount) WHERE kind = 'capture'",
+]
+
+_V9: list[str] = [
+    "ALTER TABLE jobs ADD COLUMN erased_at BIGINT",
+    "CREATE INDEX jobs_details_kept ON jobs (updated_at) WHERE erased_at IS NULL",
+    # Append-only, but for a member's id (column TG_ARGV[0]) replaced by a pseudonym.
+    """CREATE FUNCTION avb_anonymise_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        v_col text := TG_ARGV[0];
+    BEGIN
+        IF TG_OP = 'UPDATE'
+           AND (to_jsonb(OLD) ->> v_col)::bigint > 0 AND (to_jsonb(NEW) ->> v_col)::bigint < 0
+           AND to_jsonb(NEW) - v_col = to_jsonb(OLD) - v_col THEN
+            RETURN NEW;
+        END IF;
+        RAISE EXCEPTION '% rows are append-only', TG_TABLE_NAME
+            USING ERRCODE = 'integrity_constraint_violation';
+    END $$""",
+    *(
+        statement
+        for table, column in (
+            ("entries", "user_id"),
+            ("grants", "user_id"),
+            ("admin_log", "subject_id"),
+            ("moderation_events", "user_id"),
+        )
+        for statement in (
+            f"DROP TRIGGER {table}_append_only ON {table}",
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}"
+            f" FOR EACH ROW EXECUTE FUNCTION avb_anonymise_only('{column}')",
+        )
+    ),
+    """CREATE OR REPLACE FUNCTION avb_holds_figures_fixed() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            RAISE EXCEPTION 'holds are never deleted'
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        IF NEW.job_id IS DISTINCT FROM OLD.job_id OR NEW.guild_id IS DISTINCT FROM OLD.guild_id
+           OR (NEW.user_id IS DISTINCT FROM OLD.user_id
+               AND NOT (OLD.user_id > 0 AND NEW.user_id < 0))
+           OR NEW.amount IS DISTINCT FROM OLD.amount
+           OR NEW.created_at IS DISTINCT FROM OLD.created_at
+           OR NEW.expires_at IS DISTINCT FROM OLD.expires_at
+           OR (OLD.pinned_at IS NOT NULL AND NEW.pinned_at IS DISTINCT FROM OLD.pinned_at)
+           OR (OLD.settled IS NOT NULL AND NEW.settled IS DISTINCT FROM OLD.settled)
+           OR (OLD.settled_at IS NOT NULL AND NEW.settled_at IS DISTINCT FROM OLD.settled_at)
+        THEN
+            RAISE EXCEPTION 'a hold is only pinned and settled, once each'
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        RETURN NEW;
+    END $$""",
+]
+
+PG_MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
 """`PG_MIGRATIONS[i]`: what takes a PostgreSQL database from version i to i + 1."""
 
 BOOTSTRAP = _BOOTSTRAP

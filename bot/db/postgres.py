@@ -15,11 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from bot.db.errors import (
     ConstraintViolation,
@@ -30,6 +30,7 @@ from bot.db.errors import (
 )
 from bot.db.pg_schema import APPLICATION, BOOTSTRAP, PG_MIGRATIONS
 from bot.db.store import Args, Dialect, Row, Step, Tx
+from bot.logs import SECRET_PARAMETERS
 
 try:  # an optional extra: pip install atlas-video-bot[postgres]
     import asyncpg
@@ -186,13 +187,25 @@ class PgTx(Tx):
 
 
 def display_url(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    """The URL without its password (in `user:password@` or in the query's `password=`), for
+    messages and logs."""
+    try:
+        parts = urlsplit(url)
+        password, port = parts.password, parts.port
+    except ValueError:
+        return "the PostgreSQL URL in DATABASE_URL (unreadable)"
+    if password is not None:
+        host = parts.hostname or ""
+        netloc = f"{parts.username}:***@{host}" + (f":{port}" if port else "")
+        parts = parts._replace(netloc=netloc)
+    if parts.query:
+        pieces = []
+        for piece in parts.query.split("&"):
+            key = piece.split("=", 1)[0]
+            hidden = unquote(key).lower() in SECRET_PARAMETERS and "=" in piece
+            pieces.append(f"{key}=***" if hidden else piece)
+        parts = parts._replace(query="&".join(pieces))
+    return urlunsplit(parts)
 
 
 class PostgresDatabase:
@@ -204,6 +217,7 @@ class PostgresDatabase:
         self._owners: dict[asyncio.Task[Any], PgTx] = {}
         self._writes: set[asyncio.Task[Any]] = set()
         self._closed = False
+        self._listener: Any = None  # a connection of the pool kept for LISTEN
 
     @classmethod
     async def open(
@@ -263,7 +277,22 @@ class PostgresDatabase:
         self._closed = True
         if self._writes:
             await asyncio.gather(*self._writes, return_exceptions=True)
+        if self._listener is not None:
+            await self._pool.release(self._listener)
+            self._listener = None
         await self._pool.close()
+
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
+        """Hear PostgreSQL's NOTIFY on `channel`: each payload goes to `callback`, until the
+        database closes (one connection of the pool is kept for listening)."""
+        self._check_open()
+        if self._listener is None:
+            self._listener = await self._pool.acquire()
+
+        def heard(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
+            callback(payload)
+
+        await self._listener.add_listener(channel, heard)
 
     def _check_open(self) -> None:
         if self._closed:

@@ -5,7 +5,9 @@ from version `i` to `i + 1`. Never edit a migration that has shipped: append a n
 
 Times are integer microseconds since the Unix epoch (UTC); money is integer micro-dollars.
 Money rows (`entries`, `grants`) and the audit trail (`admin_log`) are append-only, enforced by
-triggers. A hold's figures never change either: it is only pinned, then settled, once each,
+triggers; since v9 the one change they allow is a member's id replaced by a pseudonym (a
+negative id) when an admin erases that member, every figure unchanged.
+A hold's figures never change either: it is only pinned, then settled, once each,
 and settling it is the insertion of its one entry (a trigger marks the hold).
 """
 
@@ -229,5 +231,76 @@ _V6: list[str] = [
     ) WITHOUT ROWID""",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6]
+_V7: list[str] = [
+    # Atlas's signed call about one of our jobs (bot/jobs/callbacks.py), kept with the job by
+    # whichever process received it: the first call of each job; `prediction` is the
+    # prediction's JSON when the call carried a readable one.
+    """CREATE TABLE job_callbacks (
+        job_id TEXT PRIMARY KEY,
+        prediction_id TEXT NOT NULL,
+        prediction TEXT CHECK (prediction IS NULL OR json_valid(prediction)),
+        received_at INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+]
+
+_V8: list[str] = [
+    # Daily spend (/budget's forecast and chart, bot/ledger/reports.py): captures summed per day
+    # for one member or one server, read from these covering indexes alone, so a member's
+    # /budget reads their own days and never the whole server's period.
+    "CREATE INDEX entries_member_spend ON entries (guild_id, user_id, at, amount)"
+    " WHERE kind = 'capture'",
+    "CREATE INDEX entries_guild_spend ON entries (guild_id, at, amount) WHERE kind = 'capture'",
+]
+
+
+def _anonymise_only(table: str, column: str, columns: tuple[str, ...]) -> list[str]:
+    # Still append-only, but for one change: a member's id replaced by a pseudonym (a
+    # negative id, which Discord never gives) when an admin erases the member
+    # (bot/ledger/erasure.py). Every other column must stay as it was.
+    same = " AND ".join(f"NEW.{c} IS OLD.{c}" for c in columns if c != column)
+    return [
+        f"DROP TRIGGER {table}_no_update",
+        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+        f"WHEN NOT (OLD.{column} > 0 AND NEW.{column} < 0 AND {same}) "
+        f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only'); END",
+    ]
+
+
+_V9: list[str] = [
+    # Retention (bot/jobs/privacy.py): when a job's prompt, links and roles were blanked;
+    # NULL while they are kept. The sweep finds old jobs not yet blanked through the index.
+    "ALTER TABLE jobs ADD COLUMN erased_at INTEGER",
+    "CREATE INDEX jobs_details_kept ON jobs (updated_at) WHERE erased_at IS NULL",
+    # Erasing a member: their money rows keep every figure, only their id becomes a pseudonym.
+    *_anonymise_only(
+        "entries",
+        "user_id",
+        ("job_id", "guild_id", "user_id", "kind", "amount", "quoted", "reason", "period_at", "at"),
+    ),
+    *_anonymise_only(
+        "grants", "user_id", ("id", "guild_id", "user_id", "amount", "reason", "granted_by", "at")
+    ),
+    *_anonymise_only(
+        "admin_log",
+        "subject_id",
+        ("id", "guild_id", "actor_id", "action", "subject_id", "amount", "reason", "at"),
+    ),
+    *_anonymise_only(
+        "moderation_events",
+        "user_id",
+        ("id", "guild_id", "user_id", "kind", "job_id", "actor_id", "at"),
+    ),
+    "DROP TRIGGER holds_figures_fixed",
+    """CREATE TRIGGER holds_figures_fixed BEFORE UPDATE ON holds
+        WHEN NEW.job_id IS NOT OLD.job_id OR NEW.guild_id IS NOT OLD.guild_id
+          OR (NEW.user_id IS NOT OLD.user_id AND NOT (OLD.user_id > 0 AND NEW.user_id < 0))
+          OR NEW.amount IS NOT OLD.amount
+          OR NEW.created_at IS NOT OLD.created_at OR NEW.expires_at IS NOT OLD.expires_at
+          OR (OLD.pinned_at IS NOT NULL AND NEW.pinned_at IS NOT OLD.pinned_at)
+          OR (OLD.settled IS NOT NULL AND NEW.settled IS NOT OLD.settled)
+          OR (OLD.settled_at IS NOT NULL AND NEW.settled_at IS NOT OLD.settled_at)
+        BEGIN SELECT RAISE(ABORT, 'a hold is only pinned and settled, once each'); END""",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
 """`MIGRATIONS[i]`: the statements that take a file from schema version i to i + 1."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -33,6 +34,7 @@ from bot.db.errors import (
 )
 from bot.db.migrate import prepare
 from bot.db.store import Args, Dialect, Row, Step, Tx, drive
+from bot.files import exposed, private_file, private_folder, tighten
 
 __all__ = [
     "Database",
@@ -45,6 +47,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 DEFAULT_BUSY_TIMEOUT = 5.0
 """Seconds to wait for another process's write lock before giving up."""
@@ -178,9 +181,22 @@ class Database:
         """Open (creating the file and its folder if needed), check and migrate the database."""
         path = Path(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(path.parent)
         except OSError as exc:
             raise DatabaseUnavailable(f"cannot create the folder for {path}: {exc}") from None
+        # Owner-only before SQLite writes a byte: its WAL and shared-memory files take the
+        # database file's permissions. What cannot be done here (a folder where the file
+        # should be, no right to write) SQLite refuses next, with its own explanation.
+        with contextlib.suppress(OSError):
+            if not path.is_dir():
+                private_file(path)
+                for sibling in (f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+                    tighten(Path(sibling))
+        if exposed(path.parent):
+            log.warning(
+                "the database folder %s is open to other users of this host: chmod 700 it",
+                path.parent,
+            )
         try:
             conn = await aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout)
         except sqlite3.Error as exc:

@@ -67,6 +67,7 @@ MESSAGES: dict[str, str] = {
     "charged. Try again in a minute; tell an admin if it keeps happening.",
     "error.unexpected": "Something went wrong on our side (job {job_id}). Nothing was "
     "charged. Try again, and tell an admin if it keeps happening.",
+    "error.cooldown": "You checked a moment ago. Try again {when}.",
     "error.not_admin": "Only members with the Manage Server permission can do this.",
     # The job's message.
     "job.title": "Video",
@@ -87,6 +88,8 @@ MESSAGES: dict[str, str] = {
     "status.awaiting_approval": "Waiting for an admin's approval (until {deadline}). The "
     "amount is on hold; nothing is charged unless the video is made.",
     "status.queued": "Queued",
+    "status.confirmed_by_call": "Atlas confirmed this video after all: its first answer was "
+    "lost on the way.",
     "status.queued_position": "Queued: number {position} in line in this server",
     "status.queued_starts": "Queued: number {position} in line in this server, expected to "
     "start {starts}",
@@ -105,24 +108,24 @@ MESSAGES: dict[str, str] = {
     "status.uncertain": "We could not confirm whether Atlas started this video. The amount "
     "stays on hold until an admin checks; you are only charged if it ran.",
     "job.compressed": "{resolution}, compressed to fit {limit}. The original ({size}): "
-    "[download it]({url}), kept by Atlas until {expires}.",
+    "{link}, kept by Atlas until {expires}.",
     "job.compressed_link": "{resolution}, compressed to fit {limit}. The original ({size}): "
-    "[download it]({url}).",
+    "{link}.",
+    "job.link.download": "[download it]({url})",
+    "job.link.download_flagged": "||<{url}>|| (behind a spoiler)",
     "job.limit.server": "this server's {size} limit",
     "job.limit.dm": "the {size} limit of direct messages",
-    "job.link.cannot_fit": "The video ({size}) is too large for {limit}, even compressed: "
-    "[download it]({url}).",
-    "job.link.too_big_to_fetch": "The video is too large for the bot to fetch: "
-    "[download it]({url}).",
+    "job.link.cannot_fit": "The video ({size}) is too large for {limit}, even compressed: {link}.",
+    "job.link.too_big_to_fetch": "The video is too large for the bot to fetch: {link}.",
     "job.link.download_failed": "The download of the video from Atlas failed, so it could "
-    "not be attached: [download it]({url}).",
+    "not be attached: {link}.",
     "job.link.unreadable": "The video ({size}) is over {limit}, and the bot could not read "
-    "it to compress it: [download it]({url}).",
+    "it to compress it: {link}.",
     "job.link.encoder_failed": "The video ({size}) is over {limit}, and compressing it "
-    "failed: [download it]({url}).",
+    "failed: {link}.",
     "job.link.no_encoder": "The video is over {limit}, and this bot cannot compress videos "
-    "(it has no encoder): [download it]({url}).",
-    "job.link.refused": "The video is too large to attach here: [download it]({url}).",
+    "(it has no encoder): {link}.",
+    "job.link.refused": "The video is too large to attach here: {link}.",
     "job.link.expires": "Atlas keeps it until {expires}: save it before then.",
     "job.link.soon": "Atlas keeps it only for a limited time, so save it soon.",
     "job.link.charged": "It is charged all the same: Atlas made the video and billed it.",
@@ -158,6 +161,10 @@ MESSAGES: dict[str, str] = {
     "cancel.not_yours": "Only the member who asked for this video can cancel it.",
     "cancel.too_late": "Too late to cancel: the video is already being generated.",
     "cancel.unknown": "This job is no longer known to the bot.",
+    "reroll.not_allowed": "This server does not let you use /video here, so you cannot "
+    "re-roll or edit videos here either.",
+    "reroll.access_unknown": "Discord did not tell us whether you may use /video here just "
+    "now. Try again in a moment.",
     "reroll.unknown": "The original job is no longer known, so it cannot be re-rolled.",
     "approval.approved": "Approved: the video takes its place in line.",
     "approval.denied": "Denied: the hold is released and the member sees why.",
@@ -313,6 +320,9 @@ MESSAGES: dict[str, str] = {
     # Safety (#11): prompt rules, age-restricted channels, pauses, flagged videos, the log.
     "refused.prompt_rule": "This server's rules do not allow this prompt (rule: {rule}). "
     "Nothing was held or charged. Change the prompt and try again.",
+    "refused.prompt_too_complex": "Your prompt grows too long once its special characters are "
+    "spelled out to be checked against this server's rules. Nothing was held or charged. Use "
+    "plain letters and try again.",
     "refused.prompt_rules_unavailable": "This server's prompt rules could not be checked "
     "just now, so nothing was held or charged. Try again, perhaps with a shorter prompt; "
     "tell an admin if it keeps happening.",
@@ -343,6 +353,19 @@ MESSAGES: dict[str, str] = {
     "for a moderator: {link}",
     "modlog.approved": "✅ {by} approved the flagged video by {user} (job `{job}`).",
     "modlog.removed": "🗑️ {by} removed the flagged video by {user} (job `{job}`).",
+    "settings.cannot_post.gallery.one": "I cannot post videos in {channel}: I am missing "
+    "{missing} there. Allow it for me in the channel's permissions, then try again.",
+    "settings.cannot_post.gallery.many": "I cannot post videos in {channel}: I am missing "
+    "{missing} there. Allow them for me in the channel's permissions, then try again.",
+    "settings.cannot_post.log.one": "I cannot post moderation events in {channel}: I am "
+    "missing {missing} there. Allow it for me in the channel's permissions, then try again.",
+    "settings.cannot_post.log.many": "I cannot post moderation events in {channel}: I am "
+    "missing {missing} there. Allow them for me in the channel's permissions, then try again.",
+    "permission.view_channel": "View Channel",
+    "permission.send_messages": "Send Messages",
+    "permission.embed_links": "Embed Links",
+    "permission.attach_files": "Attach Files",
+    "list.and": "and",
     "settings.field.prompt_rules": "Prompt rules",
     "settings.no_rules": "None: every prompt is allowed",
     "settings.rule_words": "**{label}**: {count} word(s): {words}",
@@ -398,9 +421,20 @@ MESSAGES: dict[str, str] = {
     "admin.report_title": "Video spend this {period}",
     "admin.report_top": "Top spenders",
     "admin.report_uncertain": "Uncertain jobs (settle with /budget-admin resolve)",
+    "admin.report_confirmed": "Found again by Atlas's call",
+    "admin.report_confirmed_count": "{count} job(s) whose submit answer was lost were confirmed "
+    "by Atlas's webhook call, then delivered and charged as usual (no admin needed).",
     "admin.resolved_charge": "Job `{job}` is charged.",
     "admin.resolved_release": "Job `{job}` is released: nothing is charged.",
     "admin.resolve_unknown": "`{job}` is not an uncertain job of this server.",
+    "admin.forgotten": "{user} is forgotten on this server: the prompts and links of their "
+    "{jobs} jobs are erased, their held videos deleted, and their spending is kept under an "
+    "anonymous id (the server's totals do not change).",
+    "admin.forget_busy": "{user} has a video being made right now. Try again once it has finished.",
+    "privacy.prompt_erased": "(prompt erased)",
+    "privacy.forgotten_member": "(a forgotten member)",
+    "privacy.job_erased": "This job's prompt was erased (this server keeps prompts only for a "
+    "while), so it cannot be made again from here. Run /video with a new prompt.",
     "admin.export_done": "Ledger export from {since} to {until}.",
     # The operator's view (bot/operator): the Atlas balance, budget alerts, reconciliation.
     "refused.atlas_balance": "The bot's Atlas Cloud account is out of credit for this video "

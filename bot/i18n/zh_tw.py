@@ -69,6 +69,7 @@ MESSAGES: dict[str, str] = {
     "請一分鐘後再試；若持續發生，請通知管理員。",
     "error.unexpected": "我們這邊出了點問題（任務 {job_id}）。沒有收取任何費用。"
     "請再試一次；如果一直發生，請告訴管理員。",
+    "error.cooldown": "你剛剛才查看過，請在{when}再試一次。",
     "error.not_admin": "只有具備「管理伺服器」權限的成員才能執行這項操作。",
     # The job's message.
     "job.title": "影片",
@@ -89,6 +90,7 @@ MESSAGES: dict[str, str] = {
     "status.awaiting_approval": "等候管理員核准（期限：{deadline}）。這筆金額會先預扣；"
     "只有在影片製作完成時才會收費。",
     "status.queued": "排隊中",
+    "status.confirmed_by_call": "Atlas 之後確認了這部影片：它的第一次回應在傳送途中遺失了。",
     "status.queued_position": "排隊中：這個伺服器的第 {position} 位",
     "status.queued_starts": "排隊中：這個伺服器的第 {position} 位，預計{starts}開始",
     "status.uploading": "正在上傳你的圖片",
@@ -105,21 +107,20 @@ MESSAGES: dict[str, str] = {
     "status.cancelled": "已取消：沒有收取任何費用",
     "status.uncertain": "我們無法確認 Atlas 是否已開始製作這部影片。這筆金額會先保留，"
     "直到管理員確認為止；只有在影片確實生成時才會收費。",
-    "job.compressed": "{resolution}，已壓縮以符合{limit}。原始檔（{size}）：[下載影片]({url})，"
+    "job.compressed": "{resolution}，已壓縮以符合{limit}。原始檔（{size}）：{link}，"
     "Atlas 會保留到 {expires}。",
-    "job.compressed_link": "{resolution}，已壓縮以符合{limit}。原始檔（{size}）："
-    "[下載影片]({url})。",
+    "job.compressed_link": "{resolution}，已壓縮以符合{limit}。原始檔（{size}）：{link}。",
+    "job.link.download": "[下載影片]({url})",
+    "job.link.download_flagged": "||<{url}>||（防雷）",
     "job.limit.server": "此伺服器 {size} 的上傳上限",
     "job.limit.dm": "私訊 {size} 的上傳上限",
-    "job.link.cannot_fit": "影片（{size}）即使壓縮也超過{limit}：[下載影片]({url})。",
-    "job.link.too_big_to_fetch": "影片太大，機器人無法取得：[下載影片]({url})。",
-    "job.link.download_failed": "從 Atlas 下載影片失敗，因此無法附加：[下載影片]({url})。",
-    "job.link.unreadable": "影片（{size}）超過{limit}，而且機器人無法讀取它來壓縮："
-    "[下載影片]({url})。",
-    "job.link.encoder_failed": "影片（{size}）超過{limit}，壓縮失敗：[下載影片]({url})。",
-    "job.link.no_encoder": "影片超過{limit}，而這個機器人沒有編碼器，無法壓縮影片："
-    "[下載影片]({url})。",
-    "job.link.refused": "影片太大，無法直接附加在這裡：[下載影片]({url})。",
+    "job.link.cannot_fit": "影片（{size}）即使壓縮也超過{limit}：{link}。",
+    "job.link.too_big_to_fetch": "影片太大，機器人無法取得：{link}。",
+    "job.link.download_failed": "從 Atlas 下載影片失敗，因此無法附加：{link}。",
+    "job.link.unreadable": "影片（{size}）超過{limit}，而且機器人無法讀取它來壓縮：{link}。",
+    "job.link.encoder_failed": "影片（{size}）超過{limit}，壓縮失敗：{link}。",
+    "job.link.no_encoder": "影片超過{limit}，而這個機器人沒有編碼器，無法壓縮影片：{link}。",
+    "job.link.refused": "影片太大，無法直接附加在這裡：{link}。",
     "job.link.expires": "Atlas 會保留到 {expires}，請在那之前儲存。",
     "job.link.soon": "Atlas 只會保留一段時間，請盡快儲存。",
     "job.link.charged": "仍會收費：Atlas 已製作這部影片並已計費。",
@@ -151,6 +152,10 @@ MESSAGES: dict[str, str] = {
     "cancel.not_yours": "只有提出這部影片的成員才能取消。",
     "cancel.too_late": "來不及取消了：影片已經在生成中。",
     "cancel.unknown": "機器人已經找不到這個任務。",
+    "reroll.not_allowed": "這個伺服器不允許你在這裡使用「影片」指令，"
+    "所以也不能在這裡重新產生或編輯影片。",
+    "reroll.access_unknown": "Discord 暫時沒有告訴我們你能否在這裡使用「影片」指令。"
+    "請稍後再試一次。",
     "reroll.unknown": "已經找不到原本的任務，所以無法重新生成。",
     "approval.approved": "已核准：影片已加入排隊。",
     "approval.denied": "已拒絕：預扣的金額已經釋出，成員會看到原因。",
@@ -298,6 +303,8 @@ MESSAGES: dict[str, str] = {
     # Safety (#11): prompt rules, age-restricted channels, pauses, flagged videos, the log.
     "refused.prompt_rule": "這個伺服器的規則不允許這個提示詞（規則：{rule}）。"
     "沒有保留或收取任何費用。請修改提示詞後再試一次。",
+    "refused.prompt_too_complex": "你的提示詞在展開特殊字元以比對這個伺服器的規則後變得太長。"
+    "沒有保留或收取任何費用。請改用一般文字後再試一次。",
     "refused.prompt_rules_unavailable": "目前無法檢查這個伺服器的提示詞規則，所以沒有保留或收取"
     "任何費用。請再試一次，或改用較短的提示詞；若持續發生，請通知管理員。",
     "refused.nsfw_only": "這個伺服器只在限制級頻道製作影片。請到限制級頻道執行指令。",
@@ -324,6 +331,19 @@ MESSAGES: dict[str, str] = {
     "正在等候版主審核：{link}",
     "modlog.approved": "✅ {by} 核准了 {user} 被標記的影片（任務 `{job}`）。",
     "modlog.removed": "🗑️ {by} 移除了 {user} 被標記的影片（任務 `{job}`）。",
+    "settings.cannot_post.gallery.one": "我無法在 {channel} 發布影片："
+    "我在那裡缺少「{missing}」權限。請在頻道的權限設定中允許我，然後再試一次。",
+    "settings.cannot_post.gallery.many": "我無法在 {channel} 發布影片："
+    "我在那裡缺少「{missing}」權限。請在頻道的權限設定中允許我，然後再試一次。",
+    "settings.cannot_post.log.one": "我無法在 {channel} 記錄審查事件："
+    "我在那裡缺少「{missing}」權限。請在頻道的權限設定中允許我，然後再試一次。",
+    "settings.cannot_post.log.many": "我無法在 {channel} 記錄審查事件："
+    "我在那裡缺少「{missing}」權限。請在頻道的權限設定中允許我，然後再試一次。",
+    "permission.view_channel": "檢視頻道",
+    "permission.send_messages": "傳送訊息",
+    "permission.embed_links": "嵌入連結",
+    "permission.attach_files": "附加檔案",
+    "list.and": "和",
     "settings.field.prompt_rules": "提示詞規則",
     "settings.no_rules": "無：所有提示詞都允許",
     "settings.rule_words": "**{label}**：{count} 個字詞：{words}",
@@ -376,9 +396,19 @@ MESSAGES: dict[str, str] = {
     "admin.report_title": "本{period}影片支出",
     "admin.report_top": "花費最多的成員",
     "admin.report_uncertain": "結果不明的工作（請用 /額度管理 結算 處理）",
+    "admin.report_confirmed": "由 Atlas 的回呼找回",
+    "admin.report_confirmed_count": "有 {count} 個送出回應遺失的工作由 Atlas 的 webhook 回呼確認，"
+    "之後照常交付並收費（不需要管理員處理）。",
     "admin.resolved_charge": "工作 `{job}` 已收費。",
     "admin.resolved_release": "工作 `{job}` 已釋放額度，不收費。",
     "admin.resolve_unknown": "`{job}` 不是本伺服器結果不明的工作。",
+    "admin.forgotten": "已在這個伺服器遺忘 {user}：其 {jobs} 個工作的提示詞與連結已清除，"
+    "待審影片已刪除，花費則以匿名編號保留（伺服器的總額不變）。",
+    "admin.forget_busy": "{user} 目前有影片正在製作中。請等影片完成後再試一次。",
+    "privacy.prompt_erased": "（提示詞已清除）",
+    "privacy.forgotten_member": "（已遺忘的成員）",
+    "privacy.job_erased": "這個工作的提示詞已清除（這個伺服器只保留提示詞一段時間），"
+    "所以無法從這裡重新製作。請用新的提示詞執行「影片」指令。",
     "admin.export_done": "帳本匯出：{since} 至 {until}。",
     # Words filled into other messages as `{period}`: "每月", "本週".
     "period.day": "日",
@@ -465,6 +495,7 @@ _ZH_TW_NAMES = {
     "report": "報表",
     "export": "匯出帳本",
     "resolve": "結算",
+    "forget": "遺忘成員",
     "settings": "設定",
     "show": "查看",
     "defaults": "預設值",
@@ -580,6 +611,8 @@ _ZH_TW_DESCRIPTIONS = {
     "Settle a job whose submit is uncertain.": "結算送出結果不明的工作。",
     "The job id (from the report or the job message's footer)": "工作編號（見報表或工作訊息底部）",
     "What Atlas's console shows for it": "Atlas 主控台上顯示的結果",
+    "Erase a member's prompts and history on this server.": "清除成員在這個伺服器的提示詞與紀錄。",
+    "Who (they may have left the server)": "對象（可以是已離開伺服器的人）",
     # /settings.
     "See and change this server's video settings.": "查看並變更這個伺服器的影片設定。",
     "Show every setting of this server.": "顯示這個伺服器的所有設定。",

@@ -12,11 +12,13 @@ from bot.atlas import AtlasClient
 from bot.db import Store
 from bot.db.times import utc_now
 from bot.guilds.settings import GuildSettingsStore
+from bot.jobs.callbacks import CallbackInbox
 from bot.jobs.eta import Eta
 from bot.jobs.line import Line
 from bot.jobs.media import AttachmentFetcher
 from bot.jobs.moderation import Moderation
 from bot.jobs.outputs import OutputDesk
+from bot.jobs.privacy import Privacy
 from bot.jobs.store import JobStore
 from bot.ledger import Ledger
 from bot.metrics import Metrics
@@ -54,11 +56,15 @@ class JobContext:
     notice_after_seconds: float = NOTICE_AFTER_SECONDS
     simulated: bool = False
     """A dry run: messages say the videos are simulated."""
+    callbacks: CallbackInbox | None = None
+    """Atlas's calls about our jobs (PUBLIC_WEBHOOK_URL set), kept with each job."""
     balance: BalanceWatch | None = None
     """The Atlas balance: a job it cannot pay is refused before anything is held."""
     alerts: BudgetAlerts | None = None
     """Told of every capture: members, admins and the operator hear of budgets running out."""
     metrics: Metrics | None = None
+    privacy: Privacy | None = None
+    """Retention and held-video upkeep, run by the periodic sweep."""
 
 
 __all__ = ["NOTICE_AFTER_SECONDS", "REFRESH_SECONDS", "JobContext"]

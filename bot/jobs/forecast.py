@@ -2,16 +2,15 @@
 
 The pace is what was spent since the period began divided by the time gone by (at least a day,
 so a first video in the period's first minutes does not forecast a ruin by lunchtime). The
-daily spend behind the chart comes from the ledger's own export: every capture with its time,
-bucketed by calendar day in the budget's time zone. Integer micro-dollars throughout.
+daily spend behind the chart is the ledger's captures summed per calendar day in the budget's
+time zone, read from an index for just that member (or server) and those days: /budget never
+reads the whole server's period. Integer micro-dollars throughout.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.db.times import to_micros
@@ -92,17 +91,18 @@ async def daily_spend(
     zone: ZoneInfo,
 ) -> list[DaySpend]:
     """Captured spend per calendar day in [start, end): the member's, or (None) the server's."""
-    totals = dict.fromkeys(_days(start, end, zone), 0)
-    text = await ledger.export_csv(guild_id, start, end)
-    for row in csv.DictReader(io.StringIO(text)):
-        if row["kind"] != "capture":
-            continue
-        if user_id is not None and int(row["user_id"]) != user_id:
-            continue
-        day = datetime.fromisoformat(row["time_utc"]).astimezone(zone).date()
-        if day in totals:
-            totals[day] += int(row["amount_micros"])
-    return [DaySpend(day, amount) for day, amount in totals.items()]
+    days = _days(start, end, zone)
+    windows = [
+        (max(start, _midnight(day, zone)), min(end, _midnight(day + timedelta(days=1), zone)))
+        for day in days
+    ]
+    amounts = await ledger.spend_by_window(guild_id, user_id, windows)
+    return [DaySpend(day, amount) for day, amount in zip(days, amounts, strict=True)]
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    """When `day` begins in `zone` (in a DST gap, zoneinfo's first instant of that day)."""
+    return datetime.combine(day, time(0), tzinfo=zone)
 
 
 async def outlook(

@@ -17,11 +17,9 @@ import asyncio
 import contextlib
 import logging
 import tempfile
-from collections.abc import Coroutine
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from bot.atlas import (
     AtlasError,
@@ -41,9 +39,10 @@ from bot.atlas import (
 )
 from bot.catalogue import ModelKind
 from bot.guilds.delivery import DeliveryMode
+from bot.jobs.callbacks import StoredCall
 from bot.jobs.context import JobContext
 from bot.jobs.eta import generation_seconds
-from bot.jobs.line import PlacesShown
+from bot.jobs.line import PlacesShown, Ticket
 from bot.jobs.media import MediaError
 from bot.jobs.orders import ValidatedOrder
 from bot.jobs.outputs import Stage, link_expiry
@@ -86,23 +85,27 @@ class JobRunner:
         self._monotonic = ctx.monotonic
         self._refresh_seconds = ctx.refresh_seconds
         self._notice_after_seconds = ctx.notice_after_seconds
+        self._callbacks = ctx.callbacks
         self._alerts = ctx.alerts
 
     # -- wait in line, submit ------------------------------------------------------------
 
-    async def run(self, job: PreparedJob, progress: Progress) -> None:
+    async def run(self, job: PreparedJob, progress: Progress, ticket: Ticket | None = None) -> None:
         """Wait in line for a slot (showing the job's place when it changes meaningfully),
-        then carry the job to its end."""
-        places = PlacesShown(self._monotonic, self._refresh_seconds)
+        then carry the job to its end. `ticket`: the place it took when it was prepared (its
+        first message showed it); without one, it joins the line now."""
+        places = PlacesShown(self._monotonic, self._refresh_seconds, shown=job.view.queue_position)
         order = job.order.order
 
         async def on_place(place: int) -> None:
             if places.worth_showing(place):
-                starts_at = await self._start_estimate(job, place)
+                starts_at = await self.start_estimate(job, place)
                 await self.show(progress, job.view.but(queue_position=place, starts_at=starts_at))
 
         # Joined before any await, so jobs resumed after a restart keep their order.
-        ticket = self._line.join(job.job_id, order.guild_id, order.user_id, on_place)
+        if ticket is None:
+            ticket = self._line.join(job.job_id, order.guild_id, order.user_id)
+        ticket.listen(on_place)
         try:
             # However long the line, the price stays held: a pinned hold never expires.
             await self._ledger.pin(job.job_id)
@@ -123,7 +126,7 @@ class JobRunner:
         async with ticket:
             await self._run_in_slot(job, progress)
 
-    async def _start_estimate(self, job: PreparedJob, place: int) -> datetime:
+    async def start_estimate(self, job: PreparedJob, place: int) -> datetime:
         """When a job at `place` in its server's line may start: the jobs ahead run
         `per_guild` at a time, each about as long as this one is expected to take."""
         order = job.order
@@ -140,7 +143,7 @@ class JobRunner:
     async def _run_in_slot(self, job: PreparedJob, progress: Progress) -> None:
         """Upload, submit and follow the job; it holds a queue slot throughout."""
         order = job.order
-        view = job.view
+        view = job.view.but(queue_position=None, starts_at=None)  # out of the line now
         image_urls = list(order.meta.image_urls)
         if order.model.kind is ModelKind.IMAGE_TO_VIDEO and not image_urls:
             view = view.but(status=JobStatus.UPLOADING)
@@ -184,13 +187,18 @@ class JobRunner:
             images=image_urls,
             aspect_ratio_param=order.model.aspect_ratio_param,
             images_param=order.model.images_param,
-            webhook_url=self._settings.env.public_webhook_url,
+            # A URL naming this job: Atlas's call reaches it even if the submit's answer is lost.
+            webhook_url=None if self._callbacks is None else self._callbacks.url_for(job.job_id),
         )
         try:
             prediction_id = await self._atlas.submit(request)
         except AtlasError as exc:
             if exc.submit_may_have_started:
-                await self.mark_uncertain(job.job_id, progress, view, exc)
+                # Atlas may have the job: keep its hold. Its call, if one came (or comes while
+                # it is marked uncertain), names the prediction: then it is followed as usual.
+                if not await self.adopt_if_called(job.job_id, order, progress, view):
+                    await self.mark_uncertain(job.job_id, progress, view, exc)
+                    await self.adopt_if_called(job.job_id, order, progress, view)
             else:
                 await self.fail(
                     job.job_id, progress, view, _failure_reason(exc), JobState.FAILED, str(exc)
@@ -203,6 +211,54 @@ class JobRunner:
         log.info("job submitted", extra={"job_id": job.job_id, "prediction_id": prediction_id})
         view = view.but(started_at=self._clock())
         await self.follow(job.job_id, prediction_id, order, progress, view, submitted_at)
+
+    async def adopt_if_called(
+        self, job_id: str, order: ValidatedOrder, progress: Progress, view: JobView
+    ) -> bool:
+        """Follow a job whose submit's answer was lost if Atlas's call about it was kept;
+        False when no call came (yet)."""
+        if self._callbacks is None:
+            return False
+        call = await self._callbacks.stored(job_id)
+        if call is None:
+            return False
+        await self.adopt(job_id, call, order, progress, view)
+        return True
+
+    async def adopt(
+        self,
+        job_id: str,
+        call: StoredCall,
+        order: ValidatedOrder,
+        progress: Progress,
+        view: JobView,
+    ) -> None:
+        """Atlas's call named the prediction of a job whose submit's answer was lost: store
+        the id and follow the job as any other (its hold was kept: it is captured once)."""
+        try:
+            job = await self._jobs.get(job_id)
+            if job is None:
+                return
+            job = await self._jobs.advance(
+                job_id,
+                JobState.SUBMITTED,
+                expect=(JobState.SUBMITTING, JobState.UNCERTAIN),
+                prediction_id=call.prediction_id,
+                meta=job.meta.but(confirmed_by_call=True),
+            )
+        except IllegalTransition:
+            return  # settled or adopted meanwhile: nothing more to do here
+        log.info(
+            "Atlas's call confirmed a job whose submit answer was lost",
+            extra={"job_id": job_id, "prediction_id": call.prediction_id},
+        )
+        if self._atlas.notices is not None:  # the call's outcome: no poll needed
+            self._atlas.notices.notify(call.prediction_id, call.prediction)
+        age = (self._clock() - job.created_at).total_seconds()
+        view = view.but(confirmed_by_call=True, started_at=job.created_at)
+        await self.follow(
+            job_id, call.prediction_id, order, progress, view, self._monotonic() - age
+        )
 
     async def _upload_images(self, order: ValidatedOrder) -> list[str]:
         urls: list[str] = []
@@ -345,8 +401,7 @@ class JobRunner:
                 )
                 return
             await self.show(progress, done, ready.video)
-            # Shown: a shutdown now must not leave the job to be delivered again.
-            await _to_the_end(self._jobs.advance(job_id, JobState.DELIVERED))
+            await self._jobs.advance(job_id, JobState.DELIVERED)
         log.info("job delivered", extra={"job_id": job_id, "charged": settlement.amount})
 
     async def _note_sent(self, job_id: str, sent: SentVideo) -> None:
@@ -402,17 +457,6 @@ class JobRunner:
             raise
         except Exception:
             log.exception("could not update the member's message", extra={"job_id": view.job_id})
-
-
-async def _to_the_end(work: Coroutine[Any, Any, object]) -> None:
-    """Run `work` to its end even if the task is cancelled meanwhile (a few quick database
-    steps that must not stop half-way), then let the cancellation go on."""
-    task = asyncio.ensure_future(work)
-    try:
-        await asyncio.shield(task)
-    except asyncio.CancelledError:
-        await task
-        raise
 
 
 def captured_job(guild_id: int, user_id: int, meta: JobMeta) -> CapturedJob:

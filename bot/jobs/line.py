@@ -31,12 +31,12 @@ class _Waiter:
     job_id: str
     guild_id: int
     user_id: int
-    on_place: PlaceCallback
+    on_place: PlaceCallback | None
     ready: asyncio.Future[None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
     place: int | None = None
-    """The place it was last told."""
+    """The place it was last told (or, before anyone listens, the place it joined at)."""
 
 
 PLACE_EDITS = 2
@@ -52,12 +52,19 @@ PLACE_FRACTION = 4
 class PlacesShown:
     """Decides which of a waiting job's places are worth editing its message for."""
 
-    def __init__(self, monotonic: Callable[[], float], min_interval: float) -> None:
+    def __init__(
+        self,
+        monotonic: Callable[[], float],
+        min_interval: float,
+        *,
+        shown: int | None = None,
+    ) -> None:
+        """`shown`: the place the job's first message already showed (it counts as one)."""
         self._monotonic = monotonic
         self._min_interval = min_interval
-        self._last: int | None = None
-        self._last_at = 0.0
-        self._edits = 0
+        self._last = shown
+        self._last_at = monotonic() if shown is not None else 0.0
+        self._edits = 0 if shown is None else 1
 
     def worth_showing(self, place: int) -> bool:
         """True for the first place, then for one that came down to a quarter of the last
@@ -121,16 +128,21 @@ class Line:
 
     # -- taking a slot -------------------------------------------------------------------------
 
-    def join(self, job_id: str, guild_id: int, user_id: int, on_place: PlaceCallback) -> Ticket:
+    def join(
+        self, job_id: str, guild_id: int, user_id: int, on_place: PlaceCallback | None = None
+    ) -> Ticket:
         """Join the line now (the place is fixed by this call's order, before any await);
         `async with` the ticket to wait for the slot and hold it, or `leave` it unused.
-        While waiting, `on_place(n)` hears each new place."""
+        While waiting, `on_place(n)` hears each new place; without it, the ticket keeps the
+        place it joined at until someone `listen`s (a job whose message is not sent yet)."""
         waiter = _Waiter(job_id, guild_id, user_id, on_place)
         self._by_job[job_id] = waiter
         members = self._waiting.setdefault(guild_id, OrderedDict())
         members.setdefault(user_id, deque()).append(waiter)
         self._dispatch()
         if not waiter.ready.done():
+            if on_place is None:
+                waiter.place = self.place(job_id)
             self._tell_places()
         return Ticket(self, waiter)
 
@@ -224,6 +236,8 @@ class Line:
                     # Read afresh: a job served meanwhile is never told an old place.
                     if waiter.place == place or self._by_job.get(waiter.job_id) is not waiter:
                         continue
+                    if waiter.on_place is None:
+                        continue  # told when someone listens
                     waiter.place = place
                     try:
                         await waiter.on_place(place)
@@ -260,6 +274,18 @@ class Ticket:
 
     async def __aexit__(self, *exc: object) -> None:
         self.leave()
+
+    @property
+    def place(self) -> int | None:
+        """The place it joined at (or was last told), or None once it has its slot."""
+        return None if self._waiter.ready.done() else self._waiter.place
+
+    def listen(self, on_place: PlaceCallback) -> None:
+        """From now on `on_place(n)` hears each new place, starting with any change since
+        the place it joined at."""
+        self._waiter.on_place = on_place
+        if not self._waiter.ready.done():
+            self._line._tell_places()
 
     def leave(self) -> None:
         """Give the place (or the slot) back; once, whatever calls it."""

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot import USER_AGENT
+from bot.files import open_private
 
 CHUNK_BYTES = 64 * 1024
 
@@ -100,7 +101,7 @@ class AttachmentFetcher:
             if (response.content_length or 0) > self._max_bytes:
                 raise MediaError("attachment is larger than allowed")
             # Local 64 KiB writes take microseconds; the network read is what we await.
-            with dest.open("wb") as out:
+            with open_private(dest) as out:
                 async for chunk in response.content.iter_chunked(CHUNK_BYTES):
                     written += len(chunk)
                     if written > self._max_bytes:

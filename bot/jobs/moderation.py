@@ -5,7 +5,9 @@ the job table (a held video marks its job delivered, a review is noted in the jo
 
 Before: `screen` refuses (with `JobRefused`, nothing held) a job in a channel that is not
 age-restricted when the server asks for one, a job by a paused member, and a prompt that breaks
-one of the server's prompt rules, naming the rule's label, never the word that matched.
+one of the server's word rules, naming the rule's label, never the word that matched;
+`screen_prompt` runs the regex rules in the sandbox, which costs the bot a worker's time, so
+the job service calls it only once the member is known to fit their budget.
 
 After: `record_rejection` counts a job Atlas's moderation rejected (error_code 1039) and may
 pause the member (`bot.safety.strikes`); `announce` tells the server's log channel. An output
@@ -39,7 +41,7 @@ from bot.safety.prompt_rules import (
     parse_words,
 )
 from bot.safety.regex_sandbox import RegexSandbox
-from bot.safety.screening import PromptScreen, RulesUnavailable
+from bot.safety.screening import PromptScreen, PromptTooComplex, RulesUnavailable
 from bot.safety.strikes import DEFAULT_REJECTION_LIMIT, Strike, StrikeStore
 
 log = logging.getLogger(__name__)
@@ -77,15 +79,38 @@ class Moderation:
     # -- before money moves ------------------------------------------------------------------
 
     async def screen(self, guild: GuildSettings, order: VideoOrder) -> None:
-        """Refuse (`JobRefused`) what the server's safety settings forbid; nothing is held."""
+        """Refuse (`JobRefused`) what the server's safety settings forbid, as far as is cheap
+        to tell: the channel, a pause, the word rules; nothing is held. The regex rules are
+        `screen_prompt`'s, once the member is known to fit their budget."""
         if guild.nsfw_only and not order.channel_nsfw:
             raise JobRefused("refused.nsfw_only")
         if await self.strikes.is_paused(order.guild_id, order.user_id):
             raise JobRefused("refused.member_paused")
         try:
-            label = await self.screen_rules.broken_rule(guild.prompt_rules, order.prompt)
+            label = self.screen_rules.broken_word_rule(guild.prompt_rules, order.prompt)
+        except PromptTooComplex:
+            raise JobRefused("refused.prompt_too_complex") from None
+        self._refuse_by_rule(order, label)
+
+    def needs_prompt_check(self, guild: GuildSettings) -> bool:
+        """Whether `screen_prompt` has work to do for this server (it has regex rules)."""
+        return self.screen_rules.has_regex_rules(guild.prompt_rules)
+
+    async def screen_prompt(self, guild: GuildSettings, order: VideoOrder) -> None:
+        """Refuse (`JobRefused`) a prompt that breaks one of the server's regex rules, or that
+        could not be checked in time; run in the server's own lane of the regex workers."""
+        try:
+            label = await self.screen_rules.broken_regex_rule(
+                guild.prompt_rules, order.prompt, guild_id=order.guild_id
+            )
+        except PromptTooComplex:
+            raise JobRefused("refused.prompt_too_complex") from None
         except RulesUnavailable:
             raise JobRefused("refused.prompt_rules_unavailable") from None
+        self._refuse_by_rule(order, label)
+
+    @staticmethod
+    def _refuse_by_rule(order: VideoOrder, label: str | None) -> None:
         if label is not None:
             log.info(
                 "prompt refused by rule %r",
@@ -109,7 +134,9 @@ class Moderation:
             check_rules([rule])
         except RuleProblem as problem:
             raise SettingsRefused(problem.key, **problem.params) from None
-        if regex is not None and not await self.screen_rules.regex_is_fast(regex):
+        if regex is not None and not await self.screen_rules.regex_is_fast(
+            regex, guild_id=guild_id
+        ):
             raise SettingsRefused("rules.regex.slow")
         key = fold(label)
 

@@ -125,6 +125,8 @@ class JobView:
     approval_deadline: datetime | None = None
     batch: tuple[int, int] | None = None
     """(this video's number, how many) when one command asked for several."""
+    confirmed_by_call: bool = False
+    """The submit's answer was lost, and Atlas's call confirmed the job after all."""
     flagged: bool = False
     """Atlas marked the output as sensitive (`has_nsfw_contents`): shown behind a spoiler."""
     sent: SentVideo | None = None
@@ -207,6 +209,7 @@ def view_of(job: JobRecord, catalogue: Catalogue, *, simulated: bool = False) ->
         flagged=meta.review is not None,
         batch=meta.batch,
         sent=meta.sent,
+        confirmed_by_call=meta.confirmed_by_call,
     )
 
 

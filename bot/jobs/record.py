@@ -133,7 +133,8 @@ def can_move(current: JobState, new: JobState) -> bool:
     if current.is_terminal:
         return False
     if current is JobState.UNCERTAIN:
-        return new.is_terminal
+        # An admin settles it, or Atlas's call names its prediction: followed again.
+        return new.is_terminal or new is JobState.SUBMITTED
     return _ORDER[new] > _ORDER[current]
 
 
@@ -171,10 +172,22 @@ class JobMeta:
     `attachment_size_limit`): a job resumed after a restart fits its video to it."""
     sent: SentVideo | None = None
     """What reached Discord of the output (sizes, compressed or not, or why the link)."""
+    confirmed_by_call: bool = False
+    """Its submit's answer was lost (uncertain), and Atlas's webhook call named it after all."""
+    charged_by_admin: bool = False
+    """An uncertain job an admin settled as billed (Atlas ran it; no video came to us): it
+    ended failed for the member, and its hold was captured, not released."""
+    erased: bool = False
+    """The prompt, links and roles were blanked (retention, or the member was forgotten)."""
 
     def but(self, **changes: Any) -> JobMeta:
         """A copy with some fields changed."""
         return replace(self, **changes)
+
+    def without_details(self) -> JobMeta:
+        """The job as retention keeps it: options and bookkeeping, no prompt, no links, no
+        roles (the money rows keep what was charged)."""
+        return replace(self, prompt="", role_ids=(), image_urls=(), output_url=None, erased=True)
 
     def to_json(self) -> dict[str, Any]:
         """The stored form: the same keys as the untyped params of earlier versions."""
@@ -199,8 +212,12 @@ class JobMeta:
             "batch": None if self.batch is None else list(self.batch),
             "upload_limit": self.upload_limit,
             "sent": None if self.sent is None else self.sent.to_params(),
+            "confirmed_by_call": True if self.confirmed_by_call else None,
+            "charged_by_admin": True if self.charged_by_admin else None,
         }
         stored.update({key: value for key, value in optional.items() if value is not None})
+        if self.erased:
+            stored["erased"] = True
         if self.review is not None:
             stored["output_url"] = self.output_url  # kept even when None: the link was missing
         return stored
@@ -229,6 +246,9 @@ class JobMeta:
             batch=_batch(stored.get("batch")),
             upload_limit=_int_or_none(stored.get("upload_limit")),
             sent=SentVideo.from_params(stored.get("sent")),
+            confirmed_by_call=bool(stored.get("confirmed_by_call", False)),
+            charged_by_admin=bool(stored.get("charged_by_admin", False)),
+            erased=bool(stored.get("erased", False)),
         )
 
 

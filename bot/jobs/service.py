@@ -29,6 +29,7 @@ from bot.guilds.settings import GuildSettings
 from bot.jobs.approval import Approvals
 from bot.jobs.context import JobContext
 from bot.jobs.lifecycle import JobRunner, PreparedJob
+from bot.jobs.line import Ticket
 from bot.jobs.offers import MONEY_LIMITS, BudgetRefused, Offer, OfferBook
 from bot.jobs.orders import JobRefused, ValidatedOrder, VideoOrder, batch_seeds, validate_order
 from bot.jobs.overview import DeleteRefused, QueueEntry, queue_entries
@@ -69,7 +70,10 @@ class JobService:
         self._clock = ctx.clock
         self._simulated = ctx.simulated
         self._line = ctx.line
+        self._callbacks = ctx.callbacks
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._unrun: dict[str, Ticket] = {}
+        """Places in line of prepared jobs not yet run (their first message being sent)."""
         self._upkeep: list[asyncio.Task[None]] = []
         self._guild_settings = ctx.guild_settings
         self._moderation = ctx.moderation
@@ -83,8 +87,11 @@ class JobService:
 
     # -- upkeep ------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start the upkeep loops: renew this process's job leases, sweep stale holds."""
+    async def start(self) -> None:
+        """Start the upkeep loops (renew this process's job leases, sweep stale holds), and
+        hear Atlas's calls about our jobs, kept by any process (webhooks on)."""
+        if self._callbacks is not None:
+            await self._callbacks.listen(self._recovery.on_call)
         self._upkeep = [
             asyncio.create_task(self._renew_leases(), name="leases"),
             asyncio.create_task(self._sweep_now_and_then(), name="sweep"),
@@ -126,11 +133,19 @@ class JobService:
         guild = await self._guild_settings.get(order.guild_id)
         if not guild.allows_channel(order.channel_id):
             raise JobRefused("refused.wrong_channel", channel_ids=guild.channel_ids)
-        await self._moderation.screen(guild, order)  # age-restricted channels, pauses, rules
+        await self._moderation.screen(guild, order)  # age-restricted channels, pauses, words
         validated = validate_order(order, self._settings, guild)
         total = validated.price * order.count
         if self._balance is not None and await self._balance.refuses(total):
             raise JobRefused("refused.atlas_balance", needed=total)
+        if self._moderation.needs_prompt_check(guild):
+            # Regex rules cost a worker's time: only for a member who may spend (read-only;
+            # the reserve below decides again).
+            try:
+                await self._ledger.check(order.user_id, order.guild_id, order.role_ids, total)
+            except BudgetExceeded as exc:
+                raise self._refusal(exc, validated, guild, fits=0) from None
+            await self._moderation.screen_prompt(guild, order)
         # Where the video goes is decided now and kept with the job, for a restart to follow.
         delivery = delivery_for(guild, order.channel_id, prefers_dm=order.prefers_dm)
         validated = replace(validated, meta=validated.meta.but(delivery=delivery))
@@ -169,7 +184,21 @@ class JobService:
             )
             job = replace(validated, seed=record.meta.seed, meta=record.meta)
             prepared.append(self._ready(job, record, guild, now))
-        return prepared
+        return [await self._in_line(job) for job in prepared]
+
+    async def _in_line(self, job: PreparedJob) -> PreparedJob:
+        """Take the job's place in line now, in the order members asked, and show it in the
+        job's first message (no edit needed for it). A job awaiting approval joins later."""
+        if job.approval_timeout is not None:
+            return job
+        order = job.order.order
+        ticket = self._line.join(job.job_id, order.guild_id, order.user_id)
+        self._unrun[job.job_id] = ticket  # until `run` takes it, or `discard` gives it back
+        if ticket.place is None:
+            return job
+        starts_at = await self._runner.start_estimate(job, ticket.place)
+        view = job.view.but(queue_position=ticket.place, starts_at=starts_at)
+        return replace(job, view=view)
 
     def _record(
         self, validated: ValidatedOrder, seed: int, now: datetime, index: int, count: int
@@ -317,7 +346,7 @@ class JobService:
             if approved is None:
                 return
             job = approved
-        await self._runner.run(job, progress)
+        await self._runner.run(job, progress, self._unrun.pop(job.job_id, None))
 
     async def _await_approval(self, job: PreparedJob, progress: Progress) -> PreparedJob | None:
         """Wait for an admin's yes; a no, or no answer in time, releases the hold."""
@@ -357,9 +386,10 @@ class JobService:
         """An admin approves or denies a job waiting in this server (`DecisionRefused`: none)."""
         self._approvals.decide(job_id, guild_id, approved=approved, by=by)
 
-    async def cancel(self, job_id: str, user_id: int) -> JobView:
-        """Cancel a job that has not reached Atlas; only its requester may. Releases the hold."""
-        job = await self._jobs.get(job_id)
+    async def cancel(self, job_id: str, user_id: int, *, guild_id: int | None = None) -> JobView:
+        """Cancel a job that has not reached Atlas; only its requester may, from its server.
+        Releases the hold."""
+        job = await self.job(job_id, guild_id)
         if job is None:
             raise CancelRefused("unknown")
         if job.user_id != user_id:
@@ -387,6 +417,9 @@ class JobService:
                 await self._ledger.release(job_id, reason, tx=tx)
         except IllegalTransition:
             return False
+        ticket = self._unrun.pop(job_id, None)
+        if ticket is not None:
+            ticket.leave()
         self._approvals.close(job_id)
         task = self._tasks.get(job_id)
         if task is not None:
@@ -415,13 +448,14 @@ class JobService:
         *,
         moderator: bool,
         remove: Callable[[], Awaitable[None]],
+        guild_id: int | None = None,
     ) -> None:
         """Delete an ended job's message (requester or moderator only; `DeleteRefused`).
 
         `remove` deletes it on Discord; the job row and its ledger entries stay, the row
         noting who deleted the message.
         """
-        job = await self._jobs.get(job_id)
+        job = await self.job(job_id, guild_id)
         if job is None:
             raise DeleteRefused("unknown")
         if job.user_id != user_id and not moderator:
@@ -446,6 +480,11 @@ class JobService:
         """Periodic upkeep: expire stale holds, release uncertain jobs past their window."""
         await self._recovery.sweep()
 
+    async def confirmed_by_call(self, guild_id: int, since: datetime) -> int:
+        """Jobs of this server since `since` whose submit's answer was lost and that Atlas's
+        call found again (delivered and charged as any other), for the admin's report."""
+        return await self._jobs.confirmed_by_call(guild_id, since)
+
     async def uncertain_jobs(self, guild_id: int) -> list[JobRecord]:
         """Jobs of this server whose submit outcome is unknown, for the admin to settle."""
         return await self._recovery.uncertain_jobs(guild_id)
@@ -457,14 +496,22 @@ class JobService:
         """
         return await self._recovery.resolve(job_id, guild_id, charge=charge, by=by)
 
-    async def job(self, job_id: str) -> JobRecord | None:
-        """The stored job, for buttons that act on it."""
-        return await self._jobs.get(job_id)
+    async def job(self, job_id: str, guild_id: int | None = None) -> JobRecord | None:
+        """The stored job, for buttons that act on it; with `guild_id` (the server a click
+        came from), None unless the job belongs to that server: a button never acts on, or
+        tells about, another server's job."""
+        job = await self._jobs.get(job_id)
+        if job is None or (guild_id is not None and job.guild_id != guild_id):
+            return None
+        return job
 
     async def close(self) -> None:
         """Stop the upkeep and the running jobs; their rows stay as they are, for recovery on
         the next start."""
         await self._line.close()  # first: no job freed by this shutdown starts another
+        for ticket in self._unrun.values():
+            ticket.leave()
+        self._unrun.clear()
         for task in self._upkeep:
             task.cancel()
         tasks = [*self._upkeep, *self._tasks.values()]

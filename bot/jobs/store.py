@@ -22,10 +22,11 @@ from datetime import datetime
 from typing import Any
 
 from bot.db.errors import ConstraintViolation
-from bot.db.schema import UNFINISHED_JOBS_WHERE
+from bot.db.schema import TERMINAL_JOB_STATES, UNFINISHED_JOBS_WHERE
 from bot.db.store import Conn, Store, Tx, sql_in
 from bot.db.times import from_micros, to_micros, utc_now
 from bot.jobs.record import JobMeta, JobRecord, JobState, can_move
+from bot.safety.held import Review
 
 
 class JobStoreError(Exception):
@@ -42,6 +43,10 @@ class JobNotFound(JobStoreError):
 
 class JobExists(JobStoreError):
     """A job with this id is already stored."""
+
+
+class JobsRunning(JobStoreError):
+    """The member still has jobs that have not ended: they cannot be erased yet."""
 
 
 _COLUMNS = (
@@ -333,6 +338,33 @@ class JobStore:
 
         return await self._db.read(read)
 
+    async def erase_details(self, before: datetime, *, limit: int = 500) -> list[str]:
+        """Blank the prompt, links and roles of up to `limit` jobs that ended before `before`
+        (oldest first; a video still held for review keeps its link); their ids."""
+        before_us, now_us = to_micros(before), to_micros(self._clock())
+        return await self._db.run(lambda conn: _erase_old(conn, before_us, limit, now_us))
+
+    async def anonymise(
+        self, guild_id: int, user_id: int, pseudonym: int, *, tx: Tx | None = None
+    ) -> list[JobRecord]:
+        """Erase a member's jobs in the guild: their rows belong to `pseudonym`, without
+        prompts, links or roles; the jobs as they were. `JobsRunning` if one has not ended."""
+        now_us = to_micros(self._clock())
+        return await self._db.run(
+            lambda conn: _anonymise(conn, guild_id, user_id, pseudonym, now_us), tx=tx
+        )
+
+    async def confirmed_by_call(self, guild_id: int, since: datetime) -> int:
+        """How many of the server's jobs since `since` had lost their submit's answer and were
+        found again by Atlas's call (see `bot.jobs.callbacks`)."""
+        query = (
+            "SELECT count(*) FROM job_callbacks c JOIN jobs j ON j.id = c.job_id"
+            " WHERE j.guild_id = ? AND j.created_at >= ? AND j.params LIKE ?"
+        )
+        args = (guild_id, to_micros(since), '%"confirmed_by_call":true%')
+        row = await self._db.read(lambda conn: conn.fetchone(query, args))
+        return int(row[0]) if row else 0
+
     async def recent(self, user_id: int, guild_id: int, limit: int = 10) -> list[JobRecord]:
         """The member's latest jobs in the guild, newest first."""
         args = (guild_id, user_id, max(0, limit))
@@ -345,3 +377,45 @@ class JobStore:
             return [_record(r) for r in await conn.fetchall(query, args)]
 
         return await self._db.read(read)
+
+
+_ENDED = ", ".join(f"'{state}'" for state in TERMINAL_JOB_STATES)
+
+
+async def _erase_old(conn: Conn, before_us: int, limit: int, now_us: int) -> list[str]:
+    rows = await conn.fetchall(
+        f"{_SELECT} INDEXED BY jobs_details_kept"
+        f" WHERE erased_at IS NULL AND updated_at < ? AND state IN ({_ENDED})"
+        " ORDER BY updated_at LIMIT ?",
+        (before_us, limit),
+    )
+    erased = []
+    for row in rows:
+        job = _record(row)
+        if job.meta.review is Review.PENDING:
+            continue  # a held video waits for a moderator: its link must stay (see privacy.py)
+        await conn.execute(
+            "UPDATE jobs SET params = ?, erased_at = ? WHERE id = ?",
+            (_params_json(job.meta.without_details()), now_us, job.id),
+        )
+        erased.append(job.id)
+    return erased
+
+
+async def _anonymise(
+    conn: Conn, guild_id: int, user_id: int, pseudonym: int, now_us: int
+) -> list[JobRecord]:
+    rows = await conn.fetchall(f"{_SELECT} WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+    jobs = [_record(row) for row in rows]
+    running = [job.id for job in jobs if not job.state.is_terminal]
+    if running:
+        raise JobsRunning(f"{len(running)} job(s) of the member have not ended")
+    for job in jobs:
+        meta = job.meta.without_details()
+        if meta.review is Review.PENDING:
+            meta = meta.but(review=Review.REMOVED)  # its held video goes with the member
+        await conn.execute(
+            "UPDATE jobs SET user_id = ?, params = ?, erased_at = ? WHERE id = ?",
+            (pseudonym, _params_json(meta), now_us, job.id),
+        )
+    return jobs

@@ -4,6 +4,7 @@ Knows nothing of Discord or Atlas, and reaches its tables through `bot.db`. The 
 keeps are listed in `bot.ledger.ledger`.
 """
 
+from bot.ledger.erasure import MemberBusy, new_pseudonym
 from bot.ledger.errors import LedgerError
 from bot.ledger.ledger import Ledger
 from bot.ledger.models import (
@@ -28,6 +29,8 @@ __all__ = [
     "JobActivity",
     "Ledger",
     "LedgerError",
+    "MemberBusy",
     "Settlement",
     "SettlementConflict",
+    "new_pseudonym",
 ]

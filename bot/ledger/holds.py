@@ -36,7 +36,7 @@ from bot.ledger.book import (
     outcome_of,
     repeated_settlement,
 )
-from bot.ledger.limits import limit_columns, resolve, roles_json
+from bot.ledger.limits import Limits, limit_columns, resolve, roles_json
 from bot.ledger.models import BudgetExceeded, Hold, HoldNotFound, Settlement, SettlementConflict
 from bot.ledger.periods import Period
 from bot.settings import BudgetConfig
@@ -192,14 +192,53 @@ async def reserve(
     if existing is not None:
         return await existing_hold(conn, job_id, guild_id, user_id, amount)
     limits = resolve(facts, budget)
-    if 0 in (limits.user, limits.guild_cap, limits.user_jobs, limits.guild_jobs, book.bot_cap):
-        raise BudgetExceeded("not_allowed", needed=amount, remaining=0, resets_at=None)
     cached = (used_mine, used_guild) + ((used_bot,) if book.bot_cap is not None else ())
-    if await claim_cache(conn, book, cache_rule) or None in cached:
+    allowed = 0 not in (limits.user, limits.guild_cap, limits.user_jobs, limits.guild_jobs)
+    if (
+        allowed
+        and book.bot_cap != 0
+        and (await claim_cache(conn, book, cache_rule) or None in cached)
+    ):
         balances = await ensure_totals(conn, period, keys)
         used_mine = balances[(guild_id, user_id)].used
         used_guild = balances[(guild_id, GUILD_ROW)].used
         used_bot = balances[BOT_ROW].used if book.bot_cap is not None else None
+    _refuse_if_over(
+        limits,
+        book,
+        period,
+        amount=amount,
+        credit=credit,
+        used=(used_mine, used_guild, used_bot),
+        open_jobs=(open_mine, open_in_guild),
+    )
+    expires_us = now_us + budget.hold_ttl_seconds * 1_000_000
+    inserted = await conn.execute(
+        "INSERT INTO holds (job_id, guild_id, user_id, amount, created_at, expires_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING",
+        (job_id, guild_id, user_id, amount, now_us, expires_us),
+    )
+    if not inserted:  # the same job, reserved by a racing transaction that committed first
+        return await existing_hold(conn, job_id, guild_id, user_id, amount)
+    await _bump(conn, period, keys, spent=0, held=amount)
+    return Hold(job_id, user_id, guild_id, amount, from_micros(expires_us))
+
+
+def _refuse_if_over(
+    limits: Limits,
+    book: Book,
+    period: Period,
+    *,
+    amount: int,
+    credit: int,
+    used: tuple[int, int, int | None],
+    open_jobs: tuple[int, int],
+) -> None:
+    """Raise `BudgetExceeded` for the first limit `amount` breaks (the order members see)."""
+    used_mine, used_guild, used_bot = used
+    open_mine, open_in_guild = open_jobs
+    if 0 in (limits.user, limits.guild_cap, limits.user_jobs, limits.guild_jobs, book.bot_cap):
+        raise BudgetExceeded("not_allowed", needed=amount, remaining=0, resets_at=None)
     room = limits.user + credit - used_mine
     if amount > room:
         raise BudgetExceeded(
@@ -216,16 +255,53 @@ async def reserve(
         raise BudgetExceeded("user_concurrency", needed=1, remaining=0, resets_at=None)
     if open_in_guild >= limits.guild_jobs:
         raise BudgetExceeded("guild_concurrency", needed=1, remaining=0, resets_at=None)
-    expires_us = now_us + budget.hold_ttl_seconds * 1_000_000
-    inserted = await conn.execute(
-        "INSERT INTO holds (job_id, guild_id, user_id, amount, created_at, expires_at)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING",
-        (job_id, guild_id, user_id, amount, now_us, expires_us),
+
+
+async def check_reserve(
+    conn: Conn,
+    budget: BudgetConfig,
+    book: Book,
+    *,
+    user_id: int,
+    guild_id: int,
+    role_ids: Sequence[int],
+    amount: int,
+    now_us: int,
+) -> None:
+    """Raise `BudgetExceeded` as `reserve` would now, writing nothing: a read-only pre-check
+    before work that costs the bot (a prompt's regex rules). `reserve` decides again."""
+    period = book.rule.period_at_micros(now_us)
+    facts = await conn.fetchone(
+        _RESERVE_FACTS_IN[conn.dialect],
+        {
+            "job": "",
+            "guild": guild_id,
+            "user": user_id,
+            "roles": roles_json(role_ids),
+            "period": period.id,
+            "start": period.start_us,
+            "end": period.end_us,
+        },
     )
-    if not inserted:  # the same job, reserved by a racing transaction that committed first
-        return await existing_hold(conn, job_id, guild_id, user_id, amount)
-    await _bump(conn, period, keys, spent=0, held=amount)
-    return Hold(job_id, user_id, guild_id, amount, from_micros(expires_us))
+    assert facts is not None
+    credit, open_in_guild, open_mine = facts[6:9]
+    used_mine, used_guild, used_bot, cache_rule = facts[9:]
+    fresh = cache_rule == book.key
+    if not fresh or used_mine is None:
+        used_mine = (await derive(conn, period, guild_id, user_id)).used
+    if not fresh or used_guild is None:
+        used_guild = (await derive(conn, period, guild_id, GUILD_ROW)).used
+    if book.bot_cap is not None and (not fresh or used_bot is None):
+        used_bot = (await derive(conn, period, *BOT_ROW)).used
+    _refuse_if_over(
+        resolve(facts, budget),
+        book,
+        period,
+        amount=amount,
+        credit=credit,
+        used=(used_mine, used_guild, used_bot),
+        open_jobs=(open_mine, open_in_guild),
+    )
 
 
 def _locked(conn: Conn, sql: str) -> str:

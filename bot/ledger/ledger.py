@@ -41,7 +41,7 @@ from datetime import datetime
 
 from bot.db.store import Conn, Store, Tx
 from bot.db.times import to_micros, utc_now
-from bot.ledger import holds, limits, reports
+from bot.ledger import erasure, holds, limits, reports
 from bot.ledger.book import Book, outcome_of
 from bot.ledger.holds import SQLITE_STEPS
 from bot.ledger.models import (
@@ -142,6 +142,31 @@ class Ledger:
             ),
             tx=tx,
             one_statement=self._server_side,
+        )
+
+    async def check(
+        self, user_id: int, guild_id: int, role_ids: Sequence[int], amount: int
+    ) -> None:
+        """Raise `BudgetExceeded` if `reserve` would refuse `amount` now; holds nothing.
+
+        A read before work that costs the bot itself (a prompt's regex rules), so a member
+        who may not spend does not get to spend its CPU; `reserve` decides again, atomically.
+        """
+        roles, now_us = tuple(role_ids), self._now_us()
+        _id(user_id, "user_id")
+        _id(guild_id, "guild_id")
+        _amount(amount)
+        await self._db.read(
+            lambda conn: holds.check_reserve(
+                conn,
+                self._budget,
+                self._book,
+                user_id=user_id,
+                guild_id=guild_id,
+                role_ids=roles,
+                amount=amount,
+                now_us=now_us,
+            )
         )
 
     async def pin(self, job_id: str, *, tx: Tx | None = None) -> None:
@@ -260,6 +285,23 @@ class Ledger:
         """How many jobs the whole guild may run at once."""
         await self._set(guild_id, "guild_concurrency", 0, jobs, by)
 
+    async def anonymise_member(
+        self, guild_id: int, user_id: int, pseudonym: int, *, by: int, tx: Tx | None = None
+    ) -> int:
+        """Erase a member from the guild's money rows: their id becomes `pseudonym` (see
+        `bot.ledger.erasure`), every figure and total unchanged; how many holds were theirs.
+        `MemberBusy` while they have money on hold."""
+        _id(guild_id, "guild_id")
+        _id(user_id, "user_id")
+        _id(by, "by")
+        at_us = self._now_us()
+        return await self._db.run(
+            lambda conn: erasure.anonymise_member(
+                conn, guild_id=guild_id, user_id=user_id, pseudonym=pseudonym, by=by, at_us=at_us
+            ),
+            tx=tx,
+        )
+
     async def grant(
         self, guild_id: int, user_id: int, amount: int, reason: str, *, by: int
     ) -> None:
@@ -328,6 +370,18 @@ class Ledger:
             lambda conn: reports.bot_total(conn, self._rule, now_us=now_us)
         )
         return spent, self._rule.period_at_micros(now_us).end
+
+    async def spend_by_window(
+        self, guild_id: int, user_id: int | None, windows: Sequence[tuple[datetime, datetime]]
+    ) -> list[int]:
+        """Captured spend in each [start, end) of `windows`: the member's, or (None) the
+        guild's. Indexed: it reads only those captures (the forecast's daily chart)."""
+        bounds = [(to_micros(start), to_micros(end)) for start, end in windows]
+        return await self._db.read(
+            lambda conn: reports.spend_by_window(
+                conn, guild_id=guild_id, user_id=user_id, windows=bounds
+            )
+        )
 
     async def export_csv(self, guild_id: int, since: datetime, until: datetime) -> str:
         """Holds, captures, releases and grants in [since, until) as CSV, for the accountant."""

@@ -119,9 +119,42 @@ async def bot_total(conn: Conn, rule: PeriodRule, *, now_us: int) -> tuple[int, 
     return total.spent, total.held
 
 
+async def spend_by_window(
+    conn: Conn, *, guild_id: int, user_id: int | None, windows: Sequence[tuple[int, int]]
+) -> list[int]:
+    """Captured spend in each [start, end) of `windows` (stored times), by capture time: the
+    member's, or (None) the guild's. One statement; each window is one range of a covering
+    index (`entries_member_spend` / `entries_guild_spend`, schema v8), so the work follows the
+    windows and the member's own captures, never the size of the guild's ledger."""
+    if not windows:
+        return []
+    days = ", ".join(f"({n}, CAST(? AS BIGINT), CAST(? AS BIGINT))" for n in range(len(windows)))
+    who: tuple[int, ...] = (guild_id,) if user_id is None else (guild_id, user_id)
+    if user_id is None:
+        index, member = "entries_guild_spend", ""
+    else:
+        index, member = "entries_member_spend", " AND e.user_id = ?"
+    query = (
+        f"WITH days(n, lo, hi) AS (VALUES {days})"  # noqa: S608 - placeholders only
+        " SELECT n, (SELECT coalesce(sum(e.amount), 0)"
+        f" FROM entries e INDEXED BY {index}"
+        f" WHERE e.guild_id = ?{member} AND e.kind = 'capture'"
+        " AND e.at >= days.lo AND e.at < days.hi) FROM days ORDER BY n"
+    )
+    args: list[int] = [bound for window in windows for bound in window]
+    rows = await conn.fetchall(query, (*args, *who))
+    return [int(total) for _, total in rows]
+
+
+_FORMULA_STARTS = frozenset("=+-@\t\r\n \uff1d\uff0b\uff0d\uff20")
+"""What a spreadsheet may read as the start of a formula: = + - @, a tab or a line break
+before one, a space before one (some trim it), and their full-width forms (＝＋－＠), which
+some spreadsheets fold to ASCII."""
+
+
 def _cell(value: object) -> object:
     # A reason typed by an admin must not become a spreadsheet formula.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
         return "'" + value
     return value
 

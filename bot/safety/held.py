@@ -9,6 +9,8 @@ import shutil
 from enum import StrEnum
 from pathlib import Path
 
+from bot.files import private_folder, tighten
+
 
 class FlaggedOutputs(StrEnum):
     """What happens to a video Atlas flags as sensitive."""
@@ -26,7 +28,7 @@ class Review(StrEnum):
 
 
 class HeldVideos:
-    """Flagged videos waiting for a moderator, one file per job in `folder`."""
+    """Flagged videos waiting for a moderator, one file per job in `folder` (owner-only)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -40,8 +42,9 @@ class HeldVideos:
         target = self.path(job_id)
 
         def move() -> None:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            private_folder(self.folder)
             shutil.move(video, target)
+            tighten(target)
 
         await asyncio.to_thread(move)
         return target
@@ -50,6 +53,12 @@ class HeldVideos:
         """The held video, if it is on disk."""
         path = self.path(job_id)
         return path if path.is_file() else None
+
+    def waiting(self) -> list[tuple[str, Path]]:
+        """Every held video on disk, by job id (blocking: run it in a thread)."""
+        if not self.folder.is_dir():
+            return []
+        return sorted((path.stem, path) for path in self.folder.glob("*.mp4"))
 
     def drop(self, job_id: str) -> None:
         """Delete a held video (approved and delivered, or removed)."""

@@ -16,6 +16,7 @@ sandbox's `vet` then times it against `adversarial_inputs`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import re
@@ -32,6 +33,9 @@ MAX_REGEX_CHARS = 200
 MAX_REPEAT_COUNT = 1000
 MAX_MATCH_CHARS = 2000
 """Regexes see at most this much text at once; longer prompts are checked in windows."""
+MAX_FOLDED_CHARS = 2 * MAX_MATCH_CHARS
+"""A prompt longer than this once folded is refused unchecked: NFKC spells some characters
+out in up to 18 (U+FDFA), which would make a 2,000-character prompt a 36,000-character check."""
 WINDOW_OVERLAP = 200
 REGEX_FLAGS = re.IGNORECASE
 
@@ -186,18 +190,59 @@ def _children(name: str, arg: Any) -> list[Any]:
     return []
 
 
+def _literals(items: Iterable[tuple[Any, Any]], chars: dict[str, None], runs: list[str]) -> None:
+    """Collect the characters a pattern names (literals, set members, range ends) and its runs
+    of consecutive literals, walking the stdlib's parse tree."""
+    run: list[str] = []
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL":
+            chars.setdefault(chr(arg), None)
+            run.append(chr(arg))
+            continue
+        if len(run) > 1:
+            runs.append("".join(run))
+        run = []
+        if name == "IN":
+            for kind, value in arg:
+                if str(kind) == "LITERAL":
+                    chars.setdefault(chr(value), None)
+                elif str(kind) == "RANGE":
+                    chars.update(dict.fromkeys((chr(value[0]), chr(value[1]))))
+        elif name in _REPEATS or name == "POSSESSIVE_REPEAT":
+            _literals(arg[2], chars, runs)
+        elif name == "ATOMIC_GROUP":
+            _literals(arg, chars, runs)
+        else:
+            for child in _children(name, arg):
+                _literals(child, chars, runs)
+    if len(run) > 1:
+        runs.append("".join(run))
+
+
+MAX_PROBE_CHARS = 12
+"""Distinct characters of a pattern that each get a probe of their own."""
+
+
 def adversarial_inputs(pattern: str, length: int = MAX_MATCH_CHARS) -> list[str]:
-    """Texts that make backtracking regexes slow: long runs of the characters the pattern
-    names (and a few common ones), each followed by a character that spoils the match."""
+    """Texts that make backtracking regexes slow: long runs of each character the pattern
+    names, punctuation included (`@.*@.*;` is slow on a run of '@'), and of its literal
+    runs, and a few common ones; each followed by a character that spoils the match."""
     folded = fold(pattern, casefold=False)
-    letters = [c for c in dict.fromkeys(folded.casefold()) if c.isalnum() or c in " -_."]
-    chars = list(dict.fromkeys([*letters[:6], "a", "1", " ", "é"]))
+    named: dict[str, None] = {}
+    runs: list[str] = []
+    # A pattern that does not parse is refused by `regex_problem` before it is ever timed.
+    with contextlib.suppress(re.error, RecursionError, OverflowError, ValueError):
+        _literals(_parser.parse(folded, REGEX_FLAGS).data, named, runs)
+    own = [c.casefold() for c in named if c.isprintable() or c.isspace()]
+    chars = list(dict.fromkeys([*own[:MAX_PROBE_CHARS], "a", "1", " ", "é"]))
     # The spoiler: a character the pattern does not name, so that it cannot end a match.
-    spoil = next((c for c in "!#~§\x00" if c not in folded), "\x00")
+    spoil = next((c for c in "!#~§%^`\x00" if c not in folded and c not in named), "\x00")
     texts = [char * (length - 1) + spoil for char in chars]
-    words = [w for w in re.findall(r"\w+", folded.casefold()) if len(w) > 1][:3]
+    words = list(dict.fromkeys(run.casefold() for run in runs))[:4]
     for word in words:
         texts.append(((word + " ") * (length // (len(word) + 1) + 1))[: length - 1] + spoil)
+        texts.append((word * (length // len(word) + 1))[: length - 1] + spoil)
     texts.append(("a " * length)[: length - 1] + spoil)
     texts.append("a" * length)
     return texts

@@ -4,21 +4,28 @@ Every rejected job is one row of `moderation_events` (schema v4), and so is ever
 every lifting of one. A member whose rejections within a day (since their last lifting) reach
 the server's limit is paused: they may not start videos until an admin lifts it. The log is
 append-only; whether a member is paused is the latest of their pause and unpause rows, cached
-in memory (this process is the only writer).
+in memory for the members asked about most recently (`max_cached`) and for a while
+(`cache_seconds`): every member of every server asking once must not grow the bot for ever,
+and a pause another process wrote is seen within the cache's life.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.db.store import Conn, Store
+from bot.db.store import Conn, Store, Tx
 from bot.db.times import to_micros, utc_now
 
 DEFAULT_REJECTION_LIMIT = 3
 """Rejections within a day that pause a member, when the server did not choose."""
 WINDOW = timedelta(days=1)
+MAX_CACHED = 10_000
+"""Members whose pause state is kept in memory (the most recently asked)."""
+CACHE_SECONDS = 300.0
+"""How long a cached pause state is trusted before it is read again."""
 
 
 @dataclass(frozen=True)
@@ -37,22 +44,50 @@ class Strike:
 class StrikeStore:
     """Records rejections and pauses; answers whether a member is paused."""
 
-    def __init__(self, db: Store, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        db: Store,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        max_cached: int = MAX_CACHED,
+        cache_seconds: float = CACHE_SECONDS,
+    ) -> None:
         self._db = db
         self._clock = clock
-        self._paused: dict[tuple[int, int], bool] = {}
+        self._max_cached = max_cached
+        self._cache_for = timedelta(seconds=cache_seconds)
+        # (guild, user) -> (paused, read at); least recently asked first.
+        self._paused: OrderedDict[tuple[int, int], tuple[bool, datetime]] = OrderedDict()
+
+    @property
+    def cached(self) -> int:
+        """How many members' pause states are in memory."""
+        return len(self._paused)
+
+    def _remember(self, key: tuple[int, int], paused: bool) -> None:
+        self._paused[key] = (paused, self._clock())
+        self._paused.move_to_end(key)
+        while len(self._paused) > self._max_cached:
+            self._paused.popitem(last=False)
+
+    def forget(self, guild_id: int, user_id: int) -> None:
+        """Drop a member's cached state (read again from the database when next asked)."""
+        self._paused.pop((guild_id, user_id), None)
 
     async def is_paused(self, guild_id: int, user_id: int) -> bool:
         """The member may not start videos on this server until an admin lifts the pause."""
         key = (guild_id, user_id)
         cached = self._paused.get(key)
-        if cached is None:
+        if cached is not None and self._clock() - cached[1] < self._cache_for:
+            self._paused.move_to_end(key)
+            return cached[0]
 
-            async def read(conn: Conn) -> bool:
-                return await _paused(conn, guild_id, user_id)
+        async def read(conn: Conn) -> bool:
+            return await _paused(conn, guild_id, user_id)
 
-            cached = self._paused[key] = await self._db.read(read)
-        return cached
+        paused = await self._db.read(read)
+        self._remember(key, paused)
+        return paused
 
     async def record_rejection(
         self, guild_id: int, user_id: int, job_id: str, *, limit: int
@@ -88,7 +123,7 @@ class StrikeStore:
             return Strike(count, limit, paused or pause, pause)
 
         strike = await self._db.run(write)
-        self._paused[(guild_id, user_id)] = strike.paused
+        self._remember((guild_id, user_id), strike.paused)
         return strike
 
     async def unpause(self, guild_id: int, user_id: int, *, by: int) -> bool:
@@ -102,8 +137,24 @@ class StrikeStore:
             return True
 
         lifted = await self._db.run(write)
-        self._paused[(guild_id, user_id)] = False
+        self._remember((guild_id, user_id), False)
         return lifted
+
+    async def anonymise(
+        self, guild_id: int, user_id: int, pseudonym: int, *, tx: Tx | None = None
+    ) -> int:
+        """Erase a member from the guild's moderation log: their rows belong to `pseudonym`
+        (a negative id); how many."""
+
+        async def write(conn: Conn) -> int:
+            return await conn.execute(
+                "UPDATE moderation_events SET user_id = ? WHERE guild_id = ? AND user_id = ?",
+                (pseudonym, guild_id, user_id),
+            )
+
+        moved = await self._db.run(write, tx=tx)
+        self.forget(guild_id, user_id)
+        return moved
 
     async def paused_members(self, guild_id: int) -> list[int]:
         """Members of this server who are paused now."""

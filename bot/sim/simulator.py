@@ -1,7 +1,9 @@
 """`AtlasSimulator`: a faithful fake of the Atlas Cloud video API, as an aiohttp app.
 
 Same paths, auth, envelopes and error shapes as Atlas (`/api/v1/model/...`), a configurable
-clock for job progress, and scriptable faults and outcomes for tests. Every request is recorded.
+clock for job progress, and scriptable faults and outcomes for tests. The newest requests are
+recorded (`max_recorded`), and the newest uploads and jobs kept (`max_upload_bytes`,
+`max_jobs`): a dry run's members can upload all day without the simulator growing for ever.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import itertools
 import logging
 import time
 import uuid
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,12 +40,21 @@ log = logging.getLogger(__name__)
 Endpoint = Literal[
     "submit", "poll", "upload", "download", "balance", "costs", "usage", "jwks", "any"
 ]
-FaultStatus = int | Literal["drop"]
+FaultStatus = int | Literal["drop", "created-500"]
+"""An error status answered without acting; "drop": the connection cut after acting (a submit
+creates its job, only the answer is lost); "created-500": a submit creates its job, then
+answers 500 (an error after the job was queued, as a real service may)."""
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 MAX_UPLOAD_BYTES = 20_000_000
 DAMAGED_BYTES = 1_000_000
 MIN_UPLOAD_SIDE = 128
+MAX_RECORDED = 10_000
+"""Requests kept in `requests` (the newest; each holds its headers and JSON body)."""
+MAX_KEPT_UPLOAD_BYTES = 64 * 1024 * 1024
+"""Uploaded images kept to be served back, newest first, up to this many bytes in all."""
+MAX_JOBS = 10_000
+"""Jobs kept (the newest): an older one's prediction answers 404, as Atlas forgets them."""
 _REQUEST_ID = web.RequestKey("request_id", str)
 _MESSAGES = {
     400: "invalid request",
@@ -69,6 +80,20 @@ class RecordedRequest:
     path: str
     json: Any
     headers: dict[str, str]
+
+
+class Recent(list[RecordedRequest]):
+    """A list that keeps its newest `limit` items: older ones go as new ones arrive."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def append(self, item: RecordedRequest) -> None:
+        """Add `item`, dropping the oldest past the limit."""
+        super().append(item)
+        if len(self) > self.limit:
+            del self[: len(self) - self.limit]
 
 
 @dataclass
@@ -103,6 +128,9 @@ class AtlasSimulator:
         outputs: Literal["sample", "realistic"] = "sample",
         output_bitrates: Mapping[str, Mapping[str, float]] | None = None,
         output_cache: Path | None = None,
+        max_recorded: int = MAX_RECORDED,
+        max_upload_bytes: int = MAX_KEPT_UPLOAD_BYTES,
+        max_jobs: int = MAX_JOBS,
     ) -> None:
         self.catalogue = catalogue
         self.api_key = api_key
@@ -124,9 +152,12 @@ class AtlasSimulator:
         self.send_content_length = True  # False: outputs are sent chunked, length unknown
         self.transform_poll: Callable[[dict[str, Any]], dict[str, Any]] | None = None
         self.submits_by_prompt: Counter[str] = Counter()
-        self.requests: list[RecordedRequest] = []
-        self.jobs: dict[str, SimJob] = {}
-        self.uploads: dict[str, bytes] = {}
+        self.requests = Recent(max_recorded)
+        self.jobs: OrderedDict[str, SimJob] = OrderedDict()
+        self.uploads: OrderedDict[str, bytes] = OrderedDict()
+        self._max_upload_bytes = max_upload_bytes
+        self._max_jobs = max_jobs
+        self._upload_bytes = 0
         # The account's balance: submits freeze a job's price, completed jobs are charged.
         self.account = SimAccount()
         self._faults: list[_Fault] = []
@@ -187,7 +218,8 @@ class AtlasSimulator:
     def fail_next(self, endpoint: Endpoint, status: FaultStatus, count: int = 1) -> None:
         """Answer the next `count` calls to `endpoint` with `status`, or drop the connection.
 
-        A dropped submit is dropped *after* the job was created, like a reply lost on the way.
+        A dropped submit is dropped *after* the job was created, like a reply lost on the way;
+        "created-500" creates the job and answers 500 all the same.
         """
         self._faults.append(_Fault(endpoint, status, count))
 
@@ -266,6 +298,8 @@ class AtlasSimulator:
         if route not in public and not self._authorised(request):
             return error_response(401, "unauthorized", request_id)
         if route == "submit" and isinstance(body, dict) and isinstance(body.get("prompt"), str):
+            if len(self.submits_by_prompt) >= self._max_jobs:
+                self.submits_by_prompt.clear()  # a count for tests, not a record to keep
             self.submits_by_prompt[body["prompt"]] += 1
 
         fault = self._take_fault(route)
@@ -274,6 +308,10 @@ class AtlasSimulator:
             if self.retry_after is not None and fault in (429, 503):
                 refused.headers["Retry-After"] = self.retry_after
             return refused
+        if fault == "created-500":
+            if route == "submit":
+                await handler(request)  # the job exists; the answer says it failed
+            return error_response(500, None, request_id)
         if fault == "drop":
             if route == "submit":
                 await handler(request)  # the job exists; only the answer is lost
@@ -327,6 +365,8 @@ class AtlasSimulator:
             damaged=script.damaged,
         )
         self.jobs[job.id] = job
+        while len(self.jobs) > self._max_jobs:
+            self.jobs.popitem(last=False)
         if body.get("webhook_url") and job.outcome != "stuck":
             self._arm_webhook(job.id, job.generation_seconds)
         origin = str(request.url.origin())
@@ -382,7 +422,7 @@ class AtlasSimulator:
                 request_id,
             )
         upload_id = uuid.uuid4().hex
-        self.uploads[upload_id] = content
+        self._keep_upload(upload_id, content)
         safe_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename)
         url = f"{request.url.origin()}/media/uploads/{upload_id}/{safe_name}"
         data = {"filename": safe_name, "size": len(content), "content_type": info.content_type}
@@ -390,6 +430,14 @@ class AtlasSimulator:
             return web.json_response({"code": 200, "url": url, "data": data})
         data[self.upload_url_field] = url
         return web.json_response({"code": 200, "data": data})
+
+    def _keep_upload(self, upload_id: str, content: bytes) -> None:
+        """Keep an upload to serve back, forgetting the oldest past the byte budget."""
+        self.uploads[upload_id] = content
+        self._upload_bytes += len(content)
+        while self._upload_bytes > self._max_upload_bytes and len(self.uploads) > 1:
+            _, dropped = self.uploads.popitem(last=False)
+            self._upload_bytes -= len(dropped)
 
     def _arm_webhook(self, prediction_id: str, delay: float) -> None:
         loop = asyncio.get_running_loop()
@@ -400,7 +448,9 @@ class AtlasSimulator:
     def _webhook_due(self, prediction_id: str) -> None:
         """A job's time is up: call back once it has ended on the simulator's clock."""
         self._webhook_timers.pop(prediction_id, None)
-        job = self.jobs[prediction_id]
+        job = self.jobs.get(prediction_id)
+        if job is None:  # forgotten meanwhile (`max_jobs`)
+            return
         now = self.clock()
         if job.status(now) in ("completed", "failed"):
             self._call_back(prediction_id)
@@ -410,7 +460,9 @@ class AtlasSimulator:
             )
 
     def _call_back(self, prediction_id: str) -> None:
-        job = self.jobs[prediction_id]
+        job = self.jobs.get(prediction_id)
+        if job is None:
+            return
         origin = str(URL(self.base_url).origin())
         data = job.data(self.clock(), origin=origin, price_usd=self.price_usd)
         self.webhooks.send(str(job.body["webhook_url"]), data)

@@ -9,7 +9,7 @@ import discord
 from bot.guilds.delivery import DeliveryMode
 from bot.i18n import t
 from bot.jobs.overview import QueueEntry
-from bot.jobs.record import JobRecord, SentVideo
+from bot.jobs.record import JobMeta, JobRecord, SentVideo
 from bot.ledger import Settlement
 from bot.money import format_usd
 from bot.ui.render import duration_text, size_text, timestamp
@@ -28,6 +28,12 @@ def _short(prompt: str, limit: int) -> str:
     text = prompt if len(prompt) <= limit else prompt[: limit - 1] + "…"
     # Square brackets would end a link's text early.
     return discord.utils.escape_markdown(text.replace("[", "(").replace("]", ")"))
+
+
+def _prompt(meta: JobMeta, limit: int, locale: str) -> str:
+    """The job's prompt as a list shows it, or that it was erased (retention, or the member
+    was forgotten)."""
+    return t("privacy.prompt_erased", locale) if meta.erased else _short(meta.prompt, limit)
 
 
 def _stage(entry: QueueEntry, locale: str) -> str:
@@ -83,7 +89,7 @@ def history_embed(
     """A member's latest jobs, newest first: prompt (linking to the result), cost, state."""
     lines = []
     for number, job in enumerate(jobs, start=1):
-        prompt = _short(job.meta.prompt, PROMPT_IN_LIST)
+        prompt = _prompt(job.meta, PROMPT_IN_LIST, locale)
         if job.meta.deleted_by is not None:
             shown = f"{prompt} ({t('history.deleted', locale)})"
         elif job.message_id is not None:
@@ -154,7 +160,7 @@ def info_embed(
     meta = job.meta
     embed = discord.Embed(
         title=t("info.title", locale),
-        description=_short(meta.prompt, PROMPT_IN_INFO),
+        description=_prompt(meta, PROMPT_IN_INFO, locale),
         colour=discord.Colour.blurple(),
     )
     embed.add_field(name=t("info.field.requester", locale), value=f"<@{job.user_id}>")

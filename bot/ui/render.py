@@ -37,7 +37,15 @@ def duration_text(seconds: float) -> str:
 
 
 def status_text(view: JobView, locale: str) -> str:
-    """The status line of the job's embed."""
+    """The status line of the job's embed (and, for a job whose submit's answer was lost but
+    Atlas's call confirmed it after all, a line saying so)."""
+    text = _status_line(view, locale)
+    if view.confirmed_by_call and view.status is not JobStatus.UNCERTAIN:
+        return f"{text}\n{t('status.confirmed_by_call', locale)}"
+    return text
+
+
+def _status_line(view: JobView, locale: str) -> str:
     key = f"status.{view.status.value}"
     if view.status is JobStatus.GENERATING:
         # A relative timestamp ("started 42 seconds ago") that Discord's client keeps counting
@@ -138,13 +146,21 @@ def limit_text(view: JobView, locale: str, limit: int | None) -> str:
 def job_content(view: JobView, locale: str, *, attached: bool) -> str | None:
     """The text above the embed once delivered: a content note when Atlas flagged the video;
     with a smaller rendition attached, which and the original's link; without the video,
-    why, and Atlas's link with its expiry."""
+    why, and Atlas's link with its expiry. A flagged video's link is a spoiler, `||<url>||`,
+    whose preview Discord does not unfurl."""
     if view.status is not JobStatus.DELIVERED:
         return None
     lines = [t("job.flagged_note", locale) if view.flagged else None]
     lines.append(_compressed_text(view, locale) if attached else _link_text(view, locale))
     kept = [line for line in lines if line]
     return "\n".join(kept) if kept else None
+
+
+def link_text(view: JobView, locale: str) -> str:
+    """Atlas's link to the original: behind a spoiler, without a preview, when flagged (as
+    its attachment would be)."""
+    key = "job.link.download_flagged" if view.flagged else "job.link.download"
+    return t(key, locale, url=view.video_url)
 
 
 def _compressed_text(view: JobView, locale: str) -> str | None:
@@ -159,7 +175,7 @@ def _compressed_text(view: JobView, locale: str) -> str | None:
         resolution=f"{min(sent.width, sent.height)}p",
         limit=limit_text(view, locale, sent.limit_bytes),
         size=size_text(sent.original_bytes),
-        url=view.video_url,
+        link=link_text(view, locale),
         expires=timestamp(view.link_expires_at, "f"),
     )
 
@@ -174,7 +190,7 @@ def _link_text(view: JobView, locale: str) -> str:
         t(
             f"job.link.{reason.value}",
             locale,
-            url=view.video_url,
+            link=link_text(view, locale),
             size=size_text(sent.original_bytes if sent else None),
             limit=limit_text(view, locale, sent.limit_bytes if sent else None),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import discord
@@ -11,7 +12,7 @@ from bot.i18n import t
 from bot.jobs.orders import JobRefused
 from bot.ui.amounts import BadAmount
 from bot.ui.errors import report_unexpected, tell
-from bot.ui.render import refusal_text
+from bot.ui.render import refusal_text, timestamp
 
 
 class VideoTree(app_commands.CommandTree[Any]):
@@ -25,7 +26,10 @@ class VideoTree(app_commands.CommandTree[Any]):
         original = getattr(error, "original", error)
         if isinstance(error, app_commands.CheckFailure) and interaction.response.is_done():
             return  # the check already answered
-        if isinstance(error, app_commands.MissingPermissions | app_commands.CheckFailure):
+        if isinstance(error, app_commands.CommandOnCooldown):
+            again = discord.utils.utcnow() + timedelta(seconds=error.retry_after)
+            text = t("error.cooldown", locale, when=timestamp(again))
+        elif isinstance(error, app_commands.MissingPermissions | app_commands.CheckFailure):
             text = t("error.not_admin", locale)
         elif isinstance(original, BadAmount):
             text = t("admin.bad_amount", locale, value=str(original))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import tracemalloc
 from pathlib import Path
 
@@ -97,6 +99,19 @@ async def test_download_writes_the_video(client: AtlasClient, tmp_path: Path) ->
     assert dest.read_bytes() == sample_video()
     assert size == len(sample_video())
     assert dest.read_bytes()[4:8] == b"ftyp"
+
+
+async def test_a_downloaded_video_is_owner_only_whatever_the_umask(
+    client: AtlasClient, tmp_path: Path
+) -> None:
+    url = await _finished_job(client, "private")
+    dest = tmp_path / "out.mp4"
+    before = os.umask(0o022)
+    try:
+        await client.download(url, dest, max_bytes=10_000_000)
+    finally:
+        os.umask(before)
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o600
 
 
 async def test_download_up_to_the_limit(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import aiohttp
 import pytest
 from pydantic import SecretStr
+from yarl import URL
 
 from bot.atlas import AtlasClient, ContentRejected, PollSchedule, Prediction
 from bot.atlas.webhook_server import WebhookServer
@@ -186,3 +187,52 @@ async def test_the_simulator_refuses_a_webhook_url_atlas_would_refuse(sim: Atlas
             with pytest.raises(Exception, match="webhook_url"):
                 await atlas.submit(video_request(webhook_url=url))
     assert sim.jobs == {}, "nothing started, nothing billed"
+
+
+async def _raw_post(url: str, headers: dict[str, str], *, length: int) -> tuple[int, float]:
+    """POST `length` announced bytes to `url` but send none of them; the status the server
+    answers with, and after how long (it must not wait for a body never sent)."""
+    target = URL(url)
+    reader, writer = await asyncio.open_connection(target.host, target.port)
+    lines = [f"POST {target.path} HTTP/1.1", f"Host: {target.host}:{target.port}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    lines += ["Content-Type: application/json", f"Content-Length: {length}", "", ""]
+    started = time.monotonic()
+    writer.write("\r\n".join(lines).encode())
+    await writer.drain()
+    try:
+        status_line = await asyncio.wait_for(reader.readline(), 3)
+    finally:
+        writer.close()
+    return int(status_line.split()[1]), time.monotonic() - started
+
+
+@pytest.mark.parametrize(
+    ("headers", "length", "status"),
+    [
+        ({}, 900_000, 401),  # no signature: refused before a byte of the body is read
+        ({"X-AtlasCloud-Webhook-Signature-Ed25519": "x"}, 900_000, 401),  # no timestamp
+        (
+            {
+                "X-AtlasCloud-Webhook-Signature-Ed25519": "x",
+                "X-AtlasCloud-Webhook-Timestamp": "1",
+            },
+            900_000,
+            401,  # stale: refused before reading too
+        ),
+        ({}, 5_000_000, 413),  # larger than any call Atlas sends
+    ],
+    ids=["unsigned", "no-timestamp", "stale", "too-large"],
+)
+async def test_a_call_is_refused_before_its_body_is_read(
+    hooked: Hooked, headers: dict[str, str], length: int, status: int
+) -> None:
+    if status == 413:
+        headers = {
+            "X-AtlasCloud-Webhook-Signature-Ed25519": "x",
+            "X-AtlasCloud-Webhook-Timestamp": str(int(time.time())),
+        }
+    answered, after = await _raw_post(hooked.server.url, headers, length=length)
+    assert answered == status
+    assert after < 2, "answered at once, not after waiting for the body"
+    assert hooked.server.taken == 0

@@ -110,6 +110,40 @@ async def test_a_repeat_of_a_call_is_taken_once(
 
 
 @pytest.mark.parametrize(
+    "replay",
+    [
+        lambda h: h | {EVENT_ID_HEADER: "evt-2"},  # an unsigned header changed
+        lambda h: {k: v for k, v in h.items() if k != EVENT_ID_HEADER},
+        lambda h: h | {SIGNATURE_HEADER: h[SIGNATURE_HEADER] + " v1=junk"},  # junk beside it
+        lambda h: h | {SIGNATURE_HEADER: "v1=" + h[SIGNATURE_HEADER]},
+    ],
+    ids=["other-id", "no-id", "junk-signature", "prefixed-signature"],
+)
+async def test_a_replay_with_other_unsigned_headers_is_still_a_repeat(
+    replay: Any, signer: WebhookSender, verifier: WebhookVerifier
+) -> None:
+    headers, body = signed(signer, {"data": DONE})
+    assert await verifier.verify(headers, body) is not None
+
+    assert await verifier.verify(replay(headers), body) is None, "the signed message was seen"
+
+
+async def test_the_event_type_is_read_from_the_signed_body(
+    signer: WebhookSender, verifier: WebhookVerifier
+) -> None:
+    progress = {**DONE, "id": "pred-2", "status": "processing"}
+    headers, body = signed(signer, {"event": "video.task.progress", "data": progress})
+    relabelled = await verifier.verify(headers | {EVENT_HEADER: TERMINAL_EVENT}, body)
+    assert relabelled is not None
+    assert relabelled.event == "video.task.progress", "the unsigned header does not decide"
+
+    headers, body = signed(signer, {"data": DONE}, at=NOW + 1)
+    bare = await verifier.verify(headers | {EVENT_HEADER: "video.task.progress"}, body)
+    assert bare is not None
+    assert bare.event == TERMINAL_EVENT, "no event named: a signed prediction that has ended"
+
+
+@pytest.mark.parametrize(
     ("spoil", "reason"),
     [
         (lambda h, b: ({k: v for k, v in h.items() if k != SIGNATURE_HEADER}, b), "unsigned"),
@@ -176,7 +210,7 @@ async def test_a_rotated_key_is_fetched_once_and_then_known(keys: Keys) -> None:
     clock[0] += 61  # an unknown key id refetches, at most once a minute
     assert await verifier.verify(*signed(rotated, {"data": DONE}, at=clock[0], event_id="b"))
     assert keys.fetches == 2
-    assert await verifier.verify(*signed(rotated, {"data": DONE}, at=clock[0], event_id="c"))
+    assert await verifier.verify(*signed(rotated, {"data": DONE}, at=clock[0] + 1, event_id="c"))
     assert keys.fetches == 2, "known now: no fetch"
 
     stranger = WebhookSender(key_id="k3")

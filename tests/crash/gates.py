@@ -77,7 +77,7 @@ class Gates:
         return await handler(request)
 
 
-ALL_STATUSES: tuple[FaultStatus, ...] = (429, 500, 503, "drop")
+ALL_STATUSES: tuple[FaultStatus, ...] = (429, 500, 503, "drop", "created-500")
 ALL_ENDPOINTS = ("submit", "poll", "upload", "download")
 
 

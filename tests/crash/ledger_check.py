@@ -15,6 +15,7 @@ from bot.jobs.record import JobRecord, JobState
 from bot.jobs.store import JobStore
 from bot.ledger import BudgetSummary, Ledger, Settlement
 from bot.settings import Settings
+from bot.sim import AtlasSimulator
 
 RELEASED_STATES = frozenset(
     {JobState.FAILED, JobState.REJECTED, JobState.CANCELLED, JobState.EXPIRED}
@@ -87,7 +88,11 @@ async def check_db(db: Store, settings: Settings) -> LedgerFacts:
         outcome = settled.outcome if settled is not None else "held"
         if job.state is JobState.DELIVERED and outcome != "captured":
             problems.append(f"job {job_id} delivered but its hold is {outcome}")
-        elif job.state in RELEASED_STATES and outcome != "released":
+        elif job.state in RELEASED_STATES and job.meta.charged_by_admin and outcome != "captured":
+            problems.append(f"job {job_id} was charged by an admin but its hold is {outcome}")
+        elif (
+            job.state in RELEASED_STATES and not job.meta.charged_by_admin and outcome != "released"
+        ):
             problems.append(f"job {job_id} is {job.state} but its hold is {outcome}")
         elif job.state is JobState.UNCERTAIN and outcome != "held":
             problems.append(f"job {job_id} is uncertain but its hold is {outcome}")
@@ -118,3 +123,37 @@ async def check_ledger(db_path: Path, settings: Settings) -> LedgerFacts:
         return await check_db(db, settings)
     finally:
         await db.close()
+
+
+def check_against_atlas(facts: LedgerFacts, sim: AtlasSimulator, price: int) -> None:
+    """What Atlas created (and so may bill), against the ledger.
+
+    A job Atlas created and completed is never released: its hold is captured, or still held
+    for an admin when the bot never learnt its id. And across all members, spent + held covers
+    every job Atlas completed (each priced `price`): the operator's bill never exceeds what
+    the ledger counts. Releasing a job after a 500 on its submit breaks both.
+    """
+    now = sim.clock()
+    completed = [job for job in sim.jobs.values() if job.status(now) == "completed"]
+    by_prediction = {job.prediction_id: job for job in facts.jobs.values() if job.prediction_id}
+    released = [
+        job.id
+        for job in completed
+        if job.id in by_prediction
+        and (facts.settlements[by_prediction[job.id].id] or _HELD).outcome == "released"
+    ]
+    assert not released, f"jobs Atlas created and completed were released: {released}"
+    counted = sum(s.spent + s.held for s in facts.summaries.values())
+    billed = price * len(completed)
+    assert counted >= billed, (
+        f"the ledger counts {counted} spent + held; Atlas completed {len(completed)} jobs "
+        f"({billed}): some were let go"
+    )
+
+
+@dataclass(frozen=True)
+class _Held:
+    outcome: str = "held"
+
+
+_HELD = _Held()

@@ -190,3 +190,15 @@ async def test_check_connects_to_postgresql_and_hides_the_password() -> None:
     assert not bad.ok
     assert bad.detail.startswith("DATABASE_URL:")
     assert "hunter2" not in bad.detail
+
+
+async def test_check_hides_a_password_given_in_the_query_too(capsys: object) -> None:
+    from bot.check import check_main
+    from tests.conftest import make_env
+
+    env = make_env(database_url="postgresql://bot@127.0.0.1:1/nowhere?password=hunter2-query")
+    assert await check_main(env, timeout=1.0) == 1
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "DATABASE_URL:" in out
+    assert "hunter2-query" not in out
+    assert "password=***" in out

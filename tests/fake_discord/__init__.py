@@ -23,6 +23,10 @@ What it checks, as Discord would:
 - what Discord's client allows: ``invoke`` raises ``ActionUnavailable`` for a command hidden by
   ``default_member_permissions`` (unless ``allow_command``), ``ValueError`` for missing or
   ill-typed options; ``click`` refuses disabled or absent components;
+- channel permissions as Discord computes them (the server's roles, then the channel's
+  overwrites, ``set_overwrite``): the bot's channel posts are refused with 403 (50001 Missing
+  Access without View Channel, 50013 Missing Permissions without Send Messages, or Attach
+  Files for a file) and ``GET /channels/{id}`` with 50001 where it cannot see;
 - Discord's rate limits, on by default (ratelimits.py): per-route buckets per channel, guild or
   webhook token with ``X-RateLimit-*`` headers on every answer, 50 bot-token requests per second
   (interaction endpoints exempt), 429s as Discord sends them, which discord.py waits out. A test

@@ -242,6 +242,28 @@ class FakeDiscord:
         """A text channel in a guild added before."""
         self.guilds[guild_id].channels[channel_id] = FakeChannel(channel_id, guild_id, name, nsfw)
 
+    def set_overwrite(
+        self,
+        guild_id: int,
+        channel_id: int,
+        target_id: int,
+        *,
+        allow: int = 0,
+        deny: int = 0,
+        member: bool = False,
+    ) -> None:
+        """Edit Channel -> Permissions: allow or deny bits for a role (or a member) there.
+
+        The bot hears of it only when it asks (no CHANNEL_UPDATE is dispatched)."""
+        channel = self.guilds[guild_id].channels[channel_id]
+        kind = 1 if member else 0
+        channel.overwrites = [
+            o for o in channel.overwrites if (int(o["id"]), int(o["type"])) != (target_id, kind)
+        ]
+        channel.overwrites.append(
+            {"id": str(target_id), "type": kind, "allow": str(allow), "deny": str(deny)}
+        )
+
     def add_role(self, guild_id: int, role_id: int, *, name: str, permissions: int = 0) -> None:
         """A role whose permissions count for the members holding it."""
         position = len(self.guilds[guild_id].roles)
@@ -264,6 +286,24 @@ class FakeDiscord:
     def allow_command(self, guild_id: int, name: str, *, user_or_role_id: int) -> None:
         """A server admin lets a user or role use ``/name`` despite its default permissions."""
         self.guilds[guild_id].command_overrides.setdefault(name, set()).add(user_or_role_id)
+
+    async def set_command_permissions(
+        self, guild_id: int, name: str | None, permissions: Sequence[tuple[int, int, bool]]
+    ) -> None:
+        """An admin edits Server Settings -> Integrations -> the bot: for ``/name`` (None: every
+        command), (target id, type 1 role / 2 user / 3 channel, allowed); the guild's id is
+        @everyone, the guild's id minus one every channel. Discord then tells the bot
+        (APPLICATION_COMMAND_PERMISSIONS_UPDATE)."""
+        guild = self.guilds[guild_id]
+        guild.command_permissions[name] = [
+            {"id": str(target), "type": kind, "permission": allowed}
+            for target, kind, allowed in permissions
+        ]
+        if self.gateway.session is not None:
+            await self.gateway.dispatch(
+                "APPLICATION_COMMAND_PERMISSIONS_UPDATE",
+                payloads.command_permissions(self, guild_id, name),
+            )
 
     def set_dms_open(self, user_id: int, is_open: bool) -> None:
         """Whether the bot may DM this user (closed DMs refuse with 50007)."""
@@ -491,6 +531,7 @@ class FakeDiscord:
         typed: str = "",
         options: dict[str, Any] | None = None,
         locale: str = "en-US",
+        subcommand: str | None = None,
     ) -> list[dict[str, Any]]:
         """A member types ``typed`` into option ``focused`` of ``/name``: the choices the bot
         offers (its type-8 callback), as Discord's client would list them."""
@@ -499,7 +540,7 @@ class FakeDiscord:
             lambda: self.command_for(name, guild_id) is not None, 5, f"/{name} to be synced"
         )
         data = interactions.autocomplete_data(
-            self, name, guild_id, user_id, channel_id, options or {}, focused, typed
+            self, name, guild_id, user_id, channel_id, options or {}, focused, typed, subcommand
         )
         asked = await self._dispatch_interaction(
             4, data, user_id, guild_id, channel_id, locale, None

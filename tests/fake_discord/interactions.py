@@ -66,7 +66,7 @@ def new_interaction(
         "channel": {**payloads.channel(channel), "permissions": str(permissions)},
         "member": payloads.member(member, permissions=permissions),
         "locale": locale,
-        "app_permissions": str(guild.permissions_of(fake.bot_user_id)),
+        "app_permissions": str(guild.channel_permissions(fake.bot_user_id, channel)),
         "entitlements": [],
         "entitlement_sku_ids": [],
         "authorizing_integration_owners": {"0": str(guild_id)},
@@ -161,19 +161,31 @@ def autocomplete_data(
     options: dict[str, Any],
     focused: str,
     typed: str,
+    subcommand: str | None = None,
 ) -> dict[str, Any]:
     """``data`` of an APPLICATION_COMMAND_AUTOCOMPLETE interaction: the options filled in so far
-    and the one being typed (``focused``, its text as typed, whatever the option's type)."""
+    and the one being typed (``focused``, its text as typed, whatever the option's type),
+    under ``subcommand`` ("group sub") when the option belongs to one."""
     command = fake.command_for(name, guild_id)
     assert command is not None
     _check_visible(command, fake.guilds[guild_id], user_id, channel_id)
-    by_name = {d["name"]: d for d in command.get("options") or []}
+    definitions: list[dict[str, Any]] = command.get("options") or []
+    chain: list[tuple[str, int]] = []
+    for part in subcommand.split() if subcommand else []:
+        found = next((o for o in definitions if o["name"] == part), None)
+        if found is None or found["type"] not in (SUBCOMMAND, SUBCOMMAND_GROUP):
+            raise ValueError(f"/{name} has no subcommand {part!r} (path {subcommand!r})")
+        chain.append((part, found["type"]))
+        definitions = found.get("options") or []
+    by_name = {d["name"]: d for d in definitions}
     if focused not in by_name or not by_name[focused].get("autocomplete"):
         raise ValueError(f"/{name} has no option {focused!r} with autocomplete")
     sent = [{"name": k, "type": by_name[k]["type"], "value": v} for k, v in options.items()]
     sent.append(
         {"name": focused, "type": by_name[focused]["type"], "value": typed, "focused": True}
     )
+    for part, kind in reversed(chain):
+        sent = [{"name": part, "type": kind, "options": sent}]
     data: dict[str, Any] = {"id": command["id"], "name": name, "type": 1, "options": sent}
     if command.get("guild_id"):
         data["guild_id"] = command["guild_id"]
@@ -196,6 +208,11 @@ def _check_visible(
                 f"/{command['name']} needs permissions {needed}; user {user_id} has {have}, "
                 "so Discord hides the command"
             )
+    if not guild.may_use_command(command["name"], user_id, channel_id):
+        raise ActionUnavailable(
+            f"/{command['name']} is turned off for user {user_id} in channel {channel_id} "
+            "(Server Settings -> Integrations)"
+        )
     if command.get("nsfw") and not guild.channels[channel_id].nsfw:
         raise ActionUnavailable(f"/{command['name']} is age-restricted; channel is not NSFW")
 

@@ -14,6 +14,10 @@ DISCORD_EPOCH_MS = 1_420_070_400_000
 
 # Permission bits (https://discord.com/developers/docs/topics/permissions).
 ADMINISTRATOR = 1 << 3
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+EMBED_LINKS = 1 << 14
+ATTACH_FILES = 1 << 15
 ALL_PERMISSIONS = (1 << 53) - 1
 DEFAULT_EVERYONE_PERMISSIONS = (
     (1 << 0)  # CREATE_INSTANT_INVITE
@@ -99,6 +103,9 @@ class FakeChannel:
     recipient_id: int | None = None
     parent_id: int | None = None  # a thread's channel
     auto_archive_duration: int | None = None  # a thread's, in minutes
+    # Permission overwrites as Discord sends them: {"id", "type" (0 role, 1 member), "allow",
+    # "deny"}, the bit sets as strings.
+    overwrites: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -116,6 +123,34 @@ class FakeGuild:
     upload_limit: int = DEFAULT_UPLOAD_LIMIT
     # Server Settings -> Integrations overrides: command name -> user and role ids let through.
     command_overrides: dict[str, set[int]] = field(default_factory=dict)
+    # Server Settings -> Integrations -> the bot: per command name (None: the whole app), the
+    # permissions as Discord lists them, {"id", "type" (1 role, 2 user, 3 channel), "permission"}.
+    command_permissions: dict[str | None, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def may_use_command(self, name: str, user_id: int, channel_id: int) -> bool:
+        """Discord's decision for /name from the Integrations settings (owners and
+        administrators always may): app-wide, then the command's own, each overriding the
+        last: @everyone, the member's roles (any allowed), the member; all channels, the
+        channel."""
+        if user_id == self.owner_id or self.permissions_of(user_id) & ADMINISTRATOR:
+            return True
+        member = self.members.get(user_id)
+        roles = set(member.role_ids) if member else set()
+        ok_member, ok_channel = True, True
+        for level in (self.command_permissions.get(None), self.command_permissions.get(name)):
+            found = {(int(p["id"]), int(p["type"])): bool(p["permission"]) for p in level or []}
+            if (self.id, 1) in found:
+                ok_member = found[(self.id, 1)]
+            mine = [v for (target, kind), v in found.items() if kind == 1 and target in roles]
+            if mine:
+                ok_member = any(mine)
+            if (user_id, 2) in found:
+                ok_member = found[(user_id, 2)]
+            if (self.id - 1, 3) in found:
+                ok_channel = found[(self.id - 1, 3)]
+            if (channel_id, 3) in found:
+                ok_channel = found[(channel_id, 3)]
+        return ok_member and ok_channel
 
     def permissions_of(self, user_id: int) -> int:
         """Guild-level permissions, computed as Discord does: owner, then @everyone + roles."""
@@ -131,6 +166,30 @@ class FakeGuild:
             if role is not None:
                 value |= role.permissions
         return ALL_PERMISSIONS if value & ADMINISTRATOR else value
+
+    def channel_permissions(self, user_id: int, channel: FakeChannel) -> int:
+        """Permissions in one channel, as Discord computes them: the guild's, then the
+        channel's overwrites for @everyone, for the member's roles (all denies, then all
+        allows) and for the member; Administrator overrides everything."""
+        value = self.permissions_of(user_id)
+        if value & ADMINISTRATOR:
+            return ALL_PERMISSIONS
+        member = self.members.get(user_id)
+        roles = set(member.role_ids) if member else set()
+        by_id = {(int(o["id"]), int(o["type"])): o for o in channel.overwrites}
+        everyone = by_id.get((self.id, 0))
+        if everyone is not None:
+            value = (value & ~int(everyone["deny"])) | int(everyone["allow"])
+        deny = allow = 0
+        for (target, kind), overwrite in by_id.items():
+            if kind == 0 and target in roles and target != self.id:
+                deny |= int(overwrite["deny"])
+                allow |= int(overwrite["allow"])
+        value = (value & ~deny) | allow
+        mine = by_id.get((user_id, 1))
+        if mine is not None:
+            value = (value & ~int(mine["deny"])) | int(mine["allow"])
+        return value
 
 
 @dataclass

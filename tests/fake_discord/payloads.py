@@ -96,13 +96,26 @@ def channel(c: FakeChannel, *, position: int = 0) -> dict[str, Any]:
         "guild_id": str(c.guild_id),
         "name": c.name,
         "position": position,
-        "permission_overwrites": [],
+        "permission_overwrites": [dict(o) for o in c.overwrites],
         "nsfw": c.nsfw,
         "parent_id": None,
         "topic": None,
         "last_message_id": None,
         "rate_limit_per_user": 0,
         "flags": 0,
+    }
+
+
+def command_permissions(fake: Any, guild_id: int, name: str | None) -> dict[str, Any]:
+    """GuildApplicationCommandPermissions of one command (None: the app-wide entry, whose id
+    is the application's)."""
+    guild = fake.guilds[guild_id]
+    command = fake.command_for(name, guild_id) if name is not None else None
+    return {
+        "id": str(command["id"] if command else fake.application_id),
+        "application_id": str(fake.application_id),
+        "guild_id": str(guild_id),
+        "permissions": [dict(p) for p in guild.command_permissions.get(name, [])],
     }
 
 

@@ -48,6 +48,7 @@ def build_app(fake: FakeDiscord) -> web.Application:
     for base in ("/applications/{app_id}/commands", "/applications/{app_id}/guilds/{gid}/commands"):
         r.add_put(API + base, _put_commands)
         r.add_get(API + base, _get_commands)
+    r.add_get(API + "/applications/{app_id}/guilds/{gid}/commands/permissions", _get_permissions)
     rest_messages.add_routes(r)
     return app
 
@@ -316,6 +317,22 @@ async def _put_commands(request: web.Request) -> web.Response:
         fake.guild_commands[guild_id] = synced
     fake.sync_count += 1
     return reply(200, list(synced.values()))
+
+
+async def _get_permissions(request: web.Request) -> web.Response:
+    """Every command's permissions set in the guild (and the app-wide entry): Discord lists
+    only those an admin changed."""
+    fake = fake_of(request)
+    refused, guild_id = _command_scope(request)
+    if refused is not None or guild_id is None:
+        return refused or error(404, 10063, "Unknown application command")
+    guild = fake.guilds[guild_id]
+    listed = [
+        payloads.command_permissions(fake, guild_id, name)
+        for name, permissions in guild.command_permissions.items()
+        if permissions and (name is None or fake.command_for(name, guild_id) is not None)
+    ]
+    return reply(200, listed)
 
 
 async def _get_commands(request: web.Request) -> web.Response:

@@ -9,9 +9,12 @@ from aiohttp import web
 
 from . import messages, payloads
 from .models import (
+    ATTACH_FILES,
     DM_UPLOAD_LIMIT,
     EPHEMERAL,
     LOADING,
+    SEND_MESSAGES,
+    VIEW_CHANNEL,
     FakeChannel,
     FakeInteraction,
     FakeMessage,
@@ -198,11 +201,28 @@ def _upload_limit(fake: FakeDiscord, channel: FakeChannel) -> int:
     return guild.upload_limit if guild is not None else DM_UPLOAD_LIMIT
 
 
+def _bot_may(fake: FakeDiscord, channel: FakeChannel, needed: int) -> web.Response | None:
+    """Discord's refusal when the bot lacks `needed` in a guild text channel, else None:
+    without View Channel 50001 Missing Access, otherwise 50013 Missing Permissions."""
+    guild = fake.guilds.get(channel.guild_id) if channel.guild_id is not None else None
+    if guild is None or channel.id not in guild.channels:
+        return None  # a DM, or a thread (the fake follows its parent's rights loosely)
+    have = guild.channel_permissions(fake.bot_user_id, channel)
+    if not have & VIEW_CHANNEL:
+        return error(403, 50001, "Missing Access")
+    if needed & ~have:
+        return error(403, 50013, "Missing Permissions")
+    return None
+
+
 async def _get_channel(request: web.Request) -> web.Response:
     fake = fake_of(request)
     channel = _channel(fake, int(request.match_info["channel_id"]))
     if channel is None:
         return error(404, 10003, "Unknown Channel")
+    refused = _bot_may(fake, channel, VIEW_CHANNEL)
+    if refused is not None:
+        return refused
     return reply(200, payloads.channel(channel))
 
 
@@ -213,6 +233,11 @@ async def _post_channel_message(request: web.Request) -> web.Response:
         return error(404, 10003, "Unknown Channel")
     if channel.recipient_id is not None and channel.recipient_id in fake.dms_closed:
         return error(403, 50007, "Cannot send messages to this user")
+    refused = _bot_may(
+        fake, channel, VIEW_CHANNEL | SEND_MESSAGES | (ATTACH_FILES if request[FILES] else 0)
+    )
+    if refused is not None:
+        return refused
     too_large = _too_large(request[FILES], _upload_limit(fake, channel))
     if too_large is not None:
         return too_large

@@ -156,3 +156,32 @@ async def test_a_closed_line_starts_no_more_jobs() -> None:
     assert runs.started == ["running"], "the freed slot started nothing"
     runs.tasks["waiting"].cancel()
     await settle()
+
+
+async def test_a_place_taken_before_anyone_listens_is_told_once_someone_does() -> None:
+    """A job takes its place when prepared (its first message shows it); changes while its
+    message is being sent are told when the runner listens, and only those."""
+    line = Line(1, per_guild=1, per_user=1)
+    running = line.join("a1", GUILD, 1)
+    first_waiting = line.join("a2", GUILD, 1)
+    second = line.join("a3", GUILD, 1)  # the same member's next job: place 2
+    assert (running.place, first_waiting.place, second.place) == (None, 1, 2)
+    other = line.join("b1", GUILD, 2)  # another member's first job goes ahead of it
+    assert (line.place("a3"), line.place("b1")) == (3, 2)
+    await settle()
+    assert second.place == 2, "nobody listens yet: it keeps the place its message shows"
+
+    heard: list[int] = []
+
+    async def on_place(place: int) -> None:
+        heard.append(place)
+
+    second.listen(on_place)
+    await settle()
+    assert heard == [3]
+    other.listen(on_place)
+    await settle()
+    assert heard == [3], "b1 is where it joined: nothing to tell"
+    for ticket in (running, first_waiting, second, other):
+        ticket.leave()
+    await line.close()

@@ -70,10 +70,11 @@ def order(prompt: str = "a fox", **changes: object) -> VideoOrder:
 
 
 async def refusal(rig: Rig, job: VideoOrder) -> str | None:
-    """The key `screen` refuses the order with, or None."""
+    """The key `screen` (or, after the budget, `screen_prompt`) refuses the order with."""
     guild = await rig.guilds.get(GUILD)
     try:
         await rig.moderation.screen(guild, job)
+        await rig.moderation.screen_prompt(guild, job)
     except JobRefused as refused:
         return f"{refused.key} {refused.params}"
     return None

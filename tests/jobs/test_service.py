@@ -196,8 +196,11 @@ async def test_a_job_waiting_for_a_slot_shows_its_place_then_runs(tmp_path: Path
         runs = [rig.jobs.run(first, first_sink), rig.jobs.run(second, second_sink)]
         await asyncio.wait_for(asyncio.gather(*runs), 5)
 
-        assert second_sink.shown[0].view.queue_position == 1
-        assert second_sink.shown[0].state is JobState.HELD
+        assert first.view.queue_position is None
+        assert second.view.queue_position == 1, "its first message shows its place"
+        assert second.view.starts_at is not None
+        queued = [s for s in second_sink.shown if s.view.status is JobStatus.QUEUED]
+        assert queued == [], "the place it was prepared with costs no edit"
         assert first_sink.last.status is second_sink.last.status is JobStatus.DELIVERED
         assert [body["prompt"] for body in rig.submit_bodies()] == ["first [slow]", "second"]
         assert (await rig.summary()).spent == 2 * QUOTE
@@ -232,7 +235,8 @@ async def test_cancel_while_waiting_in_line_stops_the_job_before_atlas(tmp_path:
         blocker_sink, waiting_sink = rig.progress(), rig.progress()
         rig.jobs.run(blocker, blocker_sink)
         task = rig.jobs.run(waiting, waiting_sink)
-        await until(lambda: bool(waiting_sink.shown), "the job to wait in line", 5)
+        await until(lambda: bool(rig.submit_bodies()), "the blocker to take the slot", 5)
+        assert waiting.view.queue_position == 1, "it waits in line"
 
         await rig.jobs.cancel(waiting.job_id, MEMBER)
 
@@ -446,7 +450,7 @@ async def test_start_runs_the_upkeep_and_close_stops_every_task(
         rig.jobs.run(running, sink)
         await until(lambda: bool(sink.shown), "the job to reach Atlas", 5)
 
-        rig.jobs.start()
+        await rig.jobs.start()
         assert upkeep_tasks() == {"leases", "sweep", f"job-{running.job_id}"}
         # The hold that never reached Atlas goes stale; the one at Atlas is pinned.
         rig.clock.advance(seconds=rig.settings.budget.hold_ttl_seconds + 1)
@@ -472,3 +476,29 @@ async def test_start_runs_the_upkeep_and_close_stops_every_task(
         stored = await rig.stored(running.job_id)
         assert stored.state in (JobState.SUBMITTED, JobState.GENERATING), "left for recovery"
         assert await rig.settlement(running.job_id) is None
+
+
+async def test_a_job_waiting_in_line_longer_than_a_hold_lives_keeps_its_hold(
+    tmp_path: Path,
+) -> None:
+    async with running_rig(tmp_path, max_in_flight=1) as rig:
+        rig.sim.script_prompt("[stuck]", outcome="stuck")  # holds the only slot until told
+        first = await rig.prepare("first [stuck]")
+        waiting = await rig.prepare("second")
+        first_task = rig.jobs.run(first, rig.progress())
+        await until(lambda: bool(rig.sim.jobs), "the first job at Atlas", 5)
+        sink = rig.progress()
+        second_task = rig.jobs.run(waiting, sink)
+        await until(lambda: rig.jobs.in_flight(GUILD) == (1, 1), "the second job in line", 5)
+        await until(lambda: rig.pinned(waiting.job_id), "its hold kept while it waits", 2)
+
+        # It waits past the hold's time to live; the sweep runs meanwhile.
+        rig.clock.advance(seconds=rig.settings.budget.hold_ttl_seconds + 60)
+        await rig.jobs.sweep()
+        assert await rig.settlement(waiting.job_id) is None, "still held, not expired"
+        assert rig.jobs.in_flight(GUILD) == (1, 1), "still waiting"
+
+        rig.sim.complete_now(next(iter(rig.sim.jobs)))
+        await asyncio.wait_for(asyncio.gather(first_task, second_task), 10)
+        assert sink.last.status is JobStatus.DELIVERED
+        assert await rig.entries(waiting.job_id) == [("capture", QUOTE)]

@@ -193,7 +193,9 @@ def test_the_transition_table() -> None:
     assert can_move(JobState.SUBMITTING, JobState.UNCERTAIN)
     assert not can_move(JobState.SUBMITTED, JobState.HELD)
     assert not can_move(JobState.EXPIRED, JobState.UNCERTAIN)
-    assert not can_move(JobState.UNCERTAIN, JobState.SUBMITTED)
+    # Atlas's call names an uncertain job's prediction: followed again (or settled by an admin).
+    assert can_move(JobState.UNCERTAIN, JobState.SUBMITTED)
+    assert not can_move(JobState.UNCERTAIN, JobState.GENERATING)
     assert can_move(JobState.UNCERTAIN, JobState.DELIVERED)
     assert [s for s in JobState if s.is_terminal] == [
         JobState.DELIVERED,

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.db import Store
+from bot.db import ConstraintViolation, Store
 from bot.ledger import (
     BudgetExceeded,
     HoldNotFound,
     Ledger,
     LedgerError,
+    MemberBusy,
     Settlement,
     SettlementConflict,
 )
@@ -452,3 +455,115 @@ async def test_ledger_uses_the_configured_time_zone_for_resets(db: Store, clock:
 
     assert summary.period_start == datetime(2026, 3, 10, 4, 0, tzinfo=UTC)  # EDT midnight
     assert summary.resets_at == datetime(2026, 3, 11, 4, 0, tzinfo=UTC)
+
+
+async def test_spend_by_window_sums_captures_of_the_member_or_the_guild(
+    ledger: Ledger, clock: Clock
+) -> None:
+    start = clock.now
+    await ledger.reserve("job-1", ALICE, GUILD, [], 2 * USD)
+    await ledger.capture("job-1", 1_250_000)
+    await ledger.reserve("job-2", BOB, GUILD, [], USD)
+    await ledger.release("job-2", "cancelled")
+    await ledger.reserve("job-3", BOB, GUILD + 1, [], USD)
+    await ledger.capture("job-3")
+    clock.advance(hours=2)
+    await ledger.reserve("job-4", BOB, GUILD, [], USD)
+    await ledger.capture("job-4")
+    await ledger.reserve("job-5", ALICE, GUILD, [], USD)  # held, not spent
+
+    hour = timedelta(hours=1)
+    windows = [(start, start + hour), (start + hour, start + 3 * hour), (start - hour, start)]
+
+    assert await ledger.spend_by_window(GUILD, ALICE, windows) == [1_250_000, 0, 0]
+    assert await ledger.spend_by_window(GUILD, BOB, windows) == [0, USD, 0]
+    assert await ledger.spend_by_window(GUILD, None, windows) == [1_250_000, USD, 0]
+    assert await ledger.spend_by_window(GUILD + 1, None, windows) == [USD, 0, 0]
+    assert await ledger.spend_by_window(GUILD, None, []) == []
+
+
+async def test_check_refuses_as_reserve_would_and_holds_nothing(db: Store, ledger: Ledger) -> None:
+    await ledger.check(ALICE, GUILD, [], 5 * USD)
+    await ledger.reserve("job-1", ALICE, GUILD, [], 3 * USD)
+    with pytest.raises(BudgetExceeded) as refused:
+        await ledger.check(ALICE, GUILD, [], 3 * USD)
+    assert (refused.value.limit, refused.value.remaining) == ("user", 2 * USD)
+    await ledger.check(ALICE, GUILD, [], 2 * USD)
+    await ledger.reserve("job-2", ALICE, GUILD, [], USD)
+    with pytest.raises(BudgetExceeded, match="user_concurrency"):
+        await ledger.check(ALICE, GUILD, [], USD)
+    await ledger.set_user_limit(GUILD, BOB, 0, by=ADMIN)
+    with pytest.raises(BudgetExceeded, match="not allowed"):
+        await ledger.check(BOB, GUILD, [], USD)
+    assert await peek(db, "SELECT count(*) FROM holds") == [(2,)]
+    assert await ledger.audit() == []
+
+
+async def test_an_erased_member_becomes_a_pseudonym_and_every_total_stays(
+    db: Store, ledger: Ledger, clock: Clock
+) -> None:
+    await ledger.set_user_limit(GUILD, ALICE, 4 * USD, by=ADMIN)
+    await ledger.grant(GUILD, ALICE, USD, "birthday", by=ADMIN)
+    await ledger.reserve("old", ALICE, GUILD, [], USD)
+    await ledger.capture("old")
+    clock.advance(days=31)  # another period
+    for job, user in (("a-1", ALICE), ("a-2", ALICE), ("b-1", BOB)):
+        await ledger.reserve(job, user, GUILD, [], USD)
+        await ledger.capture(job, 900_000)
+    await ledger.reserve("a-3", ALICE, GUILD, [], USD)
+    await ledger.release("a-3", "cancelled")
+    before = await ledger.report(GUILD)
+    money = "SELECT count(*), sum(amount) FROM entries"
+
+    moved = await ledger.anonymise_member(GUILD, ALICE, -4242, by=ADMIN)
+
+    assert moved == 4
+    assert await ledger.audit() == [], "the cached totals still equal what the rows derive"
+    after = await ledger.report(GUILD)
+    assert (after.spent, after.held) == (before.spent, before.held)
+    assert [user for user, _ in after.top_spenders] == [-4242, BOB]
+    assert await peek(db, money) == [(5, 4 * USD - 300_000)]
+    for table, column in (
+        ("holds", "user_id"),
+        ("entries", "user_id"),
+        ("grants", "user_id"),
+        ("admin_log", "subject_id"),
+    ):
+        query = f"SELECT count(*) FROM {table} WHERE {column} = ?"  # noqa: S608
+        assert await peek(db, query, ALICE) == [(0,)], table
+    fresh = await ledger.summary(ALICE, GUILD, [])
+    assert (fresh.spent, fresh.limit, fresh.granted) == (0, 5 * USD, 0), "a fresh start"
+    assert (await ledger.summary(BOB, GUILD, [])).spent == 900_000, "others untouched"
+    for statement, args in (
+        ("UPDATE entries SET amount = 0", ()),
+        ("UPDATE entries SET user_id = -1, amount = 0 WHERE user_id = ?", (BOB,)),
+        ("UPDATE entries SET user_id = 7 WHERE user_id = -4242", ()),
+        ("UPDATE grants SET user_id = ?", (BOB,)),
+        ("UPDATE holds SET user_id = ? WHERE user_id = -4242", (BOB,)),
+    ):
+        with pytest.raises(ConstraintViolation):
+            await db.run(lambda c, sql=statement, a=args: c.execute(sql, a))
+
+
+async def test_a_member_with_money_on_hold_is_not_erased(db: Store, ledger: Ledger) -> None:
+    await ledger.reserve("job-1", ALICE, GUILD, [], USD)
+    with pytest.raises(MemberBusy):
+        await ledger.anonymise_member(GUILD, ALICE, -1, by=ADMIN)
+    assert await peek(db, "SELECT count(*) FROM holds WHERE user_id = ?", ALICE) == [(1,)]
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [" =HYPERLINK(evil)", "\n=HYPERLINK(evil)", "＝HYPERLINK(evil)", "\r\n@SUM(1)", "＋1", "－1"],
+    ids=["space", "line-break", "full-width-equals", "crlf", "full-width-plus", "full-width-minus"],
+)
+async def test_export_csv_neutralises_every_way_a_cell_can_start_a_formula(
+    ledger: Ledger, clock: Clock, reason: str
+) -> None:
+    start = clock.now
+    await ledger.grant(GUILD, BOB, USD, reason, by=ADMIN)
+
+    text = await ledger.export_csv(GUILD, start, start + timedelta(hours=1))
+
+    [row] = list(csv.DictReader(io.StringIO(text)))
+    assert row["reason"] == "'" + reason, "prefixed: a spreadsheet shows it as text"

@@ -5,6 +5,7 @@ runaway match without freezing the event loop."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 
@@ -23,7 +24,7 @@ from bot.safety.prompt_rules import (
     regex_problem,
     windows,
 )
-from bot.safety.regex_sandbox import RegexSandbox, SandboxTimeout
+from bot.safety.regex_sandbox import RegexSandbox, SandboxBusy, SandboxTimeout
 
 
 def blocked(words: str, prompt: str) -> str | None:
@@ -226,3 +227,64 @@ async def test_a_runaway_match_is_stopped_and_the_event_loop_keeps_running(
     # A fresh worker answers the next prompt.
     assert await sandbox.search(["nope", "fo+x"], ["a fooox"]) == 1
     assert await sandbox.search(["nope"], ["a fox"]) is None
+
+
+# -- one server cannot slow another's checks -----------------------------------------------------
+
+SLOW = "@.*@.*@.*@.*;"
+"""Polynomial backtracking on a run of '@' (no nested quantifier, no letter in it)."""
+FLOOD = "@" * MAX_MATCH_CHARS
+
+
+def test_the_probes_are_built_from_the_patterns_own_literals() -> None:
+    inputs = adversarial_inputs(SLOW)
+    assert "@" * (MAX_MATCH_CHARS - 1) + "!" in inputs, "a run of '@', spoiled by a char it lacks"
+    assert any(text.startswith("ab;ab;") for text in adversarial_inputs(r"(ab;)+x")), "literal runs"
+
+
+async def test_a_regex_slow_only_on_its_own_punctuation_is_refused_when_vetted(
+    sandbox: RegexSandbox,
+) -> None:
+    assert regex_problem(SLOW) is None, "its shape passes: only the timing can tell"
+    assert not await sandbox.vet(SLOW)
+
+
+async def test_a_flood_from_one_server_does_not_hold_up_another_servers_check() -> None:
+    box = RegexSandbox(search_timeout=0.3, deadline=1.0)
+    try:
+        flood = [asyncio.create_task(box.search([SLOW], [FLOOD], guild_id=1)) for _ in range(20)]
+        await asyncio.sleep(0.05)  # the flood is in line first
+        started = time.monotonic()
+        assert await box.search(["fox"], ["a quiet prompt"], guild_id=2) is None
+        innocent = time.monotonic() - started
+        outcomes = await asyncio.gather(*flood, return_exceptions=True)
+        flood_done = time.monotonic() - started
+    finally:
+        await box.close()
+    assert innocent < 0.5, f"the other server's check waited {innocent:.2f} s"
+    assert all(isinstance(o, SandboxTimeout) for o in outcomes), "the flood is refused"
+    busy = [o for o in outcomes if isinstance(o, SandboxBusy)]
+    assert len(busy) >= 15, "most of the flood is refused at once: its server's line is full"
+    assert flood_done < 2.5, "and no check waits past its deadline"
+
+
+async def test_a_checks_deadline_includes_its_wait_for_a_worker() -> None:
+    box = RegexSandbox(workers=1, search_timeout=0.5, deadline=0.5)
+    try:
+        # Five servers' slow checks in line for the one worker, then an innocent one.
+        slow = [
+            asyncio.create_task(box.search([SLOW], [FLOOD], guild_id=guild))
+            for guild in range(1, 6)
+        ]
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        with contextlib.suppress(SandboxTimeout):  # answered or refused: never late
+            await box.search(["fox"], ["a fox"], guild_id=9)
+        waited = time.monotonic() - started
+        outcomes = await asyncio.gather(*slow, return_exceptions=True)
+        everything = time.monotonic() - started
+    finally:
+        await box.close()
+    assert all(isinstance(o, SandboxTimeout) for o in outcomes)
+    assert waited < 0.8, f"ended after {waited:.2f} s: the wait counts against the deadline"
+    assert everything < 0.8, "no check outlived its deadline (one after another: 2.5 s)"

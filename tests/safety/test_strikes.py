@@ -102,3 +102,19 @@ async def test_lifting_a_pause_starts_the_count_afresh(db: Database, clock: Cloc
 async def _events(conn: Conn) -> list[tuple[str, int | None]]:
     rows = await conn.fetchall("SELECT kind, actor_id FROM moderation_events ORDER BY id")
     return [(str(kind), actor) for kind, actor in rows]
+
+
+async def test_the_pause_cache_is_bounded_and_ages(db: Database, clock: Clock) -> None:
+    """The store remembers whether a member is paused only for the newest members it was asked
+    about, and only for a while: every member of every server asking once must not grow the
+    bot for ever, and a pause written by another process is seen within the cache's life."""
+    strikes = StrikeStore(db, clock=clock, max_cached=100, cache_seconds=60)
+    for user in range(1, 1001):
+        assert not await strikes.is_paused(GUILD, user)
+    assert strikes.cached <= 100
+
+    other = StrikeStore(db, clock=clock)  # another process sharing the database
+    await other.record_rejection(GUILD, 1000, "job-1", limit=1)
+    assert not await strikes.is_paused(GUILD, 1000), "cached a moment ago"
+    clock.now += timedelta(seconds=61)
+    assert await strikes.is_paused(GUILD, 1000), "read again once the entry aged"

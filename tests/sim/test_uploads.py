@@ -103,3 +103,33 @@ def test_make_png_pads_to_an_exact_size() -> None:
 def test_sniff_refuses_a_jpeg_without_frame_header() -> None:
     with pytest.raises(NotAnImage):
         sniff_image(b"\xff\xd8\xff\xe0\x00\x04ab\xff\xda\x00\x00")
+
+
+async def test_the_simulator_forgets_old_uploads_and_requests(
+    settings: object, http: aiohttp.ClientSession
+) -> None:
+    """A dry run's members can upload all day: the simulator keeps the newest uploads up to a
+    byte budget, and a bounded record of requests, not everything since it started."""
+    from bot.settings import Settings
+
+    assert isinstance(settings, Settings)
+    image = make_png(128, 128) + b"\x00" * 200_000  # ~200 kB, still a PNG by its bytes
+    async with AtlasSimulator(
+        settings.catalogue, api_key="sim-key", max_upload_bytes=1_000_000, max_recorded=50
+    ) as sim:
+        urls = []
+        for _ in range(20):
+            status, answer = await upload(sim, http, image)
+            assert status == 200
+            urls.append(answer["data"]["download_url"])  # type: ignore[index]
+        assert sum(len(kept) for kept in sim.uploads.values()) <= 1_000_000
+        assert 1 <= len(sim.uploads) <= 5
+        async with http.get(str(urls[-1])) as newest:
+            assert newest.status == 200, "the newest upload is still served"
+        async with http.get(str(urls[0])) as oldest:
+            assert oldest.status == 404, "the oldest is gone"
+        for _ in range(100):
+            async with http.get(f"{sim.base_url}/model/prediction/nope", headers=AUTH):
+                pass
+        assert len(sim.requests) <= 50
+        assert sim.requests[-1].path.endswith("/prediction/nope"), "the newest are kept"

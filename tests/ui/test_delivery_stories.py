@@ -292,3 +292,30 @@ async def test_a_job_resumed_after_a_restart_keeps_its_servers_upload_limit(
     assert message.attachments[0].size == 11_000_000, "the original, not a smaller rendition"
     job = (await world.bot.job_store.recent(MEMBER, GUILD))[0]
     assert job.meta.upload_limit == 100 * 1024 * 1024
+
+
+@pytest.mark.parametrize("mode", ["channel", "thread", "gallery", "dm"])
+async def test_a_flagged_video_too_big_to_attach_keeps_its_link_behind_a_spoiler(
+    world: World, mode: str
+) -> None:
+    if mode != "channel":
+        await choose(world, mode)
+    world.sim.script_prompt("[huge]", output_bytes=3_000_000, nsfw=True)
+    interaction = await world.discord.invoke(
+        "video",
+        user_id=MEMBER,
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        options={"prompt": "an epic [huge] film"},
+        attachment_size_limit=5_000,  # less than an MP4's own boxes: even compressed, a link
+    )
+    message = await world.final(interaction)
+    post = message if mode == "channel" else delivered(world, mode, message)[0]
+    content = post.content or ""
+    assert post.attachments == []
+    assert "⚠️ Content note: Atlas flagged this video" in content, content
+    assert "||<http://127.0.0.1" in content, "the link is a spoiler, its preview suppressed"
+    assert ">||" in content
+    assert "](http://127.0.0.1" not in content, "never a plain masked link"
+    for other in world.discord.messages.values():
+        assert "](http://127.0.0.1" not in (other.content or ""), "nowhere in the open"

@@ -15,6 +15,8 @@ from bot.exts.budget._atlas import add_atlas_line
 from bot.exts.budget._outlook import add_outlook
 from bot.i18n import t
 from bot.jobs.forecast import outlook
+from bot.jobs.privacy import ForgetRefused
+from bot.ledger.periods import PeriodRule
 from bot.money import format_usd
 from bot.ui.admin import AdminGroup
 from bot.ui.amounts import BadAmount, parse_amount, parse_day
@@ -25,6 +27,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+BUDGET_CALLS_PER_MEMBER = 2
+BUDGET_COOLDOWN_SECONDS = 10.0
+"""/budget answers a member twice per 10 s (per server): its reads are cheap, but a member who
+holds the key down must not take the database from every other server."""
+
+
+def _member_here(interaction: discord.Interaction[Any]) -> tuple[int | None, int]:
+    return (interaction.guild_id, interaction.user.id)
+
+
+def _member(user_id: int, locale: str) -> str:
+    """A mention, or what stands for a member the bot was told to forget (a pseudonym)."""
+    return f"<@{user_id}>" if user_id > 0 else t("privacy.forgotten_member", locale)
+
 
 class BudgetCog(commands.Cog):
     """Budgets: what members may spend, and the admin's levers."""
@@ -34,6 +50,9 @@ class BudgetCog(commands.Cog):
 
     @app_commands.command(name="budget", description="See what you have spent and have left.")
     @app_commands.guild_only()
+    @app_commands.checks.cooldown(
+        BUDGET_CALLS_PER_MEMBER, BUDGET_COOLDOWN_SECONDS, key=_member_here
+    )
     async def budget(self, interaction: discord.Interaction[Any]) -> None:
         """Ephemeral: spent, held, limit, remaining, reset time, recent jobs, and when the budget
         runs out at this pace, with a chart of daily spend."""
@@ -53,7 +72,11 @@ class BudgetCog(commands.Cog):
         recent = await self.bot.job_store.recent(user.id, guild_id, limit=5)
         lines = [
             f"`{job.state.value}` {format_usd(job.actual_price or job.quote)} · "
-            f"{discord.utils.escape_markdown(job.meta.prompt[:60])}"
+            + (
+                t("privacy.prompt_erased", locale)
+                if job.meta.erased
+                else discord.utils.escape_markdown(job.meta.prompt[:60])
+            )
             for job in recent
         ]
         embed.add_field(
@@ -186,11 +209,21 @@ class BudgetAdmin(AdminGroup):
         embed.add_field(name=t("budget.remaining", locale), value=format_usd(report.remaining))
         embed.add_field(name=t("budget.resets", locale), value=timestamp(report.resets_at))
         top = "\n".join(
-            f"<@{user_id}> {format_usd(spent)}" for user_id, spent in report.top_spenders
+            f"{_member(user_id, locale)} {format_usd(spent)}"
+            for user_id, spent in report.top_spenders
         )
         embed.add_field(
             name=t("admin.report_top", locale), value=top or t("budget.none", locale), inline=False
         )
+        period = PeriodRule(self.bot.settings.budget.period, self.bot.settings.budget.zone)
+        since = period.period_at(self.bot.clock()).start
+        confirmed = await self.bot.jobs.confirmed_by_call(interaction.guild_id or 0, since)
+        if confirmed:
+            embed.add_field(
+                name=t("admin.report_confirmed", locale),
+                value=t("admin.report_confirmed_count", locale, count=confirmed),
+                inline=False,
+            )
         uncertain = await self.bot.jobs.uncertain_jobs(interaction.guild_id or 0)
         if uncertain:
             lines = [
@@ -241,6 +274,22 @@ class BudgetAdmin(AdminGroup):
         )
         key = f"admin.resolved_{outcome.value}" if settled else "admin.resolve_unknown"
         await self._reply(interaction, key, job=job.strip())
+
+    @app_commands.command(
+        name="forget", description="Erase a member's prompts and history on this server."
+    )
+    @app_commands.describe(member="Who (they may have left the server)")
+    async def forget(self, interaction: discord.Interaction[Any], member: discord.User) -> None:
+        """Erase the member's prompts, links, held videos and history here; their money rows
+        stay under a pseudonym, so the server's totals do not change."""
+        try:
+            forgotten = await self.bot.privacy.forget_member(
+                interaction.guild_id or 0, member.id, by=interaction.user.id
+            )
+        except ForgetRefused:
+            await self._reply(interaction, "admin.forget_busy", user=member.mention)
+            return
+        await self._reply(interaction, "admin.forgotten", user=member.mention, jobs=forgotten.jobs)
 
     @app_commands.command(name="export", description="Download the ledger as CSV.")
     @app_commands.describe(

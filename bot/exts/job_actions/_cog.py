@@ -63,8 +63,8 @@ class JobActionsCog(commands.Cog):
         await self._tell(interaction, "approval.approved" if approved else "approval.denied")
 
     async def info(self, interaction: discord.Interaction[Any], job_id: str) -> None:
-        """Everything about the job, for whoever asks (only they see it)."""
-        record = await self.bot.jobs.job(job_id)
+        """Everything about the job, for whoever asks in its server (only they see it)."""
+        record = await self.bot.jobs.job(job_id, interaction.guild_id or 0)
         if record is None:
             await self._tell(interaction, "cancel.unknown")
             return
@@ -79,9 +79,12 @@ class JobActionsCog(commands.Cog):
 
     async def copy_command(self, interaction: discord.Interaction[Any], job_id: str) -> None:
         """The `/video` or `/animate` line that makes this video again, for whoever asks."""
-        record = await self.bot.jobs.job(job_id)
+        record = await self.bot.jobs.job(job_id, interaction.guild_id or 0)
         if record is None:
             await self._tell(interaction, "cancel.unknown")
+            return
+        if record.meta.erased:
+            await self._tell(interaction, "privacy.job_erased")
             return
         reply = copy_reply(record, self.bot.settings.catalogue, str(interaction.locale))
         await interaction.response.send_message(ephemeral=True, **reply)
@@ -100,6 +103,7 @@ class JobActionsCog(commands.Cog):
                 interaction.user.id,
                 moderator=interaction.permissions.manage_messages,
                 remove=remove,
+                guild_id=interaction.guild_id or 0,
             )
         except DeleteRefused as refused:
             await self._tell(interaction, f"delete.{refused.reason}")

@@ -61,6 +61,23 @@ class ChannelNotices:
         )
 
 
+class ChannelMessages:
+    """Tells the privacy sweep whether a held video's review message still exists."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+
+    async def gone(self, channel_id: int, message_id: int) -> bool:
+        """True only when Discord answers that the message (or its channel) is unknown."""
+        try:
+            await self._client.http.get_message(channel_id, message_id)
+        except discord.NotFound:
+            return True
+        except discord.HTTPException as exc:
+            log.info("cannot tell whether message %s still exists: %s", message_id, exc)
+        return False
+
+
 class ReviewCog(commands.Cog):
     """Approve or Delete a flagged video held for a moderator."""
 
@@ -107,4 +124,4 @@ class ReviewCog(commands.Cog):
         await interaction.followup.send(t(key, locale), ephemeral=True)
 
 
-__all__ = ["ChannelNotices", "ReviewCog", "notice_text"]
+__all__ = ["ChannelMessages", "ChannelNotices", "ReviewCog", "notice_text"]

@@ -24,6 +24,7 @@ from bot.money import format_usd
 from bot.settings import Settings
 from bot.ui.admin import AdminGroup
 from bot.ui.amounts import CLEAR_WORDS, parse_amount
+from bot.ui.channels import cannot_post
 from bot.ui.render import timestamp
 
 if TYPE_CHECKING:
@@ -334,6 +335,10 @@ class SettingsGroup(AdminGroup):
         chosen = None if mode.value == "default" else mode.value
         values: dict[str, Any] = {}
         if gallery is not None:
+            refused = await cannot_post(interaction, gallery.id, "gallery")
+            if refused is not None:
+                await interaction.response.send_message(refused, ephemeral=True)
+                return
             values["gallery_channel_id"] = gallery.id
         if channel is None:
             values["delivery"] = chosen

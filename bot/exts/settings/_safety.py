@@ -17,6 +17,7 @@ from bot.guilds.settings import GuildSettings, SettingsRefused
 from bot.i18n import t
 from bot.safety.prompt_rules import MAX_LABEL_CHARS, MAX_REGEX_CHARS
 from bot.ui.admin import require_manage_server
+from bot.ui.channels import cannot_post
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -109,6 +110,10 @@ class PromptRulesGroup(app_commands.Group):
     async def _labels(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
+        # discord.py runs no check (the group's interaction_check included) for autocomplete,
+        # and a server can show /settings to anyone: the labels are the admins' alone.
+        if not interaction.permissions.manage_guild:
+            return []
         guild = await _bot(interaction).server_settings.get(interaction.guild_id or 0)
         typed = current.lower()
         return [
@@ -147,6 +152,10 @@ async def _safety(
     if stop_logging:
         values["log_channel_id"] = None
     elif log_channel is not None:
+        refused = await cannot_post(interaction, log_channel.id, "log")
+        if refused is not None:
+            await _answer(interaction, text=refused)
+            return
         values["log_channel_id"] = log_channel.id
     if rejection_limit is not None:
         values["rejection_limit"] = rejection_limit

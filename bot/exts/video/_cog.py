@@ -29,6 +29,7 @@ from bot.jobs.orders import (
 from bot.jobs.progress import JobStatus, JobView
 from bot.jobs.service import CancelRefused
 from bot.ui.buttons import job_buttons
+from bot.ui.command_access import AccessUnknown
 from bot.ui.delivery import job_progress
 from bot.ui.orders import for_member, image_input, register_prompt_limit, with_preferences
 from bot.ui.preferences import tell_ignored_preferences
@@ -41,6 +42,11 @@ log = logging.getLogger(__name__)
 
 PREPARE_BEFORE_DEFER_SECONDS = 2.0
 """Discord wants an answer within 3 s: if preparing takes longer, defer first."""
+BUSY_PREPARES = 10
+BUSY_DEFER_SECONDS = 0.5
+"""With more than BUSY_PREPARES jobs being prepared at once (a server event), a member gets the
+"thinking" answer after BUSY_DEFER_SECONDS: in a burst the holds queue up for the database,
+and everyone should see at once that the bot heard them."""
 
 
 class VideoCog(commands.Cog):
@@ -48,6 +54,7 @@ class VideoCog(commands.Cog):
 
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
+        self._preparing = 0
         register_prompt_limit(self, prompt_limit(bot.settings.catalogue))
 
     # -- autocomplete from the catalogue, filtered by the model already chosen -----------
@@ -223,10 +230,17 @@ class VideoCog(commands.Cog):
             )
             return
         order = await with_preferences(order, self.bot.preferences)
-        preparing = asyncio.create_task(self.bot.jobs.prepare_batch(order))
-        done, _ = await asyncio.wait({preparing}, timeout=PREPARE_BEFORE_DEFER_SECONDS)
-        if not done:
-            await interaction.response.defer(thinking=True)
+        self._preparing += 1
+        try:
+            preparing = asyncio.create_task(self.bot.jobs.prepare_batch(order))
+            busy = self._preparing > BUSY_PREPARES
+            wait = BUSY_DEFER_SECONDS if busy else PREPARE_BEFORE_DEFER_SECONDS
+            done, _ = await asyncio.wait({preparing}, timeout=wait)
+            if not done:
+                await interaction.response.defer(thinking=True)
+            await asyncio.wait({preparing})
+        finally:
+            self._preparing -= 1
         try:
             batch = await preparing
         except JobRefused as refusal:
@@ -241,18 +255,31 @@ class VideoCog(commands.Cog):
             else:
                 await interaction.response.send_message(text, ephemeral=True, **extra)
             return
-        first, *more = batch
+        unrun = {prepared.job_id: prepared for prepared in batch}
         try:
-            message_id = await self._first_message(interaction, first.view, locale)
-        except Exception:
-            for prepared in batch:
-                await self.bot.jobs.discard(prepared.job_id, "message could not be sent")
-            raise
+            await self._send_and_run(interaction, batch, unrun, locale)
+        finally:
+            # A job whose message was never sent (an error, or this task cancelled) gives
+            # its money and its place in line back at once.
+            for job_id in unrun:
+                await self.bot.jobs.discard(job_id, "message could not be sent")
+
+    async def _send_and_run(
+        self,
+        interaction: discord.Interaction[Any],
+        batch: list[PreparedJob],
+        unrun: dict[str, PreparedJob],
+        locale: str,
+    ) -> None:
+        """Answer with the first job's message and run it; then a message each for the
+        other videos of a batch, run as they come. Each job run leaves `unrun`."""
+        first, *more = batch
+        message_id = await self._first_message(interaction, first.view, locale)
         await self._run(interaction, first, message_id, locale)
+        del unrun[first.job_id]
         await tell_ignored_preferences(
             interaction, first.order, self.bot.preferences, self.bot.settings.catalogue
         )
-        # The other videos of a batch: a message each, run as they come.
         for prepared in more:
             try:
                 sent = await interaction.followup.send(
@@ -261,10 +288,10 @@ class VideoCog(commands.Cog):
                     wait=True,
                 )
             except Exception:
-                await self.bot.jobs.discard(prepared.job_id, "message could not be sent")
                 log.exception("could not send a batch's message", extra={"job_id": prepared.job_id})
                 continue
             await self._run(interaction, prepared, sent.id, locale, followup=True)
+            del unrun[prepared.job_id]
 
     async def _first_message(
         self, interaction: discord.Interaction[Any], view: JobView, locale: str
@@ -312,11 +339,12 @@ class VideoCog(commands.Cog):
     ) -> None:
         """Re-roll: the stored job's options with a new seed, for whoever clicked. With `prompt`
         (Edit prompt): the new prompt with the same seed, so only the words change."""
-        record = await self.bot.jobs.job(job_id)
-        if record is None:
-            await interaction.response.send_message(
-                t("reroll.unknown", str(interaction.locale)), ephemeral=True
-            )
+        if not await self.may_make_videos(interaction):
+            return
+        record = await self.bot.jobs.job(job_id, interaction.guild_id or 0)
+        if record is None or record.meta.erased:
+            key = "reroll.unknown" if record is None else "privacy.job_erased"
+            await interaction.response.send_message(t(key, str(interaction.locale)), ephemeral=True)
             return
         stored = order_of(record, self.bot.settings.catalogue).order
         order = for_member(
@@ -327,11 +355,26 @@ class VideoCog(commands.Cog):
         )
         await self.start_job(interaction, order)
 
+    async def may_make_videos(self, interaction: discord.Interaction[Any]) -> bool:
+        """Whether the member may use /video here, as the server's Integrations settings say
+        (Discord applies them to the command, never to buttons); if not, they are told."""
+        try:
+            if await self.bot.command_access.may_use(interaction, "video"):
+                return True
+            key = "reroll.not_allowed"
+        except AccessUnknown as exc:
+            log.warning("cannot check /video's permissions: %s", exc)
+            key = "reroll.access_unknown"
+        await interaction.response.send_message(t(key, str(interaction.locale)), ephemeral=True)
+        return False
+
     async def cancel(self, interaction: discord.Interaction[Any], job_id: str) -> None:
         """Cancel: requester only, and only before the job reached Atlas."""
         locale = str(interaction.locale)
         try:
-            view = await self.bot.jobs.cancel(job_id, interaction.user.id)
+            view = await self.bot.jobs.cancel(
+                job_id, interaction.user.id, guild_id=interaction.guild_id or 0
+            )
         except CancelRefused as refused:
             await interaction.response.send_message(
                 t(f"cancel.{refused.reason}", locale), ephemeral=True

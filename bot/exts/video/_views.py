@@ -68,14 +68,17 @@ class EditPromptButton(PersistentButton, prefix="job", actions=("edit",)):
     """Open the job's prompt in a form; its submission becomes a new job."""
 
     async def act(self, interaction: discord.Interaction[Any]) -> None:
-        """Show the form with the stored prompt."""
-        bot = loaded(interaction.client, VideoCog).bot
-        record = await bot.jobs.job(self.subject)
-        locale = str(interaction.locale)
-        if record is None:
-            await interaction.response.send_message(t("reroll.unknown", locale), ephemeral=True)
+        """Show the form with the stored prompt (to a member who may use /video here)."""
+        cog = loaded(interaction.client, VideoCog)
+        if not await cog.may_make_videos(interaction):
             return
-        limit = form_prompt_limit(bot.settings.catalogue)
+        record = await cog.bot.jobs.job(self.subject, interaction.guild_id or 0)
+        locale = str(interaction.locale)
+        if record is None or record.meta.erased:
+            key = "reroll.unknown" if record is None else "privacy.job_erased"
+            await interaction.response.send_message(t(key, locale), ephemeral=True)
+            return
+        limit = form_prompt_limit(cog.bot.settings.catalogue)
         modal = EditPromptModal(self.subject, record.meta.prompt, locale, max_length=limit)
         await interaction.response.send_modal(modal)
 

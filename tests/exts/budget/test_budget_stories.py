@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from tests.e2e.conftest import ADMIN, CHANNEL, GUILD, MEMBER, World, status_of
+from tests.e2e.conftest import ADMIN, CHANNEL, GUILD, MEMBER, OTHER_MEMBER, World, status_of
 from tests.fake_discord import ActionUnavailable
 
 
@@ -120,3 +120,20 @@ async def test_uncertain_submit_keeps_the_hold_until_an_admin_settles_it(world: 
     assert "released" in (done.response_data or {})["content"]
     after = await world.bot.ledger.summary(MEMBER, GUILD, [])
     assert (after.spent, after.held) == (0, 0)
+
+
+async def test_budget_has_a_short_cooldown_per_member(world: World) -> None:
+    async def budget(user_id: int = MEMBER) -> str:
+        interaction = await world.discord.invoke(
+            "budget", user_id=user_id, guild_id=GUILD, channel_id=CHANNEL
+        )
+        await interaction.wait_response()
+        data = interaction.response_data or {}
+        assert data["flags"] & 64, "ephemeral"
+        return str(data.get("content") or data["embeds"][0]["title"])
+
+    assert await budget() == "Your video budget"
+    assert await budget() == "Your video budget", "a second look right away is fine"
+    refused = await budget()
+    assert refused.startswith("You checked a moment ago. Try again <t:"), refused
+    assert await budget(OTHER_MEMBER) == "Your video budget", "per member"

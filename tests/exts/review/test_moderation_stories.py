@@ -179,6 +179,47 @@ async def test_a_pathological_regex_is_refused_when_saved(world: World) -> None:
     assert "(rule: Nude)" in await answer(refused)
 
 
+async def test_a_regex_slow_on_punctuation_alone_is_refused_when_saved(world: World) -> None:
+    slow = await settings(world, "prompt-rules add", label="Mail", regex="@.*@.*@.*@.*;")
+    assert (await answer(slow)).startswith("This regular expression is too slow on long prompts")
+    assert (await world.bot.server_settings.get(GUILD)).prompt_rules == ()
+
+
+async def test_a_member_over_budget_never_reaches_the_regex_check(world: World) -> None:
+    saved = await settings(world, "prompt-rules add", label="Weapons", regex=r"\bguns?\b")
+    assert await answer(saved) == "Saved.", "once the regex was timed"
+    sandbox = world.bot.moderation.screen_rules.sandbox
+    checked = sandbox.checks
+    await world.bot.ledger.set_user_limit(GUILD, MEMBER, 0, by=ADMIN)
+
+    refused = await video(world, "a fox with two guns")
+    assert (await answer(refused)).startswith("Video generation is not enabled for you")
+    assert sandbox.checks == checked, "no regex ran for a member who may not spend"
+
+    await world.bot.ledger.set_user_limit(GUILD, MEMBER, None, by=ADMIN)
+    allowed = await video(world, "a fox with two guns")
+    assert "(rule: Weapons)" in await answer(allowed)
+    assert sandbox.checks == checked + 1
+
+
+async def test_a_prompt_that_folds_to_a_huge_text_is_refused_before_any_regex(
+    world: World,
+) -> None:
+    saved = await settings(world, "prompt-rules add", label="Weapons", regex=r"\bguns?\b")
+    assert await answer(saved) == "Saved.", "once the regex was timed"
+    sandbox = world.bot.moderation.screen_rules.sandbox
+    checked = sandbox.checks
+    swollen = "\ufdfa" * 2000  # one character that NFKC spells out in 18
+    refused = await video(world, swollen)
+    assert await answer(refused) == (
+        "Your prompt grows too long once its special characters are spelled out to be "
+        "checked against this server's rules. Nothing was held or charged. Use plain letters "
+        "and try again."
+    )
+    assert sandbox.checks == checked
+    assert await money(world) == (0, 0)
+
+
 async def test_a_member_may_not_use_prompt_rules_settings(world: World) -> None:
     world.discord.allow_command(GUILD, "settings", user_or_role_id=MEMBER)
     refused = await settings(world, "prompt-rules add", user_id=MEMBER, label="x", words="y")
@@ -186,6 +227,27 @@ async def test_a_member_may_not_use_prompt_rules_settings(world: World) -> None:
     unpause = await settings(world, "unpause", user_id=MEMBER, member=MEMBER)
     assert "Manage Server" in await answer(unpause)
     assert (await world.bot.server_settings.get(GUILD)).prompt_rules == ()
+
+
+async def test_rule_labels_are_offered_to_admins_only(world: World) -> None:
+    saved = await settings(world, "prompt-rules add", label="Ex's name", words="alice smith")
+    assert (saved.response_data or {})["content"] == "Saved."
+
+    async def offered(user_id: int) -> list[str]:
+        choices = await world.discord.autocomplete(
+            "settings",
+            "label",
+            subcommand="prompt-rules remove",
+            user_id=user_id,
+            guild_id=GUILD,
+            channel_id=CHANNEL,
+        )
+        return [str(choice["name"]) for choice in choices]
+
+    assert await offered(ADMIN) == ["Ex's name"]
+    # A server let a member see /settings (Integrations): the labels still stay hidden.
+    world.discord.allow_command(GUILD, "settings", user_or_role_id=MEMBER)
+    assert await offered(MEMBER) == []
 
 
 # -- age-restricted channels ------------------------------------------------------------------
@@ -377,10 +439,8 @@ async def test_a_held_video_over_the_limit_is_compressed_before_it_waits(world: 
 
     assert shown.attachments[0].size <= 1_000_000
     assert shown.content is not None
-    assert (
-        "compressed to fit this server's 977 KB limit. The original (2.9 MB): [download it]("
-        in (shown.content)
-    )
+    original = "compressed to fit this server's 977 KB limit. The original (2.9 MB): ||<http"
+    assert original in shown.content, "the original's link behind the spoiler too"
     assert "?" not in shown.content, "no expiry it does not know"
 
 
@@ -410,6 +470,32 @@ async def test_a_moderator_removes_a_held_video_even_after_a_restart(tmp_path: P
         assert not has_button(gone, "review:")
         with pytest.raises(ReviewRefused):  # an Approve still in flight finds nothing to decide
             await world.bot.moderation.review(job.id, GUILD, approve=True, by=MODERATOR)
+
+
+async def test_an_approved_video_without_its_file_is_a_link_behind_a_spoiler(
+    world: World,
+) -> None:
+    world.discord.add_member(
+        GUILD, MODERATOR, name="dave", permissions=DEFAULT_EVERYONE_PERMISSIONS | MANAGE_MESSAGES
+    )
+    await settings(world, "safety", flagged_videos="review")
+    world.sim.script_prompt("[flagged]", nsfw=True, output_bytes=3_000_000)
+    interaction = await world.discord.invoke(
+        "video",
+        user_id=MEMBER,
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        options={"prompt": "a [flagged] fox"},
+        attachment_size_limit=5_000,  # cannot fit even compressed: held as its link alone
+    )
+    held = await interaction.wait_message(lambda m: has_button(m, "review:approve:"))
+    await click(world, held, "review:approve:", MODERATOR)
+    shown = await interaction.wait_message(lambda m: status_of(m).startswith("Done"))
+    content = shown.content or ""
+    assert shown.attachments == []
+    assert content.startswith("⚠️ Content note"), content
+    assert "||<http://127.0.0.1" in content
+    assert "](http" not in content
 
 
 # -- in Traditional Chinese -------------------------------------------------------------------

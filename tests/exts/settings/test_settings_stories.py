@@ -476,3 +476,48 @@ async def test_history_links_each_result_and_admins_may_look_at_a_member(world: 
     )
     await empty.wait_response()
     assert data(empty)["embeds"][0]["description"] == "No videos yet."
+
+
+# -- channels the bot must be able to post in ----------------------------------------------------
+
+GALLERY_CHANNEL = 2010
+LOG_CHANNEL = 2011
+SEND_MESSAGES = 1 << 11
+VIEW_CHANNEL = 1 << 10
+
+
+async def test_a_gallery_the_bot_cannot_post_in_is_refused_naming_what_is_missing(
+    world: World,
+) -> None:
+    bot = world.discord.bot_user_id
+    world.discord.add_channel(GUILD, GALLERY_CHANNEL, name="gallery")
+    # @everyone may not write there (Discord then also withholds Embed Links and Attach Files).
+    world.discord.set_overwrite(GUILD, GALLERY_CHANNEL, GUILD, deny=SEND_MESSAGES)
+
+    refused = await settings(world, "delivery", mode="gallery", gallery=GALLERY_CHANNEL)
+    assert data(refused)["content"] == (
+        f"I cannot post videos in <#{GALLERY_CHANNEL}>: I am missing Send Messages, Embed Links "
+        "and Attach Files there. Allow them for me in the channel's permissions, then try again."
+    )
+    assert (await world.bot.server_settings.get(GUILD)).gallery_channel_id is None
+
+    world.discord.set_overwrite(GUILD, GALLERY_CHANNEL, bot, allow=SEND_MESSAGES, member=True)
+    saved = await settings(world, "delivery", mode="gallery", gallery=GALLERY_CHANNEL)
+    assert data(saved)["content"] == "Saved."
+    message = await world.final(await world.video(prompt="a gallery piece"))
+    assert status_of(message).startswith("Done")
+    [post] = [m for m in world.discord.messages.values() if m.channel_id == GALLERY_CHANNEL]
+    assert post.attachments, "the video is in the gallery"
+
+
+async def test_a_log_channel_the_bot_cannot_see_is_refused(world: World) -> None:
+    world.discord.add_channel(GUILD, LOG_CHANNEL, name="mod-log")
+    world.discord.set_overwrite(
+        GUILD, LOG_CHANNEL, world.discord.bot_user_id, deny=VIEW_CHANNEL, member=True
+    )
+    refused = await settings(world, "safety", log_channel=LOG_CHANNEL)
+    assert data(refused)["content"] == (
+        f"I cannot post moderation events in <#{LOG_CHANNEL}>: I am missing View Channel "
+        "there. Allow it for me in the channel's permissions, then try again."
+    )
+    assert (await world.bot.server_settings.get(GUILD)).log_channel_id is None

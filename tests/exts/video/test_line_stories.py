@@ -31,6 +31,11 @@ def _said(message: FakeMessage, prefix: str) -> list[str]:
     return [s for s in (_status(edit) for edit in message.edits) if s.startswith(prefix)]
 
 
+def _first_shown(message: FakeMessage) -> dict[str, object]:
+    """The first body the member saw with the job in it (after any "thinking...")."""
+    return next(body for body in message.edits if body.get("embeds"))
+
+
 def _status(body: dict[str, object]) -> str:
     for embed in body.get("embeds", []) or []:  # type: ignore[union-attr]
         for field in embed.get("fields", []):
@@ -57,6 +62,8 @@ async def test_fifty_members_at_once_all_get_their_video_in_turn(tmp_path: Path)
         assert max(peaks) <= 10, "never more than the server's limit at once"
         waited = [m for m in finals if _said(m, "Queued: number")]
         assert len(waited) >= 30, "places were shown to those who waited"
+        first_shown = [m for m in waited if _status(_first_shown(m)).startswith("Queued: number")]
+        assert len(first_shown) >= 30, "the place is in the answer itself, not one edit later"
         assert all(len(m.edits) <= 6 for m in finals), [len(m.edits) for m in finals]
         assert await world.bot.ledger.audit() == []
         summary = await world.bot.ledger.summary(members[0], GUILD, [])
