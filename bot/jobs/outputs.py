@@ -207,7 +207,7 @@ class OutputDesk:
 
         try:
             fitted = await transcoder.fit(source, limit, on_wait=waiting, on_start=started)
-        except TranscodeError as exc:
+        except (TranscodeError, OSError) as exc:  # OSError: e.g. the disk is full
             log.warning(
                 "could not fit the video (%d bytes) into %d bytes: %s",
                 size,
@@ -261,9 +261,10 @@ class OutputDesk:
                 return await self._atlas.download(url, target, max_bytes=max_bytes)
             except OutputTooLarge:
                 raise
-            except AtlasError as exc:
+            except (AtlasError, OSError) as exc:  # OSError: our disk, e.g. full for a while
                 left = deadline - self._monotonic()
-                if not is_retryable(exc, RetryMode.IDEMPOTENT) or left <= 0:
+                retryable = isinstance(exc, OSError) or is_retryable(exc, RetryMode.IDEMPOTENT)
+                if not retryable or left <= 0:
                     log.warning(
                         "output download failed for good after %d tr%s: %s",
                         attempt,
@@ -342,7 +343,7 @@ async def _notice_if_slow(
         task.cancel()
 
 
-def _link_reason(exc: TranscodeError) -> LinkReason:
+def _link_reason(exc: TranscodeError | OSError) -> LinkReason:
     if isinstance(exc, CannotFit):
         return LinkReason.CANNOT_FIT
     if isinstance(exc, UnreadableInput):

@@ -128,6 +128,28 @@ async def test_a_download_failing_when_the_bot_stops_is_fetched_after_the_restar
     assert (summary.spent, summary.held) == (QUOTE, 0)
 
 
+async def test_a_full_disk_while_downloading_is_tried_again(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = rig.services.atlas.download
+    calls: list[str] = []
+
+    async def disk_full_once(url: str, dest: Path, *, max_bytes: int) -> int:
+        calls.append(url)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        return await real(url, dest, max_bytes=max_bytes)
+
+    monkeypatch.setattr(rig.services.atlas, "download", disk_full_once)
+    job = await rig.prepare("a fox")
+
+    sink = await rig.run(job, timeout=15)
+
+    assert len(calls) == 2
+    assert sink.videos == [SAMPLE_BYTES]
+    assert await rig.entries(job.job_id) == [("capture", QUOTE)]
+
+
 async def test_a_video_past_max_download_mb_is_never_downloaded(rig: Rig) -> None:
     await with_delivery(rig, max_download_mb=1)
     rig.sim.script_prompt("[vast]", output_bytes=2_000_000)
