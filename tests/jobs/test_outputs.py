@@ -46,7 +46,9 @@ def downloads(rig: Rig, prediction_id: str) -> int:
 
 
 async def test_a_download_failing_for_a_while_is_retried_and_delivered(rig: Rig) -> None:
-    # The client tries 4 times in a row; then the job waits and tries again.
+    # The client tries 4 times in a row (pausing up to 3.5 s in all); then the job waits and
+    # tries again, if its window is not over by then: 30 s here.
+    await with_delivery(rig, download_retry_minutes=0.5)
     rig.sim.fail_next("download", 500, count=6)
     job = await rig.prepare("a fox")
 
