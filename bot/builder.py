@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.atlas import AtlasClient
+from bot.atlas.schemas import ModelSchemas
 from bot.atlas.webhook_server import WebhookServer
 from bot.atlas.webhooks import PredictionNotices, WebhookKeys, WebhookVerifier
 from bot.db import DatabaseError, Store, open_store
@@ -43,6 +44,7 @@ from bot.jobs.store import SOLO_OWNER, JobStore
 from bot.ledger import SERVER_CODE, Ledger
 from bot.metrics import Metrics, MetricsServer
 from bot.operator import BalanceWatch, BudgetAlerts
+from bot.operator.catalogue_watch import CatalogueWatch
 from bot.operator.reconcile import Reconciler
 from bot.problems import cannot_listen, database_problem
 from bot.settings import ConfigError, Settings
@@ -78,6 +80,8 @@ class Services:
     alerts: BudgetAlerts
     reconciler: Reconciler
     """Yesterday's ledger beside Atlas's bill, for /budget-admin report."""
+    catalogue_watch: CatalogueWatch
+    """Atlas's model list and schemas, read at start and now and then (warnings, checks)."""
     simulator: AtlasSimulator | None = None
     """The dry run's stand-in for Atlas (ATLAS_MODE=simulate)."""
     metrics_server: MetricsServer | None = None
@@ -87,12 +91,17 @@ class Services:
     then go as links)."""
 
     def start(self) -> None:
-        """Start watching the Atlas balance (stopped by `close`)."""
-        task = asyncio.create_task(self.balance.run(), name="atlas-balance")
+        """Start watching the Atlas balance and the catalogue against Atlas's schemas (stopped
+        by `close`)."""
+        tasks = [
+            asyncio.create_task(self.balance.run(), name="atlas-balance"),
+            asyncio.create_task(self.catalogue_watch.run(), name="atlas-catalogue"),
+        ]
 
         async def stop() -> None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
         self._opened.push_async_callback(stop)
         self._opened.push_async_callback(self.alerts.close)
@@ -291,6 +300,7 @@ def _wire(
     metrics.watch_queue(lambda: line.waiting, lambda: line.running)
     balance = BalanceWatch(atlas, settings.operator, metrics=metrics, monotonic=monotonic)
     alerts = BudgetAlerts(ledger, guild_settings, SharedDeadlines(db), settings)
+    schemas = ModelSchemas(atlas, [m.id for m in settings.catalogue.entries()])
     privacy = Privacy(
         db,
         ledger,
@@ -319,6 +329,7 @@ def _wire(
         metrics=metrics,
         callbacks=callbacks,
         privacy=privacy,
+        schemas=schemas,
         **timings,
     )
     jobs = JobService(context, offers=OfferBook(settings.catalogue, monotonic=monotonic))
@@ -344,6 +355,7 @@ def _wire(
             clock=clock,
             monotonic=monotonic,
         ),
+        catalogue_watch=CatalogueWatch(settings.catalogue, schemas),
     )
 
 

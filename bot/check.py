@@ -2,8 +2,11 @@
 
 It loads the settings and the config file, opens (and migrates) the database, asks Atlas
 whether the API key is accepted and Discord whether the token is, finds the video encoder,
-then prints OK or FAIL for each, every FAIL with what to fix. Nothing is billed; the token and
-key are never printed.
+then prints OK or FAIL for each, every FAIL with what to fix. It also reads Atlas's model list
+and each configured model's input schema and reports, per catalogue entry, every input name or
+offered value Atlas would refuse and every price more than 10% off the list's
+(`bot.atlas.conformance`); with ATLAS_MODE=simulate, against the built-in simulator. Nothing
+is billed; the token and key are never printed.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from pydantic import SecretStr
 from bot import USER_AGENT, __version__
 from bot.atlas import AtlasClient, RetryPolicy
 from bot.atlas.account import read_balance
+from bot.atlas.conformance import check_catalogue
 from bot.atlas.errors import (
     AtlasConnectionError,
     AtlasError,
     AuthenticationError,
     PermissionDenied,
 )
+from bot.atlas.schemas import ModelSchemas
 from bot.atlas.webhooks import parse_jwks
 from bot.db import (
     Database,
@@ -41,6 +46,7 @@ from bot.logs import json_logs_from_env, redact, register_secret, register_url
 from bot.money import format_usd
 from bot.problems import config_file_problem, database_problem, dev_guild_refused
 from bot.settings import ConfigError, EnvSettings, Settings, load, load_env
+from bot.sim import AtlasSimulator
 from bot.transcode import NoEncoder, find_encoder
 
 __all__ = [
@@ -226,6 +232,44 @@ async def _webhooks_check(env: EnvSettings, key: SecretStr, timeout: float) -> C
     )
 
 
+async def _models_check(env: EnvSettings, timeout: float) -> list[CheckResult]:
+    """The catalogue against Atlas's model list and schemas: one line per entry, or one FAIL
+    line per problem with what to change (the dry run's: against the built-in simulator)."""
+    try:
+        settings = load_settings(env)
+    except ConfigError:
+        return []  # the config line says why
+    if env.atlas_mode == "simulate":
+        key = SecretStr("check")
+        async with AtlasSimulator(settings.catalogue, api_key=key.get_secret_value()) as sim:
+            return await _models_at(sim.base_url, key, settings, timeout)
+    # The model list and the schemas are public: a missing key does not stop this check.
+    key = env.atlascloud_api_key or SecretStr("")
+    return await _models_at(env.atlas_base_url, key, settings, timeout)
+
+
+async def _models_at(
+    base: str, key: SecretStr, settings: Settings, timeout: float
+) -> list[CheckResult]:
+    ids = [model.id for model in settings.catalogue.entries()]
+    async with _probe_client(base, key, timeout) as atlas:
+        schemas = ModelSchemas(atlas, ids)
+        try:
+            await schemas.refresh()
+        except AtlasError as exc:
+            return [
+                _fail(
+                    "models",
+                    f"cannot read Atlas's model list at {base}/models ({exc}): the catalogue "
+                    "was not checked against Atlas's schemas",
+                )
+            ]
+    return [
+        CheckResult("models", finding.ok, f"{finding.model_id}: {finding.text}")
+        for finding in check_catalogue(settings.catalogue, schemas)
+    ]
+
+
 def _discord_headers(token: SecretStr) -> dict[str, str]:
     return {
         "Authorization": f"Bot {token.get_secret_value()}",
@@ -302,7 +346,7 @@ async def run_checks(
 ) -> list[CheckResult]:
     """Every check, in order: settings, config, database, Atlas, Discord (with DEV_GUILD_ID,
     whether the bot may publish its commands to that server; with webhooks, whether Atlas's
-    signing keys are readable), then the video encoder."""
+    signing keys are readable), the video encoder, then one line per catalogue model."""
     env, settings_result = _settings_check(env)
     if env is None:
         skipped = "not checked: fix the settings first"
@@ -313,20 +357,20 @@ async def run_checks(
     register_secret(env.atlascloud_api_key)
     register_url(env.database_url)
     results.append(_config_check(env))
-    results.extend(
-        await asyncio.gather(
-            _database_check(env),
-            _atlas_check(env, env.atlascloud_api_key, timeout),
-            _discord_check(env, env.discord_token, timeout),
-        )
+    database, atlas, discord, models = await asyncio.gather(
+        _database_check(env),
+        _atlas_check(env, env.atlascloud_api_key, timeout),
+        _discord_check(env, env.discord_token, timeout),
+        _models_check(env, timeout),
     )
-    if env.dev_guild_id is not None and env.discord_token is not None and results[-1].ok:
+    results += [database, atlas, discord]
+    if env.dev_guild_id is not None and env.discord_token is not None and discord.ok:
         results.append(await _dev_guild_check(env, env.discord_token, env.dev_guild_id, timeout))
     live = env.atlas_mode == "live"
     if env.public_webhook_url is not None and live and env.atlascloud_api_key is not None:
         results.append(await _webhooks_check(env, env.atlascloud_api_key, timeout))
     results.append(await _encoder_check(env))
-    return results
+    return results + models
 
 
 def render(results: Sequence[CheckResult]) -> str:

@@ -29,9 +29,12 @@ def usd(value: str | int | Decimal) -> Micros:
 
 
 def format_usd(micros: Micros, *, places: int | None = None) -> str:
-    """Render micro-dollars as "USD 1.00"; shows a third decimal only when it matters."""
+    """Render micro-dollars as "USD 1.00"; shows a third decimal only when it matters, and an
+    amount under a cent (a prompt helper's tokens) to its last non-zero micro-dollar."""
     amount = Decimal(micros) / MICROS_PER_USD
     if places is None:
         places = 2 if amount == amount.quantize(Decimal("0.01")) else 3
+        if places == 3 and abs(amount) < Decimal("0.01"):
+            places = max(3, -amount.normalize().as_tuple().exponent)  # type: ignore[operator]
     quantum = Decimal(1).scaleb(-places)
     return f"USD {amount.quantize(quantum, rounding=ROUND_HALF_UP):,}"

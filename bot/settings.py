@@ -19,8 +19,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     SecretStr,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -28,7 +30,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from yarl import URL
 
-from bot.catalogue import Catalogue, ModelKind, ModelSpec
+from bot.catalogue import Catalogue, LlmSpec, ModelKind, ModelSpec
 from bot.money import Micros, usd
 
 DISCORD_API_BASE_URL = "https://discord.com/api/v10"
@@ -506,6 +508,20 @@ class PrivacyConfig(_Section):
     keep_job_details_days: Annotated[int, Field(ge=1)] = 90
 
 
+def _model_tag(raw: object) -> str:
+    """Which table a `[[models]]` entry is: a chat model (`kind = "llm"`) or a video model."""
+    if isinstance(raw, LlmSpec) or (isinstance(raw, dict) and raw.get("kind") == "llm"):
+        return "llm"
+    return "video"
+
+
+AnyModel = Annotated[
+    Annotated[ModelSpec, Tag("video")] | Annotated[LlmSpec, Tag("llm")],
+    Discriminator(_model_tag),
+]
+"""One `[[models]]` table, video or chat model."""
+
+
 class FileConfig(_Section):
     """The whole TOML config file."""
 
@@ -518,7 +534,7 @@ class FileConfig(_Section):
     alerts: AlertsConfig = AlertsConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     privacy: PrivacyConfig = PrivacyConfig()
-    models: list[ModelSpec]
+    models: list[AnyModel]
 
 
 class Settings:
@@ -595,7 +611,10 @@ class Settings:
 
 def _one_line(error: ValidationError, *, env: bool) -> str:
     first = error.errors()[0]
-    location = ".".join(str(part) for part in first["loc"])
+    parts = list(first["loc"])
+    if parts[:1] == ["models"] and len(parts) > 2 and parts[2] in ("video", "llm"):
+        del parts[2]  # the union's tag, not a key of the file
+    location = ".".join(str(part) for part in parts)
     message = first["msg"].removeprefix("Value error, ")
     if not location:  # a check across settings: its message names them itself
         return message

@@ -20,7 +20,7 @@ import pytest
 from bot.check import CheckResult, check_main, run_checks
 from bot.cli import main
 from bot.logs import clear_secrets
-from bot.settings import Settings
+from bot.settings import Settings, load
 from bot.sim import AtlasSimulator
 from bot.transcode import find_encoder
 from tests.conftest import CONFIG, make_env
@@ -242,7 +242,8 @@ async def test_the_cli_reads_the_environment_and_exits_non_zero_on_failure(
     bad = capsys.readouterr()
 
     assert ok_code == 0, ok.out + ok.err
-    assert ok.out.count("\nOK  ") + ok.out.startswith("OK  ") == 6
+    models = len(load(make_env()).catalogue.entries())  # one line per catalogue entry
+    assert ok.out.count("\nOK  ") + ok.out.startswith("OK  ") == 6 + models
     assert bad_code == 1
     assert "FAIL  Atlas Cloud" in bad.out
     assert "ATLASCLOUD_API_KEY is rejected" in bad.out

@@ -280,8 +280,18 @@ async def test_slash_command_round_trip_with_upload_and_persistent_button(world:
     upload = fake.requests_to("POST", rf"^/webhooks/{fake.application_id}/{interaction.token}$")[0]
     assert upload.files == [("clip.mp4", CLIP, "application/octet-stream")]
     assert upload.json["attachments"] == [{"id": 0, "filename": "clip.mp4"}]
-    async with aiohttp.ClientSession() as http, http.get(clip.url) as served:
-        assert await served.read() == CLIP
+    async with aiohttp.ClientSession() as http:
+        link = fake.signed_url(clip)
+        async with http.get(link) as served:
+            assert await served.read() == CLIP
+        async with http.get(clip.url) as unsigned:
+            assert unsigned.status == 404  # Discord's CDN serves signed links only
+        fake.expire_attachment_urls()
+        async with http.get(link) as expired:
+            assert expired.status == 404
+            assert await expired.text() == "This content is no longer available."
+        async with http.get(fake.signed_url(clip)) as fresh:
+            assert await fresh.read() == CLIP
 
     click = await fake.click(
         followup.id, "tiny:again", user_id=MANAGER, guild_id=GUILD, channel_id=CHANNEL

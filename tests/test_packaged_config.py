@@ -49,7 +49,7 @@ def test_check_from_any_folder_reads_the_shipped_config(
 ) -> None:
     assert main(["check"]) == 1  # no secrets here: those checks fail, the config does not
     out = capsys.readouterr().out
-    assert f"OK    config       {PACKAGED_CONFIG}: 5 models" in out
+    assert f"OK    config       {PACKAGED_CONFIG}: 13 models" in out
     assert "does not exist" not in out
 
 

@@ -22,7 +22,14 @@ from bot.atlas.errors import (
     UnexpectedResponse,
     error_from_response,
 )
-from bot.atlas.models import Prediction, PredictionState, VideoRequest
+from bot.atlas.models import (
+    ChatAnswer,
+    ChatMessage,
+    GenerateRequest,
+    Prediction,
+    PredictionState,
+    VideoRequest,
+)
 from bot.atlas.schedule import PollSchedule, expected_seconds
 
 __all__ = [
@@ -33,7 +40,10 @@ __all__ = [
     "AtlasTimeout",
     "AuthenticationError",
     "BadRequest",
+    "ChatAnswer",
+    "ChatMessage",
     "ContentRejected",
+    "GenerateRequest",
     "InsufficientBalance",
     "JobFailed",
     "JobTimedOut",

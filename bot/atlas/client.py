@@ -43,7 +43,14 @@ from bot.atlas.errors import (
     error_from_response,
     job_failure,
 )
-from bot.atlas.models import Prediction, PredictionState, VideoRequest
+from bot.atlas.models import (
+    ChatAnswer,
+    ChatMessage,
+    GenerateRequest,
+    Prediction,
+    PredictionState,
+    VideoRequest,
+)
 from bot.atlas.retry import RetryMode, RetryPolicy, is_retryable, parse_retry_after
 from bot.atlas.schedule import PollSchedule
 from bot.atlas.webhooks import Notice, PredictionNotices
@@ -157,7 +164,7 @@ class AtlasClient:
 
     # -- the API -------------------------------------------------------------------------
 
-    async def submit(self, request: VideoRequest) -> str:
+    async def submit(self, request: GenerateRequest | VideoRequest) -> str:
         """Start a billed video job and return its prediction id.
 
         Never resent once the request may have reached Atlas: a second send could start a
@@ -180,7 +187,7 @@ class AtlasClient:
         return self._prediction(body, request_id)
 
     async def upload_media(self, source: Path | bytes, *, filename: str, content_type: str) -> str:
-        """Upload an image for an image-to-video job and return the URL Atlas gives it.
+        """Upload an image or a video (a job's input) and return the URL Atlas gives it.
 
         A file is streamed from disk, never read into memory whole.
         """
@@ -303,6 +310,43 @@ class AtlasClient:
                     raise error from (None if exc is error else exc)
                 await self._backoff(attempt, retry_after, error, "download", "download")
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def models(self) -> Any:
+        """Atlas's model list (`GET {base}/models`: public, bills nothing)."""
+        body, _ = await self._call("GET", self._base / "models", mode=RetryMode.IDEMPOTENT)
+        return body
+
+    async def document(self, url: str) -> Any:
+        """A JSON document Atlas links to (a model's input schema); the key goes with it only
+        to Atlas's own host."""
+        body, request_id = await self._call("GET", URL(url), mode=RetryMode.IDEMPOTENT)
+        if not isinstance(body, dict):
+            raise UnexpectedResponse(f"{url} is not a JSON object", request_id=request_id)
+        return body
+
+    async def chat(
+        self, model: str, messages: Sequence[ChatMessage], *, max_tokens: int
+    ) -> ChatAnswer:
+        """One billed answer of a chat model (Atlas's OpenAI-compatible endpoint,
+        `{origin}/v1/chat/completions`). Never resent once it may have reached Atlas: a second
+        send would be billed again."""
+        body, request_id = await self._call(
+            "POST",
+            self._base.origin() / "v1/chat/completions",
+            mode=RetryMode.SUBMIT,
+            json_body={
+                "model": model,
+                "messages": [m.model_dump() for m in messages],
+                "max_tokens": max_tokens,
+                "stream": False,
+            },
+        )
+        try:
+            return ChatAnswer.from_body(body)
+        except (ValueError, ValidationError) as exc:
+            raise UnexpectedResponse(
+                f"Atlas's chat answer cannot be read: {exc}", request_id=request_id
+            ) from None
 
     async def webhook_keys(self) -> Any:
         """Atlas's public webhook signing keys (a JWKS document)."""
@@ -454,6 +498,9 @@ def endpoint_of(url: URL) -> str:
         ("/public/v1/balance", "balance"),
         ("/public/v1/model-costs", "model-costs"),
         ("/public/v1/model-usage", "model-usage"),
+        ("/models", "models"),
+        ("/chat/completions", "chat"),
+        (".json", "schema"),
     ):
         if path.endswith(suffix):
             return name

@@ -194,3 +194,61 @@ class VideoRequest(BaseModel):
         if self.webhook_url:
             body["webhook_url"] = self.webhook_url
         return body
+
+
+class GenerateRequest(BaseModel):
+    """One `generateVideo` call for any kind of model: `inputs` already carry the model's own
+    names (the catalogue maps our options onto them, `ModelSpec.request_inputs`)."""
+
+    model: str
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    # Where Atlas calls back when the job ends (PUBLIC_WEBHOOK_URL); None: the bot polls.
+    webhook_url: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        """The flat JSON body Atlas expects."""
+        body: dict[str, Any] = {"model": self.model, **self.inputs}
+        if self.webhook_url:
+            body["webhook_url"] = self.webhook_url
+        return body
+
+
+class ChatMessage(BaseModel):
+    """One message of an OpenAI-compatible chat."""
+
+    role: str
+    content: str
+
+
+class ChatAnswer(BaseModel):
+    """What the chat endpoint answered: the text, and the tokens billed for it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = None
+    text: str
+    prompt_tokens: int = Field(ge=0)
+    completion_tokens: int = Field(ge=0)
+    finish_reason: str | None = None
+
+    @classmethod
+    def from_body(cls, body: Any) -> ChatAnswer:
+        """Read `{id, choices[0].message.content, usage{prompt_tokens, completion_tokens}}`;
+        ValueError when a part the bill depends on is missing."""
+        if not isinstance(body, dict):
+            raise ValueError("the answer is not a JSON object")
+        choices = body.get("choices")
+        usage = body.get("usage")
+        if not isinstance(choices, list) or not choices or not isinstance(usage, dict):
+            raise ValueError("the answer has no choices or no usage")
+        first: dict[str, Any] = choices[0] if isinstance(choices[0], dict) else {}
+        message: dict[str, Any] = first.get("message") or {}
+        if not isinstance(message, dict):
+            message = {}
+        return cls(
+            id=body.get("id") if isinstance(body.get("id"), str) else None,
+            text=str(message.get("content") or "").strip(),
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+            finish_reason=first.get("finish_reason"),
+        )

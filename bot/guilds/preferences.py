@@ -56,8 +56,10 @@ class Preferences:
     updated_at: datetime | None = None
 
     def model(self, kind: ModelKind) -> str | None:
-        """The preferred model for this kind of job, if any."""
-        value: str | None = getattr(self, MODEL_PREFERENCES[kind])
+        """The preferred model for this kind of job, if any (members prefer models for /video
+        and /animate only)."""
+        name = MODEL_PREFERENCES.get(kind)
+        value: str | None = None if name is None else getattr(self, name)
         return value
 
     @property
@@ -140,7 +142,7 @@ def forbidden(
 
 
 def _offered(catalogue: Catalogue, attribute: str) -> set[Any]:
-    return {value for model in catalogue for value in getattr(model, attribute)}
+    return {value for model in catalogue.makers() for value in getattr(model, attribute)}
 
 
 def to_json(prefs: Preferences) -> str:

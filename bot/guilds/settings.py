@@ -72,6 +72,8 @@ class GuildSettings:
     # their limit, and the log channel at each threshold of the server's cap. None: on.
     member_alerts: bool | None = None
     cap_alerts: bool | None = None
+    # The prompt helper (Improve prompt, paid by tokens from the member's budget). None: on.
+    prompt_helper: bool | None = None
     # Who last changed them, and when (not part of the stored JSON object).
     updated_at: datetime | None = None
     updated_by: int | None = None
@@ -88,6 +90,11 @@ class GuildSettings:
         """Members may ask for this resolution."""
         return resolution not in self.blocked_resolutions
 
+    @property
+    def allows_prompt_helper(self) -> bool:
+        """Members may have their prompts improved here (on unless an admin turned it off)."""
+        return self.prompt_helper is not False
+
     def needs_approval(self, quote: Micros) -> bool:
         """A job quoted at `quote` waits for an admin's yes before it runs."""
         return self.approval_threshold is not None and quote > self.approval_threshold
@@ -100,8 +107,11 @@ class GuildSettings:
         return self.approval_timeout_seconds
 
     def default_model(self, kind: ModelKind) -> str | None:
-        """The server's default model for this kind of job, if it chose one."""
-        return self.video_model if kind is ModelKind.TEXT_TO_VIDEO else self.animate_model
+        """The server's default model for this kind of job, if it chose one (servers choose
+        them for /video and /animate)."""
+        if kind is ModelKind.TEXT_TO_VIDEO:
+            return self.video_model
+        return self.animate_model if kind is ModelKind.IMAGE_TO_VIDEO else None
 
 
 _STORED = tuple(f.name for f in fields(GuildSettings) if f.name not in ("updated_at", "updated_by"))
@@ -158,18 +168,24 @@ def check(settings: GuildSettings, catalogue: Catalogue) -> None:
         offered = catalogue.of_kind(kind)
         if offered and not any(settings.allows_model(m.id) for m in offered):
             raise SettingsRefused("settings.all_blocked")
-    resolutions = {r for m in catalogue for r in m.resolutions}
-    for resolution in (*settings.blocked_resolutions, settings.resolution):
-        if resolution is not None and resolution not in resolutions:
+    # Any model's resolution may be blocked (an upscaler's 2k too); the defaults are about
+    # the videos /video and /animate make.
+    makers = catalogue.makers()
+    resolutions = {r for m in makers for r in m.resolutions}
+    anywhere = {r for m in catalogue for r in m.resolutions}
+    for resolution in settings.blocked_resolutions:
+        if resolution not in anywhere:
             raise SettingsRefused("settings.unknown_value", value=resolution)
+    if settings.resolution is not None and settings.resolution not in resolutions:
+        raise SettingsRefused("settings.unknown_value", value=settings.resolution)
     if settings.resolution is not None and not settings.allows_resolution(settings.resolution):
         raise SettingsRefused("settings.default_resolution_blocked", resolution=settings.resolution)
     if resolutions and resolutions <= set(settings.blocked_resolutions):
         raise SettingsRefused("settings.all_resolutions_blocked")
-    ratios = {r for m in catalogue for r in m.aspect_ratios}
+    ratios = {r for m in makers for r in m.aspect_ratios}
     if settings.aspect_ratio is not None and settings.aspect_ratio not in ratios:
         raise SettingsRefused("settings.unknown_value", value=settings.aspect_ratio)
-    durations = {d for m in catalogue for d in m.durations}
+    durations = {d for m in makers for d in m.durations}
     if settings.duration is not None and settings.duration not in durations:
         raise SettingsRefused("settings.unknown_value", value=f"{settings.duration} s")
     if len(settings.channel_ids) > MAX_CHANNELS:

@@ -510,4 +510,97 @@ MESSAGES: dict[str, str] = {
     "not come to you by direct message.",
     "prefer.ignored.footer": "See or change your defaults with `/prefer show` and "
     "`/prefer set`. You are told this once.",
+    # Carrying a video further (#17): extend, edit, upscale, first and last frame, the prompt
+    # helper. Refusals first: nothing was held or charged.
+    "refused.no_last_frame_model": "No model on this server can end a video on a given image. "
+    "Leave out last_image and loop.",
+    "refused.no_last_frame": "{model} cannot end a video on a given image. Pick one that can "
+    "({models}), or leave out last_image and loop.",
+    "refused.needs_last_frame": "{model} makes a video from a first and a last image: give "
+    "last_image, or loop to end on the first image.",
+    "refused.loop_and_last_image": "Give last_image or loop, not both: a loop ends on the "
+    "first image.",
+    "refused.bad_loop": 'loop takes one value: pick "Yes: end on the first image" from the list.',
+    "refused.no_video": "Attach a video (MP4, MOV or WebM) to edit.",
+    "refused.video_empty": "`{filename}` is empty (0 bytes). Attach the video again.",
+    "refused.video_type": "`{filename}` is not an MP4, MOV or WebM video. Attach one of those.",
+    "refused.video_too_big": "`{filename}` is larger than {max_mb} MB, the most this can take. "
+    "Attach a shorter or smaller video.",
+    "refused.video_host": "`{filename}` is not hosted on Discord. Attach the video to the "
+    "command itself.",
+    "refused.video_too_long": "`{filename}` is {length} s long; {model} takes videos of at most "
+    "{max} s (and {max_mb} MB). Trim it and try again.",
+    "refused.video_too_short": "`{filename}` is {length} s long; {model} takes videos of at "
+    "least {min} s.",
+    "refused.extend_too_long": "This video is {length} s long: {added} s more would take it "
+    "past {max} s, the longest {model} makes. Add at most {room} s.",
+    "refused.video_download": "`{filename}` could not be downloaded from Discord. Try again in "
+    "a moment.",
+    "refused.video_unreadable": "`{filename}` could not be read as a video. Attach an MP4, MOV "
+    "or WebM video.",
+    "refused.video_upload_failed": "Atlas Cloud did not take the video just now. Nothing was "
+    "held; try again in a moment.",
+    "refused.video_gone": "This video is no longer attached to its message on Discord, so it "
+    "cannot be used here.",
+    "refused.atlas_schema": "Atlas Cloud would refuse this request for {model} ({detail}), so "
+    "nothing was held. An admin should run `atlas-video-bot check`.",
+    "refused.helper_off": "The prompt helper is turned off on this server.",
+    "refused.helper_unavailable": "The prompt helper is not available: the bot has no chat "
+    "model configured.",
+    "refused.helper_uncertain": "We could not confirm whether Atlas answered, so the most it "
+    "could cost stays on hold until an admin checks. Try again later.",
+    "refused.helper_failed": "Atlas could not improve the prompt ({detail}). Nothing was charged.",
+    "refused.helper_empty": "The prompt helper gave an empty answer (its tokens were charged). "
+    "Try again.",
+    "refused.helper_budget": "Improving this prompt holds up to {needed} (its most tokens), but "
+    "you have {remaining} left until {resets}. Nothing was held.",
+    "refused.helper_budget_shared": "Improving this prompt holds up to {needed}, but only "
+    "{remaining} is left of the budget it would come from until {resets}.",
+    "refused.helper_busy": "You have as many videos in line or in progress as you may: wait for "
+    "one to finish, then improve the prompt.",
+    # Buttons and forms.
+    "button.extend": "Extend",
+    "button.vedit": "Edit video",
+    "button.upscale": "Upscale",
+    "button.improve": "Improve prompt",
+    "button.help_use": "Use",
+    "button.help_edit": "Edit",
+    "button.help_dismiss": "Dismiss",
+    "carry.not_delivered": "Only a finished video can be extended, edited or upscaled.",
+    "carry.unavailable": "No model for this is available on this server.",
+    "carry.bad_seconds": "Type how many seconds to add, one of: {choices}.",
+    "extend.title": "Extend this video",
+    "extend.prompt_label": "What happens next?",
+    "extend.seconds_label": "Seconds to add ({min}-{max})",
+    "extend.seconds_hint": "{price} per second added: {example} s costs {total}",
+    "vedit.title": "Edit this video",
+    "vedit.label": "What should change?",
+    "upscale.choose": "Upscale this video with {model} to:",
+    "upscale.placeholder": "Pick a resolution",
+    "price.per_second": "{amount} per second",
+    "price.per_block": "{amount} per {seconds} s",
+    "price.about": "{rule}: about {total} for this video",
+    # The job message of a video made from another.
+    "job.field.kind": "Made by",
+    "kind.text-to-video": "Text to video",
+    "kind.image-to-video": "Image to video",
+    "kind.start-end-frame": "First and last frame",
+    "kind.video-extend": "Extending a video",
+    "kind.video-edit": "Editing a video",
+    "kind.upscale": "Upscaling a video",
+    "kind.llm": "Prompt helper",
+    "job.extend_length": "+{added} s (to a {length} s video)",
+    "job.field.last_frame": "Ends on",
+    "job.last_frame.image": "the last image given",
+    "job.last_frame.loop": "its first image (a loop)",
+    "copy.last_image": "Attach the same image to last_image.",
+    # The prompt helper.
+    "helper.title": "Improved prompt",
+    "helper.field.cost": "Cost",
+    "helper.cost": "{charged} for {prompt_tokens} + {completion_tokens} tokens (at most {held} "
+    "was held)",
+    "helper.gone": "That improved prompt is no longer available.",
+    "settings.field.prompt_helper": "Prompt helper",
+    "settings.helper_on": "On: members may improve prompts (charged by tokens)",
+    "settings.helper_off": "Off",
 }

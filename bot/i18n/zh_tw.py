@@ -478,6 +478,90 @@ MESSAGES: dict[str, str] = {
     "chart.spent": "已花費",
     "chart.today": "今天",
     "chart.pace": "平均速度",
+    # 延續影片（#17）：延長、編輯、提升畫質、首尾畫面、提示詞助手。先是拒絕訊息：沒有預扣或收費。
+    "refused.no_last_frame_model": "這個伺服器沒有能以指定圖片結束影片的模型。"
+    "請不要填寫最後畫面和循環。",
+    "refused.no_last_frame": "{model} 無法以指定的圖片結束影片。請選擇可以的模型（{models}），"
+    "或不要填寫最後畫面和循環。",
+    "refused.needs_last_frame": "{model} 需要第一張和最後一張圖片才能製作影片：請提供最後畫面，"
+    "或選擇循環以第一張圖片結束。",
+    "refused.loop_and_last_image": "最後畫面和循環只能擇一：循環會以第一張圖片結束。",
+    "refused.bad_loop": "循環只有一個選項：請從清單選擇「是：以第一張圖片結束」。",
+    "refused.no_video": "請附加要編輯的影片（MP4、MOV 或 WebM）。",
+    "refused.video_empty": "`{filename}` 是空的（0 位元組）。請重新附加影片。",
+    "refused.video_type": "`{filename}` 不是 MP4、MOV 或 WebM 影片。請附加這些格式之一。",
+    "refused.video_too_big": "`{filename}` 超過 {max_mb} MB，這是可接受的上限。"
+    "請附加較短或較小的影片。",
+    "refused.video_host": "`{filename}` 不是存放在 Discord 上的檔案。請直接把影片附加在指令中。",
+    "refused.video_too_long": "`{filename}` 長 {length} 秒；{model} 只接受最長 {max} 秒"
+    "（且不超過 {max_mb} MB）的影片。請剪短後再試一次。",
+    "refused.video_too_short": "`{filename}` 長 {length} 秒；{model} 只接受至少 {min} 秒的影片。",
+    "refused.extend_too_long": "這部影片長 {length} 秒：再延長 {added} 秒會超過 {model} "
+    "最長的 {max} 秒。最多只能再延長 {room} 秒。",
+    "refused.video_download": "無法從 Discord 下載 `{filename}`。請稍後再試。",
+    "refused.video_unreadable": "無法把 `{filename}` 讀取為影片。請附加 MP4、MOV 或 WebM 影片。",
+    "refused.video_upload_failed": "Atlas Cloud 暫時無法接收這部影片。"
+    "沒有預扣任何費用，請稍後再試。",
+    "refused.video_gone": "這部影片已不在 Discord 上它的訊息中，所以無法在這裡使用。",
+    "refused.atlas_schema": "Atlas Cloud 會拒絕這個 {model} 的請求（{detail}），"
+    "所以沒有預扣任何費用。"
+    "請管理員執行 `atlas-video-bot check`。",
+    "refused.helper_off": "這個伺服器已關閉提示詞助手。",
+    "refused.helper_unavailable": "提示詞助手無法使用：機器人沒有設定聊天模型。",
+    "refused.helper_uncertain": "無法確認 Atlas 是否已回覆，因此最高可能費用會保持預扣，"
+    "直到管理員確認。請稍後再試。",
+    "refused.helper_failed": "Atlas 無法改善這個提示詞（{detail}）。沒有收取任何費用。",
+    "refused.helper_empty": "提示詞助手的回覆是空的（其用量已收費）。請再試一次。",
+    "refused.helper_budget": "改善這個提示詞最多需要預扣 {needed}（最大用量），但你到 {resets} "
+    "前只剩 {remaining}。沒有預扣任何費用。",
+    "refused.helper_budget_shared": "改善這個提示詞最多需要預扣 {needed}，但這筆費用所屬的額度到 "
+    "{resets} 前只剩 {remaining}。",
+    "refused.helper_busy": "你排隊中或製作中的影片已達上限：請等其中一部完成後再改善提示詞。",
+    # 按鈕與表單。
+    "button.extend": "延長",
+    "button.vedit": "編輯影片",
+    "button.upscale": "提升畫質",
+    "button.improve": "改善提示詞",
+    "button.help_use": "使用",
+    "button.help_edit": "編輯",
+    "button.help_dismiss": "關閉",
+    "carry.not_delivered": "只有已完成的影片可以延長、編輯或提升畫質。",
+    "carry.unavailable": "這個伺服器沒有可用於此功能的模型。",
+    "carry.bad_seconds": "請輸入要延長的秒數，可選：{choices}。",
+    "extend.title": "延長這部影片",
+    "extend.prompt_label": "接下來發生什麼事？",
+    "extend.seconds_label": "要延長的秒數（{min}–{max}）",
+    "extend.seconds_hint": "每延長一秒 {price}：{example} 秒需 {total}",
+    "vedit.title": "編輯這部影片",
+    "vedit.label": "要改變什麼？",
+    "upscale.choose": "用 {model} 把這部影片提升到：",
+    "upscale.placeholder": "選擇解析度",
+    "price.per_second": "每秒 {amount}",
+    "price.per_block": "每 {seconds} 秒 {amount}",
+    "price.about": "{rule}：這部影片約 {total}",
+    # 由其他影片製作的工作訊息。
+    "job.field.kind": "製作方式",
+    "kind.text-to-video": "文字轉影片",
+    "kind.image-to-video": "圖片轉影片",
+    "kind.start-end-frame": "首尾畫面",
+    "kind.video-extend": "延長影片",
+    "kind.video-edit": "編輯影片",
+    "kind.upscale": "提升影片畫質",
+    "kind.llm": "提示詞助手",
+    "job.extend_length": "+{added} 秒（接在 {length} 秒的影片後）",
+    "job.field.last_frame": "結束畫面",
+    "job.last_frame.image": "指定的最後一張圖片",
+    "job.last_frame.loop": "第一張圖片（循環）",
+    "copy.last_image": "把同一張圖片附加到最後畫面選項。",
+    # 提示詞助手。
+    "helper.title": "改善後的提示詞",
+    "helper.field.cost": "費用",
+    "helper.cost": "{charged}，用量 {prompt_tokens} + {completion_tokens} 個 token"
+    "（最多預扣 {held}）",
+    "helper.gone": "這個改善後的提示詞已無法使用。",
+    "settings.field.prompt_helper": "提示詞助手",
+    "settings.helper_on": "開啟：成員可以改善提示詞（依 token 用量收費）",
+    "settings.helper_off": "關閉",
 }
 
 # -- the slash commands, keyed by the English text the extensions declare ----------------------
@@ -557,9 +641,30 @@ _ZH_TW_NAMES = {
     "alerts": "額度提醒",
     "members": "提醒成員",
     "server_cap": "提醒伺服器上限",
+    # Carrying a video further (#17).
+    "edit-video": "編輯影片",
+    "last_image": "最後畫面",
+    "loop": "循環",
+    "prompt-helper": "提示詞助手",
+    "enabled": "啟用",
 }
 
 _ZH_TW_DESCRIPTIONS = {
+    # Carrying a video further (#17).
+    "Change a video of yours as a prompt says.": "依提示詞修改你自己的影片。",
+    "Your video (MP4, MOV or WebM)": "你的影片（MP4、MOV 或 WebM）",
+    "What should change, e.g. make it night": "要改變什麼，例如：變成夜晚",
+    "Which edit model to use": "要使用的編輯模型",
+    "The image the video ends on (models that take one)": "影片結束時的畫面（僅限支援的模型）",
+    "End on the first image: a loop (models that take a last image)": (
+        "以第一張圖片結束，形成循環（僅限支援最後畫面的模型）"
+    ),
+    "Turn Improve prompt on or off (charged to members' budgets by tokens).": (
+        "開啟或關閉「改善提示詞」（依 token 用量從成員額度扣款）。"
+    ),
+    "May members have their prompts improved (paid from their budget)?": (
+        "成員可以改善提示詞嗎（從他們的額度付費）？"
+    ),
     # /settings alerts (#18).
     "Budget alerts: members privately, the log channel for the server cap.": (
         "額度提醒：私下提醒成員，並在紀錄頻道提醒伺服器上限。"
@@ -712,6 +817,7 @@ COMMANDS = CommandTable(
         "Resolution": "解析度",
         "Aspect ratio": "長寬比",
         "Delivery by direct message": "以私人訊息傳送",
+        "Yes: end on the first image": "是：以第一張圖片結束",
     },
     choice_patterns=((re.compile(r"(\d+) s"), lambda m: f"{m[1]} 秒"),),
 )

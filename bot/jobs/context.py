@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.atlas import AtlasClient
+from bot.atlas.schemas import ModelSchemas
 from bot.db import Store
 from bot.db.times import utc_now
 from bot.guilds.settings import GuildSettingsStore
@@ -65,6 +66,9 @@ class JobContext:
     metrics: Metrics | None = None
     privacy: Privacy | None = None
     """Retention and held-video upkeep, run by the periodic sweep."""
+    schemas: ModelSchemas | None = None
+    """Atlas's model list and input schemas (cached): a request Atlas would refuse is refused
+    before money is held; the prompt helper's prices."""
 
 
 __all__ = ["NOTICE_AFTER_SECONDS", "REFRESH_SECONDS", "JobContext"]

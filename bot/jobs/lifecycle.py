@@ -34,11 +34,10 @@ from bot.atlas import (
     Prediction,
     PredictionState,
     RateLimited,
-    VideoRequest,
     expected_seconds,
 )
-from bot.catalogue import ModelKind
 from bot.guilds.delivery import DeliveryMode
+from bot.jobs.attachments import ImageInput
 from bot.jobs.callbacks import StoredCall
 from bot.jobs.context import JobContext
 from bot.jobs.eta import generation_seconds
@@ -48,6 +47,7 @@ from bot.jobs.orders import ValidatedOrder
 from bot.jobs.outputs import Stage, link_expiry
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
 from bot.jobs.record import JobMeta, JobState, SentVideo
+from bot.jobs.requests import generate_request
 from bot.jobs.store import IllegalTransition
 from bot.ledger import SettlementConflict
 from bot.operator import CapturedJob
@@ -145,19 +145,23 @@ class JobRunner:
         order = job.order
         view = job.view.but(queue_position=None, starts_at=None)  # out of the line now
         image_urls = list(order.meta.image_urls)
-        if order.model.kind is ModelKind.IMAGE_TO_VIDEO and not image_urls:
+        last_image = order.order.last_image if order.meta.last_image_url is None else None
+        if order.model.takes_images and (not image_urls or last_image is not None):
             view = view.but(status=JobStatus.UPLOADING)
             await self._jobs.advance(job.job_id, JobState.UPLOADING)
             await self.show(progress, view)
             try:
-                image_urls = await self._upload_images(order)
+                meta = await self._upload_images(order)
             except (MediaError, AtlasError) as exc:
                 reason = FailureReason.IMAGE_UNUSABLE
                 if isinstance(exc, AtlasError):
                     reason = _failure_reason(exc)
                 await self.fail(job.job_id, progress, view, reason, JobState.FAILED, str(exc))
                 return
-            order = replace(order, meta=order.meta.but(image_urls=tuple(image_urls)))
+            order = replace(order, meta=meta)
+            image_urls = list(meta.image_urls)
+        if order.meta.loop and image_urls:  # a loop ends on its first image
+            order = replace(order, meta=order.meta.but(last_image_url=image_urls[0]))
         # The point of no return: once generateVideo may have reached Atlas, the hold is pinned.
         try:
             async with self._db.transaction() as tx:
@@ -177,16 +181,10 @@ class JobRunner:
                 "hold released before submit",
             )
             return
-        request = VideoRequest(
-            model=order.model.id,
-            prompt=order.meta.prompt,
-            duration=order.duration,
-            aspect_ratio=order.aspect_ratio,
-            resolution=order.resolution,
-            seed=order.seed,
-            images=image_urls,
-            aspect_ratio_param=order.model.aspect_ratio_param,
-            images_param=order.model.images_param,
+        request = generate_request(
+            order,
+            image_urls=image_urls,
+            last_image_url=order.meta.last_image_url,
             # A URL naming this job: Atlas's call reaches it even if the submit's answer is lost.
             webhook_url=None if self._callbacks is None else self._callbacks.url_for(job.job_id),
         )
@@ -260,19 +258,27 @@ class JobRunner:
             job_id, call.prediction_id, order, progress, view, self._monotonic() - age
         )
 
-    async def _upload_images(self, order: ValidatedOrder) -> list[str]:
-        urls: list[str] = []
+    async def _upload_images(self, order: ValidatedOrder) -> JobMeta:
+        """Upload the job's images (and the image it ends on) that Atlas does not have yet;
+        the job's metadata with their URLs."""
+        meta = order.meta
         with tempfile.TemporaryDirectory(prefix="atlas-bot-") as folder:
-            for index, image in enumerate(order.order.images):
-                path = Path(folder) / f"image-{index}"
-                content_type = await self._fetcher.fetch_image(image.url, path)
-                filename = f"image-{index}.{content_type.rsplit('/', 1)[1]}"
-                urls.append(
-                    await self._atlas.upload_media(
-                        path, filename=filename, content_type=content_type
-                    )
-                )
-        return urls
+            if not meta.image_urls:
+                urls = [
+                    await self._upload_image(image, Path(folder) / f"image-{index}")
+                    for index, image in enumerate(order.order.images)
+                ]
+                meta = meta.but(image_urls=tuple(urls))
+            last = order.order.last_image
+            if last is not None and meta.last_image_url is None:
+                url = await self._upload_image(last, Path(folder) / "last-image")
+                meta = meta.but(last_image_url=url)
+        return meta
+
+    async def _upload_image(self, image: ImageInput, path: Path) -> str:
+        content_type = await self._fetcher.fetch_image(image.url, path)
+        filename = f"{path.name}.{content_type.rsplit('/', 1)[1]}"
+        return await self._atlas.upload_media(path, filename=filename, content_type=content_type)
 
     # -- follow and deliver --------------------------------------------------------------
 

@@ -25,7 +25,12 @@ class JobMeter:
             return
         if before is job.state or before is JobState.UNCERTAIN:
             return  # a field changed, or an uncertain job (already counted) was settled
-        if job.state is JobState.DOWNLOADING:
+        # A video is captured as it starts downloading; a prompt helper's answer as it is
+        # delivered, straight from submitting.
+        captured = job.state is JobState.DOWNLOADING or (
+            job.state is JobState.DELIVERED and before is JobState.SUBMITTING
+        )
+        if captured:
             # Captured in the same transaction: Atlas's price when it gave one.
             price = job.actual_price if job.actual_price is not None else job.quote
             metrics.job_captured(job.model, job.guild_id, price)

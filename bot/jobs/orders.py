@@ -8,20 +8,32 @@ the config's, each only where the server allows it and the model offers it.
 
 Everything is checked here even when Discord's client would not have let it through (a
 request can be forged): the prompt's length and characters, and the attachments' metadata.
+A job that starts from a video (extend, edit, upscale) is validated twice: from Discord's
+description of the video, then with its length once `bot.jobs.inputs` has read it (an edit
+is priced on that length, and a model takes videos only so long), all before any hold.
+
+Longer than most modules: every check an order passes, for each kind of job, in one place.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urlsplit
 
-from bot.catalogue import Catalogue, ModelKind, ModelSpec, UnknownModel
+from bot.catalogue import MAKER_KINDS, Catalogue, ModelKind, ModelSpec, Option, UnknownModel
 from bot.guilds.preferences import MODEL_PREFERENCES, Preferences, forbidden
 from bot.guilds.settings import MAX_COUNT, GuildSettings
+from bot.jobs.attachments import (
+    LENGTH_SLACK_SECONDS,
+    ImageInput,
+    JobRefused,
+    VideoInput,
+    check_images,
+    check_video,
+)
 from bot.jobs.record import DEFAULT_LOCALE, JobMeta, JobRecord
 from bot.money import Micros
 from bot.pricing import InvalidOptions, check_options, quote
@@ -67,27 +79,6 @@ def clean_prompt(prompt: str) -> str:
     return _CONTROL.sub("", unified).strip()
 
 
-class JobRefused(Exception):
-    """The request cannot run; nothing was reserved. `key` names the message, `params` fill it."""
-
-    def __init__(self, key: str, **params: Any) -> None:
-        super().__init__(key, params)
-        self.key = key
-        self.params = params
-
-
-@dataclass(frozen=True)
-class ImageInput:
-    """An image attachment as Discord describes it, before anything is downloaded."""
-
-    url: str
-    filename: str
-    content_type: str | None
-    size: int
-    width: int | None
-    height: int | None
-
-
 @dataclass(frozen=True, kw_only=True)
 class VideoOrder:
     """A member's request, as typed: options left out are None. Who asks and where is filled
@@ -117,6 +108,21 @@ class VideoOrder:
     preferences: Preferences = field(default_factory=Preferences)
     # The largest file the server accepts (the interaction says it): the video is made to fit.
     upload_limit: int | None = None
+    # First and last frame: the image the video ends on, or the first one again (a loop).
+    last_image: ImageInput | None = None
+    last_image_url: str | None = None
+    loop: bool = False
+    # A job that starts from a video: Discord's description of it, or (a re-roll) Atlas's URL
+    # of the copy an earlier job uploaded; its length once read; the job it came from.
+    video: VideoInput | None = None
+    video_url: str | None = None
+    input_seconds: float | None = None
+    source_job: str | None = None
+
+    @property
+    def wants_last_frame(self) -> bool:
+        """The member gave an image to end on, or asked for a loop."""
+        return self.loop or self.last_image is not None or self.last_image_url is not None
 
     @property
     def prefers_dm(self) -> bool:
@@ -142,6 +148,11 @@ class ValidatedOrder:
     """The member's preferences this job would have used but the server forbids now (see
     `bot.guilds.preferences`): the member is told once."""
 
+    @property
+    def needs_input(self) -> bool:
+        """The job starts from a video not yet read and uploaded (`bot.jobs.inputs`)."""
+        return self.model.kind.takes_video and self.meta.video_url is None
+
 
 def validate_order(
     order: VideoOrder, settings: Settings, guild: GuildSettings | None = None
@@ -154,36 +165,54 @@ def validate_order(
     if len(order.prompt) > limit:  # longer than the command takes: a forged request
         raise JobRefused("refused.prompt_too_long", limit=limit, length=len(order.prompt))
     prompt = clean_prompt(order.prompt)
-    if not prompt:
-        raise JobRefused("refused.prompt_empty")
+    maker = order.kind in MAKER_KINDS
     # The member's preferences that the server (or the catalogue) no longer allows are ignored.
     not_allowed = forbidden(order.preferences, settings.catalogue, guild, order.channel_id)
-    prefs = order.preferences.without(not_allowed)
+    prefs = order.preferences.without(not_allowed) if maker else Preferences()
     model = _pick_model(order, settings, guild, prefs)
-    if len(prompt) > model.max_prompt_chars:
-        raise JobRefused(
-            "refused.prompt_too_long", limit=model.max_prompt_chars, length=len(prompt)
-        )
-    default_duration = prefs.duration or guild.duration or settings.defaults.duration
-    duration = order.duration if order.duration is not None else default_duration
+    if Option.PROMPT in model.inputs:
+        if not prompt:
+            raise JobRefused("refused.prompt_empty")
+        if len(prompt) > model.max_prompt_chars:
+            raise JobRefused(
+                "refused.prompt_too_long", limit=model.max_prompt_chars, length=len(prompt)
+            )
+    duration = _pick_duration(order, model, settings, guild, prefs)
     resolution = _pick_resolution(order, model, settings, guild, prefs)
-    if order.duration is None and duration not in model.durations:
-        duration = min(model.durations, key=lambda d: abs(d - default_duration))
-    aspect_ratio = order.aspect_ratio or _first_offered(
-        (prefs.aspect_ratio, guild.aspect_ratio, settings.defaults.aspect_ratio),
-        model.aspect_ratios,
-    )
+    aspect_ratio = ""
+    if model.aspect_ratios:
+        aspect_ratio = order.aspect_ratio or _first_offered(
+            (prefs.aspect_ratio, guild.aspect_ratio, settings.defaults.aspect_ratio),
+            model.aspect_ratios,
+        )
     try:
         check_options(model, resolution=resolution, duration=duration, aspect_ratio=aspect_ratio)
-        price = quote(model, resolution, duration)
+        seconds = order.input_seconds
+        unread = model.priced_on == "input" and seconds is None
+        price = 0 if unread else quote(model, resolution, duration, input_seconds=seconds)
     except InvalidOptions as exc:
         raise JobRefused("refused.invalid_option", detail=str(exc)) from None
-    _check_images(order, model, settings)
+    check_images(
+        model,
+        settings.attachments,
+        order.images,
+        count=max(len(order.images), len(order.image_urls)),
+        last_image=order.last_image,
+        loop_and_last=order.loop and (order.last_image or order.last_image_url) is not None,
+    )
+    check_video(
+        model,
+        settings.attachments,
+        order.video,
+        known=order.video_url is not None,
+        seconds=order.input_seconds,
+        added=duration,
+    )
     if order.seed is not None and not 0 <= order.seed <= MAX_SEED:
         raise JobRefused("refused.bad_seed", max=MAX_SEED)
     most = guild.max_count or MAX_COUNT
-    if not 1 <= order.count <= most:
-        raise JobRefused("refused.count", max=most)
+    if not 1 <= order.count <= (most if maker else 1):
+        raise JobRefused("refused.count", max=most if maker else 1)
     seed = order.seed if order.seed is not None else secrets.randbelow(MAX_SEED + 1)
     meta = JobMeta(
         prompt=prompt,
@@ -196,11 +225,37 @@ def validate_order(
         image_urls=order.image_urls,
         locale=order.locale,
         upload_limit=order.upload_limit,
+        video_url=order.video_url,
+        input_seconds=order.input_seconds,
+        source_job=order.source_job,
+        last_image_url=order.last_image_url,
+        loop=order.loop,
     )
-    ignored = tuple(sorted(not_allowed & _preferences_used(order)))
+    ignored = tuple(sorted(not_allowed & _preferences_used(order))) if maker else ()
     return ValidatedOrder(
         order, model, duration, aspect_ratio, resolution, seed, price, meta, ignored
     )
+
+
+def _pick_duration(
+    order: VideoOrder,
+    model: ModelSpec,
+    settings: Settings,
+    guild: GuildSettings,
+    prefs: Preferences,
+) -> int:
+    """The seconds asked for (an extension's: the seconds added); for a model whose output is
+    as long as its input, the input's (rounded up), shown on the job's message."""
+    if not model.durations:
+        return math.ceil((order.input_seconds or 0) - LENGTH_SLACK_SECONDS)
+    if order.duration is not None:
+        return order.duration
+    if order.kind not in MAKER_KINDS:
+        return model.durations[len(model.durations) // 2]
+    default = prefs.duration or guild.duration or settings.defaults.duration
+    if default in model.durations:
+        return default
+    return min(model.durations, key=lambda d: abs(d - default))
 
 
 def _preferences_used(order: VideoOrder) -> set[str]:
@@ -241,16 +296,21 @@ def order_of(job: JobRecord, catalogue: Catalogue) -> ValidatedOrder:
         guild_id=job.guild_id,
         channel_id=job.channel_id,
         prompt=meta.prompt,
-        kind=model.kind,
+        kind=ModelKind.IMAGE_TO_VIDEO if model.kind.takes_images else model.kind,
         role_ids=meta.role_ids,
         model_id=job.model,
-        duration=meta.duration,
-        aspect_ratio=meta.aspect_ratio,
+        duration=meta.duration if model.durations else None,
+        aspect_ratio=meta.aspect_ratio or None,
         resolution=meta.resolution,
         seed=meta.seed,
         image_urls=meta.image_urls,
         locale=meta.locale,
         upload_limit=meta.upload_limit,
+        last_image_url=meta.last_image_url,
+        loop=meta.loop,
+        video_url=meta.video_url,
+        input_seconds=meta.input_seconds,
+        source_job=meta.source_job,
     )
     return ValidatedOrder(
         order,
@@ -264,36 +324,62 @@ def order_of(job: JobRecord, catalogue: Catalogue) -> ValidatedOrder:
     )
 
 
+def accepts(command: ModelKind, model: ModelSpec) -> bool:
+    """Whether a job asked as `command` may use `model`: /animate takes image-to-video and
+    first-and-last-frame models, every other kind its own."""
+    if command is ModelKind.IMAGE_TO_VIDEO:
+        return model.kind.takes_images
+    return model.kind is command
+
+
 def default_model(
     kind: ModelKind,
     settings: Settings,
     guild: GuildSettings,
     preferences: Preferences | None = None,
+    *,
+    last_frame: bool = False,
 ) -> ModelSpec | None:
     """The model a job of `kind` uses when the member names none: the member's preferred one,
     else the server's default, else the config's, else the first model of that kind the
-    server allows (None: none allowed). Autocomplete offers that model's options."""
-    config_default = (
-        settings.defaults.text_to_video_model
-        if kind is ModelKind.TEXT_TO_VIDEO
-        else settings.defaults.image_to_video_model
-    )
+    server allows (None: none allowed). With `last_frame`, only a model that can end on a
+    given image. Autocomplete offers that model's options."""
+    config_default = {
+        ModelKind.TEXT_TO_VIDEO: settings.defaults.text_to_video_model,
+        ModelKind.IMAGE_TO_VIDEO: settings.defaults.image_to_video_model,
+    }.get(kind)
     preferred = None if preferences is None else preferences.model(kind)
     candidates = [preferred, guild.default_model(kind), config_default]
     candidates += [m.id for m in settings.catalogue.of_kind(kind)]
+    if kind is ModelKind.IMAGE_TO_VIDEO:
+        candidates += [m.id for m in settings.catalogue.of_kind(ModelKind.START_END_FRAME)]
     for model_id in candidates:
         if model_id is not None and model_id in settings.catalogue and guild.allows_model(model_id):
             model = settings.catalogue.get(model_id)
-            if model.kind is kind:
-                return model
+            if not accepts(kind, model):
+                continue
+            if last_frame and not model.takes_last_image:
+                continue
+            if model.needs_last_image and not last_frame:
+                continue
+            return model
     return None
+
+
+def last_frame_models(settings: Settings, guild: GuildSettings) -> list[ModelSpec]:
+    """The models this server allows that can end a video on a given image."""
+    return [
+        m for m in settings.catalogue.makers() if m.takes_last_image and guild.allows_model(m.id)
+    ]
 
 
 def _pick_model(
     order: VideoOrder, settings: Settings, guild: GuildSettings, prefs: Preferences
 ) -> ModelSpec:
     if order.model_id is None:
-        model = default_model(order.kind, settings, guild, prefs)
+        model = default_model(order.kind, settings, guild, prefs, last_frame=order.wants_last_frame)
+        if model is None and order.wants_last_frame:
+            raise JobRefused("refused.no_last_frame_model")
         if model is None:
             raise JobRefused("refused.no_model_allowed")
         return model
@@ -301,10 +387,15 @@ def _pick_model(
         model = settings.catalogue.get(order.model_id)
     except UnknownModel:
         raise JobRefused("refused.unknown_model", model=order.model_id) from None
-    if model.kind is not order.kind:
+    if not accepts(order.kind, model):
         raise JobRefused("refused.wrong_model_kind", model=model.label, kind=str(order.kind))
     if not guild.allows_model(model.id):
         raise JobRefused("refused.model_not_allowed", model=model.label)
+    if order.wants_last_frame and not model.takes_last_image:
+        others = ", ".join(m.label for m in last_frame_models(settings, guild)) or "-"
+        raise JobRefused("refused.no_last_frame", model=model.label, models=others)
+    if model.needs_last_image and not order.wants_last_frame:
+        raise JobRefused("refused.needs_last_frame", model=model.label)
     return model
 
 
@@ -322,38 +413,28 @@ def _pick_resolution(
     allowed = [r for r in model.resolutions if guild.allows_resolution(r)]
     if not allowed:
         raise JobRefused("refused.no_resolution_allowed", model=model.label)
+    if order.kind not in MAKER_KINDS:
+        return allowed[0]
     candidates = (prefs.resolution, guild.resolution, settings.defaults.resolution)
     return _first_offered(candidates, allowed)
 
 
-def _check_images(order: VideoOrder, model: ModelSpec, settings: Settings) -> None:
-    """Check attachments from Discord's metadata alone, before downloading anything."""
-    count = max(len(order.images), len(order.image_urls))
-    if model.kind is ModelKind.TEXT_TO_VIDEO:
-        return
-    if count == 0:
-        raise JobRefused("refused.no_images")
-    if count > model.max_images:
-        raise JobRefused("refused.too_many_images", model=model.label, max=model.max_images)
-    rules = settings.attachments
-    for image in order.images:
-        if image.size <= 0:
-            raise JobRefused("refused.image_empty", filename=image.filename)
-        content_type = (image.content_type or "").split(";")[0].strip().lower()
-        if content_type not in rules.content_types:
-            raise JobRefused("refused.image_type", filename=image.filename)
-        if image.size > rules.max_bytes:
-            raise JobRefused(
-                "refused.image_too_big",
-                filename=image.filename,
-                max_mb=rules.max_bytes // 1_000_000,
-            )
-        # Discord measures every image it can read: no size in pixels, no readable image.
-        if not image.width or not image.height:
-            raise JobRefused("refused.image_unreadable", filename=image.filename)
-        if min(image.width, image.height) < rules.min_side_px:
-            raise JobRefused(
-                "refused.image_too_small", filename=image.filename, min_px=rules.min_side_px
-            )
-        if urlsplit(image.url).hostname not in rules.allowed_hosts:
-            raise JobRefused("refused.image_host", filename=image.filename)
+__all__ = [
+    "FORM_MAX_CHARS",
+    "MAX_SEED",
+    "OPTION_MAX_CHARS",
+    "ImageInput",
+    "JobRefused",
+    "ValidatedOrder",
+    "VideoInput",
+    "VideoOrder",
+    "accepts",
+    "batch_seeds",
+    "clean_prompt",
+    "default_model",
+    "form_prompt_limit",
+    "last_frame_models",
+    "order_of",
+    "prompt_limit",
+    "validate_order",
+]

@@ -37,7 +37,7 @@ class DeleteRefused(Exception):
 
 def model_label(catalogue: Catalogue, model_id: str) -> str:
     """The model's name as members know it (its id if it left the catalogue)."""
-    return catalogue.get(model_id).label if model_id in catalogue else model_id
+    return catalogue.label_of(model_id)
 
 
 def queue_entries(

@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.catalogue import Catalogue
+from bot.catalogue import MAKER_KINDS, Catalogue, ModelKind
 from bot.jobs.record import JobRecord, JobState, SentVideo
 from bot.safety.held import Review
 
@@ -140,6 +140,15 @@ class JobView:
     waiting); None once it is encoding."""
     in_dm: bool = False
     """The video goes by direct message (whose upload limit is not the server's)."""
+    kind: str = ModelKind.TEXT_TO_VIDEO.value
+    """What the job makes (`ModelKind`): an extension, an edit and an upscale show so."""
+    input_seconds: float | None = None
+    """How long the input video is (extend, edit, upscale)."""
+    last_frame: str = ""
+    """ "image" (it ends on a given image), "loop" (on its first), or "" (neither)."""
+    follow_ups: tuple[str, ...] = ()
+    """What a finished video offers beside Re-roll ("extend", "vedit", "upscale", "improve"):
+    the catalogue has a model for it."""
 
     @property
     def cancellable(self) -> bool:
@@ -152,6 +161,12 @@ class JobView:
         input caused (see `FailureReason.is_input`)."""
         failed_by_input = self.failure is not None and self.failure.is_input
         return not (self.status is JobStatus.FAILED and failed_by_input)
+
+    @property
+    def made_anew(self) -> bool:
+        """A video /video or /animate makes (its Copy command exists), not one made from
+        another video."""
+        return self.kind in MAKER_KINDS
 
     def but(self, **changes: Any) -> JobView:
         """A copy with some fields changed."""
@@ -186,12 +201,11 @@ def view_of(job: JobRecord, catalogue: Catalogue, *, simulated: bool = False) ->
     """The member's view of a stored job, its status from its state (and a flagged video's
     review): for buttons, and for jobs resumed after a restart."""
     meta = job.meta
-    try:
-        model = catalogue.get(job.model)
-        label, expected = model.label, model.expected_seconds
-    except LookupError:
-        label, expected = job.model, 60.0
+    label = catalogue.label_of(job.model)
+    expected = catalogue.expected_seconds_of(job.model)
     status = STATUS_OF[job.state] if meta.review is None else _REVIEWED[meta.review]
+    kind = catalogue.get(job.model).kind if job.model in catalogue else ModelKind.TEXT_TO_VIDEO
+    last_frame = "loop" if meta.loop else "image" if meta.last_image_url is not None else ""
     return JobView(
         job_id=job.id,
         requester_id=job.user_id,
@@ -210,7 +224,27 @@ def view_of(job: JobRecord, catalogue: Catalogue, *, simulated: bool = False) ->
         batch=meta.batch,
         sent=meta.sent,
         confirmed_by_call=meta.confirmed_by_call,
+        kind=kind.value,
+        input_seconds=meta.input_seconds,
+        last_frame=last_frame,
+        follow_ups=follow_ups(catalogue, has_prompt=bool(meta.prompt)),
     )
+
+
+_FOLLOW_UPS = (
+    (ModelKind.VIDEO_EXTEND, "extend"),
+    (ModelKind.VIDEO_EDIT, "vedit"),
+    (ModelKind.UPSCALE, "upscale"),
+)
+
+
+def follow_ups(catalogue: Catalogue, *, has_prompt: bool) -> tuple[str, ...]:
+    """What a finished video may lead to, as the catalogue offers it: an extension, an edit,
+    an upscale (models of that kind), and a better prompt (a chat model; a prompt to improve)."""
+    offered = [action for kind, action in _FOLLOW_UPS if catalogue.of_kind(kind)]
+    if catalogue.llms and has_prompt:
+        offered.append("improve")
+    return tuple(offered)
 
 
 class Progress(Protocol):

@@ -179,6 +179,22 @@ class JobMeta:
     ended failed for the member, and its hold was captured, not released."""
     erased: bool = False
     """The prompt, links and roles were blanked (retention, or the member was forgotten)."""
+    video_url: str | None = None
+    """Atlas's URL of the job's input video (extend, edit, upscale), uploaded before the hold."""
+    input_seconds: float | None = None
+    """How long the input video is (what an edit or an upscale is priced on)."""
+    source_job: str | None = None
+    """The finished video's job this one continues, edits or upscales."""
+    last_image_url: str | None = None
+    """Atlas's URL of the image the video ends on (first and last frame)."""
+    loop: bool = False
+    """The video ends on its first image (a loop)."""
+    helps_job: str | None = None
+    """A prompt helper's job: the job whose prompt it improved (None: a prompt typed anew)."""
+    answer: str | None = None
+    """A prompt helper's job: the improved prompt."""
+    tokens: tuple[int, int] | None = None
+    """A prompt helper's job: (prompt, completion) tokens Atlas billed."""
 
     def but(self, **changes: Any) -> JobMeta:
         """A copy with some fields changed."""
@@ -187,7 +203,17 @@ class JobMeta:
     def without_details(self) -> JobMeta:
         """The job as retention keeps it: options and bookkeeping, no prompt, no links, no
         roles (the money rows keep what was charged)."""
-        return replace(self, prompt="", role_ids=(), image_urls=(), output_url=None, erased=True)
+        return replace(
+            self,
+            prompt="",
+            role_ids=(),
+            image_urls=(),
+            output_url=None,
+            video_url=None,
+            last_image_url=None,
+            answer=None,
+            erased=True,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The stored form: the same keys as the untyped params of earlier versions."""
@@ -214,6 +240,14 @@ class JobMeta:
             "sent": None if self.sent is None else self.sent.to_params(),
             "confirmed_by_call": True if self.confirmed_by_call else None,
             "charged_by_admin": True if self.charged_by_admin else None,
+            "video_url": self.video_url,
+            "input_seconds": self.input_seconds,
+            "source_job": self.source_job,
+            "last_image_url": self.last_image_url,
+            "loop": True if self.loop else None,
+            "helps_job": self.helps_job,
+            "answer": self.answer,
+            "tokens": None if self.tokens is None else list(self.tokens),
         }
         stored.update({key: value for key, value in optional.items() if value is not None})
         if self.erased:
@@ -243,16 +277,24 @@ class JobMeta:
             review=None if review is None else Review(review),
             reviewed_by=_int_or_none(stored.get("reviewed_by")),
             output_url=stored.get("output_url"),
-            batch=_batch(stored.get("batch")),
+            batch=_pair(stored.get("batch")),
             upload_limit=_int_or_none(stored.get("upload_limit")),
             sent=SentVideo.from_params(stored.get("sent")),
             confirmed_by_call=bool(stored.get("confirmed_by_call", False)),
             charged_by_admin=bool(stored.get("charged_by_admin", False)),
             erased=bool(stored.get("erased", False)),
+            video_url=_str_or_none(stored.get("video_url")),
+            input_seconds=_float_or_none(stored.get("input_seconds")),
+            source_job=_str_or_none(stored.get("source_job")),
+            last_image_url=_str_or_none(stored.get("last_image_url")),
+            loop=bool(stored.get("loop", False)),
+            helps_job=_str_or_none(stored.get("helps_job")),
+            answer=_str_or_none(stored.get("answer")),
+            tokens=_pair(stored.get("tokens")),
         )
 
 
-def _batch(value: Any) -> tuple[int, int] | None:
+def _pair(value: Any) -> tuple[int, int] | None:
     if not isinstance(value, list | tuple) or len(value) != 2:
         return None
     return int(value[0]), int(value[1])
@@ -260,6 +302,14 @@ def _batch(value: Any) -> tuple[int, int] | None:
 
 def _int_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 @dataclass(frozen=True)

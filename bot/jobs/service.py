@@ -18,24 +18,31 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
+from bot.catalogue import MAKER_KINDS
 from bot.db import DatabaseUnavailable
 from bot.guilds.delivery import Posted, delivery_for
 from bot.guilds.settings import GuildSettings
 from bot.jobs.approval import Approvals
+from bot.jobs.attachments import video_byte_limit
 from bot.jobs.context import JobContext
+from bot.jobs.inputs import InputVideos, ReadVideo
 from bot.jobs.lifecycle import JobRunner, PreparedJob
 from bot.jobs.line import Ticket
 from bot.jobs.offers import MONEY_LIMITS, BudgetRefused, Offer, OfferBook
 from bot.jobs.orders import JobRefused, ValidatedOrder, VideoOrder, batch_seeds, validate_order
 from bot.jobs.overview import DeleteRefused, QueueEntry, queue_entries
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress, view_of
+from bot.jobs.prompt_help import HelpAnswer, PromptHelper
 from bot.jobs.record import JobRecord, JobState
 from bot.jobs.recovery import Recovery, RecoveryReport
+from bot.jobs.requests import schema_problems
 from bot.jobs.store import IllegalTransition
 from bot.ledger import BudgetExceeded
 
@@ -80,7 +87,12 @@ class JobService:
         self._offers = offers
         self._approvals = approvals or Approvals()
         self._balance = ctx.balance
+        self._schemas = ctx.schemas
+        self._videos = InputVideos(
+            ctx.fetcher, ctx.atlas, encoder_path=ctx.settings.delivery.encoder_path
+        )
         self._runner = JobRunner(ctx)
+        self._helper = PromptHelper(ctx, self._runner)
         self._recovery = Recovery(
             ctx, runner=self._runner, view_of=self.view_of, launch=self._launch
         )
@@ -135,17 +147,27 @@ class JobService:
             raise JobRefused("refused.wrong_channel", channel_ids=guild.channel_ids)
         await self._moderation.screen(guild, order)  # age-restricted channels, pauses, words
         validated = validate_order(order, self._settings, guild)
-        total = validated.price * order.count
-        if self._balance is not None and await self._balance.refuses(total):
-            raise JobRefused("refused.atlas_balance", needed=total)
-        if self._moderation.needs_prompt_check(guild):
-            # Regex rules cost a worker's time: only for a member who may spend (read-only;
-            # the reserve below decides again).
-            try:
-                await self._ledger.check(order.user_id, order.guild_id, order.role_ids, total)
-            except BudgetExceeded as exc:
-                raise self._refusal(exc, validated, guild, fits=0) from None
-            await self._moderation.screen_prompt(guild, order)
+        with tempfile.TemporaryDirectory(prefix="atlas-bot-") as folder:
+            read: ReadVideo | None = None
+            if validated.needs_input:
+                read, validated = await self._read_input(validated, guild, Path(folder))
+            self._check_schema(validated)
+            total = validated.price * order.count
+            if self._balance is not None and await self._balance.refuses(total):
+                raise JobRefused("refused.atlas_balance", needed=total)
+            regex_rules = self._moderation.needs_prompt_check(guild)
+            if regex_rules or read is not None:
+                # Regex rules cost a worker's time, an upload Atlas's: only for a member who
+                # may spend (read-only; the reserve below decides again).
+                try:
+                    await self._ledger.check(order.user_id, order.guild_id, order.role_ids, total)
+                except BudgetExceeded as exc:
+                    raise self._refusal(exc, validated, guild, fits=0) from None
+            if regex_rules:
+                await self._moderation.screen_prompt(guild, order)
+            if read is not None:
+                url = await self._videos.upload(read)
+                validated = replace(validated, meta=validated.meta.but(video_url=url))
         # Where the video goes is decided now and kept with the job, for a restart to follow.
         delivery = delivery_for(guild, order.channel_id, prefers_dm=order.prefers_dm)
         validated = replace(validated, meta=validated.meta.but(delivery=delivery))
@@ -200,6 +222,34 @@ class JobService:
         view = job.view.but(queue_position=ticket.place, starts_at=starts_at)
         return replace(job, view=view)
 
+    async def _read_input(
+        self, validated: ValidatedOrder, guild: GuildSettings, folder: Path
+    ) -> tuple[ReadVideo, ValidatedOrder]:
+        """Download and read the video a job starts from, then validate the order again with
+        its length (what the model takes, and an edit's price): all before any hold."""
+        video = validated.order.video
+        if video is None:  # validate_order refuses an order with no video at all
+            raise JobRefused("refused.no_video")
+        limit = video_byte_limit(validated.model, self._settings.attachments)
+        read = await self._videos.read(video, folder, max_bytes=limit)
+        order = replace(validated.order, input_seconds=read.seconds)
+        return read, validate_order(order, self._settings, guild)
+
+    def _check_schema(self, validated: ValidatedOrder) -> None:
+        """Refuse a request the model's published schema refuses, before money is held (as
+        Atlas's own MCP server checks before a paid call); the operator hears of it too."""
+        problems = schema_problems(validated, self._schemas)
+        if not problems:
+            return
+        model = validated.model
+        log.warning(
+            "Atlas's input schema for %s refuses the bot's request (%s): run "
+            "`atlas-video-bot check` and correct the catalogue",
+            model.id,
+            "; ".join(str(p) for p in problems),
+        )
+        raise JobRefused("refused.atlas_schema", model=model.label, detail=str(problems[0]))
+
     def _record(
         self, validated: ValidatedOrder, seed: int, now: datetime, index: int, count: int
     ) -> JobRecord:
@@ -233,7 +283,7 @@ class JobService:
         offer = None
         if count > 1 and fits:
             offer = self._offers.propose_count(validated, fits)
-        elif count == 1 and exc.limit in MONEY_LIMITS:
+        elif count == 1 and exc.limit in MONEY_LIMITS and order.kind in MAKER_KINDS:
             offer = self._offers.propose(validated, guild, exc.remaining)
         key = f"refused.budget.{exc.limit}"
         remaining = exc.remaining
@@ -260,6 +310,8 @@ class JobService:
     ) -> PreparedJob:
         """A held job, ready to run or to wait for an admin's approval."""
         view = self.view_of(record)
+        if job.order.last_image is not None:  # uploaded once it runs: shown from the start
+            view = view.but(last_frame="image")
         if not guild.needs_approval(job.price):
             return PreparedJob(record.id, job, view)
         # Decided before the hold could expire, so an approved job never finds it released.
@@ -269,6 +321,14 @@ class JobService:
         self._approvals.open(record.id, record.guild_id, deadline)
         view = view.but(status=JobStatus.AWAITING_APPROVAL, approval_deadline=deadline)
         return PreparedJob(record.id, job, view, approval_timeout=timeout)
+
+    async def improve_prompt(
+        self, order: VideoOrder, *, helps_job: str | None = None
+    ) -> HelpAnswer:
+        """Ask the chat model for a richer prompt than `order.prompt`, charged to the member's
+        budget by its tokens (`JobRefused`: not now, nothing charged). `helps_job`: the job
+        whose prompt it is (Use and Edit start from that job's options)."""
+        return await self._helper.improve(order, helps_job=helps_job)
 
     def take_offer(self, token: str, user_id: int) -> Offer:
         """The cheaper order a refusal offered this member (`OfferGone`: taken or expired)."""

@@ -169,7 +169,7 @@ async def reconcile(
 ) -> Reconciliation:
     """The ledger beside Atlas's costs over [since, until); `AtlasError` when Atlas cannot
     be read (403: the key may not read billing data)."""
-    models = [model.id for model in catalogue]
+    models = [model.id for model in catalogue.entries()]  # the prompt helper's too
     costs: list[CostDay] = await model_costs(atlas, since, until, models=models)
     ledger = await ledger_captures(store, since, until)
     atlas_by: dict[Key, Micros] = {}

@@ -85,6 +85,8 @@ class SimJob:
     output_bytes: int | None = None
     damaged: bool = False
     forced_done: bool = False
+    input_seconds: float | None = None
+    """How long its input video is (extend, edit, upscale), when the simulator can tell."""
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def status(self, now: float) -> str:

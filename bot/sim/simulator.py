@@ -25,20 +25,33 @@ from typing import Any, Literal, Self
 from aiohttp import BodyPartReader, web
 from yarl import URL
 
-from bot.catalogue import Catalogue, ModelSpec
+from bot.catalogue import Catalogue
 from bot.money import Micros, usd
-from bot.pricing import InvalidOptions, quote
 from bot.sim.account import Refused, SimAccount, account_error
+from bot.sim.chat import ChatReply, answer_chat
 from bot.sim.imaging import NotAnImage, sniff_image
 from bot.sim.jobs import Outcome, Script, SimJob, damaged_chunks, video_chunks
+from bot.sim.models import SimModel, SimModels
 from bot.sim.outputs import BitrateTable, SimOutputs, stream_file
 from bot.sim.validation import Refusal, validate_submit
 from bot.sim.webhooks import WebhookSender
+from bot.transcode.sniff import mp4_seconds, sniff_video_type
 
 log = logging.getLogger(__name__)
 
 Endpoint = Literal[
-    "submit", "poll", "upload", "download", "balance", "costs", "usage", "jwks", "any"
+    "submit",
+    "poll",
+    "upload",
+    "download",
+    "balance",
+    "costs",
+    "usage",
+    "jwks",
+    "models",
+    "schema",
+    "chat",
+    "any",
 ]
 FaultStatus = int | Literal["drop", "created-500"]
 """An error status answered without acting; "drop": the connection cut after acting (a submit
@@ -48,6 +61,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 MAX_UPLOAD_BYTES = 20_000_000
 DAMAGED_BYTES = 1_000_000
+MAX_VIDEO_UPLOAD_BYTES = 100_000_000
+"""Videos may be larger than images (Atlas's edit model takes up to 100 MB)."""
 MIN_UPLOAD_SIDE = 128
 MAX_RECORDED = 10_000
 """Requests kept in `requests` (the newest; each holds its headers and JSON body)."""
@@ -70,6 +85,14 @@ _MESSAGES = {
     503: "service unavailable",
     504: "gateway timeout",
 }
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """What an upload is: its type, and for a video how long it says it is."""
+
+    content_type: str
+    seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +156,8 @@ class AtlasSimulator:
         max_jobs: int = MAX_JOBS,
     ) -> None:
         self.catalogue = catalogue
+        # What each model takes, costs and makes: the simulator's own rules (bot.sim.models).
+        self.models = SimModels(catalogue)
         self.api_key = api_key
         self.generation_seconds = generation_seconds
         self.clock = clock
@@ -155,6 +180,10 @@ class AtlasSimulator:
         self.requests = Recent(max_recorded)
         self.jobs: OrderedDict[str, SimJob] = OrderedDict()
         self.uploads: OrderedDict[str, bytes] = OrderedDict()
+        self.uploaded: dict[str, Uploaded] = {}
+        # Chat answers (the prompt helper): `chat_reply` scripts the text; each call is kept.
+        self.chat_reply: ChatReply | None = None
+        self.chats: list[dict[str, Any]] = []
         self._max_upload_bytes = max_upload_bytes
         self._max_jobs = max_jobs
         self._upload_bytes = 0
@@ -178,6 +207,9 @@ class AtlasSimulator:
         routes.add_get("/public/v1/model-costs", self._costs, name="costs")
         routes.add_get("/public/v1/model-usage", self._usage, name="usage")
         routes.add_get("/api/v1/webhooks/jwks.json", self._jwks, name="jwks")
+        routes.add_get("/api/v1/models", self._models, name="models")
+        routes.add_get("/static/schema/{slug}.json", self._schema, name="schema")
+        routes.add_post("/v1/chat/completions", self._chat, name="chat")
         routes.add_get("/media/outputs/{id}.mp4", self._output, name="download")
         routes.add_get("/media/uploads/{id}/{name}", self._uploaded, name="uploaded")
 
@@ -294,7 +326,7 @@ class AtlasSimulator:
         route = request.match_info.route.name
         if route is None:  # Atlas answers 401 for a path it does not serve
             return error_response(401, "unauthorized", request_id)
-        public = ("download", "uploaded", "jwks")
+        public = ("download", "uploaded", "jwks", "models", "schema")
         if route not in public and not self._authorised(request):
             return error_response(401, "unauthorized", request_id)
         if route == "submit" and isinstance(body, dict) and isinstance(body.get("prompt"), str):
@@ -340,19 +372,22 @@ class AtlasSimulator:
         except ValueError:
             return error_response(400, "request body is not valid JSON", request_id)
         try:
-            spec = validate_submit(body, self.catalogue)
+            model = validate_submit(body, self.models)
+            input_seconds = self._input_seconds(model, body)
         except Refusal as refusal:
             return error_response(refusal.status, refusal.message, request_id)
-        script = self._script_for(body["prompt"]) or Script(marker="")
+        prompt = str(body.get("prompt", ""))
+        script = self._script_for(prompt) or Script(marker="")
         job_id = f"sim-{next(self._ids):06d}-{uuid.uuid4().hex[:8]}"
         self._settle_ended()
-        if not self.account.freeze(job_id, spec.id, self._price_of(spec, body)):
+        if not self.account.freeze(job_id, model.id, self._price_of(model, body, input_seconds)):
             return error_response(402, None, request_id)
         job = SimJob(
             id=job_id,
-            model=spec.id,
-            prompt=body["prompt"],
+            model=model.id,
+            prompt=prompt,
             body=body,
+            input_seconds=input_seconds,
             created=self.clock(),
             generation_seconds=(
                 script.generation_seconds
@@ -395,48 +430,61 @@ class AtlasSimulator:
         content: bytes | None = None
         filename = "upload"
         too_large = False
+        limit = MAX_UPLOAD_BYTES
         async for part in reader:
             if not isinstance(part, BodyPartReader) or part.name != "file":
                 continue
             filename = part.filename or filename
             received = bytearray()
             while chunk := await part.read_chunk(256 * 1024):
-                if len(received) + len(chunk) > MAX_UPLOAD_BYTES:
+                if not received and sniff_video_type(chunk[:64]) is not None:
+                    limit = MAX_VIDEO_UPLOAD_BYTES
+                if len(received) + len(chunk) > limit:
                     too_large = True  # keep reading so the client sees the answer
                     continue
                 received.extend(chunk)
             content = bytes(received)
         if too_large:
-            return error_response(413, f"file: larger than {MAX_UPLOAD_BYTES} bytes", request_id)
+            return error_response(413, f"file: larger than {limit} bytes", request_id)
         if content is None:
             return error_response(400, "file: required", request_id)
-        try:
-            info = sniff_image(content)
-        except NotAnImage as exc:
-            return error_response(400, f"file: {exc}", request_id)
-        if min(info.width, info.height) < MIN_UPLOAD_SIDE:
-            return error_response(
-                400,
-                f"file: image is {info.width}x{info.height}; "
-                f"each side must be at least {MIN_UPLOAD_SIDE} px",
-                request_id,
-            )
+        video_type = sniff_video_type(content[:64])
+        if video_type is not None:
+            seconds = mp4_seconds(content) if video_type != "video/webm" else None
+            kept = Uploaded(video_type, seconds)
+        else:
+            try:
+                info = sniff_image(content)
+            except NotAnImage as exc:
+                return error_response(
+                    400, f"file: {exc} (nor an MP4, MOV or WebM video)", request_id
+                )
+            if min(info.width, info.height) < MIN_UPLOAD_SIDE:
+                return error_response(
+                    400,
+                    f"file: image is {info.width}x{info.height}; "
+                    f"each side must be at least {MIN_UPLOAD_SIDE} px",
+                    request_id,
+                )
+            kept = Uploaded(info.content_type)
         upload_id = uuid.uuid4().hex
-        self._keep_upload(upload_id, content)
+        self._keep_upload(upload_id, content, kept)
         safe_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename)
         url = f"{request.url.origin()}/media/uploads/{upload_id}/{safe_name}"
-        data = {"filename": safe_name, "size": len(content), "content_type": info.content_type}
+        data = {"filename": safe_name, "size": len(content), "content_type": kept.content_type}
         if self.upload_url_field == "top_level_url":
             return web.json_response({"code": 200, "url": url, "data": data})
         data[self.upload_url_field] = url
         return web.json_response({"code": 200, "data": data})
 
-    def _keep_upload(self, upload_id: str, content: bytes) -> None:
+    def _keep_upload(self, upload_id: str, content: bytes, kept: Uploaded) -> None:
         """Keep an upload to serve back, forgetting the oldest past the byte budget."""
         self.uploads[upload_id] = content
+        self.uploaded[upload_id] = kept
         self._upload_bytes += len(content)
         while self._upload_bytes > self._max_upload_bytes and len(self.uploads) > 1:
-            _, dropped = self.uploads.popitem(last=False)
+            dropped_id, dropped = self.uploads.popitem(last=False)
+            self.uploaded.pop(dropped_id, None)
             self._upload_bytes -= len(dropped)
 
     def _arm_webhook(self, prediction_id: str, delay: float) -> None:
@@ -470,14 +518,40 @@ class AtlasSimulator:
     async def _jwks(self, request: web.Request) -> web.Response:
         return web.json_response(self.webhooks.jwks())
 
-    def _price_of(self, spec: ModelSpec, body: dict[str, Any]) -> Micros:
-        """What Atlas freezes for a job: the scripted price, else the catalogue's."""
+    def _price_of(
+        self, model: SimModel, body: dict[str, Any], input_seconds: float | None
+    ) -> Micros:
+        """What Atlas freezes for a job: the scripted price, else the model's own."""
         if self.price_usd is not None:
             return usd(self.price_usd)
-        try:
-            return quote(spec, str(body.get("resolution")), int(body.get("duration", 0)))
-        except (InvalidOptions, TypeError, ValueError):
-            return 0
+        return model.price(body, input_seconds)
+
+    def _input_seconds(self, model: SimModel, body: dict[str, Any]) -> float | None:
+        """How long the job's input video is (a video uploaded here says so); `Refusal` when
+        the model does not take a video that long, as Atlas refuses it."""
+        if model.video_input is None:
+            return None
+        url = URL(str(body.get(model.video_input)))
+        parts = url.path.split("/")
+        upload = self.uploaded.get(parts[3]) if len(parts) > 3 else None
+        if upload is None or upload.seconds is None:
+            return None  # a video elsewhere: Atlas would read it; the simulator trusts it
+        seconds, name = upload.seconds, model.video_input
+        longest, shortest = model.max_input_seconds, model.min_input_seconds
+        if longest is not None and seconds > longest + 0.05:
+            raise Refusal(400, f"{name}: {seconds:.1f} s, longer than {longest:g} s")
+        if shortest is not None and seconds < shortest - 0.05:
+            raise Refusal(400, f"{name}: {seconds:.1f} s, shorter than {shortest:g} s")
+        added = body.get("duration")
+        if (
+            model.max_total_seconds is not None
+            and isinstance(added, int)
+            and seconds + added > model.max_total_seconds + 0.05
+        ):
+            raise Refusal(
+                400, f"duration: the video would be longer than {model.max_total_seconds:g} s"
+            )
+        return seconds
 
     def _settle_ended(self) -> None:
         """Charge (or unfreeze) every job that ended on the simulator's clock."""
@@ -531,7 +605,43 @@ class AtlasSimulator:
         content = self.uploads.get(request.match_info["id"])
         if content is None:
             return web.Response(status=404, text="not found")
-        return web.Response(body=content, content_type=sniff_image(content).content_type)
+        kept = self.uploaded.get(request.match_info["id"])
+        if kept is None:  # placed by a test: as its bytes say
+            video_type = sniff_video_type(content[:64])
+            kept = Uploaded(video_type or sniff_image(content).content_type)
+        return web.Response(body=content, content_type=kept.content_type)
+
+    async def _models(self, request: web.Request) -> web.Response:
+        """`GET /models`: every model with its type, price and schema link (public)."""
+        origin = str(request.url.origin())
+        data = [
+            model.list_entry(f"{origin}/static/schema/{model.slug}.json") for model in self.models
+        ]
+        return web.json_response({"code": 200, "msg": "success", "data": data})
+
+    async def _schema(self, request: web.Request) -> web.Response:
+        """A model's OpenAPI document, as Atlas's static host serves it."""
+        model = self.models.by_slug(request.match_info["slug"])
+        if model is None or model.chat:
+            return web.Response(status=404, text="not found")
+        return web.json_response(model.schema_document())
+
+    async def _chat(self, request: web.Request) -> web.Response:
+        """`POST /v1/chat/completions`, OpenAI-compatible; billed at once by tokens."""
+        request_id = request[_REQUEST_ID]
+        try:
+            body = await request.json()
+        except ValueError:
+            return error_response(400, "request body is not valid JSON", request_id)
+        try:
+            answer, price = answer_chat(body, self.models, self.chat_reply)
+        except Refusal as refusal:
+            return error_response(refusal.status, refusal.message, request_id)
+        if price > self.account.available:
+            return error_response(402, None, request_id)
+        self.account.bill(datetime.now(UTC).date(), str(body["model"]), price)
+        self.chats.append({"request": body, "answer": answer, "price": price})
+        return web.json_response(answer)
 
     async def _output(self, request: web.Request) -> web.StreamResponse:
         job = self.jobs.get(request.match_info["id"])
@@ -540,8 +650,13 @@ class AtlasSimulator:
         if job.damaged:
             return await self._stream(request, *damaged_chunks(job.output_bytes or DAMAGED_BYTES))
         if self.realistic_outputs is not None and job.output_bytes is None:  # issue #19
-            aspect_param = self.catalogue.get(job.model).aspect_ratio_param
-            spec = self.realistic_outputs.spec_for_job(job, aspect_param)
+            model = self.models.get(job.model)
+            spec = self.realistic_outputs.spec_for(
+                job.model,
+                str(job.body.get(model.resolution_input, "720p")),
+                str(job.body.get(model.ratio_input, "16:9")),
+                model.output_seconds(job.body, job.input_seconds),
+            )
             path = await self.realistic_outputs.path(spec)
             return await stream_file(request, path, content_length=self.send_content_length)
         return await self._stream(request, *video_chunks(job.output_bytes))

@@ -1,16 +1,18 @@
-"""The simulator's checks of a `generateVideo` body against the model catalogue.
+"""The simulator's checks of a `generateVideo` body against the model's own rules.
 
-Each model has its own parameter names (Seedance takes `ratio` and `image`), so a body meant for
-one model is refused by another with a 400 that names the offending field.
+Each model has its own input names (Seedance takes `ratio` and `image`, the upscaler
+`target_resolution`), written in `bot.sim.models`; a body meant for one model is refused by
+another with a 400 that names the offending field first, as Atlas's validation does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from yarl import URL
 
-from bot.catalogue import Catalogue, ModelSpec
+from bot.sim.models import Input, SimModel, SimModels
 
 
 class Refusal(Exception):
@@ -30,58 +32,76 @@ def _is_url(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(("http://", "https://"))
 
 
-def _allowed_fields(spec: ModelSpec) -> set[str]:
-    fields = {"model", "prompt", "duration", "resolution", "seed", "webhook_url"}
-    fields.add(spec.aspect_ratio_param)
-    if spec.is_image_to_video:
-        fields.add(spec.images_param)
-        if spec.images_param == "image":
-            fields.add("last_image")
-    return fields
+_TYPES: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": _is_int,
+    "number": lambda v: _is_int(v) or isinstance(v, float),
+    "boolean": lambda v: isinstance(v, bool),
+    "array": lambda v: isinstance(v, list),
+}
 
 
-def validate_submit(body: Any, catalogue: Catalogue) -> ModelSpec:
+def validate_submit(body: Any, models: SimModels) -> SimModel:
     """The model the body asks for, or `Refusal` naming the first field that is wrong."""
     if not isinstance(body, dict):
         raise Refusal(400, "request body must be a JSON object")
     model_id = body.get("model")
     if not isinstance(model_id, str) or not model_id:
         raise Refusal(400, "model: required")
-    if model_id not in catalogue:
+    if model_id not in models:
         raise Refusal(404, f"model not found: {model_id}")
-    spec = catalogue.get(model_id)
+    model = models.get(model_id)
+    if model.chat:
+        raise Refusal(400, f"model: {model_id} is a chat model (POST /v1/chat/completions)")
 
-    unknown = sorted(set(body) - _allowed_fields(spec))
+    unknown = sorted(set(body) - set(model.inputs) - {"model", "webhook_url"})
     if unknown:
         raise Refusal(400, f"{unknown[0]}: not a parameter of {model_id}")
-
-    prompt = body.get("prompt")
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise Refusal(400, "prompt: required")
-    if len(prompt) > spec.max_prompt_chars:
-        raise Refusal(400, f"prompt: longer than {spec.max_prompt_chars} characters")
-
-    duration = body.get("duration")
-    if not _is_int(duration) or duration not in spec.durations:
-        raise Refusal(400, f"duration: must be one of {list(spec.durations)}")
-
-    ratio = body.get(spec.aspect_ratio_param)
-    if ratio not in spec.aspect_ratios:
-        raise Refusal(400, f"{spec.aspect_ratio_param}: must be one of {list(spec.aspect_ratios)}")
-
-    if body.get("resolution") not in spec.resolutions:
-        raise Refusal(400, f"resolution: must be one of {list(spec.resolutions)}")
-
-    if "seed" in body and (not _is_int(body["seed"]) or body["seed"] < -1):
-        raise Refusal(400, "seed: must be an integer >= -1")
-
-    if spec.is_image_to_video:
-        _check_images(spec, body)
+    for name, rule in model.inputs.items():
+        if name not in body:
+            if rule.required:
+                raise Refusal(400, f"{name}: required")
+            continue
+        problem = _problem(rule, body[name])
+        if problem is not None:
+            raise Refusal(400, f"{name}: {problem}")
 
     webhook = body.get("webhook_url")
     if webhook is not None and not _callable_back(webhook):
         raise Refusal(400, "webhook_url: must be an https URL of at most 1024 characters")
-    return spec
+    return model
+
+
+def _problem(rule: Input, value: Any) -> str | None:
+    """Why `value` breaks `rule`, or None."""
+    if not _TYPES[rule.type](value):
+        if rule.type == "array":
+            return "required, a list of URLs" if rule.url else "must be a list"
+        if rule.url:
+            return "required, one URL"
+        return f"must be of type {rule.type}"
+    if rule.enum is not None and value not in rule.enum:
+        return f"must be one of {list(rule.enum)}"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if rule.minimum is not None and value < rule.minimum:
+            return f"must be an integer >= {rule.minimum:g}"
+        if rule.maximum is not None and value > rule.maximum:
+            return f"must be at most {rule.maximum:g}"
+    if isinstance(value, str):
+        if rule.min_length and not value.strip():
+            return "required"
+        if rule.max_length is not None and len(value) > rule.max_length:
+            return f"longer than {rule.max_length} characters"
+        if rule.url and not _is_url(value):
+            return "must be a URL"
+    if isinstance(value, list):
+        if rule.min_items is not None and len(value) < rule.min_items:
+            return "required, a list of URLs" if rule.url else f"at least {rule.min_items} items"
+        if rule.max_items is not None and len(value) > rule.max_items:
+            return f"at most {rule.max_items} items"
+        if rule.url and not all(_is_url(item) for item in value):
+            return "every item must be a URL"
+    return None
 
 
 def _callable_back(url: Any) -> bool:
@@ -93,20 +113,3 @@ def _callable_back(url: Any) -> bool:
         return True
     host = URL(url).host if url.startswith("http://") else None
     return host in ("127.0.0.1", "localhost", "::1")
-
-
-def _check_images(spec: ModelSpec, body: dict[str, Any]) -> None:
-    name = spec.images_param
-    value = body.get(name)
-    if name == "image":
-        if not _is_url(value):
-            raise Refusal(400, "image: required, one image URL")
-        if "last_image" in body and not _is_url(body["last_image"]):
-            raise Refusal(400, "last_image: must be an image URL")
-        return
-    if not isinstance(value, list) or not value:
-        raise Refusal(400, f"{name}: required, a list of image URLs")
-    if len(value) > spec.max_images:
-        raise Refusal(400, f"{name}: at most {spec.max_images} images")
-    if not all(_is_url(item) for item in value):
-        raise Refusal(400, f"{name}: every item must be an image URL")

@@ -43,6 +43,13 @@ _LOOKS: dict[str, Look] = {
     "job:info": Look(discord.ButtonStyle.secondary, "\N{INFORMATION SOURCE}"),
     "job:copy": Look(discord.ButtonStyle.secondary, "\N{CLIPBOARD}"),
     "job:delete": Look(discord.ButtonStyle.danger, "\N{WASTEBASKET}"),
+    "job:extend": Look(discord.ButtonStyle.primary, "\N{BLACK RIGHT-POINTING TRIANGLE}"),
+    "job:vedit": Look(discord.ButtonStyle.secondary, "\N{ARTIST PALETTE}"),
+    "job:upscale": Look(discord.ButtonStyle.secondary, "\N{SPARKLES}"),
+    "job:improve": Look(discord.ButtonStyle.secondary, "\N{LEFT-POINTING MAGNIFYING GLASS}"),
+    "help:use": Look(discord.ButtonStyle.success),
+    "help:edit": Look(discord.ButtonStyle.secondary, "\N{PENCIL}"),
+    "help:dismiss": Look(discord.ButtonStyle.secondary),
     "review:approve": Look(discord.ButtonStyle.success),
     "review:delete": Look(discord.ButtonStyle.danger),
     "offer": Look(discord.ButtonStyle.primary),
@@ -116,7 +123,9 @@ def _job_button(prefix: str, action: str, job_id: str, locale: str) -> discord.u
 def job_buttons(view: JobView, locale: str) -> discord.ui.View:
     """Approve/Deny while an admin must decide; Approve/Delete while a flagged video waits for a
     moderator; Cancel until the job reaches Atlas; Re-roll (unless the input made it fail),
-    Edit prompt, Info and Delete once it has ended, and Copy command once it is delivered."""
+    Edit prompt, Info and Delete once it has ended, and Copy command once it is delivered
+    (a video made anew); then, as the catalogue offers them, Extend, Edit video and Upscale on
+    a delivered video, and Improve prompt on an ended one (a second row)."""
     buttons = discord.ui.View(timeout=None)
     job_id = view.job_id
     if view.status is JobStatus.AWAITING_APPROVAL:
@@ -131,8 +140,12 @@ def job_buttons(view: JobView, locale: str) -> discord.ui.View:
         if view.rerollable:
             buttons.add_item(_job_button("job", "reroll", job_id, locale))
         delivered = view.status is JobStatus.DELIVERED
-        for action in ("edit", "info", *(("copy",) if delivered else ()), "delete"):
+        copy = ("copy",) if delivered and view.made_anew else ()
+        for action in ("edit", "info", *copy, "delete"):
             buttons.add_item(_job_button("job", action, job_id, locale))
+        for action in view.follow_ups:
+            if delivered or action == "improve":
+                buttons.add_item(_job_button("job", action, job_id, locale))
     return buttons
 
 

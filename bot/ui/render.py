@@ -90,14 +90,19 @@ def job_embed(view: JobView, locale: str) -> discord.Embed:
         description=prompt,
         colour=_COLOURS.get(view.status, discord.Colour.blurple()),
     )
+    if not view.made_anew:  # an extension, an edit, an upscale of another video
+        embed.add_field(name=t("job.field.kind", locale), value=t(f"kind.{view.kind}", locale))
     embed.add_field(name=t("job.field.model", locale), value=view.model_label)
-    embed.add_field(
-        name=t("job.field.duration", locale), value=f"{view.duration} s · {view.aspect_ratio}"
-    )
+    embed.add_field(name=t("job.field.duration", locale), value=_length_text(view, locale))
     embed.add_field(name=t("job.field.resolution", locale), value=view.resolution)
     embed.add_field(name=t("job.field.seed", locale), value=str(view.seed))
     if view.image_count:
         embed.add_field(name=t("job.field.images", locale), value=str(view.image_count))
+    if view.last_frame:
+        embed.add_field(
+            name=t("job.field.last_frame", locale),
+            value=t(f"job.last_frame.{view.last_frame}", locale),
+        )
     if view.batch is not None:
         index, count = view.batch
         embed.add_field(
@@ -141,6 +146,15 @@ def limit_text(view: JobView, locale: str, limit: int | None) -> str:
     """ "this server's 10 MB limit", or the direct messages' one."""
     key = "job.limit.dm" if view.in_dm else "job.limit.server"
     return t(key, locale, size=size_text(limit))
+
+
+def _length_text(view: JobView, locale: str) -> str:
+    """ "8 s · 16:9"; an extension's "+6 s (to a 8 s video)"; an edit's or upscale's length."""
+    if view.kind == "video-extend" and view.input_seconds is not None:
+        return t("job.extend_length", locale, added=view.duration, length=round(view.input_seconds))
+    if view.aspect_ratio:
+        return f"{view.duration} s · {view.aspect_ratio}"
+    return f"{view.duration} s"
 
 
 def job_content(view: JobView, locale: str, *, attached: bool) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tomllib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,10 +41,12 @@ def fast_settings(
     max_in_flight: int = 20,
     polling: dict[str, float] | None = None,
     delivery: dict[str, Any] | None = None,
+    config: Callable[[dict[str, Any]], None] | None = None,
     **budget: str,
 ) -> Settings:
-    """The shipped config with test timings and the fake's host allowed for attachments
-    (and `delivery`'s changes to `[delivery]`)."""
+    """The shipped config with test timings and the fake's host allowed for attachments,
+    `delivery`'s changes to `[delivery]`; `config` changes the parsed file further (a model's
+    mapping, say)."""
     raw = tomllib.loads(CONFIG.read_text())
     raw["polling"].update(
         interval_seconds=0.02, total_timeout_seconds=5, not_registered_grace_seconds=2
@@ -56,6 +58,8 @@ def fast_settings(
     raw["budget"].update(budget)
     raw["jobs"]["max_in_flight"] = max_in_flight
     raw["delivery"].update(delivery or {})
+    if config is not None:
+        config(raw)
     return Settings(env, FileConfig.model_validate(raw))
 
 
@@ -140,6 +144,7 @@ async def running_world(
     discord_options: dict[str, Any] | None = None,
     sim_options: dict[str, Any] | None = None,
     delivery: dict[str, Any] | None = None,
+    config: Callable[[dict[str, Any]], None] | None = None,
     **budget: str,
 ) -> AsyncIterator[World]:
     """Start the simulator (with `sim_options`, e.g. realistic outputs), the fake Discord
@@ -173,6 +178,7 @@ async def running_world(
             max_in_flight=max_in_flight,
             polling=polling,
             delivery=delivery,
+            config=config,
             **budget,
         )
         extra: dict[str, Any] = {"refresh_seconds": 0.05, "guild_ready_timeout": 0.1}

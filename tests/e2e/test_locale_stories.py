@@ -77,6 +77,10 @@ async def test_chinese_member_makes_a_video_and_reads_every_line_in_chinese(worl
         "詳細資訊",
         "複製指令",
         "刪除",
+        "延長",
+        "編輯影片",
+        "提升畫質",
+        "改善提示詞",
     ]
     statuses = [zh_fields(edit["embeds"][0]).get("狀態", "") for edit in message.edits]
     assert any(s.startswith("生成中：<t:") and "開始，通常約需" in s for s in statuses), statuses

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -14,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiohttp import web
@@ -132,6 +135,11 @@ class FakeDiscord:
             members_chunk=lambda guild_id: dispatches.members_chunk(self, guild_id),
             notify=self.notify,
         )
+        # Attachment links are signed and expire, as Discord's CDN links do (`?ex=&is=&hm=`):
+        # a message read again hands out fresh ones; `expire_attachment_urls` ends them all.
+        self.cdn_key = secrets.token_bytes(16)
+        self.attachment_url_ttl = 24 * 3600.0
+        self.cdn_epoch = 0
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -333,7 +341,38 @@ class FakeDiscord:
             height=height,
         )
         self.files[file_id] = file
-        return {**payloads.attachment(file), "ephemeral": True}
+        return {**payloads.attachment(file, self.signed_url(file)), "ephemeral": True}
+
+    # -- the CDN: signed attachment links -------------------------------------------------
+
+    def _signature(self, file_id: int, expires: int, issued: int) -> str:
+        text = f"{file_id}:{expires:x}:{issued:x}:{self.cdn_epoch}".encode()
+        return hmac.new(self.cdn_key, text, hashlib.sha256).hexdigest()
+
+    def signed_url(self, file: FakeFile) -> str:
+        """`file`'s link as Discord hands it out now: signed, valid `attachment_url_ttl`."""
+        issued = int(self.clock())
+        expires = int(issued + self.attachment_url_ttl)
+        signature = self._signature(file.id, expires, issued)
+        return f"{file.url}?ex={expires:x}&is={issued:x}&hm={signature}&"
+
+    def link_works(self, file_id: int, url: str) -> bool:
+        """Whether the CDN serves `url` for the file now: signed by this fake, since the last
+        `expire_attachment_urls`, and not past its `ex`."""
+        query = parse_qs(urlsplit(url).query)
+        try:
+            expires = int(query["ex"][0], 16)
+            issued = int(query["is"][0], 16)
+            given = query["hm"][0]
+        except (KeyError, IndexError, ValueError):
+            return False
+        wanted = self._signature(file_id, expires, issued)
+        return hmac.compare_digest(given, wanted) and self.clock() < expires
+
+    def expire_attachment_urls(self) -> None:
+        """Every attachment link handed out so far stops working (as days pass on Discord);
+        reading a message again gives fresh ones."""
+        self.cdn_epoch += 1
 
     def user_name(self, user_id: int) -> str:
         """The member's name in any guild, for payloads."""

@@ -311,7 +311,7 @@ def _uploaded(fake: FakeDiscord, file_id: int) -> dict[str, Any]:
     file = fake.files.get(file_id)
     if file is None:
         raise ValueError(f"no attachment {file_id}: register it with add_attachment()")
-    return {**payloads.attachment(file), "ephemeral": True}
+    return {**payloads.attachment(file, fake.signed_url(file)), "ephemeral": True}
 
 
 def component_data(

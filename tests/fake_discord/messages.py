@@ -127,4 +127,6 @@ async def _message_event(fake: FakeDiscord, event: str, message: FakeMessage) ->
 def message_payload(fake: FakeDiscord, message: FakeMessage) -> dict[str, Any]:
     """The message as Discord returns it."""
     author = payloads.user(fake.bot_user_id, fake.bot_name, bot=True)
-    return payloads.message(message, author=author, application_id=fake.application_id)
+    return payloads.message(
+        message, author=author, application_id=fake.application_id, sign=fake.signed_url
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .models import FakeChannel, FakeFile, FakeGuild, FakeMember, FakeMessage, FakeRole, iso
@@ -197,14 +198,15 @@ def guild_create(
     }
 
 
-def attachment(f: FakeFile) -> dict[str, Any]:
-    """An attachment object whose URLs point at the fake itself."""
+def attachment(f: FakeFile, url: str | None = None) -> dict[str, Any]:
+    """An attachment object whose URLs point at the fake itself (`url`: signed, as Discord's
+    CDN links are; see `FakeDiscord.signed_url`)."""
     data: dict[str, Any] = {
         "id": str(f.id),
         "filename": f.filename,
         "size": f.size,
-        "url": f.url,
-        "proxy_url": f.url,
+        "url": url or f.url,
+        "proxy_url": url or f.url,
         "content_type": f.content_type,
     }
     if f.description is not None:
@@ -215,7 +217,13 @@ def attachment(f: FakeFile) -> dict[str, Any]:
     return data
 
 
-def message(m: FakeMessage, *, author: dict[str, Any], application_id: int) -> dict[str, Any]:
+def message(
+    m: FakeMessage,
+    *,
+    author: dict[str, Any],
+    application_id: int,
+    sign: Callable[[FakeFile], str] | None = None,
+) -> dict[str, Any]:
     """A message object (MessageResponse), with interaction metadata for interaction replies."""
     data: dict[str, Any] = {
         "id": str(m.id),
@@ -223,7 +231,7 @@ def message(m: FakeMessage, *, author: dict[str, Any], application_id: int) -> d
         "type": m.type,
         "content": m.content or "",
         "author": author,
-        "attachments": [attachment(f) for f in m.attachments],
+        "attachments": [attachment(f, sign(f) if sign else None) for f in m.attachments],
         "embeds": m.embeds,
         "components": m.components,
         "mentions": [],

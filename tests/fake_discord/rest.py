@@ -221,9 +221,13 @@ def _check_response(fake: FakeDiscord, method: str, path: str, response: web.Res
 
 
 async def _file(request: web.Request) -> web.Response:
-    file = fake_of(request).files.get(int(request.match_info["file_id"]))
+    fake = fake_of(request)
+    file = fake.files.get(int(request.match_info["file_id"]))
     if file is None or file.filename != request.match_info["filename"]:
         return web.Response(status=404, text="Not Found")
+    if not fake.link_works(file.id, str(request.url)):
+        # Discord's CDN answers an expired (or unsigned) link so.
+        return web.Response(status=404, text="This content is no longer available.")
     return web.Response(body=file.data, headers={"Content-Type": file.content_type})
 
 

@@ -113,6 +113,30 @@ async def test_a_row_written_by_an_earlier_version_reads_back(store: JobStore, d
     )
 
 
+async def test_what_the_new_kinds_keep_reads_back_typed_and_retention_blanks_it(
+    store: JobStore,
+) -> None:
+    meta = job().meta.but(
+        video_url="https://atlas/in.mp4",
+        input_seconds=6.04,
+        source_job="job-0",
+        last_image_url="https://atlas/end.png",
+        loop=True,
+        helps_job="job-0",
+        answer="a richer prompt",
+        tokens=(120, 40),
+    )
+    await store.create(job(meta=meta))
+
+    record = await store.get("job-1")
+
+    assert record is not None
+    assert record.meta == meta
+    blank = meta.without_details()
+    assert (blank.video_url, blank.last_image_url, blank.answer) == (None, None, None)
+    assert (blank.source_job, blank.tokens, blank.input_seconds) == ("job-0", (120, 40), 6.04)
+
+
 async def test_creating_the_same_id_twice_is_refused(store: JobStore) -> None:
     await store.create(job())
 

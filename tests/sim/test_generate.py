@@ -1,4 +1,4 @@
-"""The simulator validates generateVideo bodies against the catalogue, per model's own names."""
+"""The simulator validates generateVideo bodies against each model's own rules and names."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.catalogue import ModelSpec
+from bot.catalogue import ModelSpec, Option
 from bot.settings import Settings
 from bot.sim import AtlasSimulator
 from tests.sim.conftest import AUTH
@@ -19,18 +19,24 @@ SEEDANCE_I2V = "bytedance/seedance-2.0/image-to-video"
 IMAGE = "https://example.com/a.png"
 
 
+VIDEO = "https://example.com/a.mp4"
+
+
 def good_body(spec: ModelSpec) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "model": spec.id,
-        "prompt": "a paper boat on a river",
-        "duration": spec.durations[0],
-        spec.aspect_ratio_param: spec.aspect_ratios[0],
-        "resolution": spec.resolutions[0],
-        "seed": 7,
+    """A body the catalogue would send for this model, in its own input names."""
+    values: dict[Option, Any] = {
+        Option.PROMPT: "a paper boat on a river",
+        Option.DURATION: spec.durations[0] if spec.durations else None,
+        Option.ASPECT_RATIO: spec.aspect_ratios[0] if spec.aspect_ratios else None,
+        Option.RESOLUTION: spec.resolutions[0],
+        Option.SEED: 7,
+        Option.IMAGES: [IMAGE],
+        Option.IMAGE: IMAGE,
+        Option.VIDEO: VIDEO,
     }
-    if spec.is_image_to_video:
-        body[spec.images_param] = IMAGE if spec.images_param == "image" else [IMAGE]
-    return body
+    if spec.needs_last_image:
+        values[Option.LAST_IMAGE] = IMAGE
+    return {"model": spec.id, **spec.request_inputs(values)}
 
 
 async def submit(
@@ -49,7 +55,7 @@ async def test_every_catalogue_model_accepts_its_own_body(
         assert answer["code"] == 200
         assert answer["data"]["status"] == "starting"
         assert answer["data"]["id"] in sim.jobs
-    assert len(sim.jobs) == len(settings.catalogue)
+    assert len(sim.jobs) == len(list(settings.catalogue))
 
 
 def _with(model_id: str, settings: Settings, changes: dict[str, Any]) -> dict[str, Any]:

@@ -36,8 +36,8 @@ def command_line(job: JobRecord, catalogue: Catalogue, locale: str) -> str:
     names = _names(locale)
     meta = job.meta
     kind = catalogue.get(job.model).kind if job.model in catalogue else ModelKind.TEXT_TO_VIDEO
-    command = "animate" if kind is ModelKind.IMAGE_TO_VIDEO else "video"
-    options = [
+    command = "animate" if kind.takes_images else "video"
+    options: list[tuple[str, object]] = [
         ("prompt", " ".join(meta.prompt.split())),
         ("duration", meta.duration),
         ("aspect_ratio", meta.aspect_ratio),
@@ -45,6 +45,8 @@ def command_line(job: JobRecord, catalogue: Catalogue, locale: str) -> str:
         ("seed", meta.seed),
         ("model", job.model),
     ]
+    if meta.loop:
+        options.append(("loop", "yes"))
     parts = [f"/{names.get(command, command)}"]
     parts += [f"{names.get(name, name)}:{value}" for name, value in options]
     return " ".join(parts)
@@ -57,6 +59,8 @@ def copy_reply(job: JobRecord, catalogue: Catalogue, locale: str) -> dict[str, A
     images = job.meta.image_count
     if images:
         lines.append(t("copy.images", locale, count=images))
+    if job.meta.last_image_url is not None and not job.meta.loop:
+        lines.append(t("copy.last_image", locale))
     safe = line.replace(FENCE, "`\u200b``")  # a prompt cannot close the code block
     content = "\n".join([*lines, f"{FENCE}\n{safe}\n{FENCE}"])
     if len(content) <= MESSAGE_MAX:

@@ -149,7 +149,7 @@ class PreferGroup(app_commands.Group):
         """Values of `attribute` that the models this server allows offer, in catalogue order."""
         guild = await self.bot.server_settings.get(interaction.guild_id or 0)
         seen: dict[Any, None] = {}
-        for model in self.bot.settings.catalogue:
+        for model in self.bot.settings.catalogue.makers():
             if guild.allows_model(model.id):
                 seen.update(dict.fromkeys(getattr(model, attribute)))
         return list(seen)

@@ -15,6 +15,7 @@ from discord import app_commands
 
 from bot.catalogue import ModelKind
 from bot.exts.settings._alerts_render import add_alert_field
+from bot.exts.settings._helper_render import add_prompt_helper_field
 from bot.exts.settings._safety_render import add_safety_fields
 from bot.guilds.delivery import DeliveryMode
 from bot.guilds.settings import MAX_COUNT, GuildSettings, SettingsRefused
@@ -146,6 +147,7 @@ def settings_embed(guild: GuildSettings, config: Settings, locale: str) -> disco
     )
     add_safety_fields(embed, guild, locale)
     add_alert_field(embed, guild, locale, config.alerts.thresholds_percent)
+    add_prompt_helper_field(embed, guild, locale)
     return embed
 
 
@@ -387,18 +389,25 @@ class SettingsGroup(AdminGroup):
     ) -> list[app_commands.Choice[str]]:
         return self._choices(self._models(None), current)
 
-    def _offered(self, attribute: str) -> list[str]:
+    def _offered(self, attribute: str, *, every_model: bool = False) -> list[str]:
+        catalogue = self.bot.settings.catalogue
         seen: dict[str, None] = {}
-        for model in self.bot.settings.catalogue:
+        for model in catalogue if every_model else catalogue.makers():
             seen.update(dict.fromkeys(getattr(model, attribute)))
         return list(seen)
 
     @defaults.autocomplete("resolution")
-    @resolution_access.autocomplete("resolution")
     async def _resolutions(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         return self._choices([(r, r) for r in self._offered("resolutions")], current)
+
+    @resolution_access.autocomplete("resolution")
+    async def _any_resolution(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        offered = self._offered("resolutions", every_model=True)
+        return self._choices([(r, r) for r in offered], current)
 
     @defaults.autocomplete("aspect_ratio")
     async def _aspect_ratios(
@@ -410,7 +419,7 @@ class SettingsGroup(AdminGroup):
     async def _durations(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[int]]:
-        durations = sorted({d for m in self.bot.settings.catalogue for d in m.durations})
+        durations = sorted({d for m in self.bot.settings.catalogue.makers() for d in m.durations})
         return [
             app_commands.Choice(name=app_commands.locale_str(f"{d} s"), value=d)
             for d in durations

@@ -22,6 +22,7 @@ from bot.jobs.orders import (
     OPTION_MAX_CHARS,
     JobRefused,
     VideoOrder,
+    accepts,
     default_model,
     order_of,
     prompt_limit,
@@ -43,10 +44,32 @@ log = logging.getLogger(__name__)
 PREPARE_BEFORE_DEFER_SECONDS = 2.0
 """Discord wants an answer within 3 s: if preparing takes longer, defer first."""
 BUSY_PREPARES = 10
-BUSY_DEFER_SECONDS = 0.5
+BUSY_DEFER_SECONDS = 0.1
 """With more than BUSY_PREPARES jobs being prepared at once (a server event), a member gets the
 "thinking" answer after BUSY_DEFER_SECONDS: in a burst the holds queue up for the database,
 and everyone should see at once that the bot heard them."""
+
+LOOP_CHOICE = "Yes: end on the first image"
+LOOP_VALUES = frozenset({"yes", "loop", "true", "1"})
+
+
+def loop_flag(value: str | None) -> bool:
+    """The /animate `loop` option: offered as "yes" by autocomplete (only for a model that
+    takes a last image); anything else typed is refused."""
+    if value is None or not value.strip():
+        return False
+    if value.strip().lower() in LOOP_VALUES:
+        return True
+    raise JobRefused("refused.bad_loop")
+
+
+def wants_last_frame(interaction: discord.Interaction[Any]) -> bool:
+    """The member has given /animate an image to end on, or asked for a loop."""
+    namespace = interaction.namespace
+    loop = getattr(namespace, "loop", None)
+    return getattr(namespace, "last_image", None) is not None or bool(
+        isinstance(loop, str) and loop.strip()
+    )
 
 
 class VideoCog(commands.Cog):
@@ -59,8 +82,15 @@ class VideoCog(commands.Cog):
 
     # -- autocomplete from the catalogue, filtered by the model already chosen -----------
 
-    def _models(self, kind: ModelKind) -> list[ModelSpec]:
-        return self.bot.settings.catalogue.of_kind(kind)
+    def _models(self, kind: ModelKind, *, last_frame: bool = False) -> list[ModelSpec]:
+        """The models the command offers: of its kind (/animate: with a first-and-last-frame
+        model too); with `last_frame`, only those that can end on a given image."""
+        return [
+            model
+            for model in self.bot.settings.catalogue.makers()
+            if accepts(kind, model)
+            and (model.takes_last_image if last_frame else not model.needs_last_image)
+        ]
 
     async def _chosen_model(
         self, interaction: discord.Interaction[Any], kind: ModelKind
@@ -70,12 +100,15 @@ class VideoCog(commands.Cog):
         are that model's."""
         chosen = getattr(interaction.namespace, "model", None)
         catalogue = self.bot.settings.catalogue
-        if isinstance(chosen, str) and chosen in catalogue and catalogue.get(chosen).kind is kind:
+        if isinstance(chosen, str) and chosen in catalogue and accepts(kind, catalogue.get(chosen)):
             return catalogue.get(chosen)
         guild = await self.bot.server_settings.get(interaction.guild_id or 0)
         prefs = await self.bot.preferences.get(interaction.guild_id or 0, interaction.user.id)
-        model = default_model(kind, self.bot.settings, guild, prefs)
-        return model or catalogue.of_kind(kind)[0]
+        last_frame = kind is ModelKind.IMAGE_TO_VIDEO and wants_last_frame(interaction)
+        model = default_model(kind, self.bot.settings, guild, prefs, last_frame=last_frame)
+        if model is not None:
+            return model
+        return (self._models(kind, last_frame=last_frame) or self._models(kind))[0]
 
     @staticmethod
     def _kind_of(interaction: discord.Interaction[Any]) -> ModelKind:
@@ -88,12 +121,23 @@ class VideoCog(commands.Cog):
         """Models of the command's kind, allowed on this server, matching what was typed."""
         typed = current.lower()
         guild = await self.bot.server_settings.get(interaction.guild_id or 0)
+        kind = self._kind_of(interaction)
+        last_frame = kind is ModelKind.IMAGE_TO_VIDEO and wants_last_frame(interaction)
         return [
             app_commands.Choice(name=f"{model.label} ({model.id})"[:100], value=model.id)
-            for model in self._models(self._kind_of(interaction))
+            for model in self._models(kind, last_frame=last_frame)
             if (typed in model.label.lower() or typed in model.id.lower())
             and guild.allows_model(model.id)
         ][:25]
+
+    async def loop_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """A loop, offered only when the chosen (or default) model can end on an image."""
+        model = await self._chosen_model(interaction, ModelKind.IMAGE_TO_VIDEO)
+        if not model.takes_last_image:
+            return []
+        return [app_commands.Choice(name=app_commands.locale_str(LOOP_CHOICE), value="yes")]
 
     async def duration_choices(
         self, interaction: discord.Interaction[Any], current: str
@@ -178,6 +222,8 @@ class VideoCog(commands.Cog):
         seed="Same seed + same prompt = a similar video (random if left out)",
         model="Which video model to use",
         count="How many videos, each with its own seed (1-4)",
+        last_image="The image the video ends on (models that take one)",
+        loop="End on the first image: a loop (models that take a last image)",
     )
     async def animate(
         self,
@@ -196,8 +242,10 @@ class VideoCog(commands.Cog):
         seed: app_commands.Range[int, 0, 2**31 - 1] | None = None,
         model: str | None = None,
         count: app_commands.Range[int, 1, MAX_COUNT] = 1,
+        last_image: discord.Attachment | None = None,
+        loop: str | None = None,
     ) -> None:
-        """/animate: images plus prompt to video."""
+        """/animate: images plus prompt to video (ending on a given image, or a loop)."""
         attachments = [a for a in (image, image2, image3, image4, image5, image6, image7) if a]
         order = VideoOrder(
             prompt=prompt,
@@ -209,6 +257,8 @@ class VideoCog(commands.Cog):
             seed=seed,
             images=tuple(image_input(a) for a in attachments),
             count=count,
+            last_image=None if last_image is None else image_input(last_image),
+            loop=loop_flag(loop),
         )
         await self.start_job(interaction, for_member(interaction, order))
 
@@ -218,6 +268,7 @@ class VideoCog(commands.Cog):
         _command.autocomplete("resolution")(resolution_choices)
         _command.autocomplete("aspect_ratio")(aspect_ratio_choices)
     del _command
+    animate.autocomplete("loop")(loop_choices)
 
     # -- the shared path -----------------------------------------------------------------
 
@@ -229,10 +280,11 @@ class VideoCog(commands.Cog):
                 t("refused.shutting_down", locale), ephemeral=True
             )
             return
-        order = await with_preferences(order, self.bot.preferences)
         self._preparing += 1
         try:
-            preparing = asyncio.create_task(self.bot.jobs.prepare_batch(order))
+            # The member's preferences are read inside the timed part: in a burst, reads
+            # wait for the database like the holds do.
+            preparing = asyncio.create_task(self._prepare(order))
             busy = self._preparing > BUSY_PREPARES
             wait = BUSY_DEFER_SECONDS if busy else PREPARE_BEFORE_DEFER_SECONDS
             done, _ = await asyncio.wait({preparing}, timeout=wait)
@@ -263,6 +315,11 @@ class VideoCog(commands.Cog):
             # its money and its place in line back at once.
             for job_id in unrun:
                 await self.bot.jobs.discard(job_id, "message could not be sent")
+
+    async def _prepare(self, order: VideoOrder) -> list[PreparedJob]:
+        """The member's preferences filled in, then the batch held (see `prepare_batch`)."""
+        order = await with_preferences(order, self.bot.preferences)
+        return await self.bot.jobs.prepare_batch(order)
 
     async def _send_and_run(
         self,

@@ -1,23 +1,24 @@
-"""The video extension's buttons and form: Re-roll, Cancel and Edit prompt on a job's message,
-and the cheaper-option button beside a budget refusal. Each hands the click to `VideoCog`."""
+"""The video extension's buttons: Re-roll, Cancel and Edit prompt on a job's message, the
+cheaper-option button beside a budget refusal (each handed to `VideoCog`); Extend, Edit video
+and Upscale (`CarryCog`), Improve prompt and what follows it (`HelperCog`)."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import replace
 from typing import Any
 
 import discord
 
+from bot.exts.video._carry import CarryCog, UpscaleSelect
 from bot.exts.video._cog import VideoCog
+from bot.exts.video._forms import EditPromptModal
+from bot.exts.video._helper import HelpButton, HelperCog
 from bot.i18n import t
 from bot.jobs.offers import OfferGone
 from bot.jobs.orders import form_prompt_limit
 from bot.ui.buttons import PersistentButton
 from bot.ui.cogs import loaded
 from bot.ui.orders import role_ids
-
-MODAL_TIMEOUT_SECONDS = 15 * 60
 
 
 class RerollButton(PersistentButton, prefix="job", actions=("reroll",)):
@@ -34,34 +35,6 @@ class CancelButton(PersistentButton, prefix="job", actions=("cancel",)):
     async def act(self, interaction: discord.Interaction[Any]) -> None:
         """Cancel the job if it is not too late."""
         await loaded(interaction.client, VideoCog).cancel(interaction, self.subject)
-
-
-class EditPromptModal(discord.ui.Modal):
-    """The job's prompt, ready to edit; submitting it runs a new job (through the budget)."""
-
-    def __init__(self, job_id: str, prompt: str, locale: str, *, max_length: int) -> None:
-        # A fresh id per opening: two members editing the same job each keep their own modal.
-        super().__init__(
-            title=t("edit.title", locale),
-            timeout=MODAL_TIMEOUT_SECONDS,
-            custom_id=f"job:edit-prompt:{job_id}:{secrets.token_hex(4)}",
-        )
-        self.job_id = job_id
-        self.prompt: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label=t("edit.label", locale),
-            style=discord.TextStyle.paragraph,
-            default=prompt[:max_length],
-            min_length=1,
-            max_length=max_length,
-            custom_id="prompt",
-        )
-        self.add_item(self.prompt)
-
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        """Run the edited prompt with the original job's other options and seed."""
-        await loaded(interaction.client, VideoCog).reroll(
-            interaction, self.job_id, prompt=self.prompt.value
-        )
 
 
 class EditPromptButton(PersistentButton, prefix="job", actions=("edit",)):
@@ -101,5 +74,36 @@ class OfferButton(PersistentButton, prefix="offer"):
         await cog.start_job(interaction, order)
 
 
-BUTTONS = (RerollButton, CancelButton, EditPromptButton, OfferButton)
+class CarryButton(PersistentButton, prefix="job", actions=("extend", "vedit", "upscale")):
+    """Extend, Edit video or Upscale a finished video: a new job whose input is that video."""
+
+    async def act(self, interaction: discord.Interaction[Any]) -> None:
+        """Open the form (or the resolutions) for it."""
+        cog = loaded(interaction.client, CarryCog)
+        if self.action == "extend":
+            await cog.extend(interaction, self.subject)
+        elif self.action == "vedit":
+            await cog.edit(interaction, self.subject)
+        else:
+            await cog.upscale(interaction, self.subject)
+
+
+class ImproveButton(PersistentButton, prefix="job", actions=("improve",)):
+    """Ask the prompt helper for a richer version of the job's prompt (charged by tokens)."""
+
+    async def act(self, interaction: discord.Interaction[Any]) -> None:
+        """Improve the job's prompt, privately."""
+        await loaded(interaction.client, HelperCog).improve(interaction, self.subject)
+
+
+BUTTONS = (
+    RerollButton,
+    CancelButton,
+    EditPromptButton,
+    OfferButton,
+    CarryButton,
+    ImproveButton,
+    HelpButton,
+    UpscaleSelect,
+)
 """Registered by the extension's `setup()`."""
