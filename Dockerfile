@@ -5,7 +5,9 @@
 #   docker run --env-file .env -v atlas-data:/data atlas-video-bot check    # prove the set-up
 #
 # The ledger is SQLite on the /data volume unless DATABASE_URL=postgresql://... is set: the
-# image carries the `postgres` extra (asyncpg) for that.
+# image carries the `postgres` extra (asyncpg) for that. Videos over Discord's upload limit are
+# compressed with the ffmpeg of the `imageio-ffmpeg` wheel (a static build with libx264 and
+# AAC, checked at build time), in /data/transcode: owner-only, writable by the bot user.
 #
 # Secrets (DISCORD_TOKEN, ATLASCLOUD_API_KEY) come from the environment at run time only:
 # none is set here, and .dockerignore keeps .env out of the build context.
@@ -23,7 +25,9 @@ COPY bot ./bot
 RUN pip wheel --no-deps --wheel-dir /wheels . \
     && python -m venv --without-pip /opt/venv \
     && pip --python /opt/venv/bin/python install "$(ls /wheels/atlas_video_bot-*.whl)[postgres]" \
-    && /opt/venv/bin/python -c "import asyncpg"
+    && /opt/venv/bin/python -c "import asyncpg" \
+    && /opt/venv/bin/python -c "import asyncio; from bot.transcode import find_encoder; \
+print(asyncio.run(find_encoder()))"
 
 # -- final: the venv, the config, nothing else --------------------------------------------------
 FROM ${PYTHON_IMAGE}
@@ -37,9 +41,9 @@ ENV PATH=/opt/venv/bin:$PATH \
 RUN groupadd --system --gid 10001 bot \
     && useradd --system --uid 10001 --gid bot --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin bot \
-    && mkdir -p /data \
-    && chown bot:bot /data \
-    && chmod 700 /data
+    && mkdir -p /data/transcode \
+    && chown -R bot:bot /data \
+    && chmod 700 /data /data/transcode
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
 COPY config/ /app/config/

@@ -3,6 +3,7 @@
     .venv/bin/python bench/load.py --smoke                         # N=10, a few seconds
     .venv/bin/python bench/load.py --jobs 100 --scale 1 --baseline  # the real clock
     .venv/bin/python bench/load.py --jobs 1000 --scale 0.25 --baseline
+    .venv/bin/python bench/load.py --fit --jobs 100 --scale 0.25   # 720p/1080p/4k into 10 MiB
 
 This process hosts the Atlas simulator and the fake Discord (tests/fake_discord, with its
 OpenAPI schema checks unless --no-schema) on 127.0.0.1; the real bot runs in its own process
@@ -12,6 +13,12 @@ OpenAPI schema checks unless --no-schema) on 127.0.0.1; the real bot runs in its
 timeouts, message timings and expected times, the tutorial's 3 s sleep) by the same factor;
 latencies after completion are reported as measured (the poll-gap part of them shrinks with
 the scale).
+
+Outputs are the simulator's realistic ones (real H.264 + AAC at Atlas's bitrates, cached under
+~/.cache/atlas-video-bot/sim-outputs or `--output-cache`; made before the first phase), or the
+tiny sample with `--sample-outputs`. `--fit` measures fitting them to Discord's upload limit
+instead (bench/fitload.py): Gemini 720p, 1080p and 4k videos of 8 and 10 s into a server that
+takes 10 MiB.
 
 Phases: a warm-up (a few jobs of each kind: the history the bot learns generation times from),
 an optional relay of one big video (memory added while a 25 MB MP4 goes through), then the
@@ -34,6 +41,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiohttp import web
 
 from bench import loadkit as kit
+from bench.fitload import run_fit
 from bench.report import print_report
 from bot.catalogue import Catalogue
 from bot.money import usd
@@ -98,7 +107,13 @@ class Bench:
         self.scale = float(args.scale)
         self.folder = folder
         catalogue = Catalogue(load_file(kit.ROOT / "config" / "bot.toml").models)
-        self.sim = AtlasSimulator(catalogue, api_key=ATLAS_KEY, clock=time.time)
+        self.sim = AtlasSimulator(
+            catalogue,
+            api_key=ATLAS_KEY,
+            clock=time.time,
+            outputs="sample" if args.sample_outputs else "realistic",
+            output_cache=args.output_cache,
+        )
         self.sim.account.balance = usd("1000000")  # the bench measures the bot, not the bill
         self.polls: dict[str, list[float]] = defaultdict(list)
         self.connections: list[tuple[float, int]] = []  # (when, client port) per Atlas request
@@ -110,6 +125,11 @@ class Bench:
         self.bot: asyncio.subprocess.Process | None = None
         self.samples_path = folder / "bot-samples.json"
         self.rss: list[tuple[float, int]] = []
+        # (when, encoders running, their RSS KiB together), sampled with the bot's RSS
+        self.encoders: list[tuple[float, int, int]] = []
+        # (when, method, path, file sizes) of every upload to Discord; the bytes are dropped
+        self.uploads: list[tuple[float, str, str, list[int]]] = []
+        self._requests_seen = 0
         self.busiest = 0.0  # the highest 1-minute load average seen during the measured phase
 
     @web.middleware
@@ -189,6 +209,16 @@ class Bench:
             ).fetchall()
         return result
 
+    async def prepare_outputs(self, kinds: Sequence[kit.Kind]) -> None:
+        """Make the realistic outputs of `kinds` before any phase (once per machine: they are
+        cached), so that their encoding is not timed as the bot's latency."""
+        outputs = self.sim.realistic_outputs
+        if outputs is None:
+            return
+        for kind in kinds:
+            spec = outputs.spec_for(kind.model, kind.resolution, "16:9", kind.duration)
+            await outputs.path(spec)
+
     # -- members acting ----------------------------------------------------------------------
 
     async def fire(
@@ -235,14 +265,31 @@ class Bench:
             for f in fired:
                 if f.job.marker not in ended and _ended(f.interaction):
                     ended[f.job.marker] = time.time()
+            self.forget_upload_bytes()
             await asyncio.sleep(0.05)
+        self.forget_upload_bytes()
         return ended
+
+    def forget_upload_bytes(self) -> None:
+        """Note the size of each file the bot uploaded, then drop its bytes from the fake's
+        records: a thousand videos of 10 MB would not fit in the driver's memory."""
+        requests = self.discord.requests
+        for r in requests[self._requests_seen :]:
+            if r.files:
+                self.uploads.append((r.at, r.method, r.path, [len(d) for _, d, _ in r.files]))
+                r.files = [(name, b"", kind) for name, _, kind in r.files]
+        self._requests_seen = len(requests)
+        for message in self.discord.messages.values():
+            for file in message.attachments:
+                file.data = file.data[:16]  # the MP4's first box: enough to see `ftyp`
 
     async def sample_rss(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self.busiest = max(self.busiest, os.getloadavg()[0])
             with contextlib.suppress(OSError):
                 self.rss.append((time.time(), kit.memory_kib(self.pid)[0]))
+                encoders = kit.encoders_of(self.pid)
+                self.encoders.append((time.time(), len(encoders), sum(k for _, k in encoders)))
             await asyncio.sleep(0.2)
 
     # -- phases ------------------------------------------------------------------------------
@@ -547,6 +594,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--webhooks", action="store_true", help="PUBLIC_WEBHOOK_URL set: Atlas calls the bot"
     )
+    parser.add_argument(
+        "--sample-outputs", action="store_true", help="the tiny sample MP4, not realistic ones"
+    )
+    parser.add_argument("--output-cache", type=Path, help="where realistic outputs are cached")
+    parser.add_argument(
+        "--fit", action="store_true", help="720p/1080p/4k into a 10 MiB server (bench/fitload.py)"
+    )
+    parser.add_argument(
+        "--limit-mib", type=float, default=10.0, help="--fit: the server's upload limit"
+    )
     return parser
 
 
@@ -554,6 +611,8 @@ async def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.smoke:
         args.jobs, args.scale, args.warmup, args.relay_mb = 10, 0.05, 3, 0.0
+    if args.fit:
+        return await run_fit(args, Bench)
     began = time.time()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
@@ -564,6 +623,7 @@ async def main(argv: list[str] | None = None) -> int:
         bench = Bench(args, folder)
         await bench.start()
         try:
+            await bench.prepare_outputs(kit.KINDS)
             warm = await bench.warm_up()
             relay = await bench.relay() if args.relay_mb > 0 else None
             phase = await bench.measured()

@@ -205,6 +205,28 @@ def memory_kib(pid: int) -> tuple[int, int]:
     return values["VmRSS"], values["VmHWM"]
 
 
+def children_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of the children a process has waited for (its encoders)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / _TICKS
+
+
+def encoders_of(pid: int) -> list[tuple[int, int]]:
+    """(pid, RSS KiB) of each encoder (an ffmpeg writing H.264) the process runs now."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if parent != pid or b"libx264" not in (entry / "cmdline").read_bytes():
+                continue
+            found.append((int(entry.name), memory_kib(int(entry.name))[0]))
+        except (OSError, IndexError, KeyError, ValueError):
+            continue  # it ended meanwhile
+    return found
+
+
 def reset_peak(pid: int) -> bool:
     """Reset the kernel's peak RSS (VmHWM) of a process to its current RSS (Linux >= 4.0)."""
     try:

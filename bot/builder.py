@@ -1,8 +1,9 @@
 """The one place that builds the bot's long-lived objects and wires them together.
 
 `build` opens the database, the Atlas client (or, in a dry run, the simulator that stands in
-for it), the attachment fetcher and the webhook endpoint, and builds the job service over them;
-`Services.close` releases them in the reverse order. Nothing else constructs these objects.
+for it), the attachment fetcher, the transcoder (when an encoder is found) and the webhook
+endpoint, and builds the job service over them; `Services.close` releases them in the reverse
+order. Nothing else constructs these objects.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from bot.atlas import AtlasClient
@@ -35,6 +37,7 @@ from bot.jobs.media import AttachmentFetcher
 from bot.jobs.metered import JobMeter
 from bot.jobs.moderation import Moderation
 from bot.jobs.offers import OfferBook
+from bot.jobs.outputs import OutputDesk
 from bot.jobs.privacy import Privacy
 from bot.jobs.service import JobService
 from bot.jobs.store import SOLO_OWNER, JobStore
@@ -46,6 +49,9 @@ from bot.operator.reconcile import Reconciler
 from bot.problems import cannot_listen, database_problem
 from bot.settings import ConfigError, Settings
 from bot.sim import AtlasSimulator
+from bot.transcode import NoEncoder, Transcoder, clean_leftovers, find_encoder
+from bot.transcode.files import private_folder
+from bot.transcode.plan import DEFAULT_POLICY
 
 log = logging.getLogger("bot.app")
 
@@ -80,6 +86,9 @@ class Services:
     """The dry run's stand-in for Atlas (ATLAS_MODE=simulate)."""
     metrics_server: MetricsServer | None = None
     """The /metrics endpoint, with METRICS_PORT set."""
+    transcoder: Transcoder | None = None
+    """Fits videos to upload limits; None when no encoder was found (videos over the limit
+    then go as links)."""
 
     def start(self) -> None:
         """Start watching the Atlas balance and the catalogue against Atlas's schemas (stopped
@@ -98,9 +107,9 @@ class Services:
         self._opened.push_async_callback(self.alerts.close)
 
     async def close(self) -> None:
-        """Close what `build` opened, in the reverse order: the webhook endpoint, the fetcher,
-        Atlas, the database, the simulator (the bot closes the job service first, before
-        Discord)."""
+        """Close what `build` opened, in the reverse order: the webhook endpoint, the
+        transcoder (its encoders killed), the fetcher, Atlas, the database, the simulator (the
+        bot closes the job service first, before Discord)."""
         await self._opened.aclose()
 
 
@@ -149,6 +158,11 @@ async def build(
             settings.attachments.allowed_hosts, max_bytes=settings.attachments.max_bytes
         )
         opened.push_async_callback(fetcher.close)
+        folder = await work_folder(settings)
+        transcoder = await open_transcoder(settings, folder)
+        if transcoder is not None:
+            opened.push_async_callback(transcoder.close)
+        outputs = OutputDesk(atlas, settings.delivery, folder, transcoder, monotonic=monotonic)
         callbacks = None
         if notices is not None:
             # Calls about our jobs are kept with the job, for whichever process follows it.
@@ -173,6 +187,7 @@ async def build(
         db,
         atlas,
         fetcher,
+        outputs,
         clock,
         monotonic,
         mine,
@@ -184,7 +199,56 @@ async def build(
     )
     services.simulator = simulator
     services.metrics_server = metrics_server
+    services.transcoder = transcoder
     return services
+
+
+def transcode_folder(settings: Settings) -> Path:
+    """Where downloads and encodes live: `transcode/` beside the database, owner-only."""
+    return settings.env.database_path.parent / "transcode"
+
+
+async def work_folder(settings: Settings) -> Path:
+    """The transcode folder, made (owner-only) and cleared of the files of a process that
+    died (`fit-*` older than an hour), or `ConfigError` when the data folder is not writable."""
+    folder = transcode_folder(settings)
+    try:
+        await asyncio.to_thread(private_folder, folder)
+        removed = await asyncio.to_thread(clean_leftovers, folder)
+    except OSError as exc:
+        raise ConfigError(
+            f"the transcode folder {folder} (beside DATABASE_PATH) cannot be used: "
+            f"{exc.strerror or exc}; make the data folder writable by the bot"
+        ) from None
+    if removed:
+        log.info("removed %d leftover file(s) of an earlier run from %s", removed, folder)
+    return folder
+
+
+async def open_transcoder(settings: Settings, folder: Path) -> Transcoder | None:
+    """The transcoder over the encoder found, working in `folder` (see `work_folder`); None
+    (and a WARNING) without an encoder: videos over the upload limit go as links."""
+    delivery = settings.delivery
+    try:
+        encoder = await find_encoder(delivery.encoder_path or None)
+    except NoEncoder as exc:
+        log.warning("no video encoder: videos over Discord's upload limit go as links (%s)", exc)
+        return None
+    transcoder = Transcoder(
+        encoder,
+        folder,
+        max_concurrent=delivery.max_encoders or None,
+        timeout_seconds=delivery.encode_timeout_seconds,
+        policy=replace(DEFAULT_POLICY, min_short_side=delivery.min_short_side),
+    )
+    log.info(
+        "encoder: ffmpeg %s (%s), up to %d at once, in %s",
+        encoder.version,
+        encoder.origin,
+        transcoder.max_concurrent,
+        folder,
+    )
+    return transcoder
 
 
 def make_metrics(settings: Settings) -> Metrics:
@@ -197,6 +261,7 @@ def _wire(
     db: Store,
     atlas: AtlasClient,
     fetcher: AttachmentFetcher,
+    outputs: OutputDesk,
     clock: Callable[[], datetime],
     monotonic: Callable[[], float],
     mine: Callable[[int], bool] | None,
@@ -255,6 +320,7 @@ def _wire(
         moderation=moderation,
         guild_settings=guild_settings,
         line=line,
+        outputs=outputs,
         clock=clock,
         monotonic=monotonic,
         simulated=simulated,
@@ -370,4 +436,13 @@ async def open_database(settings: Settings) -> Store:
         raise ConfigError(database_problem(settings.env, exc)) from None
 
 
-__all__ = ["Services", "build", "lease_owner", "make_metrics", "open_database"]
+__all__ = [
+    "Services",
+    "build",
+    "lease_owner",
+    "make_metrics",
+    "open_database",
+    "open_transcoder",
+    "transcode_folder",
+    "work_folder",
+]

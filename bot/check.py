@@ -1,12 +1,12 @@
 """`atlas-video-bot check`: prove the set-up works before going live, one line per check.
 
 It loads the settings and the config file, opens (and migrates) the database, asks Atlas
-whether the API key is accepted and Discord whether the token is, then prints OK or FAIL for
-each, every FAIL with what to fix. It also reads Atlas's model list and each configured
-model's input schema and reports, per catalogue entry, every input name or offered value
-Atlas would refuse and every price more than 10% off the list's (`bot.atlas.conformance`);
-with ATLAS_MODE=simulate, against the built-in simulator. Nothing is billed; the token and key
-are never printed.
+whether the API key is accepted and Discord whether the token is, finds the video encoder,
+then prints OK or FAIL for each, every FAIL with what to fix. It also reads Atlas's model list
+and each configured model's input schema and reports, per catalogue entry, every input name or
+offered value Atlas would refuse and every price more than 10% off the list's
+(`bot.atlas.conformance`); with ATLAS_MODE=simulate, against the built-in simulator. Nothing
+is billed; the token and key are never printed.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from bot.money import format_usd
 from bot.problems import config_file_problem, database_problem, dev_guild_refused
 from bot.settings import ConfigError, EnvSettings, Settings, load, load_env
 from bot.sim import AtlasSimulator
+from bot.transcode import NoEncoder, find_encoder
 
 __all__ = [
     "CheckResult",
@@ -133,6 +134,27 @@ async def _postgres_check(env: EnvSettings) -> CheckResult:
         return _fail("database", database_problem(env, exc))
     await db.close()
     return _ok("database", f"{name} answers and its schema is up to date")
+
+
+_FOUND = {
+    "configured": "[delivery] encoder_path",
+    "bundled": "bundled with imageio-ffmpeg",
+    "path": "ffmpeg on PATH",
+}
+
+
+async def _encoder_check(env: EnvSettings) -> CheckResult:
+    """The ffmpeg that fits videos to Discord's upload limit: which one, which version."""
+    name = "encoder"
+    try:
+        configured = load_settings(env).delivery.encoder_path
+    except ConfigError:
+        configured = ""  # the config line says why; the default encoder is looked for
+    try:
+        encoder = await find_encoder(configured or None)
+    except NoEncoder as exc:
+        return _fail(name, f"{exc}. Without one, videos over Discord's upload limit go as links")
+    return _ok(name, f"ffmpeg {encoder.version} ({_FOUND[encoder.origin]}) at {encoder.path}")
 
 
 def _probe_client(base: str, key: SecretStr, timeout: float) -> AtlasClient:
@@ -322,15 +344,14 @@ async def _dev_guild_check(
 async def run_checks(
     env: EnvSettings | None = None, *, timeout: float = DEFAULT_TIMEOUT
 ) -> list[CheckResult]:
-    """Every check, in order: settings, config, database, Atlas, Discord (and, with
-    DEV_GUILD_ID, whether the bot may publish its commands to that server)."""
+    """Every check, in order: settings, config, database, Atlas, Discord (with DEV_GUILD_ID,
+    whether the bot may publish its commands to that server; with webhooks, whether Atlas's
+    signing keys are readable), the video encoder, then one line per catalogue model."""
     env, settings_result = _settings_check(env)
     if env is None:
         skipped = "not checked: fix the settings first"
-        return [
-            settings_result,
-            *(_fail(n, skipped) for n in ("config", "database", "Atlas Cloud", "Discord")),
-        ]
+        names = ("config", "database", "Atlas Cloud", "Discord", "encoder")
+        return [settings_result, *(_fail(n, skipped) for n in names)]
     results = [settings_result]
     register_secret(env.discord_token)
     register_secret(env.atlascloud_api_key)
@@ -348,6 +369,7 @@ async def run_checks(
     live = env.atlas_mode == "live"
     if env.public_webhook_url is not None and live and env.atlascloud_api_key is not None:
         results.append(await _webhooks_check(env, env.atlascloud_api_key, timeout))
+    results.append(await _encoder_check(env))
     return results + models
 
 

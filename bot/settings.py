@@ -478,6 +478,9 @@ class DeliveryConfig(_Section):
     # Encoders running at once (each uses the cores the others leave); 0: one per CPU.
     max_encoders: Annotated[int, Field(ge=0)] = 0
     encode_timeout_seconds: Annotated[float, Field(gt=0)] = 300.0
+    # A download from Atlas's storage that fails (5xx, 429, the network) is tried again, with
+    # a growing pause, for this long; then the member gets the link and hears it failed.
+    download_retry_minutes: Annotated[float, Field(gt=0)] = 10.0
     # Never smaller than this to fit: a smaller picture is not worth it, the link is better.
     min_resolution: Literal["360p", "480p", "720p"] = "480p"
 
@@ -490,6 +493,11 @@ class DeliveryConfig(_Section):
     def max_download_bytes(self) -> int:
         """`max_download_mb` in bytes."""
         return self.max_download_mb * 1_000_000
+
+    @property
+    def download_retry_seconds(self) -> float:
+        """`download_retry_minutes` in seconds."""
+        return self.download_retry_minutes * 60
 
 
 class PrivacyConfig(_Section):

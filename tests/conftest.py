@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,3 +62,10 @@ def make_env(**overrides: object) -> EnvSettings:
 def settings(tmp_path: Path) -> Settings:
     """The shipped configuration with a database under the test's temporary folder."""
     return load(make_env(database_path=tmp_path / "bot.sqlite3"))
+
+
+@pytest.fixture(scope="session")
+def realistic_outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The simulator's options for realistic outputs (real H.264 + AAC files at Atlas's
+    bitrates, `bot.sim.outputs`), each file made once per test session."""
+    return {"outputs": "realistic", "output_cache": tmp_path_factory.mktemp("sim-outputs")}

@@ -22,6 +22,7 @@ from bot.cli import main
 from bot.logs import clear_secrets
 from bot.settings import Settings, load
 from bot.sim import AtlasSimulator
+from bot.transcode import find_encoder
 from tests.conftest import CONFIG, make_env
 from tests.fake_discord import FakeDiscord
 
@@ -91,12 +92,13 @@ async def test_a_good_setup_passes_every_check_and_creates_the_database(world: W
 
     assert code == 0, text
     lines = text.splitlines()
-    assert [line.split()[:2] for line in lines[:5]] == [
+    assert [line.split()[:2] for line in lines[:6]] == [
         ["OK", "settings"],
         ["OK", "config"],
         ["OK", "database"],
         ["OK", "Atlas"],
         ["OK", "Discord"],
+        ["OK", "encoder"],
     ]
     assert lines[-1] == "all checks passed: ready to run"
     assert f"logged in as atlas_video_bot ({world.discord.bot_user_id})" in text
@@ -105,6 +107,34 @@ async def test_a_good_setup_passes_every_check_and_creates_the_database(world: W
     assert [r.headers["Authorization"] for r in balance] == [f"Bearer {world.key}"]
     assert [r.status for r in world.discord.requests_to("GET", "^/users/@me$")] == [200]
     assert_no_secrets(text, world)
+
+
+async def test_it_names_the_encoder_found_and_its_version(world: World) -> None:
+    encoder = await find_encoder()
+
+    results = by_name(await run_checks(make_env(**world.env_values())))
+
+    line = results["encoder"]
+    assert line.ok
+    assert (
+        line.detail == f"ffmpeg {encoder.version} (bundled with imageio-ffmpeg) at {encoder.path}"
+    )
+
+
+async def test_without_an_encoder_it_fails_saying_what_to_do(world: World, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-ffmpeg"
+    config = tmp_path / "bot.toml"
+    config.write_text(
+        CONFIG.read_text().replace('encoder_path = ""', f'encoder_path = "{missing}"')
+    )
+
+    code, text = await report(world, bot_config=config)
+
+    assert code == 1
+    (line,) = [line for line in text.splitlines() if line.startswith("FAIL")]
+    assert line.startswith("FAIL  encoder")
+    assert f"encoder_path {missing}: does not exist; fix the path or leave it empty" in line
+    assert line.endswith("Without one, videos over Discord's upload limit go as links")
 
 
 async def test_a_wrong_atlas_key_fails_naming_ATLASCLOUD_API_KEY(world: World) -> None:
@@ -191,7 +221,7 @@ async def test_missing_secrets_and_a_missing_config_file_each_fail(
     assert "BOT_CONFIG" in results["config"].detail
     assert "ATLASCLOUD_API_KEY is not set" in results["Atlas Cloud"].detail
     assert "DISCORD_TOKEN is not set" in results["Discord"].detail
-    assert [r.name for r in results.values() if r.ok] == ["settings", "database"]
+    assert [r.name for r in results.values() if r.ok] == ["settings", "database", "encoder"]
     assert world.atlas.requests == []
     assert world.discord.requests_to("GET", "^/users/@me$") == []
 
@@ -213,7 +243,7 @@ async def test_the_cli_reads_the_environment_and_exits_non_zero_on_failure(
 
     assert ok_code == 0, ok.out + ok.err
     models = len(load(make_env()).catalogue.entries())  # one line per catalogue entry
-    assert ok.out.count("\nOK  ") + ok.out.startswith("OK  ") == 5 + models
+    assert ok.out.count("\nOK  ") + ok.out.startswith("OK  ") == 6 + models
     assert bad_code == 1
     assert "FAIL  Atlas Cloud" in bad.out
     assert "ATLASCLOUD_API_KEY is rejected" in bad.out

@@ -26,6 +26,7 @@ def test_the_shipped_config_finds_an_encoder_and_keeps_480p(settings: Settings) 
     assert delivery.max_download_bytes == 500_000_000
     assert (delivery.max_encoders, delivery.encode_timeout_seconds) == (0, 300)
     assert delivery.min_short_side == 480
+    assert delivery.download_retry_seconds == 600, "a failing download is tried for 10 minutes"
 
 
 def test_a_config_without_the_section_gets_the_defaults(tmp_path: Path) -> None:
@@ -44,6 +45,7 @@ def test_a_config_without_the_section_gets_the_defaults(tmp_path: Path) -> None:
         ("max_encoders = 0", "max_encoders = -1", "delivery.max_encoders"),
         ("max_download_mb = 500", "max_download_mb = 0", "delivery.max_download_mb"),
         ("encode_timeout_seconds = 300", "encode_timeout_seconds = 0", "encode_timeout_seconds"),
+        ("download_retry_minutes = 10", "download_retry_minutes = 0", "download_retry_minutes"),
         ('encoder_path = ""', 'encoder = ""', "delivery.encoder"),
     ],
 )

@@ -140,10 +140,33 @@ def test_the_bot_runs_as_a_user_it_creates_not_root(dockerfile: list[Instruction
     assert user not in ("root", "0")
     assert not user.startswith(("root:", "0:"))
     assert f"useradd --system --uid 10001 --gid {user}" in runs
-    assert f"chown {user}:{user} /data" in runs  # the volume starts writable for it
+    assert f"chown -R {user}:{user} /data" in runs  # the volume starts writable for it
     assert stage.index(next(i for i in stage if i.keyword == "USER")) > max(
         n for n, i in enumerate(stage) if i.keyword in ("RUN", "COPY")
     )
+
+
+def test_the_image_carries_a_working_encoder_and_its_folder(
+    dockerfile: list[Instruction],
+) -> None:
+    """Videos over Discord's upload limit are compressed with imageio-ffmpeg's ffmpeg (a
+    dependency, so the wheel brings it), proven at build time; in /data/transcode, made
+    owner-only and the bot user's before the volume is declared."""
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    builder = " ".join(i.args for i in dockerfile if i.stage == 0 and i.keyword == "RUN")
+    stage = final(dockerfile)
+    user = [i.args for i in stage if i.keyword == "USER"][-1]
+    runs = " ".join(i.args for i in stage if i.keyword == "RUN")
+
+    assert any(requirement.startswith("imageio-ffmpeg") for requirement in dependencies)
+    # find_encoder runs ffmpeg -version and -encoders: a build without libx264 fails here.
+    check = "from bot.transcode import find_encoder"
+    assert check in builder
+    assert builder.index("install") < builder.index(check)
+    assert "mkdir -p /data/transcode" in runs
+    assert f"chown -R {user}:{user} /data" in runs
+    assert "chmod 700 /data /data/transcode" in runs
+    assert "/data" in json.loads(one(stage, "VOLUME"))
 
 
 def test_state_lives_on_the_data_volume_and_config_in_app(dockerfile: list[Instruction]) -> None:

@@ -97,16 +97,38 @@ MESSAGES: dict[str, str] = {
     "status.submitted": "Submitted to Atlas Cloud",
     "status.generating": "Generating: started {started}, usually takes about {expected}",
     "status.generating_unstarted": "Generating: usually takes about {expected}",
-    "status.downloading": "Downloading the video",
+    "status.downloading": "Fetching your video",
+    "status.downloading_retry": "Fetching your video: Atlas's storage is not answering, so "
+    "the bot keeps trying until {until}",
+    "status.compressing": "Compressing for Discord",
+    "status.compressing_waiting": "Compressing for Discord: waiting for the encoder, {ahead} ahead",
     "status.delivered": "Done in {elapsed}",
     "status.failed": "Failed: nothing was charged",
     "status.cancelled": "Cancelled: nothing was charged",
     "status.uncertain": "We could not confirm whether Atlas started this video. The amount "
     "stays on hold until an admin checks; you are only charged if it ran.",
-    "job.too_big": "The video is too large to attach here: [download it]({url}). Atlas "
-    "keeps it only for a limited time, so save it soon.",
-    "job.too_big_flagged": "The video is too large to attach here; its link is behind the "
-    "spoiler: ||<{url}>||. Atlas keeps it only for a limited time, so save it soon.",
+    "job.compressed": "{resolution}, compressed to fit {limit}. The original ({size}): "
+    "{link}, kept by Atlas until {expires}.",
+    "job.compressed_link": "{resolution}, compressed to fit {limit}. The original ({size}): "
+    "{link}.",
+    "job.link.download": "[download it]({url})",
+    "job.link.download_flagged": "||<{url}>|| (behind a spoiler)",
+    "job.limit.server": "this server's {size} limit",
+    "job.limit.dm": "the {size} limit of direct messages",
+    "job.link.cannot_fit": "The video ({size}) is too large for {limit}, even compressed: {link}.",
+    "job.link.too_big_to_fetch": "The video is too large for the bot to fetch: {link}.",
+    "job.link.download_failed": "The download of the video from Atlas failed, so it could "
+    "not be attached: {link}.",
+    "job.link.unreadable": "The video ({size}) is over {limit}, and the bot could not read "
+    "it to compress it: {link}.",
+    "job.link.encoder_failed": "The video ({size}) is over {limit}, and compressing it "
+    "failed: {link}.",
+    "job.link.no_encoder": "The video is over {limit}, and this bot cannot compress videos "
+    "(it has no encoder): {link}.",
+    "job.link.refused": "The video is too large to attach here: {link}.",
+    "job.link.expires": "Atlas keeps it until {expires}: save it before then.",
+    "job.link.soon": "Atlas keeps it only for a limited time, so save it soon.",
+    "job.link.charged": "It is charged all the same: Atlas made the video and billed it.",
     "job.no_output": "Atlas finished the job but sent no video file.",
     "failure.content_rejected": "Atlas's content moderation rejected this request. Try a "
     "different prompt or images.",
@@ -171,6 +193,19 @@ MESSAGES: dict[str, str] = {
     "info.submitted": "Sent to Atlas {at}, {wait} after the request",
     "info.ended": "Ended {at}, {took} after it was sent",
     "info.ended_unsent": "Ended {at}",
+    "info.field.file": "Video file",
+    "info.file.original": "Atlas's original: {size}",
+    "info.file.as_is": "Attached as it is",
+    "info.file.compressed": "Attached: {size}, {width}x{height}, compressed to fit {limit}",
+    "info.file.link": "Not attached: {reason}",
+    "info.link.cannot_fit": "too large, even compressed",
+    "info.link.too_big_to_fetch": "too large to fetch",
+    "info.link.download_failed": "the download failed",
+    "info.link.unreadable": "the encoder could not read it",
+    "info.link.encoder_failed": "compressing failed",
+    "info.link.no_encoder": "no encoder to compress it",
+    "info.link.refused": "Discord refused the upload",
+    "info.link.no_output": "Atlas sent no file",
     # What became of a job (/history, Info).
     "state.quoted": "Quoted",
     "state.held": "Waiting",

@@ -18,6 +18,7 @@ from bot.jobs.eta import Eta
 from bot.jobs.line import Line
 from bot.jobs.media import AttachmentFetcher
 from bot.jobs.moderation import Moderation
+from bot.jobs.outputs import OutputDesk
 from bot.jobs.privacy import Privacy
 from bot.jobs.store import JobStore
 from bot.ledger import Ledger
@@ -47,6 +48,8 @@ class JobContext:
     guild_settings: GuildSettingsStore
     """Each server's settings (defaults, approval, delivery)."""
     line: Line
+    outputs: OutputDesk
+    """Fetches finished videos and fits them to the destination's upload limit."""
     clock: Callable[[], datetime] = utc_now
     """Wall clock: job and ledger times."""
     monotonic: Callable[[], float] = time.monotonic

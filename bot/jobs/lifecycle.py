@@ -17,11 +17,9 @@ import asyncio
 import contextlib
 import logging
 import tempfile
-from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
 
 from bot.atlas import (
     AtlasError,
@@ -32,13 +30,13 @@ from bot.atlas import (
     JobFailed,
     JobTimedOut,
     NotFound,
-    OutputTooLarge,
     PayloadTooLarge,
     Prediction,
     PredictionState,
     RateLimited,
     expected_seconds,
 )
+from bot.guilds.delivery import DeliveryMode
 from bot.jobs.attachments import ImageInput
 from bot.jobs.callbacks import StoredCall
 from bot.jobs.context import JobContext
@@ -46,8 +44,9 @@ from bot.jobs.eta import generation_seconds
 from bot.jobs.line import PlacesShown, Ticket
 from bot.jobs.media import MediaError
 from bot.jobs.orders import ValidatedOrder
+from bot.jobs.outputs import Stage, link_expiry
 from bot.jobs.progress import FailureReason, JobStatus, JobView, Progress
-from bot.jobs.record import JobMeta, JobState
+from bot.jobs.record import JobMeta, JobState, SentVideo
 from bot.jobs.requests import generate_request
 from bot.jobs.store import IllegalTransition
 from bot.ledger import SettlementConflict
@@ -55,8 +54,6 @@ from bot.operator import CapturedJob
 
 # Logged as the job service: one logger for a job's whole life (as in bot.ledger's modules).
 log = logging.getLogger("bot.jobs.service")
-
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -80,6 +77,7 @@ class JobRunner:
         self._ledger = ctx.ledger
         self._jobs = ctx.jobs
         self._fetcher = ctx.fetcher
+        self._outputs = ctx.outputs
         self._eta = ctx.eta
         self._moderation = ctx.moderation
         self._line = ctx.line
@@ -365,7 +363,8 @@ class JobRunner:
         progress: Progress,
         view: JobView,
     ) -> None:
-        # Atlas billed the job: capture first, whatever happens to the delivery.
+        # Atlas billed the job: capture first, whatever happens to the delivery. Run again
+        # after a restart (the job still `downloading`), the capture finds it done already.
         async with self._db.transaction() as tx:
             settlement = await self._ledger.capture(job_id, prediction.price, tx=tx)
             await self._jobs.advance(
@@ -385,55 +384,37 @@ class JobRunner:
             remaining=summary.remaining,
             resets_at=summary.resets_at,
             video_url=url,
+            link_expires_at=link_expiry(prediction.completed_at, self._clock()),
+            in_dm=order.meta.delivery.mode is DeliveryMode.DM,
         )
         # Atlas marked the output as sensitive: a spoiler, or held for a moderator.
         done = view.but(status=JobStatus.DELIVERED, flagged=any(prediction.has_nsfw_contents))
         held = done.flagged and await self._moderation.holds_flagged(order.order.guild_id)
-        with tempfile.TemporaryDirectory(prefix="atlas-bot-") as folder:
-            video: Path | None = None
-            if url is not None:
-                target = Path(folder) / f"{job_id}.mp4"
-                fetched = await self._notice_if_slow(
-                    self._fetch_output(job_id, url, target, progress.upload_limit),
-                    lambda: self.show(progress, view),
-                )
-                video = target if fetched else None
+
+        async def show_stage(stage: Stage) -> None:
+            await self.show(progress, stage.shown_on(view, self._clock()))
+
+        async with self._outputs.deliver(
+            job_id, url, progress.upload_limit, show_stage, notice_after=self._notice_after_seconds
+        ) as ready:
+            done = done.but(sent=ready.sent)
+            await self._note_sent(job_id, ready.sent)
             if held:
-                record = await self._moderation.hold(job_id, video, url)
+                record = await self._moderation.hold(job_id, ready.video, url)
                 await self.show(progress, done.but(status=JobStatus.HELD_FOR_REVIEW))
                 await self._moderation.announce(
                     record.guild_id, "held", user_id=record.user_id, job=record
                 )
                 return
-            await self.show(progress, done, video)
-        await self._jobs.advance(job_id, JobState.DELIVERED)
+            await self.show(progress, done, ready.video)
+            await self._jobs.advance(job_id, JobState.DELIVERED)
         log.info("job delivered", extra={"job_id": job_id, "charged": settlement.amount})
 
-    async def _fetch_output(self, job_id: str, url: str, target: Path, max_bytes: int) -> bool:
-        """Download the video to `target`; False when it is too big to attach or unreachable
-        (the member then gets the link)."""
-        try:
-            await self._atlas.download(url, target, max_bytes=max_bytes)
-        except OutputTooLarge:
-            return False
-        except AtlasError as exc:
-            log.warning("output download failed: %s", exc, extra={"job_id": job_id})
-            return False
-        return True
-
-    async def _notice_if_slow(
-        self, work: Coroutine[Any, Any, _T], notice: Callable[[], Awaitable[None]]
-    ) -> _T:
-        """Await `work`; only if it takes longer than `notice_after_seconds`, run `notice` (an
-        edit saying what is going on) meanwhile. A quick step costs no Discord edit."""
-        task = asyncio.create_task(work)
-        try:
-            done, _ = await asyncio.wait({task}, timeout=self._notice_after_seconds)
-            if not done:
-                await notice()
-            return await task
-        finally:
-            task.cancel()
+    async def _note_sent(self, job_id: str, sent: SentVideo) -> None:
+        """Keep what reaches Discord of the output with the job (Info shows both sizes)."""
+        job = await self._jobs.get(job_id)
+        if job is not None:
+            await self._jobs.advance(job_id, job.state, meta=job.meta.but(sent=sent))
 
     # -- endings -------------------------------------------------------------------------
 

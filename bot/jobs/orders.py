@@ -106,6 +106,8 @@ class VideoOrder:
     count: int = 1
     # The member's own defaults in this server (`/prefer`), for the options left out.
     preferences: Preferences = field(default_factory=Preferences)
+    # The largest file the server accepts (the interaction says it): the video is made to fit.
+    upload_limit: int | None = None
     # First and last frame: the image the video ends on, or the first one again (a loop).
     last_image: ImageInput | None = None
     last_image_url: str | None = None
@@ -222,6 +224,7 @@ def validate_order(
         image_count=max(len(order.images), len(order.image_urls)),
         image_urls=order.image_urls,
         locale=order.locale,
+        upload_limit=order.upload_limit,
         video_url=order.video_url,
         input_seconds=order.input_seconds,
         source_job=order.source_job,
@@ -302,6 +305,7 @@ def order_of(job: JobRecord, catalogue: Catalogue) -> ValidatedOrder:
         seed=meta.seed,
         image_urls=meta.image_urls,
         locale=meta.locale,
+        upload_limit=meta.upload_limit,
         last_image_url=meta.last_image_url,
         loop=meta.loop,
         video_url=meta.video_url,

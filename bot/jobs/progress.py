@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.catalogue import MAKER_KINDS, Catalogue, ModelKind
-from bot.jobs.record import JobRecord, JobState
+from bot.jobs.record import JobRecord, JobState, SentVideo
 from bot.safety.held import Review
 
 
@@ -27,6 +27,9 @@ class JobStatus(StrEnum):
     SUBMITTED = "submitted"
     GENERATING = "generating"
     DOWNLOADING = "downloading"
+    COMPRESSING = "compressing"
+    """The video is over the destination's upload limit: a smaller rendition is being made
+    (the job row stays `downloading`)."""
     DELIVERED = "delivered"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -126,6 +129,17 @@ class JobView:
     """The submit's answer was lost, and Atlas's call confirmed the job after all."""
     flagged: bool = False
     """Atlas marked the output as sensitive (`has_nsfw_contents`): shown behind a spoiler."""
+    sent: SentVideo | None = None
+    """What reached Discord of the output: attached as it is, compressed, or the link (why)."""
+    link_expires_at: datetime | None = None
+    """Until when Atlas keeps the original behind `video_url`: a live Discord timestamp."""
+    retry_until: datetime | None = None
+    """While downloading: the output's download failed and is tried again until then."""
+    encoder_ahead: int | None = None
+    """While compressing: the videos ahead of this one for the encoder (being encoded and
+    waiting); None once it is encoding."""
+    in_dm: bool = False
+    """The video goes by direct message (whose upload limit is not the server's)."""
     kind: str = ModelKind.TEXT_TO_VIDEO.value
     """What the job makes (`ModelKind`): an extension, an edit and an upscale show so."""
     input_seconds: float | None = None
@@ -208,6 +222,7 @@ def view_of(job: JobRecord, catalogue: Catalogue, *, simulated: bool = False) ->
         simulated=simulated,
         flagged=meta.review is not None,
         batch=meta.batch,
+        sent=meta.sent,
         confirmed_by_call=meta.confirmed_by_call,
         kind=kind.value,
         input_seconds=meta.input_seconds,

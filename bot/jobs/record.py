@@ -52,6 +52,80 @@ class JobState(StrEnum):
 _ORDER = {state: index for index, state in enumerate(JobState)}
 
 
+class LinkReason(StrEnum):
+    """Why a delivered job gave the member Atlas's link instead of the file."""
+
+    NO_OUTPUT = "no_output"
+    """Atlas finished the job but named no file."""
+    TOO_BIG_TO_FETCH = "too_big_to_fetch"
+    """Larger than `[delivery] max_download_mb`: never downloaded."""
+    DOWNLOAD_FAILED = "download_failed"
+    """Atlas's storage did not hand the file over, even after retries."""
+    CANNOT_FIT = "cannot_fit"
+    """Even the lowest allowed rendition would be over the destination's limit."""
+    UNREADABLE = "unreadable"
+    """Over the limit, and the encoder could not read it."""
+    ENCODER_FAILED = "encoder_failed"
+    """Over the limit, and the encoder failed or ran out of time."""
+    NO_ENCODER = "no_encoder"
+    """Over the limit, and this bot has no encoder."""
+    REFUSED = "refused"
+    """Discord refused the upload (over the limit after all)."""
+
+
+@dataclass(frozen=True)
+class SentVideo:
+    """What reached Discord of Atlas's output: its size, what was attached (a smaller
+    rendition when `compressed`), the limit it had to fit, or why only the link went."""
+
+    original_bytes: int | None = None
+    attached_bytes: int | None = None
+    width: int | None = None
+    height: int | None = None
+    compressed: bool = False
+    limit_bytes: int | None = None
+    link: LinkReason | None = None
+
+    @property
+    def attached(self) -> bool:
+        """A file went with the message."""
+        return self.link is None and self.attached_bytes is not None
+
+    def to_params(self) -> dict[str, Any]:
+        """The JSON form kept in the job's params (only what is known)."""
+        stored = {
+            "original_bytes": self.original_bytes,
+            "attached_bytes": self.attached_bytes,
+            "width": self.width,
+            "height": self.height,
+            "limit_bytes": self.limit_bytes,
+            "link": None if self.link is None else self.link.value,
+        }
+        kept: dict[str, Any] = {key: value for key, value in stored.items() if value is not None}
+        if self.compressed:
+            kept["compressed"] = True
+        return kept
+
+    @classmethod
+    def from_params(cls, stored: Any) -> SentVideo | None:
+        """Read the stored form; None when nothing (readable) was stored."""
+        if not isinstance(stored, Mapping):
+            return None
+        try:
+            link = None if stored.get("link") is None else LinkReason(stored["link"])
+        except ValueError:
+            link = LinkReason.REFUSED
+        return cls(
+            original_bytes=_int_or_none(stored.get("original_bytes")),
+            attached_bytes=_int_or_none(stored.get("attached_bytes")),
+            width=_int_or_none(stored.get("width")),
+            height=_int_or_none(stored.get("height")),
+            compressed=bool(stored.get("compressed", False)),
+            limit_bytes=_int_or_none(stored.get("limit_bytes")),
+            link=link,
+        )
+
+
 def can_move(current: JobState, new: JobState) -> bool:
     """Whether a job may go from `current` to `new` (same state: yes, to update fields)."""
     if new is current:
@@ -93,6 +167,11 @@ class JobMeta:
     """Atlas's link to a held video (to deliver it once approved)."""
     batch: tuple[int, int] | None = None
     """(this video's number, how many) when one command asked for several."""
+    upload_limit: int | None = None
+    """The largest file the job's server accepted when it was asked for (the interaction's
+    `attachment_size_limit`): a job resumed after a restart fits its video to it."""
+    sent: SentVideo | None = None
+    """What reached Discord of the output (sizes, compressed or not, or why the link)."""
     confirmed_by_call: bool = False
     """Its submit's answer was lost (uncertain), and Atlas's webhook call named it after all."""
     charged_by_admin: bool = False
@@ -157,6 +236,8 @@ class JobMeta:
             "review": None if self.review is None else self.review.value,
             "reviewed_by": self.reviewed_by,
             "batch": None if self.batch is None else list(self.batch),
+            "upload_limit": self.upload_limit,
+            "sent": None if self.sent is None else self.sent.to_params(),
             "confirmed_by_call": True if self.confirmed_by_call else None,
             "charged_by_admin": True if self.charged_by_admin else None,
             "video_url": self.video_url,
@@ -197,6 +278,8 @@ class JobMeta:
             reviewed_by=_int_or_none(stored.get("reviewed_by")),
             output_url=stored.get("output_url"),
             batch=_pair(stored.get("batch")),
+            upload_limit=_int_or_none(stored.get("upload_limit")),
+            sent=SentVideo.from_params(stored.get("sent")),
             confirmed_by_call=bool(stored.get("confirmed_by_call", False)),
             charged_by_admin=bool(stored.get("charged_by_admin", False)),
             erased=bool(stored.get("erased", False)),
@@ -250,4 +333,12 @@ class JobRecord:
     submitted_at: datetime | None
 
 
-__all__ = ["DEFAULT_LOCALE", "JobMeta", "JobRecord", "JobState", "can_move"]
+__all__ = [
+    "DEFAULT_LOCALE",
+    "JobMeta",
+    "JobRecord",
+    "JobState",
+    "LinkReason",
+    "SentVideo",
+    "can_move",
+]

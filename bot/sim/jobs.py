@@ -40,6 +40,23 @@ def video_chunks(size: int | None, chunk: int = 256 * 1024) -> tuple[int, Iterat
     return size, chunks()
 
 
+def damaged_chunks(size: int, chunk: int = 256 * 1024) -> tuple[int, Iterator[bytes]]:
+    """(length, chunks) of `size` bytes that begin like an MP4 and are not one (no `moov`,
+    no stream): an output no decoder can read, as a storage fault at Atlas would make."""
+    head = struct.pack(">I", 24) + b"ftypisom" + bytes(4) + b"isommp41"
+    pattern = bytes(range(256)) * (chunk // 256)
+
+    def chunks() -> Iterator[bytes]:
+        yield head[:size]
+        left = size - len(head)
+        while left > 0:
+            step = min(chunk, left)
+            yield pattern[:step]
+            left -= step
+
+    return size, chunks()
+
+
 @dataclass(frozen=True)
 class Script:
     """How jobs whose prompt contains `marker` behave."""
@@ -49,6 +66,8 @@ class Script:
     nsfw: bool = False
     output_bytes: int | None = None
     generation_seconds: float | None = None
+    damaged: bool = False
+    """The output is `output_bytes` (default 1 MB) of something no decoder can read."""
 
 
 @dataclass
@@ -64,6 +83,7 @@ class SimJob:
     outcome: Outcome = "complete"
     nsfw: bool = False
     output_bytes: int | None = None
+    damaged: bool = False
     forced_done: bool = False
     input_seconds: float | None = None
     """How long its input video is (extend, edit, upscale), when the simulator can tell."""

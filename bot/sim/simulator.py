@@ -15,7 +15,7 @@ import logging
 import time
 import uuid
 from collections import Counter, OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +30,7 @@ from bot.money import Micros, usd
 from bot.sim.account import Refused, SimAccount, account_error
 from bot.sim.chat import ChatReply, answer_chat
 from bot.sim.imaging import NotAnImage, sniff_image
-from bot.sim.jobs import Outcome, Script, SimJob, video_chunks
+from bot.sim.jobs import Outcome, Script, SimJob, damaged_chunks, video_chunks
 from bot.sim.models import SimModel, SimModels
 from bot.sim.outputs import BitrateTable, SimOutputs, stream_file
 from bot.sim.validation import Refusal, validate_submit
@@ -60,6 +60,7 @@ answers 500 (an error after the job was queued, as a real service may)."""
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 MAX_UPLOAD_BYTES = 20_000_000
+DAMAGED_BYTES = 1_000_000
 MAX_VIDEO_UPLOAD_BYTES = 100_000_000
 """Videos may be larger than images (Atlas's edit model takes up to 100 MB)."""
 MIN_UPLOAD_SIDE = 128
@@ -254,6 +255,10 @@ class AtlasSimulator:
         """
         self._faults.append(_Fault(endpoint, status, count))
 
+    def clear_faults(self) -> None:
+        """Forget the faults `fail_next` scripted that did not fire yet."""
+        self._faults.clear()
+
     def script_prompt(
         self,
         marker: str,
@@ -262,9 +267,13 @@ class AtlasSimulator:
         nsfw: bool = False,
         output_bytes: int | None = None,
         generation_seconds: float | None = None,
+        damaged: bool = False,
     ) -> None:
-        """Jobs whose prompt contains `marker` end as `outcome` (later scripts win)."""
-        self._scripts.append(Script(marker, outcome, nsfw, output_bytes, generation_seconds))
+        """Jobs whose prompt contains `marker` end as `outcome` (later scripts win); a
+        `damaged` output is `output_bytes` (1 MB) that no decoder can read."""
+        self._scripts.append(
+            Script(marker, outcome, nsfw, output_bytes, generation_seconds, damaged)
+        )
 
     def complete_now(self, prediction_id: str) -> None:
         """Finish a job at once (a stuck one completes), and call its webhook now."""
@@ -388,6 +397,7 @@ class AtlasSimulator:
             outcome=script.outcome,
             nsfw=script.nsfw,
             output_bytes=script.output_bytes,
+            damaged=script.damaged,
         )
         self.jobs[job.id] = job
         while len(self.jobs) > self._max_jobs:
@@ -637,6 +647,8 @@ class AtlasSimulator:
         job = self.jobs.get(request.match_info["id"])
         if job is None or job.status(self.clock()) != "completed":
             return web.Response(status=404, text="not found")
+        if job.damaged:
+            return await self._stream(request, *damaged_chunks(job.output_bytes or DAMAGED_BYTES))
         if self.realistic_outputs is not None and job.output_bytes is None:  # issue #19
             model = self.models.get(job.model)
             spec = self.realistic_outputs.spec_for(
@@ -647,7 +659,11 @@ class AtlasSimulator:
             )
             path = await self.realistic_outputs.path(spec)
             return await stream_file(request, path, content_length=self.send_content_length)
-        length, chunks = video_chunks(job.output_bytes)
+        return await self._stream(request, *video_chunks(job.output_bytes))
+
+    async def _stream(
+        self, request: web.Request, length: int, chunks: Iterator[bytes]
+    ) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
         if self.send_content_length:
             response.content_length = length

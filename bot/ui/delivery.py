@@ -5,8 +5,9 @@ job is delivered and its target (stored with the job, see `bot.guilds.delivery`)
 channel, the video is posted at the target through the bot's own token, so it works after a
 restart and after the interaction token expired, and the job message says where it went. If
 posting there fails (closed DMs, a deleted gallery, a missing permission), the video lands in
-the channel instead, with a note saying why. Over the destination's upload limit, the post
-carries the download link and its warning, as the channel mode does. Where the video went is
+the channel instead, with a note saying why. The video was made to fit the destination's
+upload limit (`upload_limit`: a DM's is 10 MiB whatever the server's); should Discord refuse it
+all the same, the post carries the download link, as the channel mode does. Where the video went is
 noted in the job row (`DeliveryJournal`), so a delivery run again after a restart does not post
 the video twice.
 """
@@ -217,7 +218,7 @@ def job_progress(
 ) -> RoutedProgress:
     """The progress sink of one job's message: edited through `interaction` while its token
     lives (else the channel API), the video delivered where the job's row says, in its
-    member's language."""
+    member's language, fitted to the upload limit its server had when it was asked for."""
     return RoutedProgress(
         client,
         target=meta.delivery,
@@ -228,6 +229,7 @@ def job_progress(
         locale=meta.locale,
         interaction=interaction,
         clock=clock,
+        upload_limit=meta.upload_limit,
         followup=followup,
     )
 

@@ -6,12 +6,13 @@ from collections.abc import Mapping, Sequence
 
 import discord
 
+from bot.guilds.delivery import DeliveryMode
 from bot.i18n import t
 from bot.jobs.overview import QueueEntry
-from bot.jobs.record import JobMeta, JobRecord
+from bot.jobs.record import JobMeta, JobRecord, SentVideo
 from bot.ledger import Settlement
 from bot.money import format_usd
-from bot.ui.render import duration_text, timestamp
+from bot.ui.render import duration_text, size_text, timestamp
 
 LINES_PER_FIELD = 10
 PROMPT_IN_LIST = 60
@@ -129,6 +130,29 @@ def _timings(job: JobRecord, locale: str) -> str:
     return "\n".join(lines)
 
 
+def _file_lines(sent: SentVideo, in_dm: bool, locale: str) -> str:
+    """Atlas's original beside what was attached (or why nothing was)."""
+    lines = [t("info.file.original", locale, size=size_text(sent.original_bytes))]
+    if sent.link is not None:
+        reason = t(f"info.link.{sent.link.value}", locale)
+        lines.append(t("info.file.link", locale, reason=reason))
+    elif sent.compressed:
+        limit = t("job.limit.dm" if in_dm else "job.limit.server", locale)
+        lines.append(
+            t(
+                "info.file.compressed",
+                locale,
+                size=size_text(sent.attached_bytes),
+                width=sent.width,
+                height=sent.height,
+                limit=limit.format(size=size_text(sent.limit_bytes)),
+            )
+        )
+    else:
+        lines.append(t("info.file.as_is", locale))
+    return "\n".join(lines)
+
+
 def info_embed(
     job: JobRecord, settlement: Settlement | None, model_label: str, locale: str
 ) -> discord.Embed:
@@ -162,6 +186,13 @@ def info_embed(
     embed.add_field(name=t("info.field.charged", locale), value=charged)
     if meta.approved_by is not None:
         embed.add_field(name=t("info.field.approved_by", locale), value=f"<@{meta.approved_by}>")
+    if meta.sent is not None:
+        in_dm = meta.delivery.mode is DeliveryMode.DM
+        embed.add_field(
+            name=t("info.field.file", locale),
+            value=_file_lines(meta.sent, in_dm, locale),
+            inline=False,
+        )
     embed.add_field(name=t("info.field.timings", locale), value=_timings(job, locale), inline=False)
     embed.set_footer(text=f"job {job.id}")
     return embed

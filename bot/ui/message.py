@@ -27,7 +27,11 @@ DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # Discord's limit for a server without 
 
 
 class MessageProgress:
-    """Edits one job message; `interaction` is None for a job resumed after a restart."""
+    """Edits one job message; `interaction` is None for a job resumed after a restart.
+
+    `upload_limit` is the largest file the channel accepts: as the job's interaction said
+    (kept with the job, for a restart), else the interaction's, else Discord's least (10 MiB).
+    """
 
     def __init__(
         self,

@@ -79,6 +79,7 @@ def for_member(
         role_ids=role_ids(interaction),
         channel_nsfw=channel_nsfw(interaction),
         locale=str(interaction.locale),
+        upload_limit=interaction.filesize_limit,
         **changes,
     )
 

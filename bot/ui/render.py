@@ -11,6 +11,7 @@ import discord
 from bot.i18n import t
 from bot.jobs.orders import JobRefused
 from bot.jobs.progress import JobStatus, JobView
+from bot.jobs.record import LinkReason
 from bot.money import format_usd
 
 _COLOURS = {
@@ -64,6 +65,10 @@ def _status_line(view: JobView, locale: str) -> str:
             position=view.queue_position,
             starts=timestamp(view.starts_at, "R"),
         )
+    if view.status is JobStatus.DOWNLOADING and view.retry_until is not None:
+        return t("status.downloading_retry", locale, until=timestamp(view.retry_until, "R"))
+    if view.status is JobStatus.COMPRESSING and view.encoder_ahead is not None:
+        return t("status.compressing_waiting", locale, ahead=view.encoder_ahead)
     if view.status is JobStatus.DELIVERED:
         return t(key, locale, elapsed=duration_text(view.elapsed_seconds))
     if view.status is JobStatus.FAILED and view.failure is not None:
@@ -127,6 +132,22 @@ def job_embed(view: JobView, locale: str) -> discord.Embed:
     return embed
 
 
+def size_text(size: int | None) -> str:
+    """Bytes as Discord counts upload limits (MiB, written MB): "10 MB", "23.4 MB", "850 KB"."""
+    if size is None:
+        return "?"
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} KB"
+    megabytes = f"{size / (1024 * 1024):.1f}".removesuffix(".0")
+    return f"{megabytes} MB"
+
+
+def limit_text(view: JobView, locale: str, limit: int | None) -> str:
+    """ "this server's 10 MB limit", or the direct messages' one."""
+    key = "job.limit.dm" if view.in_dm else "job.limit.server"
+    return t(key, locale, size=size_text(limit))
+
+
 def _length_text(view: JobView, locale: str) -> str:
     """ "8 s · 16:9"; an extension's "+6 s (to a 8 s video)"; an edit's or upscale's length."""
     if view.kind == "video-extend" and view.input_seconds is not None:
@@ -137,22 +158,64 @@ def _length_text(view: JobView, locale: str) -> str:
 
 
 def job_content(view: JobView, locale: str, *, attached: bool) -> str | None:
-    """The text above the embed: the download link when the video could not be attached, and
-    a content note when Atlas flagged the video (its link then a spoiler, `||<url>||`, whose
-    preview Discord does not unfurl)."""
+    """The text above the embed once delivered: a content note when Atlas flagged the video;
+    with a smaller rendition attached, which and the original's link; without the video,
+    why, and Atlas's link with its expiry. A flagged video's link is a spoiler, `||<url>||`,
+    whose preview Discord does not unfurl."""
     if view.status is not JobStatus.DELIVERED:
         return None
-    note = t("job.flagged_note", locale) if view.flagged else None
-    if attached:
-        return note
+    lines = [t("job.flagged_note", locale) if view.flagged else None]
+    lines.append(_compressed_text(view, locale) if attached else _link_text(view, locale))
+    kept = [line for line in lines if line]
+    return "\n".join(kept) if kept else None
+
+
+def link_text(view: JobView, locale: str) -> str:
+    """Atlas's link to the original: behind a spoiler, without a preview, when flagged (as
+    its attachment would be)."""
+    key = "job.link.download_flagged" if view.flagged else "job.link.download"
+    return t(key, locale, url=view.video_url)
+
+
+def _compressed_text(view: JobView, locale: str) -> str | None:
+    sent = view.sent
+    if sent is None or not sent.compressed or sent.width is None or sent.height is None:
+        return None
+    # A held video approved later knows the link but not its expiry any more.
+    key = "job.compressed" if view.link_expires_at is not None else "job.compressed_link"
+    return t(
+        key,
+        locale,
+        resolution=f"{min(sent.width, sent.height)}p",
+        limit=limit_text(view, locale, sent.limit_bytes),
+        size=size_text(sent.original_bytes),
+        link=link_text(view, locale),
+        expires=timestamp(view.link_expires_at, "f"),
+    )
+
+
+def _link_text(view: JobView, locale: str) -> str:
     if view.video_url is None:
-        link = t("job.no_output", locale)
-    elif view.flagged:
-        # Behind a spoiler as its attachment would be, and in angle brackets: no preview.
-        link = t("job.too_big_flagged", locale, url=view.video_url)
+        return t("job.no_output", locale)
+    sent = view.sent
+    # Attached in the bot's eyes, yet not attached: Discord refused the upload.
+    reason = sent.link if sent is not None and sent.link is not None else LinkReason.REFUSED
+    lines = [
+        t(
+            f"job.link.{reason.value}",
+            locale,
+            link=link_text(view, locale),
+            size=size_text(sent.original_bytes if sent else None),
+            limit=limit_text(view, locale, sent.limit_bytes if sent else None),
+        )
+    ]
+    if view.link_expires_at is not None:
+        lines.append(t("job.link.expires", locale, expires=timestamp(view.link_expires_at, "f")))
     else:
-        link = t("job.too_big", locale, url=view.video_url)
-    return link if note is None else f"{note}\n{link}"
+        lines.append(t("job.link.soon", locale))
+    if view.charged is not None:
+        lines.append(t("job.link.charged", locale))
+    return " ".join(lines)
 
 
 def video_file(view: JobView, path: Path) -> discord.File:

@@ -42,10 +42,10 @@ async def _restart(world: CrashWorld) -> None:
 
 
 async def _delivered_once(
-    world: CrashWorld, interaction: FakeInteraction, prompt: str
+    world: CrashWorld, interaction: FakeInteraction, prompt: str, *, timeout: float = 10
 ) -> LedgerFacts:
     """The story ends as if nothing happened: one video, on the original message, paid once."""
-    message = await world.until_final(interaction)
+    message = await world.until_final(interaction, timeout)
     # The message shows Done a moment before the row says delivered; then crash again.
     await world.until(lambda: world.job_state() == JobState.DELIVERED, "the delivery to be stored")
     world.kill_bots()

@@ -231,14 +231,20 @@ def bot_env(
 
 @contextlib.asynccontextmanager
 async def crash_world(
-    tmp_path: Path, *, members: tuple[int, ...] = (MEMBER, OTHER_MEMBER)
+    tmp_path: Path,
+    *,
+    members: tuple[int, ...] = (MEMBER, OTHER_MEMBER),
+    sim_options: dict[str, Any] | None = None,
 ) -> AsyncIterator[CrashWorld]:
-    """Start the fakes (gates on the simulator); on exit stop the bots, then the fakes."""
+    """Start the fakes (gates on the simulator, made with `sim_options`, e.g. realistic
+    outputs); on exit stop the bots, then the fakes."""
     config = write_test_config(tmp_path / "bot.toml")
     db_path = tmp_path / "data" / "bot.sqlite3"
     settings = load(make_env(bot_config=config, database_path=db_path))
     gates = Gates()
-    sim = AtlasSimulator(settings.catalogue, api_key=ATLAS_KEY, generation_seconds=0.1)
+    simulated: dict[str, Any] = {"api_key": ATLAS_KEY, "generation_seconds": 0.1}
+    simulated.update(sim_options or {})
+    sim = AtlasSimulator(settings.catalogue, **simulated)
     gates.install(sim)
     await sim.start()
     try:

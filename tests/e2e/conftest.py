@@ -40,11 +40,13 @@ def fast_settings(
     *,
     max_in_flight: int = 20,
     polling: dict[str, float] | None = None,
+    delivery: dict[str, Any] | None = None,
     config: Callable[[dict[str, Any]], None] | None = None,
     **budget: str,
 ) -> Settings:
-    """The shipped config with test timings and the fake's host allowed for attachments;
-    `config` changes the parsed file further (a model's mapping, say)."""
+    """The shipped config with test timings and the fake's host allowed for attachments,
+    `delivery`'s changes to `[delivery]`; `config` changes the parsed file further (a model's
+    mapping, say)."""
     raw = tomllib.loads(CONFIG.read_text())
     raw["polling"].update(
         interval_seconds=0.02, total_timeout_seconds=5, not_registered_grace_seconds=2
@@ -55,6 +57,7 @@ def fast_settings(
         model["expected_seconds"] = 0.05
     raw["budget"].update(budget)
     raw["jobs"]["max_in_flight"] = max_in_flight
+    raw["delivery"].update(delivery or {})
     if config is not None:
         config(raw)
     return Settings(env, FileConfig.model_validate(raw))
@@ -139,14 +142,19 @@ async def running_world(
     env: dict[str, Any] | None = None,
     polling: dict[str, float] | None = None,
     discord_options: dict[str, Any] | None = None,
+    sim_options: dict[str, Any] | None = None,
+    delivery: dict[str, Any] | None = None,
     config: Callable[[dict[str, Any]], None] | None = None,
     **budget: str,
 ) -> AsyncIterator[World]:
-    """Start the simulator, the fake Discord (with `discord_options`, e.g. a `window_scale`
-    for its rate limits) and the bot; stop all three at the end."""
+    """Start the simulator (with `sim_options`, e.g. realistic outputs), the fake Discord
+    (with `discord_options`, e.g. a `window_scale` for its rate limits) and the bot (with
+    `delivery`'s changes to `[delivery]`); stop all three at the end."""
     catalogue = load(make_env()).catalogue
+    simulated: dict[str, Any] = {"api_key": ATLAS_KEY, "generation_seconds": 0.1}
+    simulated.update(sim_options or {})
     async with (
-        AtlasSimulator(catalogue, api_key=ATLAS_KEY, generation_seconds=0.1) as sim,
+        AtlasSimulator(catalogue, **simulated) as sim,
         FakeDiscord(**(discord_options or {})) as discord,
     ):
         discord.add_guild(GUILD, name="Video Club", owner_id=ADMIN)
@@ -169,6 +177,7 @@ async def running_world(
             bot_env,
             max_in_flight=max_in_flight,
             polling=polling,
+            delivery=delivery,
             config=config,
             **budget,
         )

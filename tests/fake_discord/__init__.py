@@ -17,7 +17,9 @@ What it checks, as Discord would:
   ``fail_next`` faults that never fired also fail ``close()``;
 - the interaction callback within 3 s of the interaction (``initial_response_window``, on
   ``clock``), once (40060); webhook calls refused 15 min after it (401, 50027); files over the
-  interaction's ``attachment_size_limit`` refused (413, 40005);
+  upload limit refused (413, 40005): the interaction's ``attachment_size_limit`` on its
+  webhook, the server's ``upload_limit`` (``add_guild``; interactions there say it unless
+  told otherwise) on channel and thread posts and edits, 10 MiB in a DM;
 - what Discord's client allows: ``invoke`` raises ``ActionUnavailable`` for a command hidden by
   ``default_member_permissions`` (unless ``allow_command``), ``ValueError`` for missing or
   ill-typed options; ``click`` refuses disabled or absent components;

@@ -25,6 +25,7 @@ from . import dispatches, interactions, payloads
 from .gateway import Gateway
 from .models import (
     DEFAULT_EVERYONE_PERMISSIONS,
+    DEFAULT_UPLOAD_LIMIT,
     INITIAL_RESPONSE_WINDOW,
     INTERACTION_TOKEN_TTL,
     FakeChannel,
@@ -222,10 +223,18 @@ class FakeDiscord:
     # -- world setup -----------------------------------------------------------------------
 
     def add_guild(
-        self, guild_id: int, *, name: str = "Test Guild", owner_id: int = 1, locale: str = "en-US"
+        self,
+        guild_id: int,
+        *,
+        name: str = "Test Guild",
+        owner_id: int = 1,
+        locale: str = "en-US",
+        upload_limit: int = DEFAULT_UPLOAD_LIMIT,
     ) -> FakeGuild:
-        """A guild with @everyone (Discord's defaults) and the bot as a member with its role."""
-        guild = FakeGuild(guild_id, name, owner_id, locale)
+        """A guild with @everyone (Discord's defaults) and the bot as a member with its role;
+        `upload_limit` is what its boost level lets the bot attach (10 MiB without boosts;
+        interactions there say it, and channel posts over it are refused)."""
+        guild = FakeGuild(guild_id, name, owner_id, locale, upload_limit=upload_limit)
         guild.roles[guild_id] = FakeRole(guild_id, "@everyone", DEFAULT_EVERYONE_PERMISSIONS)
         bot_role = FakeRole(self.snowflakes.next(), self.bot_name, DEFAULT_BOT_PERMISSIONS, 1, True)
         guild.roles[bot_role.id] = bot_role
@@ -521,7 +530,7 @@ class FakeDiscord:
         subcommand: str | None = None,
         attachments: Sequence[dict[str, Any]] = (),
         locale: str = "en-US",
-        attachment_size_limit: int = 10 * 1024 * 1024,
+        attachment_size_limit: int | None = None,
         unresolved: Sequence[str] = (),
         forged: bool = False,
     ) -> FakeInteraction:
@@ -573,7 +582,7 @@ class FakeDiscord:
             self, name, guild_id, user_id, channel_id, options or {}, focused, typed, subcommand
         )
         asked = await self._dispatch_interaction(
-            4, data, user_id, guild_id, channel_id, locale, 10 * 1024 * 1024
+            4, data, user_id, guild_id, channel_id, locale, None
         )
         await asked.wait_response()
         return list((asked.response_data or {}).get("choices", []))
@@ -588,7 +597,7 @@ class FakeDiscord:
         channel_id: int,
         locale: str = "en-US",
         values: Sequence[str] | None = None,
-        attachment_size_limit: int = 10 * 1024 * 1024,
+        attachment_size_limit: int | None = None,
     ) -> FakeInteraction:
         """A member clicks a button (or picks ``values`` in a select) on a bot message."""
         message = self.messages.get(message_id)
@@ -609,7 +618,7 @@ class FakeDiscord:
         channel_id: int,
         message_id: int | None = None,
         locale: str = "en-US",
-        attachment_size_limit: int = 10 * 1024 * 1024,
+        attachment_size_limit: int | None = None,
     ) -> FakeInteraction:
         """A member submits the modal the bot opened last with ``custom_id``."""
         if not any(m.get("custom_id") == custom_id for _, m in self.modals):
@@ -634,10 +643,13 @@ class FakeDiscord:
         guild_id: int,
         channel_id: int,
         locale: str,
-        attachment_size_limit: int,
+        attachment_size_limit: int | None,
         source: FakeMessage | None = None,
     ) -> FakeInteraction:
         await self.wait_ready()
+        if attachment_size_limit is None:  # what the server's boost level allows
+            guild = self.guilds.get(guild_id)
+            attachment_size_limit = guild.upload_limit if guild else DEFAULT_UPLOAD_LIMIT
         interaction = interactions.new_interaction(
             self, kind, data, user_id, guild_id, channel_id, locale, attachment_size_limit, source
         )

@@ -33,6 +33,10 @@ DEFAULT_EVERYONE_PERMISSIONS = (
 
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
+"""What a bot may attach in a server without boosts (since 2024)."""
+DM_UPLOAD_LIMIT = 10 * 1024 * 1024
+"""What a bot may attach in a direct message (no boost applies there)."""
 
 INTERACTION_TOKEN_TTL = 15 * 60.0
 INITIAL_RESPONSE_WINDOW = 3.0
@@ -116,7 +120,7 @@ class FakeGuild:
     roles: dict[int, FakeRole] = field(default_factory=dict)
     members: dict[int, FakeMember] = field(default_factory=dict)
     threads: dict[int, FakeChannel] = field(default_factory=dict)  # started by the bot
-    upload_limit: int = 10 * 1024 * 1024
+    upload_limit: int = DEFAULT_UPLOAD_LIMIT
     # Server Settings -> Integrations overrides: command name -> user and role ids let through.
     command_overrides: dict[str, set[int]] = field(default_factory=dict)
     # Server Settings -> Integrations -> the bot: per command name (None: the whole app), the

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
 def build_app(fake: FakeDiscord) -> web.Application:
     """The aiohttp application serving REST, the gateway websocket and attachment bytes."""
-    app = web.Application(middlewares=[_middleware], client_max_size=64 * 1024 * 1024)
+    app = web.Application(
+        middlewares=[_middleware], client_max_size=128 * 1024 * 1024
+    )  # > 100 MiB (boost level 3)
     app[FAKE] = fake
     r = app.router
     r.add_get("/gateway", fake.gateway.handle)

@@ -10,6 +10,7 @@ from aiohttp import web
 from . import messages, payloads
 from .models import (
     ATTACH_FILES,
+    DM_UPLOAD_LIMIT,
     EPHEMERAL,
     LOADING,
     SEND_MESSAGES,
@@ -195,8 +196,9 @@ def _channel(fake: FakeDiscord, channel_id: int) -> FakeChannel | None:
 
 
 def _upload_limit(fake: FakeDiscord, channel: FakeChannel) -> int:
+    """What a bot may attach here: its server's limit (its boost level), 10 MiB in a DM."""
     guild = fake.guilds.get(channel.guild_id) if channel.guild_id is not None else None
-    return guild.upload_limit if guild is not None else 10 * 1024 * 1024
+    return guild.upload_limit if guild is not None else DM_UPLOAD_LIMIT
 
 
 def _bot_may(fake: FakeDiscord, channel: FakeChannel, needed: int) -> web.Response | None:

@@ -19,7 +19,7 @@ from bot.catalogue import ModelKind
 from bot.jobs.lifecycle import PreparedJob
 from bot.jobs.orders import ImageInput
 from bot.jobs.progress import FailureReason, JobStatus
-from bot.jobs.record import JobState
+from bot.jobs.record import JobState, LinkReason
 from bot.sim.simulator import FaultStatus
 from tests.images import png
 from tests.jobs.rig import (
@@ -253,15 +253,34 @@ async def test_a_video_whose_download_fails_is_still_captured_once(rig: Rig, sta
     assert (summary.spent, summary.held) == (QUOTE, 0)
 
 
-async def test_a_video_too_big_to_attach_is_linked_and_captured_once(rig: Rig) -> None:
+async def test_a_video_too_big_to_attach_is_compressed_and_captured_once(rig: Rig) -> None:
     rig.sim.script_prompt("[big]", output_bytes=50_000)
     job = await rig.prepare("a [big] fox")
 
-    sink = await rig.run(job, rig.progress(upload_limit=10_000))
+    sink = await rig.run(job, rig.progress(upload_limit=10_000), timeout=30)
+
+    assert sink.last.status is JobStatus.DELIVERED
+    [size] = sink.videos
+    assert size <= 10_000, "a smaller rendition of the padded sample"
+    assert JobStatus.COMPRESSING in sink.statuses, "the member saw it being compressed"
+    sent = sink.last.sent
+    assert sent is not None
+    assert (sent.original_bytes, sent.attached_bytes, sent.compressed) == (50_000, size, True)
+    assert (await rig.stored(job.job_id)).meta.sent == sent, "kept for Info"
+    assert await rig.entries(job.job_id) == [("capture", QUOTE)]
+
+
+async def test_a_video_that_cannot_fit_is_linked_and_captured_once(rig: Rig) -> None:
+    rig.sim.script_prompt("[big]", output_bytes=50_000)
+    job = await rig.prepare("a [big] fox")
+
+    sink = await rig.run(job, rig.progress(upload_limit=1_000), timeout=30)
 
     assert sink.last.status is JobStatus.DELIVERED
     assert sink.videos == []
     assert sink.last.video_url is not None
+    assert sink.last.sent is not None
+    assert sink.last.sent.link is LinkReason.CANNOT_FIT
     assert await rig.entries(job.job_id) == [("capture", QUOTE)]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -12,6 +13,7 @@ import pytest
 from bot.settings import Settings
 from bot.sim import AtlasSimulator
 from bot.sim.jobs import sample_video
+from bot.transcode import UnreadableInput, find_encoder, probe
 from tests.sim.conftest import AUTH, FakeClock
 
 BODY = {
@@ -118,6 +120,24 @@ async def test_output_of_a_chosen_size_stays_a_valid_mp4(
     assert len(video) == 26_000_000
     assert video.startswith(sample_video())
     assert top_level_boxes(video)[-1] == (b"free", 26_000_000 - len(sample_video()))
+
+
+async def test_a_damaged_output_looks_like_an_mp4_and_is_none(
+    timed: AtlasSimulator, clock: FakeClock, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    timed.script_prompt("#broken", damaged=True, output_bytes=300_000)
+    job = await submit(timed, http, "a broken reel #broken")
+    clock.now += 10
+    (url,) = (await poll(timed, http, job))["outputs"]
+    async with http.get(url) as response:
+        assert (response.status, response.content_type) == (200, "video/mp4")
+        video = await response.read()
+    assert len(video) == 300_000
+    assert video[4:8] == b"ftyp", "it starts like one"
+    path = tmp_path / "broken.mp4"
+    path.write_bytes(video)
+    with pytest.raises(UnreadableInput, match="no video stream"):
+        await probe(path, await find_encoder())
 
 
 async def test_output_is_not_served_before_completion(

@@ -146,8 +146,8 @@ async def test_closed_dms_deliver_in_the_channel_with_a_note(world: World) -> No
     assert summary.spent == PRICE
 
 
-async def test_a_dm_over_its_upload_limit_carries_the_link(world: World) -> None:
-    """A boosted server attaches 25 MB, a DM only 10 MiB: an 11 MB video goes as a link."""
+async def test_a_dm_over_its_upload_limit_gets_a_smaller_rendition(world: World) -> None:
+    """A boosted server attaches 25 MB, a DM only 10 MiB: an 11 MB video is compressed."""
     await delivery(world, "dm")
     world.sim.script_prompt("[big]", output_bytes=11_000_000)
     interaction = await world.discord.invoke(
@@ -158,17 +158,21 @@ async def test_a_dm_over_its_upload_limit_carries_the_link(world: World) -> None
         options={"prompt": "a [big] parade"},
         attachment_size_limit=25 * 1024 * 1024,
     )
-    message = await world.final(interaction)
+    message = await world.final(interaction, timeout=30)
     assert message.content == "Your video was sent to you by direct message."
     [post] = posted_in(world, world.discord.dm_channels[OTHER_MEMBER].id)
-    assert post.attachments == []
-    assert "too large to attach here: [download it](http://127.0.0.1" in (post.content or "")
-    assert "save it soon" in (post.content or "")
+    assert is_mp4(post)
+    assert post.attachments[0].size <= 10 * 1024 * 1024
+    assert "compressed to fit the 10 MB limit of direct messages" in (post.content or "")
+    assert "[download it](http://127.0.0.1" in (post.content or ""), "the original's link"
 
 
-async def test_a_thread_over_the_servers_upload_limit_carries_the_link(world: World) -> None:
+async def test_a_thread_over_the_servers_upload_limit_gets_a_smaller_rendition(
+    world: World,
+) -> None:
     await delivery(world, "thread")
     world.sim.script_prompt("[huge]", output_bytes=3_000_000)
+    world.discord.guilds[GUILD].upload_limit = 1_000_000
     interaction = await world.discord.invoke(
         "video",
         user_id=MEMBER,
@@ -177,10 +181,11 @@ async def test_a_thread_over_the_servers_upload_limit_carries_the_link(world: Wo
         options={"prompt": "an epic [huge] film"},
         attachment_size_limit=1_000_000,
     )
-    message = await world.final(interaction)
+    message = await world.final(interaction, timeout=30)
     [post] = posted_in(world, message.id)
-    assert post.attachments == []
-    assert "too large to attach here" in (post.content or "")
+    assert is_mp4(post)
+    assert post.attachments[0].size <= 1_000_000
+    assert "compressed to fit this server's 977 KB limit" in (post.content or "")
 
 
 async def choose(world: World, mode: str) -> None:
@@ -271,6 +276,24 @@ async def test_a_retried_delivery_does_not_post_the_video_twice(
     assert message.content == note
 
 
+async def test_a_job_resumed_after_a_restart_keeps_its_servers_upload_limit(
+    world: World,
+) -> None:
+    """The limit the interaction said is kept with the job: after a restart (no interaction
+    any more) an 11 MB video still goes as it is to a server that takes 100 MiB."""
+    world.discord.guilds[GUILD].upload_limit = 100 * 1024 * 1024
+    world.sim.script_prompt("[long]", generation_seconds=1.0, output_bytes=11_000_000)
+    interaction = await world.video(prompt="a [long] voyage")
+    await interaction.wait_message(lambda m: status_of(m).startswith(("Submitted", "Generating")))
+    await world.restart()
+
+    message = await world.final(interaction, timeout=30)
+    assert is_mp4(message)
+    assert message.attachments[0].size == 11_000_000, "the original, not a smaller rendition"
+    job = (await world.bot.job_store.recent(MEMBER, GUILD))[0]
+    assert job.meta.upload_limit == 100 * 1024 * 1024
+
+
 @pytest.mark.parametrize("mode", ["channel", "thread", "gallery", "dm"])
 async def test_a_flagged_video_too_big_to_attach_keeps_its_link_behind_a_spoiler(
     world: World, mode: str
@@ -284,7 +307,7 @@ async def test_a_flagged_video_too_big_to_attach_keeps_its_link_behind_a_spoiler
         guild_id=GUILD,
         channel_id=CHANNEL,
         options={"prompt": "an epic [huge] film"},
-        attachment_size_limit=1_000_000,
+        attachment_size_limit=5_000,  # less than an MP4's own boxes: even compressed, a link
     )
     message = await world.final(interaction)
     post = message if mode == "channel" else delivered(world, mode, message)[0]

@@ -422,6 +422,28 @@ async def test_in_review_mode_a_flagged_video_waits_for_a_moderator(world: World
     )
 
 
+async def test_a_held_video_over_the_limit_is_compressed_before_it_waits(world: World) -> None:
+    """What the moderator approves is what fits the server: the rendition made when the
+    video arrived, shown with the original's link."""
+    world.discord.add_member(
+        GUILD, MODERATOR, name="dave", permissions=DEFAULT_EVERYONE_PERMISSIONS | MANAGE_MESSAGES
+    )
+    await settings(world, "safety", flagged_videos="review")
+    world.discord.guilds[GUILD].upload_limit = 1_000_000
+    world.sim.script_prompt("[flagged]", nsfw=True, output_bytes=3_000_000)
+
+    interaction = await video(world, "a [flagged] big fox")
+    held = await interaction.wait_message(lambda m: has_button(m, "review:approve:"), 30)
+    await click(world, held, "review:approve:", MODERATOR)
+    shown = await interaction.wait_message(lambda m: bool(m.attachments))
+
+    assert shown.attachments[0].size <= 1_000_000
+    assert shown.content is not None
+    original = "compressed to fit this server's 977 KB limit. The original (2.9 MB): ||<http"
+    assert original in shown.content, "the original's link behind the spoiler too"
+    assert "?" not in shown.content, "no expiry it does not know"
+
+
 async def test_a_moderator_removes_a_held_video_even_after_a_restart(tmp_path: Path) -> None:
     async with running_world(tmp_path) as world:
         world.discord.add_member(
@@ -464,7 +486,7 @@ async def test_an_approved_video_without_its_file_is_a_link_behind_a_spoiler(
         guild_id=GUILD,
         channel_id=CHANNEL,
         options={"prompt": "a [flagged] fox"},
-        attachment_size_limit=1_000_000,  # too big to keep: held as its link alone
+        attachment_size_limit=5_000,  # cannot fit even compressed: held as its link alone
     )
     held = await interaction.wait_message(lambda m: has_button(m, "review:approve:"))
     await click(world, held, "review:approve:", MODERATOR)

@@ -79,7 +79,7 @@ async def test_a_slow_download_is_shown_before_the_video_arrives(world: World) -
     message = await world.final(interaction)
 
     statuses = [status_of_body(edit).split(":")[0] for edit in message.edits]
-    assert statuses[:3] == ["Queued", "Generating", "Downloading the video"]
+    assert statuses[:3] == ["Queued", "Generating", "Fetching your video"]
     assert statuses[3].startswith("Done in")
     assert len(statuses) == 4
     assert len(message.attachments) == 1
@@ -185,7 +185,9 @@ async def test_atlas_refusing_the_submit_releases_the_hold(world: World) -> None
     assert (summary.spent, summary.held) == (0, 0)
 
 
-async def test_video_too_big_for_discord_is_sent_as_a_link(world: World) -> None:
+async def test_video_that_cannot_fit_discord_even_compressed_is_sent_as_a_link(
+    world: World,
+) -> None:
     world.sim.script_prompt("[huge]", output_bytes=3_000_000)
     interaction = await world.discord.invoke(
         "video",
@@ -193,13 +195,18 @@ async def test_video_too_big_for_discord_is_sent_as_a_link(world: World) -> None
         guild_id=GUILD,
         channel_id=CHANNEL,
         options={"prompt": "an epic [huge] film"},
-        attachment_size_limit=1_000_000,
+        attachment_size_limit=5_000,  # less than an MP4's own boxes
     )
     message = await world.final(interaction)
     assert status_of(message).startswith("Done")
     assert message.attachments == []
-    assert "too large to attach" in (message.content or "")
-    assert "http://127.0.0.1" in (message.content or "")
+    content = message.content or ""
+    assert "The video (2.9 MB) is too large for this server's 5 KB limit, even compressed" in (
+        content
+    )
+    assert "http://127.0.0.1" in content
+    assert "Atlas keeps it until <t:" in content, "the link's expiry, as a Discord timestamp"
+    assert "It is charged all the same" in content
     summary = await world.bot.ledger.summary(MEMBER, GUILD, [])
     assert summary.spent == 1_000_000, "Atlas billed it, so it is charged"
 
