@@ -1,4 +1,7 @@
-"""A job's input video, before anything is held: fetched, read, checked and handed to Atlas.
+"""A job's inputs handed to Atlas: its images when it runs, its video before anything is held.
+
+Images (`upload_images`) are fetched and uploaded when the job gets its slot; a re-roll or a
+job resumed after a restart carries their Atlas URLs and uploads nothing again.
 
 The video (a member's attachment, or the current attachment of a finished video's message) is
 downloaded like an image (allowed hosts, the size cap, believed only for what its bytes say:
@@ -11,12 +14,15 @@ needs nothing from Discord any more.
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.atlas import AtlasClient, AtlasError
-from bot.jobs.attachments import JobRefused, VideoInput
+from bot.jobs.attachments import ImageInput, JobRefused, VideoInput
 from bot.jobs.media import AttachmentFetcher, MediaError
+from bot.jobs.orders import ValidatedOrder
+from bot.jobs.record import JobMeta
 from bot.transcode.encoder import find_encoder
 from bot.transcode.errors import NoEncoder, UnreadableInput
 from bot.transcode.probe import probe
@@ -88,4 +94,32 @@ class InputVideos:
             raise JobRefused("refused.video_upload_failed") from None
 
 
-__all__ = ["InputVideos", "ReadVideo"]
+async def upload_images(
+    order: ValidatedOrder, fetcher: AttachmentFetcher, atlas: AtlasClient
+) -> JobMeta:
+    """Upload the job's images (and the image it ends on) that Atlas does not have yet; the
+    job's metadata with their URLs. Raises `MediaError` or `AtlasError`."""
+    meta = order.meta
+    with tempfile.TemporaryDirectory(prefix="atlas-bot-") as folder:
+        if not meta.image_urls:
+            urls = [
+                await _upload_image(image, Path(folder) / f"image-{index}", fetcher, atlas)
+                for index, image in enumerate(order.order.images)
+            ]
+            meta = meta.but(image_urls=tuple(urls))
+        last = order.order.last_image
+        if last is not None and meta.last_image_url is None:
+            url = await _upload_image(last, Path(folder) / "last-image", fetcher, atlas)
+            meta = meta.but(last_image_url=url)
+    return meta
+
+
+async def _upload_image(
+    image: ImageInput, path: Path, fetcher: AttachmentFetcher, atlas: AtlasClient
+) -> str:
+    content_type = await fetcher.fetch_image(image.url, path)
+    filename = f"{path.name}.{content_type.rsplit('/', 1)[1]}"
+    return await atlas.upload_media(path, filename=filename, content_type=content_type)
+
+
+__all__ = ["InputVideos", "ReadVideo", "upload_images"]

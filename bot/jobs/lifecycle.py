@@ -9,6 +9,11 @@ the job, waits for an admin's approval and keeps the task. Every state change th
 money commits in the same transaction as the job row, so the row and the ledger never
 disagree. Atlas does not bill failed or timed-out jobs, so those holds are released; a submit
 whose fate is unknown keeps its hold as *uncertain* for an admin.
+
+Longer than most modules on purpose: the path from slot to settlement reads top to bottom in
+one place, where the order of the money steps can be checked. What stands apart already lives
+apart: the line (`line`), the inputs (`inputs`), the output fetched and fitted (`outputs`),
+the restart (`recovery`) and what happens before the hold (`preparation`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import tempfile
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,10 +41,10 @@ from bot.atlas import (
     expected_seconds,
 )
 from bot.guilds.delivery import DeliveryMode
-from bot.jobs.attachments import ImageInput
 from bot.jobs.callbacks import StoredCall
 from bot.jobs.context import JobContext
 from bot.jobs.eta import generation_seconds
+from bot.jobs.inputs import upload_images
 from bot.jobs.line import PlacesShown, Ticket
 from bot.jobs.media import MediaError
 from bot.jobs.orders import ValidatedOrder
@@ -151,7 +155,7 @@ class JobRunner:
             await self._jobs.advance(job.job_id, JobState.UPLOADING)
             await self.show(progress, view)
             try:
-                meta = await self._upload_images(order)
+                meta = await upload_images(order, self._fetcher, self._atlas)
             except (MediaError, AtlasError) as exc:
                 reason = FailureReason.IMAGE_UNUSABLE
                 if isinstance(exc, AtlasError):
@@ -257,28 +261,6 @@ class JobRunner:
         await self.follow(
             job_id, call.prediction_id, order, progress, view, self._monotonic() - age
         )
-
-    async def _upload_images(self, order: ValidatedOrder) -> JobMeta:
-        """Upload the job's images (and the image it ends on) that Atlas does not have yet;
-        the job's metadata with their URLs."""
-        meta = order.meta
-        with tempfile.TemporaryDirectory(prefix="atlas-bot-") as folder:
-            if not meta.image_urls:
-                urls = [
-                    await self._upload_image(image, Path(folder) / f"image-{index}")
-                    for index, image in enumerate(order.order.images)
-                ]
-                meta = meta.but(image_urls=tuple(urls))
-            last = order.order.last_image
-            if last is not None and meta.last_image_url is None:
-                url = await self._upload_image(last, Path(folder) / "last-image")
-                meta = meta.but(last_image_url=url)
-        return meta
-
-    async def _upload_image(self, image: ImageInput, path: Path) -> str:
-        content_type = await self._fetcher.fetch_image(image.url, path)
-        filename = f"{path.name}.{content_type.rsplit('/', 1)[1]}"
-        return await self._atlas.upload_media(path, filename=filename, content_type=content_type)
 
     # -- follow and deliver --------------------------------------------------------------
 
