@@ -285,10 +285,7 @@ class VideoCog(commands.Cog):
             # The member's preferences are read inside the timed part: in a burst, reads
             # wait for the database like the holds do.
             preparing = asyncio.create_task(self._prepare(order))
-            busy = self._preparing > BUSY_PREPARES
-            wait = BUSY_DEFER_SECONDS if busy else PREPARE_BEFORE_DEFER_SECONDS
-            done, _ = await asyncio.wait({preparing}, timeout=wait)
-            if not done:
+            if not await self._prepared_in_time(preparing):
                 await interaction.response.defer(thinking=True)
             await asyncio.wait({preparing})
         finally:
@@ -315,6 +312,23 @@ class VideoCog(commands.Cog):
             # its money and its place in line back at once.
             for job_id in unrun:
                 await self.bot.jobs.discard(job_id, "message could not be sent")
+
+    async def _prepared_in_time(self, preparing: asyncio.Task[list[PreparedJob]]) -> bool:
+        """Whether preparing ends before the member should see "thinking...": within
+        PREPARE_BEFORE_DEFER_SECONDS, or BUSY_DEFER_SECONDS once a burst has begun (asked
+        again every BUSY_DEFER_SECONDS, so the first members of a burst are not the last
+        to hear)."""
+        loop = asyncio.get_running_loop()  # Discord's 3 s are real seconds, whatever the clock
+        started = loop.time()
+        while True:
+            busy = self._preparing > BUSY_PREPARES
+            limit = BUSY_DEFER_SECONDS if busy else PREPARE_BEFORE_DEFER_SECONDS
+            left = started + limit - loop.time()
+            if left <= 0:
+                return False
+            done, _ = await asyncio.wait({preparing}, timeout=min(left, BUSY_DEFER_SECONDS))
+            if done:
+                return True
 
     async def _prepare(self, order: VideoOrder) -> list[PreparedJob]:
         """The member's preferences filled in, then the batch held (see `prepare_batch`)."""
