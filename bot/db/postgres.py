@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -28,6 +28,7 @@ from bot.db.errors import (
     DatabaseTooNew,
     DatabaseUnavailable,
 )
+from bot.db.pg_listen import PgListener
 from bot.db.pg_schema import APPLICATION, BOOTSTRAP, PG_MIGRATIONS
 from bot.db.store import Args, Dialect, Row, Step, Tx
 from bot.logs import SECRET_PARAMETERS
@@ -211,13 +212,13 @@ def display_url(url: str) -> str:
 class PostgresDatabase:
     """The PostgreSQL `Store`: a pool of connections to one database."""
 
-    def __init__(self, pool: Any, name: str) -> None:
+    def __init__(self, pool: Any, name: str, connect: Callable[[], Awaitable[Any]]) -> None:
         self._pool = pool
         self._name = name
         self._owners: dict[asyncio.Task[Any], PgTx] = {}
         self._writes: set[asyncio.Task[Any]] = set()
         self._closed = False
-        self._listener: Any = None  # a connection of the pool kept for LISTEN
+        self._listener = PgListener(connect, name)
 
     @classmethod
     async def open(
@@ -236,20 +237,25 @@ class PostgresDatabase:
                 "pip install 'atlas-video-bot[postgres]'"
             )
         name = display_url(url)
+        server_settings = {
+            "lock_timeout": str(int(lock_timeout * 1000)),
+            "application_name": "atlas-video-bot",
+        }
         try:
             pool = await asyncpg.create_pool(
                 url,
                 min_size=1,
                 max_size=pool_size,
                 reset=_keep_session,
-                server_settings={
-                    "lock_timeout": str(int(lock_timeout * 1000)),
-                    "application_name": "atlas-video-bot",
-                },
+                server_settings=server_settings,
             )
         except Exception as exc:
             raise _translated(exc, name) from None
-        db = cls(pool, name)
+
+        def connect() -> Awaitable[Any]:  # LISTEN's own connection, outside the pool
+            return asyncpg.connect(url, server_settings=server_settings)  # type: ignore[no-any-return]
+
+        db = cls(pool, name, connect)
         try:
             async with pool.acquire() as conn:
                 await prepare(conn, name, server_code)
@@ -277,22 +283,28 @@ class PostgresDatabase:
         self._closed = True
         if self._writes:
             await asyncio.gather(*self._writes, return_exceptions=True)
-        if self._listener is not None:
-            await self._pool.release(self._listener)
-            self._listener = None
+        await self._listener.close()
         await self._pool.close()
 
     async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
         """Hear PostgreSQL's NOTIFY on `channel`: each payload goes to `callback`, until the
-        database closes (one connection of the pool is kept for listening)."""
+        database closes (on a connection of its own, outside the pool; if it is lost, listening
+        starts again on a new one: see `after_listen_gap`)."""
         self._check_open()
-        if self._listener is None:
-            self._listener = await self._pool.acquire()
+        try:
+            await self._listener.listen(channel, callback)
+        except Exception as exc:
+            raise _translated(exc, self._name) from None
 
-        def heard(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
-            callback(payload)
+    def after_listen_gap(self, hook: Callable[[], None]) -> None:
+        """Call `hook()` each time listening starts again after its connection was lost:
+        what was sent in between was not heard."""
+        self._listener.after_gap(hook)
 
-        await self._listener.add_listener(channel, heard)
+    @property
+    def listener(self) -> PgListener:
+        """The LISTEN connection's keeper (its `pid` and `gaps`: for tests and checks)."""
+        return self._listener
 
     def _check_open(self) -> None:
         if self._closed:

@@ -4,7 +4,9 @@ On PostgreSQL, several processes share one database: `send` is a NOTIFY, sent on
 writer's transaction committed, and every process that listens on the channel hears it at
 once (PostgreSQL's LISTEN/NOTIFY: no relay of our own). With SQLite one process serves every
 job, so the listeners of this process are the only ones, and they are called directly.
-A listener runs as its own task: a slow or failing one delays nobody.
+A listener runs as its own task: a slow or failing one delays nobody. If a process stops
+hearing for a while (its LISTEN connection was lost and is back), its `after_gap` hooks run:
+what was sent in between was not heard, so they look at what is stored instead.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ log = logging.getLogger(__name__)
 Listener = Callable[[str], Awaitable[None]]
 """Called with each payload sent on the channel it listens to."""
 
+CatchUp = Callable[[], Awaitable[None]]
+"""Called after a gap in hearing a channel, to look for what was missed."""
+
 
 class Signals:
     """Signals within this process (SQLite: the only process)."""
@@ -30,8 +35,11 @@ class Signals:
         self._listeners: dict[str, list[Listener]] = defaultdict(list)
         self._running: set[asyncio.Task[None]] = set()
 
-    async def listen(self, channel: str, listener: Listener) -> None:
-        """Call `listener` with every payload sent on `channel` from now on."""
+    async def listen(
+        self, channel: str, listener: Listener, *, after_gap: CatchUp | None = None
+    ) -> None:
+        """Call `listener` with every payload sent on `channel` from now on (and `after_gap`
+        after a while this process could not hear: never within one process)."""
         self._listeners[channel].append(listener)
 
     async def send(self, channel: str, payload: str) -> None:
@@ -40,14 +48,17 @@ class Signals:
 
     def _deliver(self, channel: str, payload: str) -> None:
         for listener in self._listeners.get(channel, ()):
-            task = asyncio.get_running_loop().create_task(self._call(listener, payload))
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+            self._start(listener(payload))
+
+    def _start(self, call: Awaitable[None]) -> None:
+        task = asyncio.get_running_loop().create_task(self._call(call))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
 
     @staticmethod
-    async def _call(listener: Listener, payload: str) -> None:
+    async def _call(call: Awaitable[None]) -> None:
         try:
-            await listener(payload)
+            await call
         except Exception:
             log.exception("a signal's listener failed")
 
@@ -65,11 +76,16 @@ class PostgresSignals(Signals):
         super().__init__()
         self._db = db
 
-    async def listen(self, channel: str, listener: Listener) -> None:
-        """Hear `channel` from every process (this one included)."""
+    async def listen(
+        self, channel: str, listener: Listener, *, after_gap: CatchUp | None = None
+    ) -> None:
+        """Hear `channel` from every process (this one included); `after_gap` runs each time
+        this process hears again after its LISTEN connection was lost."""
         if channel not in self._listeners:
             await self._db.listen(channel, lambda payload: self._deliver(channel, payload))
         self._listeners[channel].append(listener)
+        if after_gap is not None:
+            self._db.after_listen_gap(lambda: self._start(after_gap()))
 
     async def send(self, channel: str, payload: str) -> None:
         """NOTIFY every process listening on `channel`."""
@@ -84,4 +100,4 @@ def signals_for(db: Store) -> Signals:
     return PostgresSignals(db) if isinstance(db, PostgresDatabase) else Signals()
 
 
-__all__ = ["Listener", "PostgresSignals", "Signals", "signals_for"]
+__all__ = ["CatchUp", "Listener", "PostgresSignals", "Signals", "signals_for"]

@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.atlas.models import Prediction
+from bot.db.schema import UNFINISHED_JOBS_WHERE
 from bot.db.signals import Signals
 from bot.db.store import Conn, Store
 from bot.db.times import from_micros, to_micros, utc_now
@@ -104,9 +105,24 @@ class CallbackInbox:
             await self._signals.send(CHANNEL, job_id)
         return bool(kept)
 
-    async def listen(self, on_call: Callable[[str], Awaitable[None]]) -> None:
-        """Call `on_call(job_id)` whenever any process keeps a call."""
-        await self._signals.listen(CHANNEL, on_call)
+    async def listen(
+        self,
+        on_call: Callable[[str], Awaitable[None]],
+        *,
+        catch_up: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Call `on_call(job_id)` whenever any process keeps a call, and `catch_up()` after
+        a while this process could not hear (see `Signals`): then `unfinished_called`."""
+        await self._signals.listen(CHANNEL, on_call, after_gap=catch_up)
+
+    async def unfinished_called(self) -> list[str]:
+        """The jobs not ended yet for which a call was kept (whatever process follows them)."""
+        query = (
+            "SELECT c.job_id FROM job_callbacks c JOIN jobs ON jobs.id = c.job_id"  # noqa: S608
+            f" WHERE {UNFINISHED_JOBS_WHERE} ORDER BY c.received_at"  # a constant clause
+        )
+        rows = await self._db.read(lambda conn: conn.fetchall(query))
+        return [str(job_id) for (job_id,) in rows]
 
     async def stored(self, job_id: str) -> StoredCall | None:
         """The call kept for this job, if one came."""

@@ -203,6 +203,14 @@ class Recovery:
             await self._adopt_if_called(job)
         # SUBMITTING: the submit path itself looks for the call once its answer is known.
 
+    async def catch_up(self) -> None:
+        """After a while this process could not hear the other processes: act on the calls
+        kept meanwhile for the jobs it follows."""
+        if self._callbacks is None:
+            return
+        for job_id in await self._callbacks.unfinished_called():
+            await self.on_call(job_id)
+
     async def _mine(self, job_id: str) -> bool:
         lease = await self._jobs.lease(job_id)
         return lease is not None and lease.owner == self._jobs.owner

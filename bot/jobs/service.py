@@ -91,7 +91,7 @@ class JobService:
         """Start the upkeep loops (renew this process's job leases, sweep stale holds), and
         hear Atlas's calls about our jobs, kept by any process (webhooks on)."""
         if self._callbacks is not None:
-            await self._callbacks.listen(self._recovery.on_call)
+            await self._callbacks.listen(self._recovery.on_call, catch_up=self._recovery.catch_up)
         self._upkeep = [
             asyncio.create_task(self._renew_leases(), name="leases"),
             asyncio.create_task(self._sweep_now_and_then(), name="sweep"),

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bot.builder import Services, build
 from bot.db import Store
+from bot.db.postgres import PostgresDatabase
 from bot.settings import Settings, load
 from tests.conftest import make_env
 from tests.crash.world import CrashWorld, crash_world, message_status
@@ -155,3 +156,55 @@ async def test_the_process_that_takes_a_job_over_finds_the_call_kept(tmp_path: P
         assert delivered_in < SAFETY_SECONDS / 2, "no safety poll was waited for"
         assert _polls(world, job["prediction_id"]) == polled_before, "the kept call sufficed"
         assert world.sim.submits_by_prompt["a heron at low tide [heron]"] == 1
+
+
+async def _cut_listening(db: Store, spare: int | None) -> int:
+    """End every LISTEN connection but `spare`'s (PostgreSQL restarted, a network blip...)."""
+    row = await db.read(
+        lambda c: c.fetchone(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid() AND pid <> ?",
+            (spare or 0,),
+        )
+    )
+    return int(row[0]) if row else 0
+
+
+async def test_an_owner_that_could_not_hear_the_call_catches_up_when_it_listens_again(
+    tmp_path: Path,
+) -> None:
+    url = pg_url(shared_admin_url())
+    async with crash_world(tmp_path) as world:
+        receiver_port, owner_port = free_port(), free_port()
+        _configure(world, url, receiver_port, owner_port)
+        world.sim.script_prompt("[heron]", generation_seconds=1.5)
+        async with _receiver(world, url, receiver_port) as other:
+            assert isinstance(other.db, PostgresDatabase)
+            spare = other.db.listener.pid
+            world.start_bot()
+            await world.wait_connected()
+            interaction = await world.video(prompt="a heron in the reeds [heron]")
+
+            async def generating() -> bool:
+                return (await _job(other.db)).get("state") in ("submitted", "generating")
+
+            await _until(generating, "the job to reach Atlas")
+            cut = 0
+            # The owner's LISTEN connection is cut, again each time it comes back, until
+            # Atlas's call was kept (and its NOTIFY gone unheard by the owner).
+            while [c.status for c in world.sim.webhooks.calls] != [200]:
+                cut += await _cut_listening(other.db, spare)
+                await asyncio.sleep(0.01)
+            heard_nothing_until = time.monotonic() + 0.3
+            while time.monotonic() < heard_nothing_until:
+                cut += await _cut_listening(other.db, spare)
+                await asyncio.sleep(0.01)
+            job = await _job(other.db)
+            polled_before = _polls(world, job["prediction_id"])
+            message = await world.until_final(interaction, timeout=SAFETY_SECONDS / 2)
+            await world.stop_bots()
+
+        assert cut >= 1, "the owner was listening"
+        assert message_status(message).startswith("Done"), world.logs()
+        assert _polls(world, job["prediction_id"]) == polled_before, "the kept call sufficed"
+        assert "looking for what was sent meanwhile" in world.bots[-1].log_tail(400)
