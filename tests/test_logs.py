@@ -249,9 +249,9 @@ async def test_real_clients_at_debug_never_write_the_key_or_token(
         register_secret(fake.bot_token)
         async with AtlasClient(atlas.base_url, SecretStr(wrong), retry=fast) as rejected:
             with pytest.raises(AuthenticationError):
-                await rejected.check_key()
+                await rejected.account("balance")
         async with AtlasClient(atlas.base_url, SecretStr(key), retry=fast) as client:
-            await client.check_key()
+            await client.account("balance")
             atlas.fail_next("poll", 503)  # a retry warning names the request
             request = VideoRequest(
                 model=T2V, prompt="a fox", duration=4, aspect_ratio="16:9", resolution="720p"

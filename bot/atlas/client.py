@@ -37,7 +37,6 @@ from bot.atlas.errors import (
     JobTimedOut,
     NotFound,
     OutputTooLarge,
-    PermissionDenied,
     RateLimited,
     ServerError,
     UnexpectedResponse,
@@ -379,17 +378,6 @@ class AtlasClient:
         url = (self._base.origin() / "public/v1" / path).with_query(list(params))
         body, _ = await self._call("GET", url, mode=RetryMode.IDEMPOTENT)
         return body
-
-    async def check_key(self) -> None:
-        """Prove the API key is accepted, with a cheap authenticated call that bills nothing.
-
-        `AuthenticationError` for a bad key; a 403 still proves the key is valid.
-        """
-        url = self._base.origin() / "public/v1/balance"
-        try:
-            await self._call("GET", url, mode=RetryMode.IDEMPOTENT)
-        except PermissionDenied:
-            log.info("the Atlas key is valid but may not read the balance")
 
     # -- plumbing ------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from bot.atlas import (
     NotFound,
     OutputTooLarge,
     PayloadTooLarge,
+    PermissionDenied,
     PollSchedule,
     ServerError,
     UnexpectedResponse,
@@ -171,29 +172,30 @@ async def test_the_key_never_goes_to_another_host(
     assert "Authorization" not in seen.headers
 
 
-async def test_check_key_accepts_a_good_key(client: AtlasClient, sim: AtlasSimulator) -> None:
-    await client.check_key()
+async def test_the_balance_call_proves_a_good_key(client: AtlasClient, sim: AtlasSimulator) -> None:
+    await client.account("balance")
     (seen,) = sim.requests
     assert (seen.method, seen.path) == ("GET", "/public/v1/balance")
 
 
-async def test_check_key_refuses_a_bad_key(sim: AtlasSimulator) -> None:
+async def test_the_balance_call_refuses_a_bad_key(sim: AtlasSimulator) -> None:
     async with AtlasClient(sim.base_url, SecretStr("wrong")) as client:
         with pytest.raises(AuthenticationError):
-            await client.check_key()
+            await client.account("balance")
 
 
-async def test_check_key_counts_403_as_a_valid_key(
+async def test_the_balance_call_says_a_valid_key_may_not_read_it(
     client: AtlasClient, sim: AtlasSimulator
 ) -> None:
     sim.fail_next("balance", 403)
-    await client.check_key()
+    with pytest.raises(PermissionDenied):
+        await client.account("balance")
 
 
-async def test_check_key_reports_an_outage(client: AtlasClient, sim: AtlasSimulator) -> None:
+async def test_the_balance_call_reports_an_outage(client: AtlasClient, sim: AtlasSimulator) -> None:
     sim.fail_next("balance", 500, count=10)
     with pytest.raises(ServerError):
-        await client.check_key()
+        await client.account("balance")
 
 
 async def test_upload_from_a_path_is_streamed_not_loaded(tmp_path: Path) -> None:
