@@ -1,6 +1,7 @@
 """The load benchmark's `--fit` mode: realistic videos into a server that takes 10 MiB (issue #19).
 
     .venv/bin/python bench/load.py --fit --jobs 100 --scale 0.25
+    .venv/bin/python bench/load.py --fit --fit-only 4k-8 --jobs 3 --ramp 120 --scale 0.25
 
 Members run `/video` with Gemini at 720p, 1080p and 4k (a third each), 8 or 10 s, arriving
 evenly over `--ramp` seconds (scaled); each takes 60 s +- 20 % at the simulator (scaled). The
@@ -99,6 +100,8 @@ async def run_fit(args: argparse.Namespace, make_bench: Callable[..., Bench]) ->
     if args.smoke:
         args.jobs, args.limit_mib = 4, 2.0
     kinds = SMOKE_KINDS if args.smoke else FIT_KINDS
+    if args.fit_only:  # one kind alone, e.g. 4k-8: a lone clip's completion -> channel
+        kinds = tuple(k for k in FIT_KINDS if f"{k.resolution}-{k.duration}" == args.fit_only)
     began = time.time()
     with tempfile.TemporaryDirectory(prefix="bench-fit-") as tmp:
         folder = Path(tmp)

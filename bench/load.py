@@ -604,6 +604,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--limit-mib", type=float, default=10.0, help="--fit: the server's upload limit"
     )
+    parser.add_argument(
+        "--fit-only",
+        choices=[f"{r}-{d}" for r in ("720p", "1080p", "4k") for d in (8, 10)],
+        help="--fit: only this resolution-duration (spread --ramp wide to time a lone clip)",
+    )
     return parser
 
 
