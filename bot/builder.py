@@ -4,6 +4,9 @@
 for it), the attachment fetcher, the transcoder (when an encoder is found) and the webhook
 endpoint, and builds the job service over them; `Services.close` releases them in the reverse
 order. Nothing else constructs these objects.
+
+Longer than most modules on purpose: it is the one place that wires everything; split, it
+would be two.
 """
 
 from __future__ import annotations

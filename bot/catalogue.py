@@ -6,6 +6,9 @@ makes and maps our option names onto the model's own input names (`inputs`): See
 resolution as `target_resolution`. Nothing outside this module knows a model's input names:
 the job layer fills our options and `ModelSpec.request_inputs` names them as Atlas wants.
 `atlas-video-bot check` compares every mapping with the model's published input schema.
+
+Longer than most modules: every model entry's parsing, checks and input-name mapping in one
+place, so no other module learns a model's names.
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ on different budgets run in parallel and those on one budget one after the other
 runs on one REPEATABLE READ snapshot. Inside `transaction()` each step runs in a savepoint,
 so one failing step undoes only itself. A write once started is finished even if its caller
 is cancelled, as on SQLite.
+
+Longer than most modules: the whole engine behind the `Store` interface (pool, transactions,
+retries, error translation, opening and migrating); LISTEN lives in `bot.db.pg_listen`, the
+schema in `bot.db.pg_schema`.
 """
 
 from __future__ import annotations

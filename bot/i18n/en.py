@@ -3,6 +3,8 @@ English in the extensions, so this language needs no command table.
 
 Keys are dotted: `refused.*` for requests turned down before any money moved, `status.*` and
 `failure.*` for a job's message, `budget.*` for /budget.
+
+Long because it is data: one entry per message.
 """
 
 from __future__ import annotations

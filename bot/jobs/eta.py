@@ -18,6 +18,9 @@ A burst of a kind never seen would have every job poll tightly from that guess o
 of those polls only hear "still running". Instead a few of its jobs, the scouts, poll that
 way; the others wait until the end of the guess's window, planning again every tight interval
 (no Atlas call), and move forward as soon as a scout's job teaches the kind's time.
+
+Longer than most modules: the two memories, the scouts and the schedules made from them are
+read together (each step of a schedule depends on all three).
 """
 
 from __future__ import annotations

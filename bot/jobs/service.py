@@ -11,6 +11,9 @@ tasks, and cancels, lists and shows them. Every state change that moves money co
 same transaction as the job row, so the row and the ledger never disagree. Atlas does not
 bill failed or timed-out jobs, so those holds are released; a submit whose fate is unknown
 keeps its hold as *uncertain* for an admin.
+
+Longer than most modules: it is the facade, one short method for each thing the Discord layer
+asks of jobs, over the parts named above.
 """
 
 from __future__ import annotations

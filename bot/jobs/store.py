@@ -11,6 +11,9 @@ runs, and at start-up takes over, each in one conditional UPDATE, the unfinished
 own shards and any job whose lease expired: two processes never follow the same job. The
 owner names a role (the shard set), not an incarnation, so a restarted process takes its own
 jobs back at once, while a job whose process died is taken over once its lease expires.
+
+Longer than most modules: every read and write of the job table and its leases, so a job's
+state has one door.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ not read from the bot's catalogue: a catalogue entry that maps an option onto a 
 name is refused here as Atlas would refuse it, and `atlas-video-bot check` finds it in the
 model list and the schemas served from these rules. A model of the catalogue the table does not
 know (a test's own) gets rules made from its catalogue entry, so any catalogue still runs.
+
+Long because it is mostly data: one rule per Atlas model, with its input names, limits and
+prices.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ Same paths, auth, envelopes and error shapes as Atlas (`/api/v1/model/...`), a c
 clock for job progress, and scriptable faults and outcomes for tests. The newest requests are
 recorded (`max_recorded`), and the newest uploads and jobs kept (`max_upload_bytes`,
 `max_jobs`): a dry run's members can upload all day without the simulator growing for ever.
+
+Longer than most modules: the whole fake API surface of one aiohttp app (routes, auth,
+envelopes, scriptable faults); the per-model rules, jobs, outputs, account, chat and webhooks
+live beside it.
 """
 
 from __future__ import annotations

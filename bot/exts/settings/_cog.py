@@ -4,6 +4,9 @@ Every subcommand answers with the whole settings embed, so an admin always sees 
 The rules themselves live in `bot.guilds.settings`; this module only turns options into
 changes and renders them. The safety subcommands (prompt-rules, safety, unpause) are added to
 the group by `bot.exts.settings._safety`.
+
+Longer than most modules: one short subcommand per server setting, each its options and a
+render; the safety ones already live apart.
 """
 
 from __future__ import annotations

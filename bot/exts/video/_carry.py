@@ -4,6 +4,9 @@
 
 A finished video is read from Discord as it is now (`bot.ui.sources.current_video`): its
 message's attachment, with a fresh link, however old the video and whatever restarts since.
+
+Longer than most modules: four actions (Extend, Edit video, Upscale, /edit-video), each a
+thin form and an order, side by side because they share the source video's reading.
 """
 
 from __future__ import annotations

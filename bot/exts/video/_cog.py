@@ -1,6 +1,10 @@
 """/video and /animate, and what Re-roll, Edit prompt, Cancel and offers do. Thin: it turns an
 interaction into a `VideoOrder`, lets the job service prepare and run it, and renders what
-comes back."""
+comes back.
+
+Longer than most modules: the two commands and every button of a job's message that starts
+or stops a job, all thin calls to the job service.
+"""
 
 from __future__ import annotations
 
