@@ -24,7 +24,7 @@ from bot.db import (
 from bot.db import migrate as migrate_module
 from bot.db import sqlite as db_module
 from bot.db.schema import APPLICATION_ID, MIGRATIONS
-from bot.ledger import BudgetExceeded, HoldNotFound, Ledger
+from bot.ledger import HoldNotFound, Ledger
 from tests.engines import Target
 from tests.ledger.helpers import (
     ALICE,
@@ -216,46 +216,6 @@ async def test_money_rows_are_append_only(ledger: Ledger, db_path: Path) -> None
                 conn.execute(statement)
 
     assert rows(db_path, "SELECT kind, amount FROM entries") == [("capture", USD)]
-
-
-async def test_a_transaction_commits_together_or_not_at_all(ledger: Ledger, db: Database) -> None:
-    async def half_done() -> None:
-        async with db.transaction() as tx:
-            await ledger.reserve("job-1", ALICE, GUILD, [], USD, tx=tx)
-            raise RuntimeError("the job row could not be written")
-
-    with pytest.raises(RuntimeError):
-        await half_done()
-
-    assert (await ledger.summary(ALICE, GUILD, [])).held == 0
-    async with db.transaction() as tx:
-        await ledger.reserve("job-1", ALICE, GUILD, [], USD, tx=tx)
-        assert (await ledger.summary(ALICE, GUILD, [])).held == USD  # reads see the open tx
-    assert not tx.is_open
-    with pytest.raises(DatabaseError, match="closed"):
-        await ledger.capture("job-1", tx=tx)
-
-
-async def test_a_failed_step_inside_a_transaction_leaves_the_rest_of_it(
-    ledger: Ledger, db: Database
-) -> None:
-    async with db.transaction() as tx:
-        await ledger.reserve("job-1", ALICE, GUILD, [], 3 * USD, tx=tx)
-        with pytest.raises(BudgetExceeded):
-            await ledger.reserve("job-2", ALICE, GUILD, [], 3 * USD, tx=tx)
-
-    assert (await ledger.summary(ALICE, GUILD, [])).held == 3 * USD
-
-
-async def test_writing_without_tx_inside_an_open_transaction_is_an_error_not_a_deadlock(
-    ledger: Ledger, db: Database
-) -> None:
-    async with db.transaction():
-        with pytest.raises(DatabaseError, match="pass tx="):
-            await ledger.reserve("job-1", ALICE, GUILD, [], USD)
-        with pytest.raises(DatabaseError, match="already open"):
-            async with db.transaction():
-                pass
 
 
 async def test_a_burst_of_writes_shares_commits_and_each_failure_stays_its_own(
