@@ -165,7 +165,11 @@ async def build(
         transcoder = await open_transcoder(settings, folder)
         if transcoder is not None:
             opened.push_async_callback(transcoder.close)
-        outputs = OutputDesk(atlas, settings.delivery, folder, transcoder, monotonic=monotonic)
+            encoders = transcoder
+            metrics.watch_encoders(lambda: encoders.encoding, lambda: encoders.waiting)
+        outputs = OutputDesk(
+            atlas, settings.delivery, folder, transcoder, monotonic=monotonic, metrics=metrics
+        )
         callbacks = None
         if notices is not None:
             # Calls about our jobs are kept with the job, for whichever process follows it.

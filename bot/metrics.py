@@ -35,6 +35,8 @@ JOB_SECONDS = (5, 15, 30, 60, 90, 120, 180, 300, 600, 1200)
 """Buckets of a job's whole life and of its generation at Atlas (videos take about a minute)."""
 REQUEST_SECONDS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 """Buckets of one Atlas request (a poll is fast, an upload or download may take seconds)."""
+ENCODE_SECONDS = (1, 2.5, 5, 10, 20, 30, 60, 120, 300)
+"""Buckets of one video's encoding (a 1080p clip takes seconds, a 4k one about ten)."""
 
 
 class Metrics:
@@ -117,6 +119,28 @@ class Metrics:
             registry=registry,
         )
         self.atlas_balance.set(float("nan"))
+        self.transcodes = Counter(
+            f"{PREFIX}_transcodes",
+            "Videos over the upload limit, by outcome: compressed, or sent as a link because it "
+            "cannot_fit, was unreadable, the encoder failed or timed out (encoder_failed), or "
+            "this bot has no encoder (no_encoder).",
+            ("outcome",),
+            registry=registry,
+        )
+        self.transcode_seconds = Histogram(
+            f"{PREFIX}_transcode_seconds",
+            "Encoding one video to fit (and checking the result), without its wait in line.",
+            buckets=ENCODE_SECONDS,
+            registry=registry,
+        )
+        self.encoders_busy = Gauge(
+            f"{PREFIX}_encoders_busy", "Videos being encoded now.", registry=registry
+        )
+        self.encodes_waiting = Gauge(
+            f"{PREFIX}_encodes_waiting",
+            "Videos waiting for a free encoder ([delivery] max_encoders).",
+            registry=registry,
+        )
         self.discord_errors = Counter(
             f"{PREFIX}_discord_rest_errors",
             "Discord REST answers of 400 and above, by status (network: no answer).",
@@ -175,6 +199,20 @@ class Metrics:
     def atlas_balance_read(self, micros: int | None) -> None:
         """The balance just read (None: it could not be read)."""
         self.atlas_balance.set(float("nan") if micros is None else micros / 1_000_000)
+
+    # -- fitting videos to upload limits ------------------------------------------------
+
+    def transcoded(self, outcome: str, seconds: float | None = None) -> None:
+        """A video over the limit was `outcome` ("compressed", "cannot_fit", "unreadable",
+        "encoder_failed", "no_encoder"), its encoding taking `seconds` when one ran."""
+        self.transcodes.labels(outcome=outcome).inc()
+        if seconds is not None:
+            self.transcode_seconds.observe(max(0.0, seconds))
+
+    def watch_encoders(self, busy: Callable[[], int], waiting: Callable[[], int]) -> None:
+        """Read the encoders at work and the videos waiting for one at each scrape."""
+        self.encoders_busy.set_function(busy)
+        self.encodes_waiting.set_function(waiting)
 
     # -- Discord -----------------------------------------------------------------------
 

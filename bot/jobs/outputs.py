@@ -34,6 +34,7 @@ from bot.atlas import AtlasClient, AtlasError, OutputTooLarge
 from bot.atlas.retry import RetryMode, is_retryable
 from bot.jobs.progress import JobStatus, JobView
 from bot.jobs.record import LinkReason, SentVideo
+from bot.metrics import Metrics
 from bot.settings import DeliveryConfig
 from bot.transcode import (
     CannotFit,
@@ -118,8 +119,10 @@ class OutputDesk:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._atlas = atlas
+        self._metrics = metrics
         self._config = config
         self.work_dir = work_dir
         """Owner-only, made by the builder (`bot.builder.work_folder`)."""
@@ -170,6 +173,8 @@ class OutputDesk:
             reason = LinkReason.NO_ENCODER
             if self.transcoder is not None:
                 reason = LinkReason.TOO_BIG_TO_FETCH
+            elif self._metrics is not None:
+                self._metrics.transcoded(reason.value)
             log.info("output not downloaded: %s", exc, extra={"job_id": job_id})
             return Ready(None, SentVideo(original_bytes=exc.size, limit_bytes=limit, link=reason))
         except DownloadFailed:
@@ -215,13 +220,17 @@ class OutputDesk:
                 exc,
                 extra={"job_id": job_id},
             )
-            sent = SentVideo(original_bytes=size, limit_bytes=limit, link=_link_reason(exc))
-            return Ready(None, sent)
+            reason = _link_reason(exc)
+            if self._metrics is not None:
+                self._metrics.transcoded(reason.value)
+            return Ready(None, SentVideo(original_bytes=size, limit_bytes=limit, link=reason))
         finally:
             await shown.settle()
         if fitted.changed:
             files.append(fitted.path)
             encoding = time.monotonic() - encoding_since[0] if encoding_since else 0.0
+            if self._metrics is not None:
+                self._metrics.transcoded("compressed", encoding)
             log.info(
                 "video fitted: %d bytes -> %d bytes at %dx%d: %.2f s encoding, %.2f s in all "
                 "(%d attempt%s)",

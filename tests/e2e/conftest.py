@@ -96,6 +96,30 @@ class World:
         await self.stop_bot()
         await self.start_bot()
 
+    async def command(
+        self,
+        name: str,
+        subcommand: str | None = None,
+        *,
+        user_id: int = ADMIN,
+        channel_id: int = CHANNEL,
+        locale: str = "en-US",
+        **options: Any,
+    ) -> FakeInteraction:
+        """Someone (an admin unless `user_id` says who) runs /name [subcommand] in the
+        server, and the bot has answered."""
+        interaction = await self.discord.invoke(
+            name,
+            subcommand=subcommand,
+            user_id=user_id,
+            guild_id=GUILD,
+            channel_id=channel_id,
+            options=options,
+            locale=locale,
+        )
+        await interaction.wait_response()
+        return interaction
+
     async def video(self, user_id: int = MEMBER, **options: Any) -> FakeInteraction:
         """A member runs /video with these options."""
         return await self.discord.invoke(

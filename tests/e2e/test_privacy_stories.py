@@ -22,7 +22,6 @@ import pytest
 
 from bot.safety.held import Review
 from tests.e2e.conftest import (
-    ADMIN,
     CHANNEL,
     GUILD,
     MEMBER,
@@ -40,16 +39,7 @@ PRICE = 1_000_000
 
 async def admin(world: World, subcommand: str, **options: Any) -> FakeInteraction:
     """An admin runs /budget-admin <subcommand> and the bot has answered."""
-    interaction = await world.discord.invoke(
-        "budget-admin",
-        subcommand=subcommand,
-        user_id=ADMIN,
-        guild_id=GUILD,
-        channel_id=CHANNEL,
-        options=options,
-    )
-    await interaction.wait_response()
-    return interaction
+    return await world.command("budget-admin", subcommand, **options)
 
 
 @pytest.fixture

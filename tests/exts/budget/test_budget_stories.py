@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ADMIN, CHANNEL, GUILD, MEMBER, OTHER_MEMBER, World, status_of
-from tests.fake_discord import ActionUnavailable
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, OTHER_MEMBER, World, status_of
+from tests.fake_discord import ActionUnavailable, FakeInteraction
 
 
-async def _admin(world: World, subcommand: str, user_id: int = ADMIN, **options: object):  # type: ignore[no-untyped-def]
-    interaction = await world.discord.invoke(
-        "budget-admin",
-        subcommand=subcommand,
-        user_id=user_id,
-        guild_id=GUILD,
-        channel_id=CHANNEL,
-        options=dict(options),
-    )
-    await interaction.wait_response()
-    return interaction
+async def _admin(world: World, subcommand: str, **options: Any) -> FakeInteraction:
+    return await world.command("budget-admin", subcommand, **options)
 
 
 async def test_budget_shows_spent_left_and_recent_jobs(world: World) -> None:

@@ -29,16 +29,7 @@ LOG_CHANNEL = 2003
 
 
 async def settings(world: World, subcommand: str, **options: Any) -> FakeInteraction:
-    interaction = await world.discord.invoke(
-        "settings",
-        subcommand=subcommand,
-        user_id=ADMIN,
-        guild_id=GUILD,
-        channel_id=CHANNEL,
-        options=options,
-    )
-    await interaction.wait_response()
-    return interaction
+    return await world.command("settings", subcommand, **options)
 
 
 def posted_in(world: World, channel_id: int) -> list[str]:

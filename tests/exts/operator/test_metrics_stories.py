@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -110,6 +111,28 @@ async def test_atlas_429s_and_discord_errors_are_counted(tmp_path: Path) -> None
         )
         assert value(samples, "atlas_bot_discord_rate_limited_total") == 1
         assert value(samples, "atlas_bot_discord_rest_errors_total", status="429") == 1
+
+
+async def test_a_video_compressed_to_fit_is_counted_with_its_encoding_time(
+    tmp_path: Path, realistic_outputs: dict[str, Any]
+) -> None:
+    async with running_world(
+        tmp_path,
+        env={"metrics_port": 0, "metrics_host": "127.0.0.1"},
+        sim_options=realistic_outputs,
+    ) as world:
+        world.discord.guilds[GUILD].upload_limit = 2 * 1024 * 1024  # 720p 8 s is 3 MB
+        _, before = await scrape(world)
+        assert value(before, "atlas_bot_encoders_busy") == 0
+        assert value(before, "atlas_bot_transcode_seconds_count") == 0
+        interaction = await world.video(prompt="a harbour at dawn", resolution="720p", duration=8)
+        assert status_of(await world.final(interaction, timeout=60)).startswith("Done")
+        _, after = await scrape(world)
+        assert value(after, "atlas_bot_transcodes_total", outcome="compressed") == 1
+        assert value(after, "atlas_bot_transcode_seconds_count") == 1
+        assert value(after, "atlas_bot_transcode_seconds_sum") > 0
+        assert value(after, "atlas_bot_encoders_busy") == 0
+        assert value(after, "atlas_bot_encodes_waiting") == 0
 
 
 def test_server_ids_only_when_asked_for() -> None:

@@ -28,26 +28,10 @@ GALLERY = 2002
 
 
 async def prefer(
-    world: World,
-    subcommand: str,
-    *,
-    user_id: int = MEMBER,
-    locale: str = "en-US",
-    channel_id: int = CHANNEL,
-    **options: Any,
+    world: World, subcommand: str, *, user_id: int = MEMBER, **options: Any
 ) -> FakeInteraction:
     """A member runs /prefer <subcommand> and the bot has answered."""
-    interaction = await world.discord.invoke(
-        "prefer",
-        subcommand=subcommand,
-        user_id=user_id,
-        guild_id=GUILD,
-        channel_id=channel_id,
-        options=options,
-        locale=locale,
-    )
-    await interaction.wait_response()
-    return interaction
+    return await world.command("prefer", subcommand, user_id=user_id, **options)
 
 
 def shown(interaction: FakeInteraction) -> dict[str, str]:

@@ -27,21 +27,9 @@ PRICE = 1_000_000  # the default /video: Gemini Omni Flash, 8 s at 1080p
 ZH = "zh-TW"
 
 
-async def settings(
-    world: World, subcommand: str, *, user_id: int = ADMIN, locale: str = "en-US", **options: Any
-) -> FakeInteraction:
+async def settings(world: World, subcommand: str, **options: Any) -> FakeInteraction:
     """An admin runs /settings <subcommand> and the bot has answered."""
-    interaction = await world.discord.invoke(
-        "settings",
-        subcommand=subcommand,
-        user_id=user_id,
-        guild_id=GUILD,
-        channel_id=CHANNEL,
-        options=options,
-        locale=locale,
-    )
-    await interaction.wait_response()
-    return interaction
+    return await world.command("settings", subcommand, **options)
 
 
 async def answer(interaction: FakeInteraction) -> str:
