@@ -118,18 +118,20 @@ def job_embed(view: JobView, locale: str) -> discord.Embed:
         name=t("job.field.status", locale), value=status_text(view, locale), inline=False
     )
     if view.remaining is not None:
-        embed.add_field(
-            name=t("job.field.left", locale),
-            value=t(
-                "job.left",
-                locale,
-                remaining=format_usd(view.remaining),
-                resets=timestamp(view.resets_at),
-            ),
-            inline=False,
-        )
+        add_left_field(embed, view.remaining, view.resets_at, locale)
     embed.set_footer(text=f"job {view.job_id}")
     return embed
+
+
+def add_left_field(
+    embed: discord.Embed, remaining: int, resets_at: datetime | None, locale: str
+) -> None:
+    """The "Left" field: what the member may still spend, and when that resets."""
+    embed.add_field(
+        name=t("job.field.left", locale),
+        value=t("job.left", locale, remaining=format_usd(remaining), resets=timestamp(resets_at)),
+        inline=False,
+    )
 
 
 def size_text(size: int | None) -> str:

@@ -25,7 +25,7 @@ from bot.money import format_usd
 from bot.ui.buttons import PersistentButton, button
 from bot.ui.cogs import loaded
 from bot.ui.orders import for_member
-from bot.ui.render import refusal_text, timestamp
+from bot.ui.render import add_left_field, refusal_text
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -56,16 +56,7 @@ def helper_embed(answer: HelpAnswer, locale: str) -> discord.Embed:
         ),
         inline=False,
     )
-    embed.add_field(
-        name=t("job.field.left", locale),
-        value=t(
-            "job.left",
-            locale,
-            remaining=format_usd(answer.remaining),
-            resets=timestamp(answer.resets_at),
-        ),
-        inline=False,
-    )
+    add_left_field(embed, answer.remaining, answer.resets_at, locale)
     embed.set_footer(text=f"job {answer.job_id}")
     return embed
 
