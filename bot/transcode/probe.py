@@ -139,12 +139,15 @@ async def probe(
     return parse_probe("\n".join(finished.stderr))
 
 
-async def decodes(path: Path, encoder: Encoder, *, timeout: float = 120.0) -> bool:
-    """True when every frame of the chosen video and audio streams decodes without an error."""
+async def decodes(
+    path: Path, encoder: Encoder, *, timeout: float = 120.0, niceness: int = 0
+) -> bool:
+    """True when every frame of the chosen video and audio streams decodes without an error
+    (the decoder `niceness` steps below the bot's CPU priority)."""
     argv = [encoder.path, "-nostdin", "-v", "error", "-xerror", "-i", str(path), "-f", "null", "-"]
     try:
         async with asyncio.timeout(timeout):
-            finished = await run(argv)
+            finished = await run(argv, niceness=niceness)
     except TimeoutError:
         return False
     return finished.returncode == 0 and not finished.stderr

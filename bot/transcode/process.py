@@ -17,6 +17,9 @@ from dataclasses import dataclass
 
 STDERR_LINE_LIMIT = 1 << 20
 
+MAX_NICENESS = 19
+"""The lowest CPU priority Linux gives."""
+
 
 @dataclass(frozen=True)
 class Finished:
@@ -34,14 +37,27 @@ def kill_group(process: asyncio.subprocess.Process) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+def lower_priority(process: asyncio.subprocess.Process, niceness: int) -> None:
+    """Make the child's whole process group (each of its threads, those it starts later
+    too) `niceness` steps less urgent than this process, so its CPU goes to the bot first.
+    Best effort: where the system refuses, the child keeps running as it is."""
+    if niceness <= 0:
+        return
+    with contextlib.suppress(OSError, AttributeError):  # AttributeError: not on Windows
+        ours = os.getpriority(os.PRIO_PROCESS, 0)
+        os.setpriority(os.PRIO_PGRP, process.pid, min(MAX_NICENESS, ours + niceness))
+
+
 async def run(
     argv: Sequence[str],
     *,
     keep_lines: int = 40,
     watch: Callable[[asyncio.subprocess.Process, bool], None] | None = None,
+    niceness: int = 0,
 ) -> Finished:
-    """Run `argv` to its end. Cancelled (a timeout, `close()`), it kills the process group
-    and reaps the child before the cancellation goes on.
+    """Run `argv` to its end, `niceness` steps below this process's CPU priority. Cancelled
+    (a timeout, `close()`), it kills the process group and reaps the child before the
+    cancellation goes on.
 
     `watch(process, True)` is called when the child starts, `watch(process, False)` when it
     is gone."""
@@ -53,6 +69,7 @@ async def run(
         start_new_session=True,
         limit=STDERR_LINE_LIMIT,
     )
+    lower_priority(process, niceness)
     if watch is not None:
         watch(process, True)
     lines: deque[str] = deque(maxlen=keep_lines)

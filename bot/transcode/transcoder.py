@@ -44,6 +44,9 @@ from bot.transcode.probe import MediaInfo, decodes, faststart, probe
 from bot.transcode.process import kill_group, run
 
 DEFAULT_PRESET = "veryfast"
+NICENESS = 10
+"""How much less urgent than the bot its encoders run: a line of 4k videos to encode never
+slows the bot's answers, nor the delivery of the videos that need no encoding."""
 DURATION_TOLERANCE_SECONDS = 0.2
 MAX_ATTEMPTS = 2
 INPUT_DAMAGED = (
@@ -102,6 +105,7 @@ class Transcoder:
         policy: Policy = DEFAULT_POLICY,
         preset: str = DEFAULT_PRESET,
         cpus: int | None = None,
+        niceness: int = NICENESS,
     ) -> None:
         self.encoder = encoder
         self.work_dir = work_dir
@@ -110,6 +114,7 @@ class Transcoder:
         self.timeout_seconds = timeout_seconds
         self.policy = policy
         self.preset = preset
+        self.niceness = niceness
         self.peak_encoding = 0
         self._free = self.max_concurrent
         self._line: deque[_Waiter] = deque()
@@ -275,7 +280,7 @@ class Transcoder:
         elif rendition.audio_kbps:
             argv += ["-map", "0:a:0", "-c:a", "aac", "-b:a", f"{rendition.audio_kbps}k", "-ac", "2"]
         argv += ["-map_metadata", "-1", "-movflags", "+faststart", "-f", "mp4", str(output)]
-        finished = await run(argv, watch=self._watch)
+        finished = await run(argv, watch=self._watch, niceness=self.niceness)
         if finished.returncode != 0:
             self._check_open()
             if any(marker in line for line in finished.stderr for marker in INPUT_DAMAGED):
@@ -295,7 +300,7 @@ class Transcoder:
             problems.append(f"lasts {got.duration:.2f} s instead of {source.duration:.2f} s")
         if not await asyncio.to_thread(faststart, output):
             problems.append("its moov box is not in front")
-        if not problems and not await decodes(output, self.encoder):
+        if not problems and not await decodes(output, self.encoder, niceness=self.niceness):
             problems.append("it does not decode cleanly")
         if problems:
             raise EncoderFailed(f"the output did not verify: {'; '.join(problems)}")

@@ -311,3 +311,51 @@ def test_leftovers_of_a_dead_process_are_removed_at_start(tmp_path: Path) -> Non
     assert sorted(p.name for p in folder.iterdir()) == [fresh.name, other.name]
     assert clean_leftovers(folder, older_than_seconds=0) == 1
     assert clean_leftovers(tmp_path / "absent") == 0
+
+
+def niceness_of_threads(group: int) -> list[int]:
+    """The nice value of each thread of each live process in process group `group`."""
+    seen = []
+    for pid in group_alive(group):
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+            seen.append(int(fields[16]))  # field 19 of stat: nice
+    return seen
+
+
+async def test_encoders_run_below_the_bots_cpu_priority_every_process_and_thread(
+    encoder: Encoder, hd_4s: Path, tmp_path: Path, work: Path
+) -> None:
+    """A line of 4k encodes must not slow the bot's answers or the videos needing none."""
+    expected = min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)
+    hanging = Transcoder(hanging_encoder(tmp_path, encoder), work, max_concurrent=1)
+    job = asyncio.create_task(hanging.fit(hd_4s, LIMIT))
+    await hanging.wait_for_encoders(1)
+    (group,) = hanging.encoder_pids
+    for _ in range(200):  # the wrapper and the child it starts
+        if len(group_alive(group)) == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert len(group_alive(group)) == 2
+    assert set(niceness_of_threads(group)) == {expected}
+    await hanging.close()
+    with pytest.raises(TranscodeError):
+        await job
+
+    real = Transcoder(encoder, tmp_path / "real", max_concurrent=1, cpus=2)
+    fitting = asyncio.create_task(real.fit(hd_4s, LIMIT))
+    seen: set[int] = set()
+    threads = 0
+    while not fitting.done():
+        for group in real.encoder_pids:
+            niceness = niceness_of_threads(group)
+            seen |= set(niceness)
+            threads = max(threads, len(niceness))
+        await asyncio.sleep(0.02)
+    assert (await fitting).changed
+    await real.close()
+    assert threads > 1, "x264 and the decoder run threads of their own"
+    assert seen == {expected}
