@@ -44,9 +44,12 @@ from bot.transcode.probe import MediaInfo, decodes, faststart, probe
 from bot.transcode.process import kill_group, run
 
 DEFAULT_PRESET = "veryfast"
-NICENESS = 10
-"""How much less urgent than the bot its encoders run: a line of 4k videos to encode never
-slows the bot's answers, nor the delivery of the videos that need no encoding."""
+NICENESS = 19
+"""How much less urgent than the bot its encoders run (19: the least urgent Linux has), so a
+line of 4k videos to encode does not slow the bot's answers, nor the delivery of the videos
+that need no encoding. Linux shares the CPU by thread and an encoder runs a dozen threads:
+at 10 two encoders still took about a third of the cores from a busy bot (bench/README.md).
+An idle machine gives them all of it at any niceness."""
 DURATION_TOLERANCE_SECONDS = 0.2
 MAX_ATTEMPTS = 2
 INPUT_DAMAGED = (

@@ -28,6 +28,7 @@ from bot.transcode import (
     probe,
 )
 from bot.transcode.process import run
+from bot.transcode.transcoder import NICENESS
 from tests.transcode.conftest import cut_short, group_alive, hanging_encoder, mode_of, size_of
 
 LIMIT = 1_000_000
@@ -330,7 +331,7 @@ async def test_encoders_run_below_the_bots_cpu_priority_every_process_and_thread
     encoder: Encoder, hd_4s: Path, tmp_path: Path, work: Path
 ) -> None:
     """A line of 4k encodes must not slow the bot's answers or the videos needing none."""
-    expected = min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)
+    expected = min(19, os.getpriority(os.PRIO_PROCESS, 0) + NICENESS)
     hanging = Transcoder(hanging_encoder(tmp_path, encoder), work, max_concurrent=1)
     job = asyncio.create_task(hanging.fit(hd_4s, LIMIT))
     await hanging.wait_for_encoders(1)
