@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import tempfile
-import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -28,7 +27,7 @@ from bot.jobs.lifecycle import PreparedJob
 from bot.jobs.offers import MONEY_LIMITS, BudgetRefused, OfferBook
 from bot.jobs.orders import JobRefused, ValidatedOrder, VideoOrder, batch_seeds, validate_order
 from bot.jobs.progress import JobStatus, JobView
-from bot.jobs.record import JobRecord, JobState
+from bot.jobs.record import JobRecord
 from bot.jobs.requests import schema_problems
 from bot.ledger import BudgetExceeded
 
@@ -171,22 +170,14 @@ class JobPreparer:
     ) -> JobRecord:
         order = validated.order
         batch = (index, count) if count > 1 else None
-        return JobRecord(
-            id=uuid.uuid4().hex,
+        return JobRecord.held(
             user_id=order.user_id,
             guild_id=order.guild_id,
             channel_id=order.channel_id,
-            message_id=None,
             model=validated.model.id,
             meta=validated.meta.but(seed=seed, batch=batch),
-            state=JobState.HELD,
-            prediction_id=None,
             quote=validated.price,
-            actual_price=None,
-            error=None,
-            created_at=now,
-            updated_at=now,
-            submitted_at=None,
+            now=now,
         )
 
     def _refusal(

@@ -14,7 +14,6 @@ member who asked, and kept with the job (`JobMeta.answer`) for Use and Edit.
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -225,22 +224,14 @@ class PromptHelper:
             locale=order.locale,
             helps_job=helps_job,
         )
-        return JobRecord(
-            id=uuid.uuid4().hex,
+        return JobRecord.held(
             user_id=order.user_id,
             guild_id=order.guild_id,
             channel_id=order.channel_id,
-            message_id=None,
             model=model.id,
             meta=meta,
-            state=JobState.HELD,
-            prediction_id=None,
             quote=bound,
-            actual_price=None,
-            error=None,
-            created_at=now,
-            updated_at=now,
-            submitted_at=None,
+            now=now,
         )
 
     async def _ask(

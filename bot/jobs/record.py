@@ -8,6 +8,7 @@ versions read back unchanged.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -331,6 +332,37 @@ class JobRecord:
     created_at: datetime
     updated_at: datetime
     submitted_at: datetime | None
+
+    @classmethod
+    def held(
+        cls,
+        *,
+        user_id: int,
+        guild_id: int,
+        channel_id: int,
+        model: str,
+        meta: JobMeta,
+        quote: int,
+        now: datetime,
+    ) -> JobRecord:
+        """A new job whose price `quote` is about to be held (the row written with the hold)."""
+        return cls(
+            id=uuid.uuid4().hex,
+            user_id=user_id,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            message_id=None,
+            model=model,
+            meta=meta,
+            state=JobState.HELD,
+            prediction_id=None,
+            quote=quote,
+            actual_price=None,
+            error=None,
+            created_at=now,
+            updated_at=now,
+            submitted_at=None,
+        )
 
 
 __all__ = [
