@@ -73,6 +73,23 @@ async def _receiver(world: CrashWorld, url: str, port: int) -> AsyncIterator[Ser
         await services.close()
 
 
+@asynccontextmanager
+async def _owner_and_receiver(
+    tmp_path: Path, generation_seconds: float
+) -> AsyncIterator[tuple[CrashWorld, Services]]:
+    """The bot that will own the job (connected), and another process's services on the same
+    PostgreSQL behind the one webhook URL; "[heron]" jobs take `generation_seconds`."""
+    url = pg_url(shared_admin_url())
+    async with crash_world(tmp_path) as world:
+        receiver_port, owner_port = free_port(), free_port()
+        _configure(world, url, receiver_port, owner_port)
+        world.sim.script_prompt("[heron]", generation_seconds=generation_seconds)
+        async with _receiver(world, url, receiver_port) as other:
+            world.start_bot()
+            await world.wait_connected()
+            yield world, other
+
+
 async def _job(db: Store) -> dict[str, object]:
     row = await db.read(
         lambda c: c.fetchone("SELECT id, state, prediction_id FROM jobs ORDER BY seq LIMIT 1")
@@ -88,6 +105,15 @@ async def _until(check: object, what: str, timeout: float = 15) -> None:
         await asyncio.sleep(0.02)
 
 
+async def _at_atlas(db: Store) -> None:
+    """Wait until the job reached Atlas (it has a prediction and is being generated)."""
+
+    async def generating() -> bool:
+        return (await _job(db)).get("state") in ("submitted", "generating")
+
+    await _until(generating, "the job to reach Atlas")
+
+
 def _polls(world: CrashWorld, prediction_id: object) -> int:
     return len(world.sim.requests_to(f"/model/prediction/{prediction_id}", "GET"))
 
@@ -95,26 +121,19 @@ def _polls(world: CrashWorld, prediction_id: object) -> int:
 async def test_a_call_landing_on_another_process_is_delivered_by_the_owner(
     tmp_path: Path,
 ) -> None:
-    url = pg_url(shared_admin_url())
-    async with crash_world(tmp_path) as world:
-        receiver_port, owner_port = free_port(), free_port()
-        _configure(world, url, receiver_port, owner_port)
-        world.sim.script_prompt("[heron]", generation_seconds=2.0)
-        async with _receiver(world, url, receiver_port) as other:
-            world.start_bot()
-            await world.wait_connected()
-            interaction = await world.video(prompt="a heron over the harbour [heron]")
+    async with _owner_and_receiver(tmp_path, generation_seconds=2.0) as (world, other):
+        interaction = await world.video(prompt="a heron over the harbour [heron]")
 
-            async def called() -> bool:
-                return bool(world.sim.webhooks.calls)
+        async def called() -> bool:
+            return bool(world.sim.webhooks.calls)
 
-            await _until(called, "Atlas's call", 20)
-            called_at = time.monotonic()
-            job = await _job(other.db)
-            polled_before = _polls(world, job["prediction_id"])  # the schedule's early look
-            message = await world.until_final(interaction)
-            delivered_in = time.monotonic() - called_at
-            await world.stop_bots()
+        await _until(called, "Atlas's call", 20)
+        called_at = time.monotonic()
+        job = await _job(other.db)
+        polled_before = _polls(world, job["prediction_id"])  # the schedule's early look
+        message = await world.until_final(interaction)
+        delivered_in = time.monotonic() - called_at
+        await world.stop_bots()
 
         assert message_status(message).startswith("Done"), world.logs()
         assert [call.status for call in world.sim.webhooks.calls] == [200], "taken by the other"
@@ -123,34 +142,23 @@ async def test_a_call_landing_on_another_process_is_delivered_by_the_owner(
 
 
 async def test_the_process_that_takes_a_job_over_finds_the_call_kept(tmp_path: Path) -> None:
-    url = pg_url(shared_admin_url())
-    async with crash_world(tmp_path) as world:
-        receiver_port, owner_port = free_port(), free_port()
-        _configure(world, url, receiver_port, owner_port)
-        world.sim.script_prompt("[heron]", generation_seconds=1.5)
-        async with _receiver(world, url, receiver_port) as other:
-            world.start_bot()
-            await world.wait_connected()
-            interaction = await world.video(prompt="a heron at low tide [heron]")
+    async with _owner_and_receiver(tmp_path, generation_seconds=1.5) as (world, other):
+        interaction = await world.video(prompt="a heron at low tide [heron]")
+        await _at_atlas(other.db)
+        world.bots[-1].kill()  # the owner dies; Atlas's call reaches the other process
 
-            async def generating() -> bool:
-                return (await _job(other.db)).get("state") in ("submitted", "generating")
+        async def called() -> bool:
+            return [c.status for c in world.sim.webhooks.calls] == [200]
 
-            await _until(generating, "the job to reach Atlas")
-            world.bots[-1].kill()  # the owner dies; Atlas's call reaches the other process
-
-            async def called() -> bool:
-                return [c.status for c in world.sim.webhooks.calls] == [200]
-
-            await _until(called, "Atlas's call to be kept", 20)
-            await asyncio.sleep(LEASE_SECONDS + 0.5)  # the dead owner's lease runs out
-            polled_before = _polls(world, (await _job(other.db))["prediction_id"])
-            world.start_bot()  # takes the job over (its own role back, or the expired lease)
-            taken_at = time.monotonic()
-            message = await world.until_final(interaction)
-            delivered_in = time.monotonic() - taken_at
-            job = await _job(other.db)
-            await world.stop_bots()
+        await _until(called, "Atlas's call to be kept", 20)
+        await asyncio.sleep(LEASE_SECONDS + 0.5)  # the dead owner's lease runs out
+        polled_before = _polls(world, (await _job(other.db))["prediction_id"])
+        world.start_bot()  # takes the job over (its own role back, or the expired lease)
+        taken_at = time.monotonic()
+        message = await world.until_final(interaction)
+        delivered_in = time.monotonic() - taken_at
+        job = await _job(other.db)
+        await world.stop_bots()
 
         assert message_status(message).startswith("Done"), world.logs()
         assert delivered_in < SAFETY_SECONDS / 2, "no safety poll was waited for"
@@ -173,36 +181,25 @@ async def _cut_listening(db: Store, spare: int | None) -> int:
 async def test_an_owner_that_could_not_hear_the_call_catches_up_when_it_listens_again(
     tmp_path: Path,
 ) -> None:
-    url = pg_url(shared_admin_url())
-    async with crash_world(tmp_path) as world:
-        receiver_port, owner_port = free_port(), free_port()
-        _configure(world, url, receiver_port, owner_port)
-        world.sim.script_prompt("[heron]", generation_seconds=1.5)
-        async with _receiver(world, url, receiver_port) as other:
-            assert isinstance(other.db, PostgresDatabase)
-            spare = other.db.listener.pid
-            world.start_bot()
-            await world.wait_connected()
-            interaction = await world.video(prompt="a heron in the reeds [heron]")
-
-            async def generating() -> bool:
-                return (await _job(other.db)).get("state") in ("submitted", "generating")
-
-            await _until(generating, "the job to reach Atlas")
-            cut = 0
-            # The owner's LISTEN connection is cut, again each time it comes back, until
-            # Atlas's call was kept (and its NOTIFY gone unheard by the owner).
-            while [c.status for c in world.sim.webhooks.calls] != [200]:
-                cut += await _cut_listening(other.db, spare)
-                await asyncio.sleep(0.01)
-            heard_nothing_until = time.monotonic() + 0.3
-            while time.monotonic() < heard_nothing_until:
-                cut += await _cut_listening(other.db, spare)
-                await asyncio.sleep(0.01)
-            job = await _job(other.db)
-            polled_before = _polls(world, job["prediction_id"])
-            message = await world.until_final(interaction, timeout=SAFETY_SECONDS / 2)
-            await world.stop_bots()
+    async with _owner_and_receiver(tmp_path, generation_seconds=1.5) as (world, other):
+        assert isinstance(other.db, PostgresDatabase)
+        spare = other.db.listener.pid
+        interaction = await world.video(prompt="a heron in the reeds [heron]")
+        await _at_atlas(other.db)
+        cut = 0
+        # The owner's LISTEN connection is cut, again each time it comes back, until
+        # Atlas's call was kept (and its NOTIFY gone unheard by the owner).
+        while [c.status for c in world.sim.webhooks.calls] != [200]:
+            cut += await _cut_listening(other.db, spare)
+            await asyncio.sleep(0.01)
+        heard_nothing_until = time.monotonic() + 0.3
+        while time.monotonic() < heard_nothing_until:
+            cut += await _cut_listening(other.db, spare)
+            await asyncio.sleep(0.01)
+        job = await _job(other.db)
+        polled_before = _polls(world, job["prediction_id"])
+        message = await world.until_final(interaction, timeout=SAFETY_SECONDS / 2)
+        await world.stop_bots()
 
         assert cut >= 1, "the owner was listening"
         assert message_status(message).startswith("Done"), world.logs()
